@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli.h: what the commands share: the command table entry, usage and error
+ * reporting with the documented exit codes, JSON output and the progress
+ * display. Only src/cli prints and exits.
+ */
+#ifndef AL_CLI_H
+#define AL_CLI_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hash.h"
+
+enum { EXIT_VERIFY = 1, EXIT_ERROR = 2, EXIT_USAGE = 64 };
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *doc; /* the docs/cmd page, printed by --help */
+	const char *summary;
+};
+
+/* Pages embedded from docs/cmd by scripts/embed-docs.py. */
+extern const char al_doc_airlock[], al_doc_init[], al_doc_bundle_create[], al_doc_bundle_inspect[],
+	al_doc_verify[], al_doc_import[], al_doc_store[];
+
+int cmd_init(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+
+/* "airlock: <msg>\n" on stderr, a usage hint, returns 64. */
+int cli_usage(const char *cmd, const char *fmt, ...) AL_PRINTF(2, 3);
+/* Prints err ("airlock: <msg>") and returns its exit code. */
+int cli_fail(const struct al_err *err);
+/* Prints the page and returns 0. */
+int cli_help(const char *doc);
+/* Prints JSON to stdout (pretty, with a newline) and consumes the reference. */
+void cli_json(json_t *j);
+/* "1.2 GiB" etc. into out. */
+void cli_bytes(uint64_t n, char out[32]);
+
+/* A progress line on stderr, only when stderr is a terminal and not quiet. */
+struct cli_progress {
+	struct al_progress p;
+	const char *label;
+	int active;
+	_Atomic int stop;
+	pthread_t thread;
+	double started;
+};
+void cli_progress_start(struct cli_progress *pr, const char *label, int quiet);
+void cli_progress_stop(struct cli_progress *pr);
+double cli_now(void);
+
+#endif

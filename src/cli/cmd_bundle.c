@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_bundle.c: `airlock bundle create|inspect` (docs/cmd/bundle-create.md,
+ * docs/cmd/bundle-inspect.md).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "cli.h"
+#include "fsx.h"
+#include "json.h"
+
+static int create(int argc, char **argv)
+{
+	static const struct option opts[] = { { "file", required_argument, NULL, 'f' },
+					      { "output", required_argument, NULL, 'o' },
+					      { "tar", no_argument, NULL, 't' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *spec_path = NULL, *out = NULL;
+	int tar = 0, json = 0, quiet = 0, c;
+	struct al_spec spec;
+	struct al_bundle_info info;
+	struct al_create_opts co = { 0 };
+	struct cli_progress pr;
+	struct al_err err = { 0 };
+	enum al_code rc;
+	double t0 = cli_now();
+	while ((c = getopt_long(argc, argv, "f:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': spec_path = optarg; break;
+		case 'o': out = optarg; break;
+		case 't': tar = 1; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(al_doc_bundle_create);
+		default: return cli_usage("bundle create", "bad option");
+		}
+	}
+	if (!spec_path || !out)
+		return cli_usage("bundle create", "both -f SPEC and -o OUT are required");
+	if (optind != argc)
+		return cli_usage("bundle create", "unexpected argument '%s'", argv[optind]);
+	co.now = (int64_t)time(NULL);
+	co.tar = tar;
+	if (al_spec_load(spec_path, co.now, &spec, &err))
+		return cli_fail(&err);
+	cli_progress_start(&pr, "gathering", quiet || json);
+	co.prog = &pr.p;
+	rc = al_bundle_create(&spec, out, &co, &info, &err);
+	cli_progress_stop(&pr);
+	al_spec_release(&spec);
+	if (rc)
+		return cli_fail(&err);
+	if (json) {
+		json_t *m = json_deep_copy(info.meta);
+		json_object_set_new(m, "path", json_string(out));
+		json_object_set_new(m, "format", json_string(tar ? "tar" : "directory"));
+		cli_json(m);
+	} else {
+		uint64_t total = 0;
+		char b[32], t[64];
+		for (size_t i = 0; i < info.nartifacts; i++)
+			total += info.artifacts[i].content_size;
+		cli_bytes(total, b);
+		snprintf(t, sizeof(t), "%.1fs", cli_now() - t0);
+		printf("wrote %s '%s': %s version %lld, %zu artifacts, %s in %s\n", tar ? "tar bundle" : "bundle",
+		       out, info.name, (long long)info.version, info.nartifacts, b, t);
+		for (size_t i = 0; i < info.nartifacts; i++) {
+			char s[32];
+			cli_bytes(info.artifacts[i].content_size, s);
+			printf("  %-7s %-40s %10s  %.19s…\n", al_kind_name(info.artifacts[i].kind),
+			       info.artifacts[i].name, s, info.artifacts[i].digest);
+		}
+	}
+	al_bundle_info_release(&info);
+	return 0;
+}
+
+static int inspect(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct al_buf b;
+	struct al_err err = { 0 };
+	json_t *meta = NULL, *arts, *a;
+	int json = 0, c;
+	size_t i;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': return cli_help(al_doc_bundle_inspect);
+		default: return cli_usage("bundle inspect", "bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage("bundle inspect", "give exactly one bundle");
+	al_buf_init(&b, AL_MAX_SMALL);
+	if (al_bundle_read_raw(argv[optind], "airlock.json", &b, &err) ||
+	    al_json_parse(b.data, b.len, "airlock.json", &meta, &err)) {
+		al_buf_release(&b);
+		al_err_prefix(&err, "'%s' is not a readable bundle", argv[optind]);
+		return cli_fail(&err);
+	}
+	al_buf_release(&b);
+	if (json) {
+		json_object_set_new(meta, "verified", json_false());
+		cli_json(meta);
+		return 0;
+	}
+	printf("bundle   %s version %lld (not verified: run 'airlock verify')\n", al_json_str(meta, "name"),
+	       (long long)json_integer_value(json_object_get(meta, "version")));
+	printf("created  %s\nexpires  %s\ntool     %s\n", al_json_str(meta, "created"),
+	       al_json_str(meta, "expires"), al_json_str(meta, "tool"));
+	arts = json_object_get(meta, "artifacts");
+	printf("artifacts (%zu):\n", json_array_size(arts));
+	json_array_foreach(arts, i, a) {
+		char s[32];
+		cli_bytes((uint64_t)json_integer_value(json_object_get(a, "contentSize")), s);
+		printf("  %-7s %-40s %10s  %s\n", al_json_str(a, "kind"), al_json_str(a, "name"), s,
+		       al_json_str(a, "digest"));
+	}
+	json_decref(meta);
+	return 0;
+}
+
+int cmd_bundle(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(al_doc_bundle_create, argc < 2 ? stderr : stdout);
+		fputs("\n", argc < 2 ? stderr : stdout);
+		fputs(al_doc_bundle_inspect, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (!strcmp(argv[1], "create"))
+		return create(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "inspect"))
+		return inspect(argc - 1, argv + 1);
+	return cli_usage("bundle", "unknown subcommand '%s' (create or inspect)", argv[1]);
+}

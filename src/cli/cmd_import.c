@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_import.c: `airlock import` — verify and install a bundle (docs/cmd/import.md). */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "store.h"
+
+int cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *store = NULL, *path;
+	int json = 0, quiet = 0, c, code;
+	struct al_store *s;
+	struct al_import_result res;
+	struct cli_progress pr;
+	struct al_err err = { 0 };
+	enum al_code rc;
+	static const char *const status[] = { "imported", "already imported", "rejected" };
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(al_doc_import);
+		default: return cli_usage("import", "bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage("import", "give exactly one bundle (a directory or a tar file)");
+	path = argv[optind];
+	store = al_store_default(store);
+	if (al_store_open(store, AL_STORE_WRITE, &s, &err))
+		return cli_fail(&err);
+	cli_progress_start(&pr, "importing", quiet || json);
+	rc = al_store_import(s, path, &pr.p, &res, &err);
+	cli_progress_stop(&pr);
+	al_store_free(s);
+	if (rc && res.status != AL_REJECTED) {
+		al_import_result_release(&res);
+		return cli_fail(&err);
+	}
+	code = rc ? al_code_exit(rc) : 0;
+	if (json) {
+		json_t *probs = json_array();
+		for (size_t i = 0; i < res.report.n; i++)
+			json_array_append_new(probs, json_string(res.report.msg[i]));
+		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I}", "bundle", path, "store", store,
+				   "status", status[res.status], "name", res.info.name, "version",
+				   (json_int_t)res.info.version, "problems", probs, "quarantine", res.quarantine,
+				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs));
+	} else if (res.status == AL_REJECTED) {
+		for (size_t i = 0; i < res.report.n; i++)
+			fprintf(stderr, "airlock: import: %s\n", res.report.msg[i]);
+		if (res.report.dropped)
+			fprintf(stderr, "airlock: import: … and %zu more problems\n", res.report.dropped);
+		fprintf(stderr, "airlock: %s\n", err.msg);
+	} else {
+		char b[32];
+		cli_bytes(res.bytes, b);
+		printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs\n", status[res.status],
+		       res.info.name, (long long)res.info.version, store, res.info.nartifacts, b, res.new_blobs);
+		printf("note: signatures were not checked (integrity only)\n");
+	}
+	al_import_result_release(&res);
+	return code;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_store.c: `airlock store ls|fsck|gc` (docs/cmd/store.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "store.h"
+
+static int ls(struct al_store *s, int json)
+{
+	struct al_err err = { 0 };
+	json_t *j, *x;
+	size_t i;
+	char b[32];
+	if (al_store_list(s, &j, &err))
+		return cli_fail(&err);
+	if (json) {
+		cli_json(j);
+		return 0;
+	}
+	printf("bundles:\n");
+	json_array_foreach(json_object_get(j, "bundles"), i, x) {
+		cli_bytes((uint64_t)json_integer_value(json_object_get(x, "bytes")), b);
+		printf("  %-24s v%-5lld imported %s  %5lld files  %10s\n", al_json_str(x, "name"),
+		       (long long)json_integer_value(json_object_get(x, "version")), al_json_str(x, "imported"),
+		       (long long)json_integer_value(json_object_get(x, "files")), b);
+	}
+	printf("artifacts:\n");
+	json_array_foreach(json_object_get(j, "artifacts"), i, x) {
+		cli_bytes((uint64_t)json_integer_value(json_object_get(x, "contentSize")), b);
+		printf("  %-7s %-40s %10s  %.19s…  (%s v%lld)\n", al_json_str(x, "kind"), al_json_str(x, "name"), b,
+		       al_json_str(x, "digest"), al_json_str(x, "bundle"),
+		       (long long)json_integer_value(json_object_get(x, "bundleVersion")));
+	}
+	x = json_object_get(j, "totals");
+	cli_bytes((uint64_t)json_integer_value(json_object_get(x, "bytes")), b);
+	printf("store '%s': %lld blobs, %s\n", al_json_str(j, "store"),
+	       (long long)json_integer_value(json_object_get(x, "blobs")), b);
+	json_decref(j);
+	return 0;
+}
+
+static int fsck(struct al_store *s, const char *store, int json, int quiet)
+{
+	struct al_err err = { 0 };
+	struct al_fsck_result res;
+	struct cli_progress pr;
+	enum al_code rc;
+	int code;
+	char b[32];
+	cli_progress_start(&pr, "checking", quiet || json);
+	rc = al_store_fsck(s, &pr.p, &res, &err);
+	cli_progress_stop(&pr);
+	if (rc) {
+		al_report_release(&res.report);
+		return cli_fail(&err);
+	}
+	code = al_report_count(&res.report) ? EXIT_VERIFY : 0;
+	if (json) {
+		json_t *p = json_array();
+		for (size_t i = 0; i < res.report.n; i++)
+			json_array_append_new(p, json_string(res.report.msg[i]));
+		cli_json(json_pack("{s:s, s:b, s:o, s:I, s:I, s:I, s:I}", "store", store, "ok", code == 0, "problems", p,
+				   "blobs", (json_int_t)res.blobs, "bytes", (json_int_t)res.bytes, "unreferenced",
+				   (json_int_t)res.unreferenced, "staleTmp", (json_int_t)res.stale_tmp));
+	} else {
+		for (size_t i = 0; i < res.report.n; i++)
+			fprintf(stderr, "airlock: fsck: %s\n", res.report.msg[i]);
+		cli_bytes(res.bytes, b);
+		if (code)
+			fprintf(stderr, "airlock: store '%s' FAILED fsck: %zu problems\n", store, al_report_count(&res.report));
+		else
+			printf("store '%s' is consistent: %zu blobs, %s re-hashed", store, res.blobs, b);
+		if (!code && (res.unreferenced || res.stale_tmp))
+			printf(" (%zu unreferenced blobs, %zu interrupted imports: 'airlock store gc' removes them)",
+			       res.unreferenced, res.stale_tmp);
+		if (!code)
+			printf("\n");
+	}
+	al_report_release(&res.report);
+	return code;
+}
+
+static int gc(struct al_store *s, int json)
+{
+	struct al_err err = { 0 };
+	size_t removed;
+	uint64_t bytes;
+	char b[32];
+	if (al_store_gc(s, &removed, &bytes, &err))
+		return cli_fail(&err);
+	if (json) {
+		cli_json(json_pack("{s:I, s:I}", "removed", (json_int_t)removed, "bytes", (json_int_t)bytes));
+	} else {
+		cli_bytes(bytes, b);
+		printf("removed %zu unreferenced blobs (%s)\n", removed, b);
+	}
+	return 0;
+}
+
+int cmd_store(int argc, char **argv)
+{
+	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *store = NULL, *sub;
+	int json = 0, quiet = 0, c, code;
+	struct al_store *s;
+	struct al_err err = { 0 };
+	if (argc < 2)
+		return cli_usage("store", "give a subcommand: ls, fsck or gc");
+	sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
+		return cli_help(al_doc_store);
+	if (strcmp(sub, "ls") && strcmp(sub, "fsck") && strcmp(sub, "gc"))
+		return cli_usage("store", "unknown subcommand '%s' (ls, fsck or gc)", sub);
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(al_doc_store);
+		default: return cli_usage("store", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("store", "unexpected argument '%s'", argv[optind]);
+	store = al_store_default(store);
+	if (al_store_open(store, !strcmp(sub, "gc") ? AL_STORE_WRITE : 0, &s, &err))
+		return cli_fail(&err);
+	if (!strcmp(sub, "ls"))
+		code = ls(s, json);
+	else if (!strcmp(sub, "fsck"))
+		code = fsck(s, store, json, quiet);
+	else
+		code = gc(s, json);
+	al_store_free(s);
+	return code;
+}

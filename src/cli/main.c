@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c: the command table. Each command lives in its own cmd_<name>.c and
+ * gets argv from its own name on; `--help` anywhere prints its page.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("airlock %s\n", AL_VERSION);
+	return 0;
+}
+
+static const struct cli_cmd commands[] = {
+	{ "init", cmd_init, al_doc_init, "create an embedded store" },
+	{ "bundle", cmd_bundle, al_doc_airlock, "create or inspect a bundle" },
+	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly" },
+	{ "import", cmd_import, al_doc_import, "verify and install a bundle" },
+	{ "store", cmd_store, al_doc_store, "list, check and clean the store" },
+	{ "version", cmd_version, al_doc_airlock, "print the version" },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(al_doc_airlock, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return cli_help(al_doc_airlock);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	return cli_usage("", "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * buf.c: the capped growable buffer. Sizes are overflow-checked; a buffer
+ * never grows past its declared maximum.
+ */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void al_buf_init(struct al_buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+void al_buf_release(struct al_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void al_buf_reset(struct al_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+enum al_code al_buf_grow(struct al_buf *b, size_t n, struct al_err *err)
+{
+	size_t need, cap;
+	char *p;
+	if (n > b->max || b->len > b->max - n)
+		return al_fail(err, AL_ELIMIT, "data exceeds its limit of %zu bytes", b->max);
+	need = b->len + n + 1;
+	if (need <= b->cap)
+		return AL_OK;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap = cap > (SIZE_MAX / 2) ? need : cap * 2;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
+	p = realloc(b->data, cap);
+	if (!p)
+		return al_fail(err, AL_ENOMEM, "out of memory (%zu bytes)", cap);
+	b->data = p;
+	b->cap = cap;
+	return AL_OK;
+}
+
+enum al_code al_buf_add(struct al_buf *b, const void *p, size_t n, struct al_err *err)
+{
+	enum al_code rc = al_buf_grow(b, n, err);
+	if (rc)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return AL_OK;
+}
+
+enum al_code al_buf_adds(struct al_buf *b, const char *s, struct al_err *err)
+{
+	return al_buf_add(b, s, strlen(s), err);
+}
+
+enum al_code al_buf_addf(struct al_buf *b, struct al_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	enum al_code rc;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return al_fail(err, AL_EINVAL, "bad format");
+	rc = al_buf_grow(b, (size_t)n, err);
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return AL_OK;
+}
+
+char *al_buf_take(struct al_buf *b, size_t *len)
+{
+	char *p = b->data;
+	if (len)
+		*len = b->len;
+	if (!p) {
+		p = calloc(1, 1);
+		if (len)
+			*len = 0;
+	}
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return p;
+}

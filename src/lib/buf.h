@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * buf.h: the one growable byte buffer, always with a maximum size.
+ *
+ * Invariants: `data` is NULL or holds `len` bytes followed by a NUL (so text
+ * can be used as a C string); len < cap <= max + 1. Growing past `max` fails
+ * with AL_ELIMIT and leaves the buffer unchanged. The buffer owns `data`.
+ */
+#ifndef AL_BUF_H
+#define AL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct al_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+/* Caps used across the library. */
+enum {
+	AL_MAX_MANIFEST = 4u << 20,   /* one OCI manifest or index, airlock.json */
+	AL_MAX_SUMS = 64u << 20,      /* SHA256SUMS */
+	AL_MAX_SPEC = 1u << 20,       /* airlock.yaml */
+	AL_MAX_METADATA = 1u << 20,   /* a wheel's METADATA */
+	AL_MAX_SMALL = 64u << 20,     /* index.json, sbom.cdx.json */
+};
+
+void al_buf_init(struct al_buf *b, size_t max);
+/* Frees the bytes, keeps the struct usable (empty, same max). */
+void al_buf_release(struct al_buf *b);
+/* Makes room for `n` more bytes. */
+enum al_code al_buf_grow(struct al_buf *b, size_t n, struct al_err *err);
+enum al_code al_buf_add(struct al_buf *b, const void *p, size_t n, struct al_err *err);
+enum al_code al_buf_adds(struct al_buf *b, const char *s, struct al_err *err);
+enum al_code al_buf_addf(struct al_buf *b, struct al_err *err, const char *fmt, ...) AL_PRINTF(3, 4);
+/* Hands the bytes out (caller frees with free()); the buffer becomes empty. */
+char *al_buf_take(struct al_buf *b, size_t *len);
+void al_buf_reset(struct al_buf *b);
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bundle.h: the airlock bundle (docs/FORMAT.md): creating one from a spec,
+ * reading one as a directory or a pax tar, and checking it strictly.
+ *
+ * Checking works on a "view": the list of regular files with the SHA-256 and
+ * size each was found to have, plus a way to read a small file back and
+ * re-verify it. A view comes from hashing a directory in place, from
+ * streaming a tar once, or from a staging copy made while hashing (import).
+ * Every problem found is added to a report naming the file; nothing about
+ * the bundle is trusted before its bytes have been hashed.
+ */
+#ifndef AL_BUNDLE_H
+#define AL_BUNDLE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hash.h"
+#include "spec.h"
+
+enum { AL_DIGEST_STR = 7 + AL_HEX_LEN + 1 };
+
+#define AL_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define AL_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define AL_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define AL_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define AL_MT_EMPTY "application/vnd.oci.empty.v1+json"
+
+/* True for the four manifest and index media types. */
+int al_mt_is_manifest(const char *mt);
+int al_mt_is_index(const char *mt);
+
+/* A list of problems, each a full message; capped at AL_REPORT_MAX (the rest counted). */
+enum { AL_REPORT_MAX = 200 };
+struct al_report {
+	char **msg;
+	size_t n, cap, dropped;
+};
+void al_report_add(struct al_report *r, const char *fmt, ...) AL_PRINTF(2, 3);
+size_t al_report_count(const struct al_report *r);
+void al_report_release(struct al_report *r);
+
+/* One regular file of a bundle, as hashed. */
+struct al_bfile {
+	char *path;
+	uint64_t size;
+	char digest[AL_DIGEST_STR];
+};
+
+struct al_bview;
+typedef enum al_code (*al_bview_read_fn)(struct al_bview *v, const struct al_bfile *f,
+					 struct al_buf *out, struct al_err *err);
+struct al_bview {
+	struct al_bfile *files; /* sorted by path after al_bview_sort */
+	size_t n, cap;
+	al_bview_read_fn read;  /* reads f into out and checks it still has f->digest */
+	char *root;             /* directory or tar file */
+	uint64_t bytes;         /* total bytes hashed */
+};
+enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, const char *digest,
+			  struct al_err *err);
+void al_bview_sort(struct al_bview *v);
+const struct al_bfile *al_bview_find(const struct al_bview *v, const char *path);
+void al_bview_release(struct al_bview *v);
+
+/* One artifact as airlock.json lists it. */
+struct al_artifact {
+	enum al_kind kind;
+	char *name;        /* the name it is served under inside */
+	char *upstream;    /* its upstream identity */
+	char *ref;         /* org.opencontainers.image.ref.name in index.json */
+	char *media_type;  /* of its manifest (or index) */
+	char digest[AL_DIGEST_STR];
+	uint64_t size;     /* of its manifest */
+	uint64_t content_size; /* of everything it references */
+	json_t *info;      /* kind-specific details (version, filename, …), owned */
+};
+void al_artifact_release(struct al_artifact *a);
+
+/* A blob the bundle's manifests reference, with the first media type seen. */
+struct al_blobref {
+	char digest[AL_DIGEST_STR];
+	uint64_t size;
+	char *media_type;
+	size_t artifact;   /* index into artifacts */
+};
+
+/* What a successful check learned. */
+struct al_bundle_info {
+	char *name;
+	int64_t version;
+	int64_t created, expires;
+	char sums_digest[AL_DIGEST_STR];   /* of SHA256SUMS */
+	struct al_artifact *artifacts;
+	size_t nartifacts;
+	struct al_blobref *blobs;          /* every referenced blob, once per artifact */
+	size_t nblobs, capblobs;
+	json_t *meta;                      /* airlock.json, owned */
+};
+void al_bundle_info_release(struct al_bundle_info *info);
+
+/* Is path a tar file (not a directory)? */
+int al_bundle_is_tar(const char *path);
+
+/*
+ * Hashes every regular file of a bundle (directory: in parallel, largest
+ * first; tar: in one streaming pass) into v. Links, devices, unsafe names and
+ * duplicates are added to rep. Fails only on operational errors.
+ */
+enum al_code al_bundle_scan(const char *path, struct al_bview *v, struct al_report *rep,
+			    struct al_progress *prog, struct al_err *err);
+/* Total bytes of regular files, for progress (stat or tar headers). */
+enum al_code al_bundle_measure(const char *path, uint64_t *bytes, struct al_err *err);
+/*
+ * The strict check of docs/FORMAT.md over a scanned view. Problems go to rep;
+ * returns AL_EVERIFY if there is any, and fills info when there is none.
+ */
+enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
+			     struct al_bundle_info *info, struct al_err *err);
+/* scan + check. */
+enum al_code al_bundle_verify(const char *path, struct al_report *rep, struct al_bundle_info *info,
+			      struct al_progress *prog, struct al_err *err);
+
+/* Reads one small top-level file from a bundle without verifying anything (inspect). */
+enum al_code al_bundle_read_raw(const char *path, const char *name, struct al_buf *out,
+				struct al_err *err);
+
+/* Options for al_bundle_create. */
+struct al_create_opts {
+	int tar;               /* write one pax tar instead of a directory */
+	int64_t now;           /* creation time */
+	struct al_progress *prog;
+};
+/* Gathers every source of spec into a new bundle at out (which must not exist). */
+enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
+			      const struct al_create_opts *opts, struct al_bundle_info *info,
+			      struct al_err *err);
+
+/* Writes the directory bundle dir as a pax tar at out (atomically). */
+enum al_code al_bundle_write_tar(const char *dir, const char *out, int64_t mtime,
+				 struct al_err *err);
+
+/*
+ * Copies a bundle (directory or tar) into the new directory stage while
+ * hashing every byte once; v then describes the staged copy. Links, devices
+ * and unsafe names are reported, never created. Used by import, so that what
+ * is checked is exactly what gets installed.
+ */
+enum al_code al_bundle_stage(const char *path, const char *stage, struct al_bview *v,
+			     struct al_report *rep, struct al_progress *prog, struct al_err *err);
+
+#endif

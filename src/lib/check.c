@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * check.c: the strict check of a hashed bundle view (docs/FORMAT.md
+ * "Verification"). Every problem is reported with the file it concerns;
+ * JSON is parsed only from bytes that were hashed and listed. Never prints.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "fsx.h"
+#include "json.h"
+#include "sources.h"
+
+static int exempt(const char *path)
+{
+	return !strcmp(path, "SHA256SUMS") || !strcmp(path, "custody.log") ||
+	       !strncmp(path, "signatures/", 11);
+}
+
+struct listed {
+	char *path;
+	char hex[AL_HEX_LEN + 1];
+};
+
+static int cmp_listed(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->path, ((const struct listed *)b)->path);
+}
+
+/* Parses SHA256SUMS ("<hex>  <path>" or "<hex> *<path>"); bad lines are reported. */
+static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size_t *nout,
+			       struct al_report *rep, struct al_err *err)
+{
+	struct listed *v = NULL;
+	size_t n = 0, cap = 0, line = 0;
+	const char *p = b->data, *end = b->data + b->len;
+	if (b->len && end[-1] != '\n')
+		al_report_add(rep, "'SHA256SUMS' does not end with a newline (is it truncated?)");
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		unsigned char d[AL_DIGEST_LEN];
+		const char *path, *bad;
+		char *pathz;
+		line++;
+		if (len < AL_HEX_LEN + 3 || al_unhex(p, AL_HEX_LEN, d) != 0 || p[AL_HEX_LEN] != ' ' ||
+		    (p[AL_HEX_LEN + 1] != ' ' && p[AL_HEX_LEN + 1] != '*')) {
+			al_report_add(rep, "'SHA256SUMS' line %zu is not '<sha256>  <path>'", line);
+			goto next;
+		}
+		path = p + AL_HEX_LEN + 2;
+		pathz = strndup(path, len - AL_HEX_LEN - 2);
+		if (!pathz) {
+			free(v);
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		}
+		if ((bad = al_path_unsafe(pathz))) {
+			al_report_add(rep, "'SHA256SUMS' line %zu: '%s': %s", line, pathz, bad);
+			free(pathz);
+			goto next;
+		}
+		if (exempt(pathz)) {
+			al_report_add(rep, "'SHA256SUMS' line %zu lists '%s', which it must not cover", line, pathz);
+			free(pathz);
+			goto next;
+		}
+		if (n == cap) {
+			struct listed *nv;
+			cap = cap ? cap * 2 : 64;
+			nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				free(pathz);
+				for (size_t i = 0; i < n; i++)
+					free(v[i].path);
+				free(v);
+				return al_fail(err, AL_ENOMEM, "out of memory");
+			}
+			v = nv;
+		}
+		v[n].path = pathz;
+		al_hex(d, v[n].hex);
+		n++;
+next:
+		p = eol ? eol + 1 : end;
+	}
+	qsort(v, n, sizeof(*v), cmp_listed);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i].path, v[i - 1].path))
+			al_report_add(rep, "'SHA256SUMS' lists '%s' more than once", v[i].path);
+	*out = v;
+	*nout = n;
+	return AL_OK;
+}
+
+struct checker {
+	struct al_bview *v;
+	struct al_report *rep;
+	struct al_bundle_info *info;
+	struct listed *listed;
+	size_t nlisted;
+	struct al_err *err;
+};
+
+static const struct listed *find_listed(const struct checker *c, const char *path)
+{
+	struct listed key = { .path = (char *)path };
+	return c->nlisted ? bsearch(&key, c->listed, c->nlisted, sizeof(key), cmp_listed) : NULL;
+}
+
+/* Reads a listed, hash-checked JSON file; NULL (and a report) when it cannot be used. */
+static json_t *load_json(struct checker *c, const char *path, size_t max)
+{
+	const struct al_bfile *f = al_bview_find(c->v, path);
+	struct al_buf b;
+	struct al_err e = { 0 };
+	json_t *j = NULL;
+	if (!f || !find_listed(c, path))
+		return NULL; /* already reported as missing or unlisted */
+	al_buf_init(&b, max);
+	if (c->v->read(c->v, f, &b, &e) || al_json_parse(b.data, b.len, path, &j, &e))
+		al_report_add(c->rep, "%s", e.msg);
+	al_buf_release(&b);
+	return j;
+}
+
+static enum al_code add_blob(struct al_bundle_info *info, const char *digest, uint64_t size,
+			     const char *mt, size_t artifact, struct al_err *err)
+{
+	struct al_blobref *b;
+	for (size_t i = 0; i < info->nblobs; i++)
+		if (info->blobs[i].artifact == artifact && !strcmp(info->blobs[i].digest, digest))
+			return AL_OK;
+	if (info->nblobs == info->capblobs) {
+		size_t cap = info->capblobs ? info->capblobs * 2 : 64;
+		struct al_blobref *v = realloc(info->blobs, cap * sizeof(*v));
+		if (!v)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		info->blobs = v;
+		info->capblobs = cap;
+	}
+	b = &info->blobs[info->nblobs];
+	snprintf(b->digest, sizeof(b->digest), "%s", digest);
+	b->size = size;
+	b->artifact = artifact;
+	b->media_type = strdup(mt ? mt : "");
+	if (!b->media_type)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	info->nblobs++;
+	return AL_OK;
+}
+
+/* Checks one descriptor and, for manifests and indexes, what they reference. */
+static enum al_code check_desc(struct checker *c, const json_t *d, const char *from, size_t artifact,
+			       int depth)
+{
+	const char *mt = al_json_str(d, "mediaType"), *digest = al_json_str(d, "digest");
+	const json_t *jsize = json_object_get(d, "size");
+	char path[16 + AL_HEX_LEN];
+	const struct al_bfile *f;
+	enum al_code rc;
+	if (!json_is_object(d) || !mt || !al_digest_valid(digest) || !json_is_integer(jsize) ||
+	    json_integer_value(jsize) < 0) {
+		al_report_add(c->rep, "%s: a descriptor lacks a valid mediaType, digest or size", from);
+		return AL_OK;
+	}
+	snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+	f = al_bview_find(c->v, path);
+	if (!f) {
+		al_report_add(c->rep, "missing blob '%s' (referenced by %s)", path, from);
+		return AL_OK;
+	}
+	if (f->size != (uint64_t)json_integer_value(jsize)) {
+		al_report_add(c->rep, "size mismatch for '%s': %s says %lld bytes, the file has %llu", path,
+			      from, (long long)json_integer_value(jsize), (unsigned long long)f->size);
+		return AL_OK;
+	}
+	if (c->info && (rc = add_blob(c->info, digest, f->size, mt, artifact, c->err)))
+		return rc;
+	if (depth > 4) {
+		al_report_add(c->rep, "%s: manifests nest deeper than 4 levels", from);
+		return AL_OK;
+	}
+	if (al_mt_is_manifest(mt) || al_mt_is_index(mt)) {
+		json_t *m = load_json(c, path, AL_MAX_MANIFEST), *arr, *x;
+		char where[64 + AL_HEX_LEN];
+		size_t i;
+		if (!m)
+			return AL_OK;
+		snprintf(where, sizeof(where), "manifest '%s'", path);
+		if (al_mt_is_index(mt)) {
+			arr = json_object_get(m, "manifests");
+			if (!json_is_array(arr))
+				al_report_add(c->rep, "%s: an index without 'manifests'", where);
+			json_array_foreach(arr, i, x)
+				if ((rc = check_desc(c, x, where, artifact, depth + 1)))
+					break;
+		} else {
+			rc = AL_OK;
+			if (!json_is_object(json_object_get(m, "config")))
+				al_report_add(c->rep, "%s: a manifest without 'config'", where);
+			else
+				rc = check_desc(c, json_object_get(m, "config"), where, artifact, depth + 1);
+			arr = json_object_get(m, "layers");
+			if (!rc && !json_is_array(arr))
+				al_report_add(c->rep, "%s: a manifest without 'layers'", where);
+			json_array_foreach(arr, i, x)
+				if (rc || (rc = check_desc(c, x, where, artifact, depth + 1)))
+					break;
+		}
+		json_decref(m);
+		return rc;
+	}
+	return AL_OK;
+}
+
+static enum al_code check_meta(struct checker *c, json_t *index)
+{
+	json_t *meta = load_json(c, "airlock.json", AL_MAX_SMALL), *arts, *a, *mans;
+	struct al_bundle_info *info = c->info;
+	const char *name, *bad;
+	int64_t version;
+	size_t i;
+	enum al_code rc = AL_OK;
+	if (!meta)
+		return AL_OK;
+	name = al_json_str(meta, "name");
+	arts = json_object_get(meta, "artifacts");
+	mans = json_object_get(index, "manifests");
+	if (!name || (bad = al_bundle_name_bad(name)))
+		al_report_add(c->rep, "'airlock.json': missing or bad 'name'");
+	if (!json_is_integer(json_object_get(meta, "version")) ||
+	    (version = json_integer_value(json_object_get(meta, "version"))) < 1)
+		al_report_add(c->rep, "'airlock.json': 'version' must be a positive integer");
+	else
+		info->version = version;
+	if (!al_json_str(meta, "created") || al_time_parse(al_json_str(meta, "created"), &info->created))
+		al_report_add(c->rep, "'airlock.json': missing or bad 'created'");
+	if (!al_json_str(meta, "expires") || al_time_parse(al_json_str(meta, "expires"), &info->expires))
+		al_report_add(c->rep, "'airlock.json': missing or bad 'expires'");
+	if (!json_is_array(arts)) {
+		al_report_add(c->rep, "'airlock.json': 'artifacts' is not a list");
+		goto out;
+	}
+	if (json_is_array(mans) && json_array_size(mans) != json_array_size(arts))
+		al_report_add(c->rep, "'airlock.json' lists %zu artifacts but 'index.json' has %zu",
+			      json_array_size(arts), json_array_size(mans));
+	info->artifacts = calloc(json_array_size(arts) + 1, sizeof(*info->artifacts));
+	if (!info->artifacts) {
+		rc = al_fail(c->err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arts, i, a) {
+		struct al_artifact *art = &info->artifacts[i];
+		const char *kind = al_json_str(a, "kind"), *ref = al_json_str(a, "ref");
+		const char *digest = al_json_str(a, "digest"), *mt = al_json_str(a, "mediaType");
+		const json_t *size = json_object_get(a, "size");
+		json_t *d = json_array_get(mans, i);
+		const char *iref = al_json_str(json_object_get(d, "annotations"), AL_ANN_REF);
+		info->nartifacts = i + 1;
+		if (!kind || al_kind_parse(kind, &art->kind) || !ref || !al_digest_valid(digest) || !mt ||
+		    !json_is_integer(size) || !al_json_str(a, "name")) {
+			al_report_add(c->rep, "'airlock.json': artifacts[%zu] is incomplete", i);
+			continue;
+		}
+		if (!d || !iref || strcmp(iref, ref) || strcmp(al_json_str(d, "digest") ? al_json_str(d, "digest") : "", digest) ||
+		    json_integer_value(json_object_get(d, "size")) != json_integer_value(size)) {
+			al_report_add(c->rep, "'airlock.json': artifacts[%zu] ('%s') does not match entry %zu of 'index.json'",
+				      i, ref, i);
+			continue;
+		}
+		art->name = strdup(al_json_str(a, "name"));
+		art->ref = strdup(ref);
+		art->upstream = strdup(al_json_str(a, "upstream") ? al_json_str(a, "upstream") : "");
+		art->media_type = strdup(mt);
+		snprintf(art->digest, sizeof(art->digest), "%s", digest);
+		art->size = (uint64_t)json_integer_value(size);
+		art->info = json_incref(json_object_get(a, "info"));
+		if (!art->info)
+			art->info = json_object();
+		if (!art->name || !art->ref || !art->upstream || !art->media_type) {
+			rc = al_fail(c->err, AL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	info->name = name ? strdup(name) : NULL;
+	info->meta = json_incref(meta);
+out:
+	json_decref(meta);
+	return rc;
+}
+
+enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
+			     struct al_bundle_info *info, struct al_err *err)
+{
+	static const char *const required[] = { "oci-layout", "index.json", "airlock.json",
+						"sbom.cdx.json", NULL };
+	struct al_bundle_info scratch;
+	struct checker c = { v, rep, info ? info : &scratch, NULL, 0, err };
+	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
+	size_t before = al_report_count(rep);
+	struct al_buf b;
+	json_t *layout = NULL, *index = NULL, *arr, *d;
+	enum al_code rc = AL_OK;
+	size_t i;
+	memset(c.info, 0, sizeof(*c.info));
+	if (!sums) {
+		al_report_add(rep, "missing file 'SHA256SUMS'");
+		goto out;
+	}
+	snprintf(c.info->sums_digest, sizeof(c.info->sums_digest), "%s", sums->digest);
+	al_buf_init(&b, AL_MAX_SUMS);
+	{
+		struct al_err e = { 0 };
+		if (v->read(v, sums, &b, &e)) {
+			al_report_add(rep, "%s", e.msg);
+			al_buf_release(&b);
+			goto out;
+		}
+	}
+	rc = parse_sums(&b, &c.listed, &c.nlisted, rep, err);
+	al_buf_release(&b);
+	if (rc)
+		goto out;
+	/* what is listed must be present with the same digest */
+	for (i = 0; i < c.nlisted; i++) {
+		const struct al_bfile *f = al_bview_find(v, c.listed[i].path);
+		if (!f)
+			al_report_add(rep, "missing file '%s' (listed in SHA256SUMS)", c.listed[i].path);
+		else if (strcmp(f->digest + 7, c.listed[i].hex) != 0)
+			al_report_add(rep, "digest mismatch for '%s': expected sha256:%s, got %s (the file was changed after the bundle was made)",
+				      f->path, c.listed[i].hex, f->digest);
+	}
+	/* what is present must be listed; blobs must hash to their names */
+	for (i = 0; i < v->n; i++) {
+		const struct al_bfile *f = &v->files[i];
+		if (exempt(f->path))
+			continue;
+		if (!find_listed(&c, f->path))
+			al_report_add(rep, "unlisted file '%s' (not in SHA256SUMS)", f->path);
+		if (!strncmp(f->path, "blobs/", 6)) {
+			unsigned char dd[AL_DIGEST_LEN];
+			if (strncmp(f->path, "blobs/sha256/", 13) || al_unhex(f->path + 13, strlen(f->path + 13), dd))
+				al_report_add(rep, "'%s' is not named blobs/sha256/<64 hex digits>", f->path);
+			else if (strcmp(f->path + 13, f->digest + 7) != 0)
+				al_report_add(rep, "blob '%s' does not hash to its name (got %s)", f->path, f->digest);
+		}
+	}
+	for (const char *const *r = required; *r; r++)
+		if (!al_bview_find(v, *r) && !find_listed(&c, *r))
+			al_report_add(rep, "missing file '%s'", *r);
+	if (al_report_count(rep) != before)
+		goto out; /* no structure is read from bytes that do not match */
+	layout = load_json(&c, "oci-layout", 4096);
+	if (layout && strcmp(al_json_str(layout, "imageLayoutVersion") ? al_json_str(layout, "imageLayoutVersion") : "", "1.0.0"))
+		al_report_add(rep, "'oci-layout': imageLayoutVersion is not 1.0.0");
+	index = load_json(&c, "index.json", AL_MAX_SMALL);
+	arr = json_object_get(index, "manifests");
+	if (index && !json_is_array(arr))
+		al_report_add(rep, "'index.json' has no 'manifests' list");
+	json_array_foreach(arr, i, d) {
+		char from[64];
+		snprintf(from, sizeof(from), "'index.json' entry %zu", i);
+		if ((rc = check_desc(&c, d, from, i, 0)))
+			goto out;
+	}
+	if (index)
+		rc = check_meta(&c, index);
+	if (!rc && info && !json_is_object(info->meta) && al_report_count(rep) == before)
+		al_report_add(rep, "'airlock.json' could not be read");
+out:
+	for (i = 0; i < c.nlisted; i++)
+		free(c.listed[i].path);
+	free(c.listed);
+	json_decref(layout);
+	json_decref(index);
+	if (!info)
+		al_bundle_info_release(&scratch);
+	if (rc)
+		return rc;
+	if (al_report_count(rep) != before) {
+		if (info)
+			al_bundle_info_release(info);
+		return AL_EVERIFY;
+	}
+	return AL_OK;
+}

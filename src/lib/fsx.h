@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fsx.h: file-system helpers: safe relative paths, durable atomic writes
+ * (temp with O_EXCL, fsync, rename, fsync of the directory), bounded reads,
+ * directory creation and removal.
+ *
+ * Nothing here follows a symlink where it reads input that could be hostile
+ * (al_read_file with AL_NOFOLLOW, al_path_safe).
+ */
+#ifndef AL_FSX_H
+#define AL_FSX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum { AL_PATH_MAX = 4096 };
+
+/*
+ * Checks a relative path taken from input (a SHA256SUMS line, a tar entry, a
+ * spec): not empty, not absolute, no "." or ".." component, no empty
+ * component, no backslash, no control character, at most AL_PATH_MAX bytes.
+ * Returns NULL if safe, else a static description of what is wrong.
+ */
+const char *al_path_unsafe(const char *path);
+
+/* Joins a and b with one '/', into a fresh string (caller frees). NULL on ENOMEM. */
+char *al_join(const char *a, const char *b);
+/* printf into a fresh string (caller frees). NULL on ENOMEM. */
+char *al_strf(const char *fmt, ...) AL_PRINTF(1, 2);
+
+enum { AL_NOFOLLOW = 1 << 0 };
+/* Reads a whole (small) regular file into b; fails past b->max. */
+enum al_code al_read_file(const char *path, unsigned flags, struct al_buf *b, struct al_err *err);
+/* Writes data durably and atomically to path (temp, fsync, rename, fsync dir); mode 0644. */
+enum al_code al_write_atomic(const char *path, const void *data, size_t n, struct al_err *err);
+/* Creates dir and its parents (mode 0755); existing directories are fine. */
+enum al_code al_mkdirs(const char *dir, struct al_err *err);
+/* fsync of a directory, so a rename in it is durable. */
+enum al_code al_fsync_dir(const char *dir, struct al_err *err);
+/* Removes a tree (no symlinks followed). Missing is fine. */
+enum al_code al_rmtree(const char *path, struct al_err *err);
+/* The directory part of path, fresh (caller frees); "." when none. */
+char *al_dirname(const char *path);
+/* RFC 3339 UTC time ("2026-11-29T17:24:47Z") into out (21 bytes). */
+void al_time_fmt(int64_t t, char out[32]);
+/* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" as UTC; -1 on error. */
+int al_time_parse(const char *s, int64_t *t);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hash.h: SHA-256 (OpenSSL, SHA-NI where the CPU has it), streaming file
+ * hashing and copying, and the parallel runner that spreads such work across
+ * cores, largest job first.
+ *
+ * Nothing here loads a file whole: files are read in AL_IO_CHUNK pieces into
+ * one buffer per worker, so memory stays flat whatever the file sizes.
+ */
+#ifndef AL_HASH_H
+#define AL_HASH_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+enum { AL_DIGEST_LEN = 32, AL_HEX_LEN = 64, AL_IO_CHUNK = 1u << 20 };
+
+struct al_sha256 {
+	void *ctx; /* EVP_MD_CTX, owned */
+};
+
+enum al_code al_sha256_init(struct al_sha256 *h, struct al_err *err);
+void al_sha256_update(struct al_sha256 *h, const void *p, size_t n);
+void al_sha256_final(struct al_sha256 *h, unsigned char out[AL_DIGEST_LEN]);
+void al_sha256_release(struct al_sha256 *h);
+/* One-shot hash of memory. */
+enum al_code al_sha256_mem(const void *p, size_t n, unsigned char out[AL_DIGEST_LEN],
+			   struct al_err *err);
+
+/* Writes 64 lower-case hex digits and a NUL into out. */
+void al_hex(const unsigned char d[AL_DIGEST_LEN], char out[AL_HEX_LEN + 1]);
+/* Parses exactly 64 hex digits (either case). Returns 0 on success, -1 otherwise. */
+int al_unhex(const char *s, size_t n, unsigned char d[AL_DIGEST_LEN]);
+/* True if s is "sha256:" followed by 64 lower-case hex digits. */
+int al_digest_valid(const char *s);
+
+/* Progress shared between workers and whoever displays it. */
+struct al_progress {
+	_Atomic uint64_t done;
+	_Atomic uint64_t total;
+};
+void al_progress_add(struct al_progress *p, uint64_t n);
+
+/* Hashes an open file from its current position to EOF; buf is AL_IO_CHUNK bytes. */
+enum al_code al_hash_fd(int fd, const char *what, char *buf, unsigned char out[AL_DIGEST_LEN],
+			uint64_t *size, struct al_progress *prog, struct al_err *err);
+/* Opens (no symlinks followed) and hashes a file. */
+enum al_code al_hash_file(const char *path, unsigned char out[AL_DIGEST_LEN], uint64_t *size,
+			  struct al_progress *prog, struct al_err *err);
+/* Copies src to dst (both open), hashing the bytes as they pass; fsyncs dst. */
+enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
+			     unsigned char out[AL_DIGEST_LEN], uint64_t *size,
+			     struct al_progress *prog, struct al_err *err);
+
+/*
+ * The parallel runner. `run(job, i, buf, err)` is called once for each index
+ * in [0, n), in the order given by `order` (callers pass indexes sorted
+ * largest first), from up to `threads` workers, each with its own
+ * AL_IO_CHUNK buffer. A job reports its own failure in its own state; the
+ * runner's err is only for failures of the runner itself.
+ */
+typedef void (*al_job_fn)(void *ctx, size_t i, char *buf);
+enum al_code al_parallel(al_job_fn run, void *ctx, const size_t *order, size_t n,
+			 unsigned threads, struct al_err *err);
+/* Workers to use: the number of online CPUs, at least 1, at most 16. */
+unsigned al_default_threads(void);
+
+#endif

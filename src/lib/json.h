@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * json.h: JSON (jansson) and YAML (libfyaml) in and out.
+ *
+ * YAML is read into the same jansson tree as JSON, so every configuration
+ * format has one validation path: mappings become objects, sequences arrays,
+ * scalars strings (a plain `~`, `null` or empty scalar becomes JSON null).
+ * Duplicate keys and YAML aliases are refused. Nothing here prints: libfyaml's
+ * diagnostics are captured into the error message.
+ */
+#ifndef AL_JSON_H
+#define AL_JSON_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* Parses JSON from memory; *out is a new reference (caller json_decref). */
+enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t **out,
+			   struct al_err *err);
+/* Parses one YAML document from memory into a jansson tree. */
+enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t **out,
+			   struct al_err *err);
+
+enum { AL_JSON_PRETTY = 1 << 0 };
+/* Serializes into b (appends), keys in insertion order; PRETTY indents by 2 and adds a newline. */
+enum al_code al_json_dump(const json_t *j, unsigned flags, struct al_buf *b, struct al_err *err);
+
+/* Typed lookups: NULL / -1 when missing or of another type. Borrowed results. */
+const char *al_json_str(const json_t *obj, const char *key);
+/* An integer member, also accepted as a decimal string (YAML scalars); -1 on error. */
+int al_json_int(const json_t *obj, const char *key, int64_t *out);
+
+#endif

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * spec.c: parsing and validating airlock.yaml. Every message names the item
+ * (`artifacts[2]`) and the key at fault.
+ */
+#include "spec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fsx.h"
+#include "json.h"
+
+static const char *const kind_names[] = { "model", "wheel", "image", "file", "vulndb" };
+
+const char *al_kind_name(enum al_kind k)
+{
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+}
+
+int al_kind_parse(const char *s, enum al_kind *k)
+{
+	for (unsigned i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (!strcmp(s, kind_names[i])) {
+			*k = (enum al_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *al_bundle_name_bad(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0)
+		return "it is empty";
+	if (n > 128)
+		return "it is longer than 128 characters";
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+		return "it must start with a lower-case letter or a digit";
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		      *p == '-'))
+			return "only a-z, 0-9, '.', '_' and '-' are allowed";
+	return NULL;
+}
+
+int al_expiry_parse(const char *s, int64_t now, int64_t *out)
+{
+	size_t n = strlen(s);
+	int64_t v = 0, unit;
+	if (n >= 2 && n <= 6) {
+		switch (s[n - 1]) {
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		default: unit = 0;
+		}
+		if (unit) {
+			for (size_t i = 0; i + 1 < n; i++) {
+				if (s[i] < '0' || s[i] > '9')
+					return -1;
+				v = v * 10 + (s[i] - '0');
+			}
+			if (v <= 0)
+				return -1;
+			*out = now + v * unit;
+			return 0;
+		}
+	}
+	return al_time_parse(s, out);
+}
+
+static char *resolve(const char *base, const char *p)
+{
+	if (p[0] == '/' || !base || !*base || !strcmp(base, "."))
+		return strdup(p);
+	return al_join(base, p);
+}
+
+static enum al_code check_keys(const json_t *o, const char *const *allowed, const char *where,
+			       struct al_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		int ok = 0;
+		(void)v;
+		for (const char *const *a = allowed; *a; a++)
+			if (!strcmp(k, *a))
+				ok = 1;
+		if (!ok)
+			return al_fail(err, AL_EINVAL, "%s: unknown key '%s'", where, k);
+	}
+	return AL_OK;
+}
+
+static enum al_code opt_str(const json_t *o, const char *key, const char *where, char **out,
+			    struct al_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return AL_OK;
+	if (!json_is_string(v) || !*json_string_value(v))
+		return al_fail(err, AL_EINVAL, "%s: '%s' must be a non-empty string", where, key);
+	*out = strdup(json_string_value(v));
+	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+}
+
+static enum al_code parse_source(const json_t *a, size_t i, const char *base,
+				 struct al_source *s, struct al_err *err)
+{
+	static const char *const keys[] = { "kind", "path", "name", "include", "revision", "source",
+					    "from", "sha256", "requirements", NULL };
+	char where[64];
+	const char *kind, *path;
+	const json_t *inc;
+	enum al_code rc;
+	snprintf(where, sizeof(where), "artifacts[%zu]", i);
+	s->line = (unsigned)i;
+	if (!json_is_object(a))
+		return al_fail(err, AL_EINVAL, "%s: must be a mapping with 'kind' and 'path'", where);
+	if ((rc = check_keys(a, keys, where, err)))
+		return rc;
+	kind = al_json_str(a, "kind");
+	if (!kind)
+		return al_fail(err, AL_EINVAL, "%s: 'kind' is missing", where);
+	if (al_kind_parse(kind, &s->kind) != 0) {
+		if (!strcmp(kind, "wheels"))
+			return al_fail(err, AL_EINVAL,
+				       "%s: kind 'wheels' (a requirements file) needs the network and is not supported yet; list wheels with kind 'wheel' and a 'path' (a .whl or a directory of them)",
+				       where);
+		return al_fail(err, AL_EINVAL,
+			       "%s: unknown kind '%s' (expected model, wheel, image, file or vulndb)",
+			       where, kind);
+	}
+	if (json_object_get(a, "from") || json_object_get(a, "requirements"))
+		return al_fail(err, AL_EINVAL,
+			       "%s: remote sources ('from:', 'requirements:') are not supported yet; give a local 'path:'",
+			       where);
+	if (json_object_get(a, "sha256"))
+		return al_fail(err, AL_EINVAL, "%s: 'sha256' applies to remote sources only", where);
+	path = al_json_str(a, "path");
+	if (!path || !*path)
+		return al_fail(err, AL_EINVAL, "%s: 'path' is missing", where);
+	if ((rc = opt_str(a, "name", where, &s->name, err)) ||
+	    (rc = opt_str(a, "revision", where, &s->revision, err)) ||
+	    (rc = opt_str(a, "source", where, &s->source, err)))
+		return rc;
+	if (s->kind == AL_KIND_IMAGE) {
+		const char *colon = strrchr(path, ':');
+		char *p;
+		if (colon && !strchr(colon, '/')) {
+			p = strndup(path, (size_t)(colon - path));
+			s->tag = strdup(colon + 1);
+			if (!s->tag || !*s->tag) {
+				free(p);
+				return al_fail(err, AL_EINVAL, "%s: empty tag after ':' in 'path'", where);
+			}
+		} else {
+			p = strdup(path);
+		}
+		if (!p)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		s->path = resolve(base, p);
+		free(p);
+	} else {
+		s->path = resolve(base, path);
+	}
+	if (!s->path)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if ((s->revision || s->source) && s->kind != AL_KIND_MODEL)
+		return al_fail(err, AL_EINVAL, "%s: 'revision' and 'source' apply to models only", where);
+	inc = json_object_get(a, "include");
+	if (inc && !json_is_null(inc)) {
+		size_t n, k;
+		if (s->kind != AL_KIND_MODEL && s->kind != AL_KIND_VULNDB)
+			return al_fail(err, AL_EINVAL, "%s: 'include' applies to model and vulndb only", where);
+		if (json_is_string(inc))
+			n = 1;
+		else if (json_is_array(inc))
+			n = json_array_size(inc);
+		else
+			return al_fail(err, AL_EINVAL, "%s: 'include' must be a list of patterns", where);
+		s->include = calloc(n + 1, sizeof(char *));
+		if (!s->include)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		for (k = 0; k < n; k++) {
+			const json_t *v = json_is_string(inc) ? inc : json_array_get(inc, k);
+			if (!json_is_string(v) || !*json_string_value(v))
+				return al_fail(err, AL_EINVAL, "%s: 'include' entries must be strings", where);
+			s->include[k] = strdup(json_string_value(v));
+			if (!s->include[k])
+				return al_fail(err, AL_ENOMEM, "out of memory");
+		}
+	}
+	return AL_OK;
+}
+
+enum al_code al_spec_parse(const char *data, size_t n, const char *what, const char *base,
+			   int64_t now, struct al_spec *spec, struct al_err *err)
+{
+	static const char *const keys[] = { "name", "version", "expires", "platforms", "python",
+					    "artifacts", NULL };
+	json_t *root = NULL;
+	const json_t *arts;
+	const char *name, *bad, *exp;
+	unsigned char d[AL_DIGEST_LEN];
+	char hex[AL_HEX_LEN + 1];
+	enum al_code rc;
+	memset(spec, 0, sizeof(*spec));
+	if ((rc = al_sha256_mem(data, n, d, err)))
+		return rc;
+	al_hex(d, hex);
+	snprintf(spec->spec_digest, sizeof(spec->spec_digest), "sha256:%s", hex);
+	if ((rc = al_yaml_parse(data, n, what, &root, err)))
+		return rc;
+	if (!json_is_object(root)) {
+		rc = al_fail(err, AL_EINVAL, "'%s': the top level must be a mapping", what);
+		goto out;
+	}
+	if ((rc = check_keys(root, keys, what, err)))
+		goto out;
+	name = al_json_str(root, "name");
+	if (!name) {
+		rc = al_fail(err, AL_EINVAL, "%s: 'name' is missing", what);
+		goto out;
+	}
+	if ((bad = al_bundle_name_bad(name))) {
+		rc = al_fail(err, AL_EINVAL, "%s: bad name '%s': %s", what, name, bad);
+		goto out;
+	}
+	spec->name = strdup(name);
+	if (!json_object_get(root, "version")) {
+		rc = al_fail(err, AL_EINVAL, "%s: 'version' is missing (an integer, increased for every bundle of this name)", what);
+		goto out;
+	}
+	if (al_json_int(root, "version", &spec->version) != 0 || spec->version < 1) {
+		rc = al_fail(err, AL_EINVAL, "%s: 'version' must be a positive integer", what);
+		goto out;
+	}
+	exp = al_json_str(root, "expires");
+	if (json_object_get(root, "expires") && !exp) {
+		rc = al_fail(err, AL_EINVAL, "%s: 'expires' must be a string such as 120d", what);
+		goto out;
+	}
+	if (al_expiry_parse(exp ? exp : "90d", now, &spec->expires) != 0) {
+		rc = al_fail(err, AL_EINVAL,
+			     "%s: bad 'expires' '%s' (use 36h, 120d, 2w or a date YYYY-MM-DD)", what, exp);
+		goto out;
+	}
+	if (spec->expires <= now) {
+		rc = al_fail(err, AL_EINVAL, "%s: 'expires' '%s' is in the past", what, exp);
+		goto out;
+	}
+	arts = json_object_get(root, "artifacts");
+	if (!json_is_array(arts) || json_array_size(arts) == 0) {
+		rc = al_fail(err, AL_EINVAL, "%s: 'artifacts' must be a non-empty list", what);
+		goto out;
+	}
+	spec->nsources = json_array_size(arts);
+	spec->sources = calloc(spec->nsources, sizeof(*spec->sources));
+	if (!spec->name || !spec->sources) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < spec->nsources; i++)
+		if ((rc = parse_source(json_array_get(arts, i), i, base, &spec->sources[i], err))) {
+			al_err_prefix(err, "%s", what);
+			goto out;
+		}
+out:
+	json_decref(root);
+	if (rc)
+		al_spec_release(spec);
+	return rc;
+}
+
+enum al_code al_spec_load(const char *path, int64_t now, struct al_spec *spec, struct al_err *err)
+{
+	struct al_buf b;
+	char *base;
+	enum al_code rc;
+	al_buf_init(&b, AL_MAX_SPEC);
+	if ((rc = al_read_file(path, 0, &b, err)))
+		return rc;
+	base = al_dirname(path);
+	if (!base) {
+		al_buf_release(&b);
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	rc = al_spec_parse(b.data, b.len, path, base, now, spec, err);
+	if (!rc)
+		spec->spec_path = strdup(path);
+	free(base);
+	al_buf_release(&b);
+	return rc;
+}
+
+void al_spec_release(struct al_spec *spec)
+{
+	for (size_t i = 0; spec->sources && i < spec->nsources; i++) {
+		struct al_source *s = &spec->sources[i];
+		free(s->path);
+		free(s->tag);
+		free(s->name);
+		free(s->revision);
+		free(s->source);
+		for (char **p = s->include; p && *p; p++)
+			free(*p);
+		free(s->include);
+	}
+	free(spec->sources);
+	free(spec->name);
+	free(spec->spec_path);
+	memset(spec, 0, sizeof(*spec));
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * spec.h: the bundle spec (`airlock.yaml`, docs/FORMAT.md "The bundle spec"):
+ * what to gather, parsed strictly. Unknown keys are errors, so a typo never
+ * silently drops an artifact.
+ *
+ * A parsed spec owns all its strings; paths are resolved against the spec
+ * file's directory.
+ */
+#ifndef AL_SPEC_H
+#define AL_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hash.h"
+
+enum al_kind { AL_KIND_MODEL, AL_KIND_WHEEL, AL_KIND_IMAGE, AL_KIND_FILE, AL_KIND_VULNDB };
+
+/* "model", "wheel", … */
+const char *al_kind_name(enum al_kind k);
+/* Parses a kind name; -1 when unknown. */
+int al_kind_parse(const char *s, enum al_kind *k);
+
+struct al_source {
+	enum al_kind kind;
+	char *path;       /* resolved local path (for images without the ":tag") */
+	char *tag;        /* images: the tag in the source layout, or NULL */
+	char *name;       /* the name it is served under inside, or NULL for the default */
+	char *revision;   /* models: the upstream revision, or NULL */
+	char *source;     /* models: the upstream repository, or NULL */
+	char **include;   /* models, vulndb: glob patterns, NULL-terminated, or NULL for all */
+	unsigned line;    /* the item's index in `artifacts`, from 0, for messages */
+};
+
+struct al_spec {
+	char *name;
+	int64_t version;
+	int64_t expires;  /* absolute, seconds since the epoch */
+	char *spec_path;  /* as given */
+	char spec_digest[7 + AL_HEX_LEN + 1]; /* "sha256:…" of the spec file's bytes */
+	struct al_source *sources;
+	size_t nsources;
+};
+
+/* Checks a bundle name: [a-z0-9][a-z0-9._-]{0,127}. Returns NULL or what is wrong. */
+const char *al_bundle_name_bad(const char *name);
+
+/* Reads and validates a spec file; `now` is the creation time, for relative expiry. */
+enum al_code al_spec_load(const char *path, int64_t now, struct al_spec *spec, struct al_err *err);
+/* Parses a spec from memory; base is the directory relative paths resolve against. */
+enum al_code al_spec_parse(const char *data, size_t n, const char *what, const char *base,
+			   int64_t now, struct al_spec *spec, struct al_err *err);
+void al_spec_release(struct al_spec *spec);
+
+/* Parses an expiry: "120d", "36h", "2w", or an absolute "YYYY-MM-DD[THH:MM:SSZ]". */
+int al_expiry_parse(const char *s, int64_t now, int64_t *out);
+
+#endif

@@ -1,0 +1,844 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.c: the embedded store. Import = stage (copy while hashing) → check →
+ * rename blobs into place → fsync → one catalog transaction. Rejects go to
+ * quarantine/ and are never served. Never prints.
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "fsx.h"
+#include "json.h"
+
+struct al_store {
+	char *root;
+	sqlite3 *db;
+	int lock_fd;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO meta VALUES('schema', '1');"
+	"CREATE TABLE IF NOT EXISTS bundles(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" version INTEGER NOT NULL, sums_digest TEXT NOT NULL, meta_digest TEXT NOT NULL,"
+	" created TEXT NOT NULL, expires TEXT NOT NULL, imported_at TEXT NOT NULL,"
+	" source TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, UNIQUE(name, version));"
+	"CREATE TABLE IF NOT EXISTS artifacts(id INTEGER PRIMARY KEY,"
+	" bundle_id INTEGER NOT NULL REFERENCES bundles(id), kind TEXT NOT NULL, name TEXT NOT NULL,"
+	" upstream TEXT NOT NULL, ref TEXT NOT NULL, media_type TEXT NOT NULL, digest TEXT NOT NULL,"
+	" size INTEGER NOT NULL, content_size INTEGER NOT NULL, info TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS artifacts_by_name ON artifacts(kind, name);"
+	"CREATE TABLE IF NOT EXISTS blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS refs(bundle_id INTEGER NOT NULL REFERENCES bundles(id),"
+	" path TEXT NOT NULL, digest TEXT NOT NULL REFERENCES blobs(digest), PRIMARY KEY(bundle_id, path));"
+	"CREATE INDEX IF NOT EXISTS refs_by_digest ON refs(digest);"
+	"CREATE TABLE IF NOT EXISTS artifact_blobs(artifact_id INTEGER NOT NULL REFERENCES artifacts(id),"
+	" digest TEXT NOT NULL, media_type TEXT NOT NULL, PRIMARY KEY(artifact_id, digest));"
+	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time TEXT NOT NULL,"
+	" action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);";
+
+const char *al_store_default(const char *explicit_path)
+{
+	const char *env = getenv("AIRLOCK_STORE");
+	if (explicit_path && *explicit_path)
+		return explicit_path;
+	return env && *env ? env : "./airlock-store";
+}
+
+/* Test-only fault injection: AIRLOCK_FAULT=<point> kills the process there, as a crash would. */
+static void fault_point(const char *name)
+{
+	const char *f = getenv("AIRLOCK_FAULT");
+	if (f && !strcmp(f, name))
+		raise(SIGKILL);
+}
+
+static enum al_code db_fail(struct al_store *s, struct al_err *err, const char *what)
+{
+	return al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': %s: %s", s->root, what, sqlite3_errmsg(s->db));
+}
+
+static enum al_code db_exec(struct al_store *s, const char *sql, struct al_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		enum al_code rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': %s", s->root,
+					  msg ? msg : "error");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return AL_OK;
+}
+
+static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
+{
+	char *path = al_join(s->root, "catalog.db");
+	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+	enum al_code rc = AL_OK;
+	if (!path)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		free(path);
+		return rc;
+	}
+	free(path);
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (create)
+		rc = db_exec(s, schema, err);
+	if (!rc)
+		rc = db_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", err);
+	return rc;
+}
+
+void al_store_free(struct al_store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close(s->db);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s->root);
+	free(s);
+}
+
+static enum al_code store_new(const char *root, struct al_store **out, struct al_err *err)
+{
+	struct al_store *s = calloc(1, sizeof(*s));
+	if (!s || !(s->root = strdup(root))) {
+		free(s);
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	s->lock_fd = -1;
+	*out = s;
+	return AL_OK;
+}
+
+enum al_code al_store_init(const char *root, struct al_err *err)
+{
+	static const char *const dirs[] = { "blobs/sha256", "tmp", "quarantine", NULL };
+	struct al_store *s;
+	enum al_code rc;
+	if ((rc = al_mkdirs(root, err)))
+		return rc;
+	for (const char *const *d = dirs; *d; d++) {
+		char *p = al_join(root, *d);
+		if (!p)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		rc = al_mkdirs(p, err);
+		free(p);
+		if (rc)
+			return rc;
+	}
+	if ((rc = store_new(root, &s, err)))
+		return rc;
+	rc = open_db(s, 1, err);
+	al_store_free(s);
+	if (!rc)
+		rc = al_fsync_dir(root, err);
+	return rc;
+}
+
+enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err)
+{
+	struct al_store *s;
+	struct stat st;
+	char *db = al_join(root, "catalog.db");
+	enum al_code rc;
+	if (!db)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (stat(db, &st) != 0) {
+		rc = al_fail(err, AL_ESTORE, "no store at '%s' (create one with 'airlock init --store %s')", root, root);
+		free(db);
+		return rc;
+	}
+	free(db);
+	if ((rc = store_new(root, &s, err)))
+		return rc;
+	if (flags & AL_STORE_WRITE) {
+		char *lock = al_join(root, "lock");
+		s->lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
+		free(lock);
+		if (s->lock_fd < 0) {
+			rc = al_fail_errno(err, AL_ESTORE, "cannot open the lock of store '%s'", root);
+			al_store_free(s);
+			return rc;
+		}
+		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+			rc = al_fail(err, AL_ESTORE, "store '%s' is busy: another import or gc is running", root);
+			al_store_free(s);
+			return rc;
+		}
+	}
+	if ((rc = open_db(s, 0, err))) {
+		al_store_free(s);
+		return rc;
+	}
+	*out = s;
+	return AL_OK;
+}
+
+void al_import_result_release(struct al_import_result *r)
+{
+	al_bundle_info_release(&r->info);
+	al_report_release(&r->report);
+	free(r->quarantine);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Removes leftovers of interrupted imports; only called with the writer lock held. */
+static enum al_code clean_tmp(struct al_store *s, size_t *count, struct al_err *err)
+{
+	char *tmp = al_join(s->root, "tmp");
+	DIR *d;
+	struct dirent *e;
+	enum al_code rc = AL_OK;
+	if (!tmp)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	d = opendir(tmp);
+	while (d && !rc && (e = readdir(d))) {
+		char *p;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (count)
+			(*count)++;
+		p = al_join(tmp, e->d_name);
+		rc = p ? al_rmtree(p, err) : al_fail(err, AL_ENOMEM, "out of memory");
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(tmp);
+	return rc;
+}
+
+static void stamp(char out[32])
+{
+	al_time_fmt((int64_t)time(NULL), out);
+}
+
+static void log_event(struct al_store *s, const char *action, const char *subject, const char *result,
+		      const char *detail)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	stamp(now);
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO events(time, action, subject, result, detail) VALUES(?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+static enum al_code quarantine(struct al_store *s, const char *bundle, const char *stage,
+			       struct al_import_result *res, struct al_err *err)
+{
+	unsigned char r[3];
+	char now[32], *base, *dest, *reason;
+	const char *b = strrchr(bundle, '/');
+	struct al_buf text;
+	enum al_code rc = AL_OK;
+	size_t n;
+	b = b && b[1] ? b + 1 : bundle;
+	stamp(now);
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r));
+	base = strdup(b);
+	if (!base)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	n = strlen(base);
+	while (n > 1 && base[n - 1] == '/')
+		base[--n] = '\0';
+	for (char *p = base; *p; p++)
+		if (*p == '/' || *p == ':' || (unsigned char)*p < 0x20)
+			*p = '_';
+	dest = al_strf("%s/quarantine/%s-%s-%02x%02x%02x", s->root, base, now, r[0], r[1], r[2]);
+	free(base);
+	if (!dest)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (rename(stage, dest) != 0) {
+		rc = al_fail_errno(err, AL_EIO, "cannot move the rejected bundle to '%s'", dest);
+		free(dest);
+		return rc;
+	}
+	al_buf_init(&text, 1u << 20);
+	al_buf_addf(&text, NULL, "bundle: %s\nrejected: %s\nproblems:\n", bundle, now);
+	for (size_t i = 0; i < res->report.n; i++)
+		al_buf_addf(&text, NULL, "  %s\n", res->report.msg[i]);
+	if (res->report.dropped)
+		al_buf_addf(&text, NULL, "  … and %zu more\n", res->report.dropped);
+	reason = al_join(dest, "REASON");
+	if (reason)
+		rc = al_write_atomic(reason, text.data ? text.data : "", text.len, err);
+	free(reason);
+	al_buf_release(&text);
+	res->quarantine = dest;
+	return rc;
+}
+
+static enum al_code bind_run(struct al_store *s, sqlite3_stmt *st, struct al_err *err)
+{
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (r != SQLITE_DONE)
+		return db_fail(s, err, "write failed");
+	return AL_OK;
+}
+
+static const struct al_bfile *view_file(const struct al_bview *v, const char *path)
+{
+	return al_bview_find(v, path);
+}
+
+/* Catalog rows for one verified, installed bundle; the caller holds the transaction. */
+static enum al_code catalog_add(struct al_store *s, const char *source, const struct al_bview *v,
+				const struct al_bundle_info *info, struct al_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 bid, *aids = NULL;
+	char now[32], created[32], expires[32];
+	const struct al_bfile *meta = view_file(v, "airlock.json");
+	enum al_code rc = AL_OK;
+	stamp(now);
+	al_time_fmt(info->created, created);
+	al_time_fmt(info->expires, expires);
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO bundles(name, version, sums_digest, meta_digest, created,"
+				      " expires, imported_at, source, files, bytes) VALUES(?,?,?,?,?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, info->version);
+	sqlite3_bind_text(st, 3, info->sums_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, meta ? meta->digest : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, created, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, expires, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)v->n);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)v->bytes);
+	rc = bind_run(s, st, err);
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	bid = sqlite3_last_insert_rowid(s->db);
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	for (size_t i = 0; i < v->n && !rc; i++) {
+		sqlite3_bind_text(st, 1, v->files[i].digest, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)v->files[i].size);
+		rc = bind_run(s, st, err);
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO refs(bundle_id, path, digest) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	for (size_t i = 0; i < v->n && !rc; i++) {
+		sqlite3_bind_int64(st, 1, bid);
+		sqlite3_bind_text(st, 2, v->files[i].path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, v->files[i].digest, -1, SQLITE_STATIC);
+		rc = bind_run(s, st, err);
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+
+	aids = calloc(info->nartifacts + 1, sizeof(*aids));
+	if (!aids)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO artifacts(bundle_id, kind, name, upstream, ref, media_type,"
+				      " digest, size, content_size, info) VALUES(?,?,?,?,?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		free(aids);
+		return db_fail(s, err, "prepare");
+	}
+	for (size_t i = 0; i < info->nartifacts && !rc; i++) {
+		const struct al_artifact *a = &info->artifacts[i];
+		char *js = json_dumps(a->info, JSON_COMPACT);
+		uint64_t content = 0;
+		for (size_t k = 0; k < info->nblobs; k++)
+			if (info->blobs[k].artifact == i)
+				content += info->blobs[k].size;
+		sqlite3_bind_int64(st, 1, bid);
+		sqlite3_bind_text(st, 2, al_kind_name(a->kind), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, a->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, a->upstream, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, a->ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, a->media_type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, a->digest, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)a->size);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)content);
+		sqlite3_bind_text(st, 10, js ? js : "{}", -1, SQLITE_TRANSIENT);
+		free(js);
+		rc = bind_run(s, st, err);
+		aids[i] = sqlite3_last_insert_rowid(s->db);
+	}
+	sqlite3_finalize(st);
+	if (!rc && sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO artifact_blobs(artifact_id, digest, media_type)"
+					     " VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		rc = db_fail(s, err, "prepare");
+	else if (!rc) {
+		for (size_t k = 0; k < info->nblobs && !rc; k++) {
+			sqlite3_bind_int64(st, 1, aids[info->blobs[k].artifact]);
+			sqlite3_bind_text(st, 2, info->blobs[k].digest, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, info->blobs[k].media_type, -1, SQLITE_STATIC);
+			rc = bind_run(s, st, err);
+		}
+		sqlite3_finalize(st);
+	}
+	free(aids);
+	return rc;
+}
+
+/* Has this name and version been imported? 1 same content, 2 other content, 0 no; *maxv the highest version. */
+static enum al_code lookup(struct al_store *s, const struct al_bundle_info *info, int *found,
+			   int64_t *maxv, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	*found = 0;
+	*maxv = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT version, sums_digest FROM bundles WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t ver = sqlite3_column_int64(st, 0);
+		const char *d = (const char *)sqlite3_column_text(st, 1);
+		if (ver > *maxv)
+			*maxv = ver;
+		if (ver == info->version)
+			*found = d && !strcmp(d, info->sums_digest) ? 1 : 2;
+	}
+	sqlite3_finalize(st);
+	return AL_OK;
+}
+
+/* Moves every staged file into blobs/ under its digest; existing blobs are kept. */
+static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, size_t *added,
+				  struct al_err *err)
+{
+	char *blobs = al_join(s->root, "blobs/sha256");
+	enum al_code rc = AL_OK;
+	if (!blobs)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < v->n && !rc; i++) {
+		char *from = al_join(v->root, v->files[i].path);
+		char *to = al_strf("%s/%s", blobs, v->files[i].digest + 7);
+		struct stat st;
+		if (!from || !to)
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+		else if (lstat(to, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == v->files[i].size)
+			; /* content-addressed: already here (fsck re-hashes it) */
+		else if (rename(from, to) != 0)
+			rc = al_fail_errno(err, AL_EIO, "cannot move '%s' into the store", from);
+		else
+			(*added)++;
+		free(from);
+		free(to);
+		if (!rc && i == v->n / 2)
+			fault_point("mid-blobs");
+	}
+	if (!rc)
+		rc = al_fsync_dir(blobs, err);
+	free(blobs);
+	return rc;
+}
+
+enum al_code al_store_import(struct al_store *s, const char *bundle, struct al_progress *prog,
+			     struct al_import_result *res, struct al_err *err)
+{
+	unsigned char r[6];
+	char *stage = NULL;
+	struct al_bview v = { 0 };
+	enum al_code rc;
+	int found = 0;
+	int64_t maxv = 0;
+	memset(res, 0, sizeof(*res));
+	if (s->lock_fd < 0)
+		AL_BUG("import needs the writer lock");
+	if ((rc = clean_tmp(s, NULL, err)))
+		return rc;
+	if (prog) {
+		uint64_t total = 0;
+		if ((rc = al_bundle_measure(bundle, &total, err)))
+			return rc;
+		atomic_store(&prog->total, total);
+	}
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return al_fail_ssl(err, "cannot make a staging name");
+	stage = al_strf("%s/tmp/import-%02x%02x%02x%02x%02x%02x", s->root, r[0], r[1], r[2], r[3], r[4], r[5]);
+	if (!stage)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	rc = al_bundle_stage(bundle, stage, &v, &res->report, prog, err);
+	res->bytes = v.bytes;
+	if (rc == AL_EVERIFY) {
+		/* a damaged tar: keep what arrived, with the reason */
+		al_report_add(&res->report, "%s", err->msg);
+	} else if (rc) {
+		goto out;
+	}
+	fault_point("after-stage");
+	if (!rc) {
+		enum al_code c = al_bundle_check(&v, &res->report, &res->info, err);
+		if (c && c != AL_EVERIFY) {
+			rc = c;
+			goto out;
+		}
+	}
+	if (al_report_count(&res->report)) {
+		res->status = AL_REJECTED;
+		al_err_clear(err);
+		rc = quarantine(s, bundle, stage, res, err);
+		log_event(s, "import", bundle, "rejected", res->report.n ? res->report.msg[0] : "");
+		if (!rc)
+			rc = al_fail(err, AL_EVERIFY, "bundle '%s' failed verification (%zu problem%s); it was moved to '%s'",
+				     bundle, al_report_count(&res->report), al_report_count(&res->report) == 1 ? "" : "s",
+				     res->quarantine);
+		goto out;
+	}
+	if ((rc = lookup(s, &res->info, &found, &maxv, err)))
+		goto out;
+	if (found == 1) {
+		res->status = AL_ALREADY;
+		goto out;
+	}
+	if (found == 2) {
+		rc = al_fail(err, AL_ECONFLICT,
+			     "bundle '%s' version %lld is already imported with different content; a new bundle needs a higher version",
+			     res->info.name, (long long)res->info.version);
+		log_event(s, "import", bundle, "refused", err->msg);
+		goto out;
+	}
+	if (res->info.version < maxv) {
+		rc = al_fail(err, AL_ECONFLICT,
+			     "bundle '%s' version %lld is older than version %lld already imported (rollback refused; roll back a release instead)",
+			     res->info.name, (long long)res->info.version, (long long)maxv);
+		log_event(s, "import", bundle, "refused", err->msg);
+		goto out;
+	}
+	if ((rc = install_blobs(s, &v, &res->new_blobs, err)))
+		goto out;
+	fault_point("before-commit");
+	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
+		goto out;
+	rc = catalog_add(s, bundle, &v, &res->info, err);
+	if (!rc) {
+		char detail[128];
+		snprintf(detail, sizeof(detail), "%s version %lld", res->info.name, (long long)res->info.version);
+		log_event(s, "import", bundle, "imported", detail);
+		rc = db_exec(s, "COMMIT", err);
+	}
+	if (rc)
+		db_exec(s, "ROLLBACK", NULL);
+	else
+		res->status = AL_IMPORTED;
+	fault_point("after-commit");
+out:
+	if (stage && res->status != AL_REJECTED)
+		al_rmtree(stage, NULL);
+	al_bview_release(&v);
+	free(stage);
+	return rc;
+}
+
+static json_t *rows(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+	if (!arr || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		json_decref(arr);
+		return NULL;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_object();
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *name = sqlite3_column_name(st, i);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_INTEGER:
+				json_object_set_new(o, name, json_integer(sqlite3_column_int64(st, i)));
+				break;
+			case SQLITE_NULL:
+				json_object_set_new(o, name, json_null());
+				break;
+			default:
+				if (!strcmp(name, "info")) {
+					json_t *j = json_loads((const char *)sqlite3_column_text(st, i), 0, NULL);
+					json_object_set_new(o, name, j ? j : json_object());
+				} else {
+					json_object_set_new(o, name, json_string((const char *)sqlite3_column_text(st, i)));
+				}
+			}
+		}
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
+{
+	json_t *b = rows(s->db, "SELECT name, version, created, expires, imported_at AS imported,"
+				" sums_digest AS sums, files, bytes FROM bundles ORDER BY name, version");
+	json_t *a = rows(s->db, "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size,"
+				" a.content_size AS contentSize, b.name AS bundle, b.version AS bundleVersion, a.info"
+				" FROM artifacts a JOIN bundles b ON a.bundle_id = b.id ORDER BY a.kind, a.name, b.version");
+	json_t *e = rows(s->db, "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20");
+	json_t *tot = rows(s->db, "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs");
+	if (!b || !a || !e || !tot) {
+		json_decref(b);
+		json_decref(a);
+		json_decref(e);
+		json_decref(tot);
+		return db_fail(s, err, "query failed");
+	}
+	*out = json_pack("{s:s, s:o, s:o, s:o, s:O}", "store", s->root, "bundles", b, "artifacts", a,
+			 "events", e, "totals", json_array_get(tot, 0));
+	json_decref(tot);
+	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+}
+
+struct fsck_blob {
+	char name[AL_HEX_LEN + 1];
+	uint64_t size;
+	int bad;
+	struct al_err err;
+};
+
+struct fsck_ctx {
+	const char *dir;
+	struct fsck_blob *b;
+	struct al_progress *prog;
+};
+
+static void fsck_one(void *ctx, size_t i, char *buf)
+{
+	struct fsck_ctx *c = ctx;
+	struct fsck_blob *b = &c->b[i];
+	unsigned char d[AL_DIGEST_LEN];
+	char hex[AL_HEX_LEN + 1];
+	char *p = al_join(c->dir, b->name);
+	int fd = p ? open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (fd < 0) {
+		b->bad = 2;
+		al_fail_errno(&b->err, AL_EIO, "cannot open '%s'", p ? p : b->name);
+	} else if (al_hash_fd(fd, p, buf, d, &b->size, c->prog, &b->err)) {
+		b->bad = 2;
+	} else {
+		al_hex(d, hex);
+		b->bad = strcmp(hex, b->name) != 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(p);
+}
+
+static int cmp_fsck(const void *a, const void *b)
+{
+	return strcmp(((const struct fsck_blob *)a)->name, ((const struct fsck_blob *)b)->name);
+}
+
+enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct al_fsck_result *res,
+			   struct al_err *err)
+{
+	struct fsck_ctx c = { NULL, NULL, prog };
+	struct fsck_blob *v = NULL;
+	size_t n = 0, cap = 0;
+	char *dir = al_join(s->root, "blobs/sha256"), *tmp = al_join(s->root, "tmp");
+	DIR *d;
+	struct dirent *e;
+	sqlite3_stmt *st;
+	enum al_code rc = AL_OK;
+	uint64_t total = 0;
+	memset(res, 0, sizeof(*res));
+	if (!dir || !tmp) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	{
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK) {
+			while (sqlite3_step(q) == SQLITE_ROW) {
+				const char *m = (const char *)sqlite3_column_text(q, 0);
+				if (m && strcmp(m, "ok"))
+					al_report_add(&res->report, "catalog: %s", m);
+			}
+			sqlite3_finalize(q);
+		}
+	}
+	if (!(d = opendir(dir))) {
+		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
+		goto out;
+	}
+	while ((e = readdir(d))) {
+		unsigned char dd[AL_DIGEST_LEN];
+		struct stat sb;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)) {
+			al_report_add(&res->report, "'blobs/sha256/%s' is not a regular file", e->d_name);
+			continue;
+		}
+		if (al_unhex(e->d_name, strlen(e->d_name), dd) != 0) {
+			al_report_add(&res->report, "'blobs/sha256/%s' is not named by a digest", e->d_name);
+			continue;
+		}
+		if (n == cap) {
+			struct fsck_blob *nv;
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				closedir(d);
+				rc = al_fail(err, AL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		memcpy(v[n].name, e->d_name, AL_HEX_LEN + 1);
+		v[n].size = (uint64_t)sb.st_size;
+		total += (uint64_t)sb.st_size;
+		n++;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_fsck);
+	if (prog)
+		atomic_store(&prog->total, total);
+	c.dir = dir;
+	c.b = v;
+	if ((rc = al_parallel(fsck_one, &c, NULL, n, al_default_threads(), err)))
+		goto out;
+	res->blobs = n;
+	res->bytes = total;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].bad == 1)
+			al_report_add(&res->report, "corrupt blob 'blobs/sha256/%s': its content no longer matches its name", v[i].name);
+		else if (v[i].bad == 2)
+			al_report_add(&res->report, "unreadable blob: %s", v[i].err.msg);
+	}
+	/* every blob the catalog names must be present with its size */
+	if (sqlite3_prepare_v2(s->db, "SELECT digest, size, (SELECT COUNT(*) FROM refs r WHERE r.digest = b.digest)"
+				      " FROM blobs b ORDER BY digest", -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(s, err, "query failed");
+		goto out;
+	}
+	{
+		size_t known = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *dg = (const char *)sqlite3_column_text(st, 0);
+			struct fsck_blob key, *hit;
+			if (!dg || !al_digest_valid(dg)) {
+				al_report_add(&res->report, "catalog: a blob row has a bad digest");
+				continue;
+			}
+			memcpy(key.name, dg + 7, AL_HEX_LEN + 1);
+			hit = n ? bsearch(&key, v, n, sizeof(*v), cmp_fsck) : NULL;
+			if (!hit)
+				al_report_add(&res->report, "missing blob '%s' (named in the catalog)", dg);
+			else if (hit->size != (uint64_t)sqlite3_column_int64(st, 1))
+				al_report_add(&res->report, "size mismatch for blob '%s': catalog %lld, file %llu", dg,
+					      (long long)sqlite3_column_int64(st, 1), (unsigned long long)hit->size);
+			known++;
+		}
+		sqlite3_finalize(st);
+		res->unreferenced = n > known ? n - known : 0;
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT r.digest, b.name FROM refs r JOIN bundles b ON b.id = r.bundle_id"
+				      " WHERE r.digest NOT IN (SELECT digest FROM blobs)", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			al_report_add(&res->report, "catalog: bundle '%s' references unknown blob '%s'",
+				      sqlite3_column_text(st, 1), sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	if ((d = opendir(tmp))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				res->stale_tmp++;
+		closedir(d);
+	}
+out:
+	free(v);
+	free(dir);
+	free(tmp);
+	return rc;
+}
+
+enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err)
+{
+	char *dir = al_join(s->root, "blobs/sha256");
+	DIR *d;
+	struct dirent *e;
+	sqlite3_stmt *st = NULL;
+	enum al_code rc = AL_OK;
+	*removed = 0;
+	*bytes = 0;
+	if (!dir)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (s->lock_fd < 0)
+		AL_BUG("gc needs the writer lock");
+	if ((rc = clean_tmp(s, NULL, err)))
+		goto out;
+	if ((rc = db_exec(s, "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs)", err)))
+		goto out;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM blobs WHERE digest = ?", -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(s, err, "prepare");
+		goto out;
+	}
+	if (!(d = opendir(dir))) {
+		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
+		goto out;
+	}
+	while (!rc && (e = readdir(d))) {
+		char digest[AL_DIGEST_STR];
+		struct stat sb;
+		int known;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(digest, sizeof(digest), "sha256:%.64s", e->d_name);
+		sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+		known = sqlite3_step(st) == SQLITE_ROW && strlen(e->d_name) == AL_HEX_LEN;
+		sqlite3_reset(st);
+		if (known)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			*bytes += (uint64_t)sb.st_size;
+		if (unlinkat(dirfd(d), e->d_name, 0) != 0)
+			rc = al_fail_errno(err, AL_EIO, "cannot remove 'blobs/sha256/%s'", e->d_name);
+		else
+			(*removed)++;
+	}
+	closedir(d);
+	if (!rc)
+		rc = al_fsync_dir(dir, err);
+	if (!rc) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "%zu blobs removed", *removed);
+		log_event(s, "gc", s->root, "ok", detail);
+	}
+out:
+	sqlite3_finalize(st);
+	free(dir);
+	return rc;
+}

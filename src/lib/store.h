@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.h: the embedded store (DESIGN.md §3, docs/FORMAT.md "The store"):
+ * content-addressed blobs plus a SQLite catalog, written so that a crash at
+ * any point leaves a store that fsck passes and a re-import completes.
+ *
+ * Invariants: a blob file is only ever created by rename of a fully written,
+ * fsynced, verified temp file; the catalog names a blob only after the blob
+ * is durable; everything one import adds to the catalog commits in one
+ * transaction. Writers (import, gc) hold an exclusive lock on STORE/lock.
+ */
+#ifndef AL_STORE_H
+#define AL_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "err.h"
+#include "hash.h"
+
+struct al_store; /* opaque */
+
+enum { AL_STORE_WRITE = 1 << 0 };
+
+/* The store path: explicit, else $AIRLOCK_STORE, else ./airlock-store. Borrowed. */
+const char *al_store_default(const char *explicit_path);
+/* Creates a store (the directory may exist if empty, or already be a store). */
+enum al_code al_store_init(const char *root, struct al_err *err);
+/* Opens an existing store; WRITE takes the writer lock (fails at once if busy). */
+enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err);
+void al_store_free(struct al_store *s);
+
+enum al_import_status { AL_IMPORTED, AL_ALREADY, AL_REJECTED };
+struct al_import_result {
+	enum al_import_status status;
+	struct al_bundle_info info;   /* filled when checked */
+	struct al_report report;      /* problems, when rejected */
+	char *quarantine;             /* where a rejected bundle was put, or NULL */
+	uint64_t bytes;               /* bytes read */
+	size_t new_blobs;             /* blobs added to the store */
+};
+void al_import_result_release(struct al_import_result *r);
+
+/*
+ * Verifies a bundle and installs it atomically. A bundle that fails
+ * verification is moved to quarantine/ with a REASON file and AL_EVERIFY is
+ * returned; the same name and version with other content is AL_ECONFLICT; a
+ * version below the highest imported for that name is AL_ECONFLICT.
+ */
+enum al_code al_store_import(struct al_store *s, const char *bundle, struct al_progress *prog,
+			     struct al_import_result *res, struct al_err *err);
+
+/* What the store holds, as JSON: {"bundles":[…], "artifacts":[…], "events":[…]}. */
+enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err);
+
+struct al_fsck_result {
+	struct al_report report;      /* corruption: exit 1 when any */
+	size_t blobs, unreferenced, stale_tmp;
+	uint64_t bytes;
+};
+/* Re-hashes every blob and cross-checks blobs and catalog. */
+enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct al_fsck_result *res,
+			   struct al_err *err);
+/* Removes blobs no bundle references and stale staging directories. */
+enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err);
+
+#endif

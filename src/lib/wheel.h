@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * wheel.h: what a Python wheel says about itself: its file name (PEP 427)
+ * and its core metadata (`*.dist-info/METADATA`, read from inside the zip,
+ * never extracted to disk).
+ */
+#ifndef AL_WHEEL_H
+#define AL_WHEEL_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct al_wheel {
+	char *filename;        /* base name, e.g. pip-23.0.1-py3-none-any.whl */
+	char *name;            /* Name: from METADATA, as written */
+	char *normalized;      /* PEP 503 normalized name */
+	char *version;         /* Version: from METADATA */
+	char *requires_python; /* Requires-Python:, or NULL */
+	char *metadata;        /* the METADATA file's bytes */
+	size_t metadata_len;
+};
+
+/* PEP 503: lower-case, runs of '-', '_' and '.' become one '-'. Fresh string. */
+char *al_pep503_normalize(const char *name, size_t n);
+/* Reads and checks a wheel: the file name parses and agrees with METADATA. */
+enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err);
+/* Finds a header's value in an RFC 822 style metadata block; fresh string or NULL. */
+char *al_metadata_header(const char *meta, size_t n, const char *key);
+void al_wheel_release(struct al_wheel *w);
+
+#endif
