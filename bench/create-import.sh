@@ -56,7 +56,7 @@ A=$(q "$AIRLOCK_BIN")
 fsync_cmd() { printf 'cd %s && xargs -0r sync < %s' "$(q "$1")" "$(q "$2.all")"; }
 
 # shellcheck disable=SC2206  # word splitting of the flags is intended
-iflags=(${AIRLOCK_IMPORT_FLAGS---allow-unsigned})
+iflags=(${AIRLOCK_IMPORT_FLAGS-})
 IMPORT_CMD="$A import $(q "$BUNDLE") --store $(q "$STORE")"
 for f in "${iflags[@]}"; do IMPORT_CMD+=" $(q "$f")"; done
 CREATE_CMD="$A bundle create -f $(q "$SPEC") -o $(q "$OUT")"

@@ -15,7 +15,7 @@ int cmd_import(int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *path;
 	int json = 0, quiet = 0, c, code;
-	struct al_store *s;
+	struct al_store *s = NULL;
 	struct al_import_result res;
 	struct cli_progress pr;
 	struct al_err err = { 0 };

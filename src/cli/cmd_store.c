@@ -109,7 +109,7 @@ int cmd_store(int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *sub;
 	int json = 0, quiet = 0, c, code;
-	struct al_store *s;
+	struct al_store *s = NULL;
 	struct al_err err = { 0 };
 	if (argc < 2)
 		return cli_usage("store", "give a subcommand: ls, fsck or gc");

@@ -207,7 +207,7 @@ static enum al_code tar_open(const char *path, struct archive **out, struct al_e
 static enum al_code tar_read_named(const char *tar, const char *name, struct al_buf *out,
 				   struct al_err *err)
 {
-	struct archive *a;
+	struct archive *a = NULL;
 	struct archive_entry *e;
 	enum al_code rc = tar_open(tar, &a, err);
 	int r;
@@ -409,7 +409,7 @@ out:
 static enum al_code scan_tar(const char *path, struct al_bview *v, struct al_report *rep,
 			     struct al_progress *prog, struct al_err *err)
 {
-	struct archive *a;
+	struct archive *a = NULL;
 	struct archive_entry *e;
 	enum al_code rc;
 	int r;
@@ -947,7 +947,7 @@ out:
 static enum al_code stage_tar(const char *path, struct al_bview *v, struct al_report *rep,
 			      struct al_progress *prog, struct al_err *err)
 {
-	struct archive *a;
+	struct archive *a = NULL;
 	struct archive_entry *e;
 	enum al_code rc;
 	int r;

@@ -293,7 +293,7 @@ static char *default_name(const char *path)
 static enum al_code plan_dir(const struct al_source *src, struct al_plans *plans,
 			     struct al_copy_jobs *jobs, struct al_err *err)
 {
-	struct al_plan *p;
+	struct al_plan *p = NULL;
 	enum al_code rc = add_plan(plans, src, &p, err);
 	if (rc)
 		return rc;
@@ -315,7 +315,7 @@ static enum al_code plan_dir(const struct al_source *src, struct al_plans *plans
 static enum al_code plan_wheel(const struct al_source *src, const char *path, struct al_plans *plans,
 			       struct al_copy_jobs *jobs, struct al_err *err)
 {
-	struct al_plan *p;
+	struct al_plan *p = NULL;
 	struct stat st;
 	size_t job;
 	enum al_code rc;
@@ -382,7 +382,7 @@ static enum al_code plan_wheels(const struct al_source *src, struct al_plans *pl
 static enum al_code plan_file(const struct al_source *src, struct al_plans *plans,
 			      struct al_copy_jobs *jobs, struct al_err *err)
 {
-	struct al_plan *p;
+	struct al_plan *p = NULL;
 	struct stat st;
 	size_t job;
 	enum al_code rc;
@@ -473,7 +473,7 @@ static enum al_code plan_image(struct al_layout *l, const struct al_source *src,
 	struct al_buf b;
 	json_t *idx = NULL, *arr, *d, *pick = NULL;
 	char *ipath = al_join(src->path, "index.json");
-	struct al_plan *p;
+	struct al_plan *p = NULL;
 	size_t i, count = 0;
 	enum al_code rc;
 	if (!ipath)

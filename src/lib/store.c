@@ -134,7 +134,7 @@ static enum al_code store_new(const char *root, struct al_store **out, struct al
 enum al_code al_store_init(const char *root, struct al_err *err)
 {
 	static const char *const dirs[] = { "blobs/sha256", "tmp", "quarantine", NULL };
-	struct al_store *s;
+	struct al_store *s = NULL;
 	enum al_code rc;
 	if ((rc = al_mkdirs(root, err)))
 		return rc;
@@ -158,7 +158,7 @@ enum al_code al_store_init(const char *root, struct al_err *err)
 
 enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err)
 {
-	struct al_store *s;
+	struct al_store *s = NULL;
 	struct stat st;
 	char *db = al_join(root, "catalog.db");
 	enum al_code rc;
