@@ -52,6 +52,7 @@ enum al_code al_buf_grow(struct al_buf *b, size_t n, struct al_err *err)
 		return al_fail(err, AL_ENOMEM, "out of memory (%zu bytes)", cap);
 	b->data = p;
 	b->cap = cap;
+	b->data[b->len] = '\0';
 	return AL_OK;
 }
 

@@ -581,6 +581,9 @@ static enum al_code write_meta(struct al_layout *l, const struct al_spec *spec, 
 	json_t *list = json_array(), *meta, *sbom = NULL;
 	struct al_buf b;
 	enum al_code rc;
+	/* only the spec's file name: the connected side's directories are not the inside's business */
+	const char *spec_base = spec->spec_path ? strrchr(spec->spec_path, '/') : NULL;
+	spec_base = spec_base ? spec_base + 1 : spec->spec_path ? spec->spec_path : "";
 	al_time_fmt(now, created);
 	al_time_fmt(spec->expires, expires);
 	for (size_t i = 0; i < n && list; i++) {
@@ -596,7 +599,7 @@ static enum al_code write_meta(struct al_layout *l, const struct al_spec *spec, 
 	}
 	meta = json_pack("{s:i, s:s, s:I, s:s, s:s, s:{s:s, s:s}, s:s, s:o}", "airlockBundle", 1, "name",
 			 spec->name, "version", (json_int_t)spec->version, "created", created, "expires",
-			 expires, "spec", "file", spec->spec_path ? spec->spec_path : "", "digest",
+			 expires, "spec", "file", spec_base, "digest",
 			 spec->spec_digest, "tool", "airlock " AL_VERSION, "artifacts", list);
 	if (!meta)
 		return al_fail(err, AL_ENOMEM, "out of memory");
@@ -639,6 +642,15 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 	tmp = al_strf("%s.partial-%02x%02x%02x%02x", out, r[0], r[1], r[2], r[3]);
 	if (!tmp)
 		return al_fail(err, AL_ENOMEM, "out of memory");
+	{
+		char *parent = al_dirname(out);
+		rc = parent ? al_mkdirs(parent, err) : al_fail(err, AL_ENOMEM, "out of memory");
+		free(parent);
+		if (rc) {
+			free(tmp);
+			return rc;
+		}
+	}
 	if ((rc = al_layout_create(&l, tmp, err))) {
 		free(tmp);
 		return rc;

@@ -302,5 +302,12 @@ int al_time_parse(const char *s, int64_t *t)
 	tm.tm_min = mi;
 	tm.tm_sec = se;
 	*t = (int64_t)timegm(&tm);
+	/* timegm normalizes 2026-02-30 to March: refuse days a month does not have */
+	{
+		struct tm back;
+		time_t tt = (time_t)*t;
+		if (!gmtime_r(&tt, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+			return -1;
+	}
 	return 0;
 }

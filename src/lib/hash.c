@@ -5,6 +5,8 @@
  */
 #include "hash.h"
 
+enum { AL_WRITEBEHIND = 8u << 20 };
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -111,7 +113,7 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 			   struct al_progress *prog, struct al_err *err)
 {
 	struct al_sha256 h;
-	uint64_t total = 0;
+	uint64_t total = 0, flushed = 0;
 	enum al_code rc = al_sha256_init(&h, err);
 	if (rc)
 		return rc;
@@ -127,7 +129,6 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 		if (n == 0)
 			break;
 		al_sha256_update(&h, buf, (size_t)n);
-		total += (uint64_t)n;
 		for (ssize_t off = 0; dst >= 0 && off < n;) {
 			ssize_t w = write(dst, buf + off, (size_t)(n - off));
 			if (w < 0) {
@@ -137,6 +138,12 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 				goto out;
 			}
 			off += w;
+		}
+		total += (uint64_t)n;
+		/* start writeback behind us, so the final fdatasync finds little left to do */
+		if (dst >= 0 && total - flushed >= AL_WRITEBEHIND) {
+			sync_file_range(dst, (off_t)flushed, (off_t)(total - flushed), SYNC_FILE_RANGE_WRITE);
+			flushed = total;
 		}
 		al_progress_add(prog, (uint64_t)n);
 	}

@@ -5,6 +5,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,28 +21,6 @@ enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t 
 			       je.line, je.column, je.text);
 	*out = j;
 	return AL_OK;
-}
-
-struct diag_sink {
-	char msg[512];
-};
-
-static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-	struct diag_sink *s = user;
-	size_t have = strlen(s->msg);
-	(void)diag;
-	if (have || !len)
-		return; /* keep the first message only */
-	if (len >= sizeof(s->msg))
-		len = sizeof(s->msg) - 1;
-	memcpy(s->msg, buf, len);
-	s->msg[len] = '\0';
-	for (char *p = s->msg; *p; p++)
-		if (*p == '\n') {
-			*p = '\0';
-			break;
-		}
 }
 
 static enum al_code convert(struct fy_node *n, const char *what, int depth, json_t **out,
@@ -131,6 +110,44 @@ static enum al_code convert(struct fy_node *n, const char *what, int depth, json
 	return al_fail(err, AL_EINVAL, "'%s': unknown YAML node", what);
 }
 
+struct diag_sink {
+	char msg[512];
+};
+
+/*
+ * Keeps libfyaml's first message, rewritten from "<memory-@0x…>:L:C: error: text" (the
+ * input's address is not deterministic) to "line L column C: text".
+ */
+static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	struct diag_sink *s = user;
+	const char *p = buf, *end = buf + len, *gt;
+	long line = 0, col = 0;
+	(void)diag;
+	if (s->msg[0] || !len)
+		return;
+	gt = memchr(p, '>', len);
+	if (p[0] == '<' && gt && gt + 1 < end && gt[1] == ':')
+		p = gt + 2;
+	while (p < end && *p >= '0' && *p <= '9')
+		line = line * 10 + (*p++ - '0');
+	if (p < end && *p == ':')
+		p++;
+	while (p < end && *p >= '0' && *p <= '9')
+		col = col * 10 + (*p++ - '0');
+	if (p < end && *p == ':')
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+	if ((size_t)(end - p) > 7 && !memcmp(p, "error: ", 7))
+		p += 7;
+	{
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		int keep = (int)((nl ? nl : end) - p);
+		snprintf(s->msg, sizeof(s->msg), "line %ld column %ld: %.*s", line, col, keep, p);
+	}
+}
+
 enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t **out,
 			   struct al_err *err)
 {
@@ -138,7 +155,8 @@ enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t 
 	struct fy_diag_cfg dc;
 	struct fy_parse_cfg pc;
 	struct fy_diag *diag;
-	struct fy_document *doc;
+	struct fy_parser *fyp = NULL;
+	struct fy_document *doc = NULL, *extra = NULL;
 	enum al_code rc;
 	fy_diag_cfg_default(&dc);
 	dc.fp = NULL;
@@ -153,16 +171,36 @@ enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t 
 	if (!diag)
 		return al_fail(err, AL_ENOMEM, "out of memory (YAML diagnostics)");
 	memset(&pc, 0, sizeof(pc));
-	pc.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING;
+	pc.flags = FYPCF_QUIET;
 	pc.diag = diag;
-	doc = fy_document_build_from_string(&pc, data, n);
+	fyp = fy_parser_create(&pc);
+	if (!fyp || fy_parser_set_string(fyp, data, n) != 0) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory (YAML parser)");
+		goto out;
+	}
+	doc = fy_parse_load_document(fyp);
 	if (!doc) {
-		fy_diag_destroy(diag);
-		return al_fail(err, AL_EINVAL, "'%s' is not valid YAML: %s", what,
-			       sink.msg[0] ? sink.msg : "parse error");
+		rc = sink.msg[0] ? al_fail(err, AL_EINVAL, "'%s' is not valid YAML: %s", what, sink.msg)
+				 : al_fail(err, AL_EINVAL, "'%s' is empty", what);
+		goto out;
+	}
+	extra = fy_parse_load_document(fyp);
+	if (extra) {
+		rc = al_fail(err, AL_EINVAL, "'%s' holds more than one YAML document ('---'); give one", what);
+		goto out;
+	}
+	if (sink.msg[0]) {
+		rc = al_fail(err, AL_EINVAL, "'%s' is not valid YAML: %s", what, sink.msg);
+		goto out;
 	}
 	rc = convert(fy_document_root(doc), what, 0, out, err);
-	fy_document_destroy(doc);
+out:
+	if (extra)
+		fy_parse_document_destroy(fyp, extra);
+	if (doc)
+		fy_parse_document_destroy(fyp, doc);
+	if (fyp)
+		fy_parser_destroy(fyp);
 	fy_diag_destroy(diag);
 	return rc;
 }
@@ -200,7 +238,7 @@ int al_json_int(const json_t *obj, const char *key, int64_t *out)
 		const char *s = json_string_value(v);
 		char *end;
 		long long x;
-		if (!*s || *s == '+' || *s == '-' || *s == ' ')
+		if (*s < '0' || *s > '9')
 			return -1;
 		errno = 0;
 		x = strtoll(s, &end, 10);

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <malloc.h>
+
 #include "buf.h"
 #include "unit.h"
 
@@ -136,6 +138,25 @@ static void test_binary_and_nul(void **state)
 	assert_int_equal(b.max, 64);
 }
 
+static void test_grow_terminates(void **state)
+{
+	/* "data is NULL or holds len bytes followed by a NUL" must hold right after a grow of
+	 * an empty buffer too: glibc's M_PERTURB makes every fresh allocation dirty */
+	static const size_t maxes[] = { 10, 255, 1000 };
+	mallopt(M_PERTURB, 0x55);
+	for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
+		struct al_buf b;
+		al_buf_init(&b, maxes[i]);
+		assert_int_equal(al_buf_grow(&b, 5, NULL), AL_OK);
+		assert_non_null(b.data);
+		if (b.data[0] != '\0')
+			fail_msg("max %zu: after al_buf_grow, data[len=0] is 0x%02x, not NUL", maxes[i],
+				 (unsigned char)b.data[0]);
+		al_buf_release(&b);
+	}
+	mallopt(M_PERTURB, 0);
+}
+
 static void test_grow_many(void **state)
 {
 	/* many small appends across several reallocations, up to exactly max */
@@ -192,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_cap_add),
 		cmocka_unit_test(test_cap_adds_and_addf),
 		cmocka_unit_test(test_binary_and_nul),
+		cmocka_unit_test(test_grow_terminates),
 		cmocka_unit_test(test_grow_many),
 		cmocka_unit_test(test_take),
 	};

@@ -383,8 +383,9 @@ static void test_parallel_each_once(void **state)
 				assert_int_equal(atomic_load(&c.seq_n), n);
 				for (size_t i = 0; i < n; i++)
 					if (atomic_load(&c.hits[i]) != 1)
-						fail_msg("n=%zu threads=%u order=%d: index %zu ran %d times", n,
-							 threads[b], use_order, i, atomic_load(&c.hits[i]));
+						fail_msg("n=%zu threads=%u order=%d: index %zu ran %d times",
+							 n, threads[b], use_order, i,
+							 atomic_load(&c.hits[i]));
 			}
 }
 
