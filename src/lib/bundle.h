@@ -102,6 +102,10 @@ struct al_bundle_info {
 };
 void al_bundle_info_release(struct al_bundle_info *info);
 
+/* Lists the regular files under root into v (unhashed); links, devices and unsafe names go to rep. */
+enum al_code al_bview_walk(const char *root, struct al_bview *v, struct al_report *rep,
+			   struct al_err *err);
+
 /* Is path a tar file (not a directory)? */
 int al_bundle_is_tar(const char *path);
 

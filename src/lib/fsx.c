@@ -222,6 +222,21 @@ enum al_code al_mkdirs(const char *dir, struct al_err *err)
 	return rc;
 }
 
+enum al_code al_mkdirs_for(const char *root, const char *rel, struct al_err *err)
+{
+	const char *slash = strrchr(rel, '/');
+	char *dir;
+	enum al_code rc;
+	if (!slash)
+		return AL_OK;
+	dir = al_strf("%s/%.*s", root, (int)(slash - rel), rel);
+	if (!dir)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	rc = al_mkdirs(dir, err);
+	free(dir);
+	return rc;
+}
+
 static enum al_code rmtree_at(int dfd, const char *name, const char *shown, struct al_err *err)
 {
 	struct stat st;
