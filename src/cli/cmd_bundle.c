@@ -42,7 +42,7 @@ static int create(int argc, char **argv)
 		default: return cli_usage("bundle create", "bad option");
 		}
 	}
-	if (!spec_path || !out)
+	if (!spec_path || !out || !*spec_path || !*out)
 		return cli_usage("bundle create", "both -f SPEC and -o OUT are required");
 	if (optind != argc)
 		return cli_usage("bundle create", "unexpected argument '%s'", argv[optind]);

@@ -70,7 +70,8 @@ static int fsck(struct al_store *s, const char *store, int json, int quiet)
 			fprintf(stderr, "airlock: fsck: %s\n", res.report.msg[i]);
 		cli_bytes(res.bytes, b);
 		if (code)
-			fprintf(stderr, "airlock: store '%s' FAILED fsck: %zu problems\n", store, al_report_count(&res.report));
+			fprintf(stderr, "airlock: store '%s' FAILED fsck: %zu problem%s\n", store, al_report_count(&res.report),
+				al_report_count(&res.report) == 1 ? "" : "s");
 		else
 			printf("store '%s' is consistent: %zu blobs, %s re-hashed", store, res.blobs, b);
 		if (!code && (res.unreferenced || res.stale_tmp))

@@ -60,7 +60,7 @@ int cmd_verify(int argc, char **argv)
 		char b[32];
 		cli_bytes(total, b);
 		printf("bundle '%s' is intact: %s version %lld, %zu artifacts, %s, every digest matches\n", path,
-		       info.name, (long long)info.version, info.nartifacts, b);
+		       info.name ? info.name : "?", (long long)info.version, info.nartifacts, b);
 		printf("note: signatures were not checked (integrity only)\n");
 	}
 	al_bundle_info_release(&info);

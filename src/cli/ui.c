@@ -19,7 +19,7 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see 'airlock %s --help')\n", cmd);
+	fprintf(stderr, "\n(see 'airlock %s%s--help')\n", cmd, *cmd ? " " : "");
 	return EXIT_USAGE;
 }
 

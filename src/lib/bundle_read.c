@@ -539,7 +539,11 @@ enum al_code al_bundle_verify(const char *path, struct al_report *rep, struct al
 {
 	struct al_bview v;
 	enum al_code rc = al_bundle_scan(path, &v, rep, prog, err);
-	if (!rc) {
+	if (rc == AL_EVERIFY) {
+		/* a damaged or truncated tar: what was read cannot be checked further */
+		al_report_add(rep, "%s", err->msg);
+		al_err_clear(err);
+	} else if (!rc) {
 		enum al_code c = al_bundle_check(&v, rep, info, err);
 		rc = c == AL_EVERIFY ? AL_OK : c;
 	}
