@@ -107,7 +107,8 @@ static int cmp_bfile(const void *a, const void *b)
 
 void al_bview_sort(struct al_bview *v)
 {
-	qsort(v->files, v->n, sizeof(*v->files), cmp_bfile);
+	if (v->n)
+		qsort(v->files, v->n, sizeof(*v->files), cmp_bfile);
 }
 
 const struct al_bfile *al_bview_find(const struct al_bview *v, const char *path)
@@ -285,8 +286,10 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 			rc = al_fsync_dir(parent, err);
 		free(parent);
 	}
-	if (rc)
+	if (rc) {
 		al_rmtree(tmp, NULL);
+		al_bundle_info_release(info);
+	}
 	al_plans_release(&plans);
 	al_copy_jobs_release(&jobs);
 	al_layout_release(&l);

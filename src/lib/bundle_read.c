@@ -435,7 +435,8 @@ static enum al_code dir_each(const char *path, const char *stage, struct al_bvie
 		order[i] = i;
 		v->bytes += v->files[i].size;
 	}
-	qsort_r(order, v->n, sizeof(*order), cmp_size_desc, v->files);
+	if (v->n)
+		qsort_r(order, v->n, sizeof(*order), cmp_size_desc, v->files);
 	rc = al_parallel(file_one, &w, order, v->n, al_default_threads(), err);
 	for (size_t i = 0; !rc && i < v->n; i++)
 		if (w.rc[i]) {

@@ -50,7 +50,7 @@ static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size
 			goto next;
 		}
 		path = p + AL_HEX_LEN + 2;
-		pathz = strndup(path, len - AL_HEX_LEN - 2);
+		pathz = al_memdup(path, len - AL_HEX_LEN - 2);
 		if (!pathz) {
 			free(v);
 			return al_fail(err, AL_ENOMEM, "out of memory");
@@ -84,7 +84,8 @@ static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size
 next:
 		p = eol ? eol + 1 : end;
 	}
-	qsort(v, n, sizeof(*v), cmp_listed);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_listed);
 	for (size_t i = 1; i < n; i++)
 		if (!strcmp(v[i].path, v[i - 1].path))
 			al_report_add(rep, "'SHA256SUMS' lists '%s' more than once", v[i].path);

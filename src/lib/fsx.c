@@ -53,6 +53,17 @@ const char *al_path_unsafe(const char *path)
 	return NULL;
 }
 
+char *al_memdup(const void *p, size_t n)
+{
+	char *s = malloc(n + 1);
+	if (s) {
+		if (n)
+			memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
 char *al_strf(const char *fmt, ...)
 {
 	va_list ap;

@@ -28,6 +28,8 @@ const char *al_path_unsafe(const char *path);
 
 /* Joins a and b with one '/', into a fresh string (caller frees). NULL on ENOMEM. */
 char *al_join(const char *a, const char *b);
+/* Copies n bytes (which need not be NUL-terminated) into a fresh string. NULL on ENOMEM. */
+char *al_memdup(const void *p, size_t n);
 /* printf into a fresh string (caller frees). NULL on ENOMEM. */
 char *al_strf(const char *fmt, ...) AL_PRINTF(1, 2);
 

@@ -3,6 +3,7 @@
  * json.c: jansson and libfyaml glue. Never prints.
  */
 #include "json.h"
+#include "fsx.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,7 +84,7 @@ static enum al_code convert(struct fy_node *n, const char *what, int depth, json
 				json_decref(o);
 				return al_fail(err, AL_EINVAL, "'%s': a mapping key is not a plain string", what);
 			}
-			key = strndup(ks, klen);
+			key = al_memdup(ks, klen);
 			if (!key) {
 				json_decref(o);
 				return al_fail(err, AL_ENOMEM, "out of memory");

@@ -185,7 +185,8 @@ enum al_code al_layout_put_files(struct al_layout *l, struct al_copy_job *jobs, 
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	qsort_r(order, n, sizeof(*order), cmp_size_desc, jobs);
+	if (n)
+		qsort_r(order, n, sizeof(*order), cmp_size_desc, jobs);
 	rc = al_parallel(copy_one, &c, order, n, l->threads, err);
 	free(order);
 	if (rc)
@@ -266,7 +267,8 @@ enum al_code al_layout_write_sums(struct al_layout *l, struct al_err *err)
 	struct al_buf b;
 	char *path;
 	enum al_code rc = AL_OK;
-	qsort(l->files, l->nfiles, sizeof(*l->files), cmp_file);
+	if (l->nfiles)
+		qsort(l->files, l->nfiles, sizeof(*l->files), cmp_file);
 	al_buf_init(&b, AL_MAX_SUMS);
 	for (size_t i = 0; i < l->nfiles && !rc; i++)
 		rc = al_buf_addf(&b, err, "%s  %s\n", l->files[i].digest + 7, l->files[i].path);

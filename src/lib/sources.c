@@ -232,7 +232,8 @@ static enum al_code walk(const char *root, const char *rel, int depth, struct al
 	closedir(d);
 	if (rc)
 		goto out;
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *r = rel ? al_join(rel, names[i]) : strdup(names[i]);
 		char *full = r ? al_join(root, r) : NULL;
@@ -366,7 +367,7 @@ static enum al_code plan_wheels(const struct al_source *src, struct al_plans *pl
 	closedir(d);
 	if (!rc && n == 0)
 		rc = al_fail(err, AL_EINVAL, "'%s' holds no .whl files", src->path);
-	if (!rc)
+	if (!rc && n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *full = al_join(src->path, names[i]);

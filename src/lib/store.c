@@ -723,7 +723,8 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_fsck);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_fsck);
 	if (prog)
 		atomic_store(&prog->total, total);
 	c.dir = dir;

@@ -47,7 +47,7 @@ char *al_metadata_header(const char *meta, size_t n, const char *key)
 				v++;
 			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
 				ve--;
-			return strndup(v, (size_t)(ve - v));
+			return al_memdup(v, (size_t)(ve - v));
 		}
 		p = eol ? eol + 1 : end;
 	}
