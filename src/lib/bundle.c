@@ -95,6 +95,7 @@ enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, c
 	if (!f->path)
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	f->size = size;
+	f->data = NULL;
 	snprintf(f->digest, sizeof(f->digest), "%s", digest ? digest : "");
 	v->n++;
 	return AL_OK;
@@ -119,8 +120,10 @@ const struct al_bfile *al_bview_find(const struct al_bview *v, const char *path)
 
 void al_bview_release(struct al_bview *v)
 {
-	for (size_t i = 0; i < v->n; i++)
+	for (size_t i = 0; i < v->n; i++) {
 		free(v->files[i].path);
+		free(v->files[i].data);
+	}
 	free(v->files);
 	free(v->root);
 	memset(v, 0, sizeof(*v));

@@ -48,6 +48,7 @@ struct al_bfile {
 	char *path;
 	uint64_t size;
 	char digest[AL_DIGEST_STR];
+	char *data;        /* tar scans: a small JSON file's bytes, kept to avoid re-reading the tar; or NULL */
 };
 
 struct al_bview;
@@ -59,7 +60,9 @@ struct al_bview {
 	al_bview_read_fn read;  /* reads f into out and checks it still has f->digest */
 	char *root;             /* directory or tar file */
 	uint64_t bytes;         /* total bytes hashed */
+	size_t cached;          /* bytes held in files[].data, at most AL_VIEW_CACHE */
 };
+enum { AL_VIEW_CACHE = 16u << 20, AL_VIEW_CACHE_FILE = 1u << 20 };
 enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, const char *digest,
 			  struct al_err *err);
 void al_bview_sort(struct al_bview *v);

@@ -54,7 +54,12 @@ static enum al_code tar_open(const char *path, struct archive **out, struct al_e
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, 1u << 20) != ARCHIVE_OK) {
-		enum al_code rc = al_fail(err, AL_EIO, "cannot read tar '%s': %s", path, archive_error_string(a));
+		/* a file we can open that is no tar is untrustworthy input, not a failure of ours */
+		int fd = open(path, O_RDONLY | O_CLOEXEC), format = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+		enum al_code rc = al_fail(err, format ? AL_EVERIFY : AL_EIO, "%s tar '%s': %s",
+					  format ? "damaged or not a" : "cannot read", path, archive_error_string(a));
 		archive_read_free(a);
 		return rc;
 	}
@@ -120,8 +125,8 @@ static const char *tar_entry_file(struct archive_entry *e, char tmp[AL_PATH_MAX 
  * there (then fdatasync). A short or damaged entry is AL_EVERIFY.
  */
 static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, const char *tar,
-				   const char *name, int fd, char digest[AL_DIGEST_STR], uint64_t *size,
-				   struct al_progress *prog, struct al_err *err)
+				   const char *name, int fd, struct al_buf *keep, char digest[AL_DIGEST_STR],
+				   uint64_t *size, struct al_progress *prog, struct al_err *err)
 {
 	struct al_sha256 h;
 	unsigned char d[AL_DIGEST_LEN];
@@ -145,6 +150,8 @@ static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, c
 		al_sha256_update(&h, blk, n);
 		*size += n;
 		al_progress_add(prog, n);
+		if (keep && keep->max && al_buf_add(keep, blk, n, NULL))
+			keep->max = 0; /* larger than declared: stop keeping */
 		for (const char *p = blk; fd >= 0 && n > 0;) {
 			ssize_t w = write(fd, p, n);
 			if (w < 0 && errno == EINTR)
@@ -213,7 +220,13 @@ out:
 static enum al_code tar_read(struct al_bview *v, const struct al_bfile *f, struct al_buf *out,
 			     struct al_err *err)
 {
-	enum al_code rc = tar_read_named(v->root, f->path, out, err);
+	enum al_code rc;
+	if (f->data) {
+		al_buf_reset(out);
+		rc = al_buf_add(out, f->data, f->size, err);
+	} else {
+		rc = tar_read_named(v->root, f->path, out, err);
+	}
 	return rc ? rc : verify_mem(f, out, v->root, err);
 }
 
@@ -248,6 +261,7 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		char tmp[AL_PATH_MAX + 1], digest[AL_DIGEST_STR], *to = NULL;
 		const char *name = tar_entry_file(e, tmp, rep);
+		struct al_buf keep;
 		uint64_t size = 0;
 		int fd = -1;
 		if (!name)
@@ -271,14 +285,23 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 				break;
 			}
 		}
-		rc = tar_entry_data(a, e, path, name, fd, digest, &size, prog, err);
+		/* a scan keeps small JSON files (manifests, metadata) so the check need not re-read the tar */
+		al_buf_init(&keep, !stage && archive_entry_size(e) <= AL_VIEW_CACHE_FILE &&
+					   v->cached + (size_t)archive_entry_size(e) <= AL_VIEW_CACHE
+				   ? (size_t)archive_entry_size(e) : 0);
+		rc = tar_entry_data(a, e, path, name, fd, &keep, digest, &size, prog, err);
 		if (fd >= 0)
 			close(fd);
+		if (!rc)
+			rc = al_bview_add(v, name, size, digest, err);
+		if (!rc && keep.max && keep.len == size && keep.len && keep.data[0] == '{') {
+			v->files[v->n - 1].data = al_buf_take(&keep, NULL);
+			v->cached += size;
+		}
+		al_buf_release(&keep);
 		if (rc)
 			break;
 		v->bytes += size;
-		if ((rc = al_bview_add(v, name, size, digest, err)))
-			break;
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = al_fail(err, AL_EVERIFY, "tar '%s' is damaged or truncated: %s", path, archive_error_string(a));

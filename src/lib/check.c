@@ -50,6 +50,10 @@ static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size
 			goto next;
 		}
 		path = p + AL_HEX_LEN + 2;
+		if (memchr(path, '\0', len - AL_HEX_LEN - 2)) {
+			al_report_add(rep, "'SHA256SUMS' line %zu: the path contains a NUL byte", line);
+			goto next;
+		}
 		pathz = al_memdup(path, len - AL_HEX_LEN - 2);
 		if (!pathz) {
 			free(v);
@@ -94,6 +98,47 @@ next:
 	return AL_OK;
 }
 
+/* The (artifact, digest) pairs already walked: each is checked once, whatever the fan-out. */
+struct seen {
+	struct seen_slot {
+		size_t artifact;
+		char digest[AL_DIGEST_STR];
+	} *slot;
+	size_t n, cap; /* cap is a power of two; slot[i].digest[0] == 0 when free */
+};
+
+static uint64_t seen_hash(size_t artifact, const char *digest)
+{
+	uint64_t h = 1469598103934665603ull ^ artifact;
+	for (const char *p = digest; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+/* Returns 1 if the pair was already there, 0 if it was added, -1 on ENOMEM. */
+static int seen_add(struct seen *s, size_t artifact, const char *digest)
+{
+	size_t i;
+	if (2 * (s->n + 1) > s->cap) {
+		struct seen bigger = { NULL, 0, s->cap ? s->cap * 2 : 256 };
+		bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+		if (!bigger.slot)
+			return -1;
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->slot[k].digest[0])
+				seen_add(&bigger, s->slot[k].artifact, s->slot[k].digest);
+		free(s->slot);
+		*s = bigger;
+	}
+	for (i = seen_hash(artifact, digest) & (s->cap - 1); s->slot[i].digest[0]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i].artifact == artifact && !strcmp(s->slot[i].digest, digest))
+			return 1;
+	s->slot[i].artifact = artifact;
+	snprintf(s->slot[i].digest, sizeof(s->slot[i].digest), "%s", digest);
+	s->n++;
+	return 0;
+}
+
 struct checker {
 	struct al_bview *v;
 	struct al_report *rep;
@@ -101,6 +146,7 @@ struct checker {
 	struct listed *listed;
 	size_t nlisted;
 	struct al_err *err;
+	struct seen seen;
 };
 
 static const struct listed *find_listed(const struct checker *c, const char *path)
@@ -129,9 +175,6 @@ static enum al_code add_blob(struct al_bundle_info *info, const char *digest, ui
 			     const char *mt, size_t artifact, struct al_err *err)
 {
 	struct al_blobref *b;
-	for (size_t i = 0; i < info->nblobs; i++)
-		if (info->blobs[i].artifact == artifact && !strcmp(info->blobs[i].digest, digest))
-			return AL_OK;
 	if (info->nblobs == info->capblobs) {
 		size_t cap = info->capblobs ? info->capblobs * 2 : 64;
 		struct al_blobref *v = realloc(info->blobs, cap * sizeof(*v));
@@ -176,7 +219,13 @@ static enum al_code check_desc(struct checker *c, const json_t *d, const char *f
 			      from, (long long)json_integer_value(jsize), (unsigned long long)f->size);
 		return AL_OK;
 	}
-	if (c->info && (rc = add_blob(c->info, digest, f->size, mt, artifact, c->err)))
+	switch (seen_add(&c->seen, artifact, digest)) {
+	case 1:
+		return AL_OK; /* this artifact already has it, and all it references */
+	case -1:
+		return al_fail(c->err, AL_ENOMEM, "out of memory");
+	}
+	if ((rc = add_blob(c->info, digest, f->size, mt, artifact, c->err)))
 		return rc;
 	if (depth > 4) {
 		al_report_add(c->rep, "%s: manifests nest deeper than 4 levels", from);
@@ -297,7 +346,7 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 	static const char *const required[] = { "oci-layout", "index.json", "airlock.json",
 						"sbom.cdx.json", NULL };
 	struct al_bundle_info scratch;
-	struct checker c = { v, rep, info ? info : &scratch, NULL, 0, err };
+	struct checker c = { v, rep, info ? info : &scratch, NULL, 0, err, { NULL, 0, 0 } };
 	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
 	size_t before = al_report_count(rep);
 	struct al_buf b;
@@ -373,6 +422,7 @@ out:
 	for (i = 0; i < c.nlisted; i++)
 		free(c.listed[i].path);
 	free(c.listed);
+	free(c.seen.slot);
 	json_decref(layout);
 	json_decref(index);
 	if (!info)

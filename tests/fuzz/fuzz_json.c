@@ -4,7 +4,8 @@
  * which read every manifest, index.json and airlock.json of a bundle.
  *
  * Checks: a failure leaves a message; an accepted tree serializes, compact
- * and pretty, and each form reads back as an equal tree.
+ * and pretty, and each form reads back as an equal tree (unless the output
+ * would pass the serializer's cap).
  */
 #include <jansson.h>
 
@@ -16,8 +17,15 @@ static void round_trip(const json_t *j, unsigned flags)
 	struct al_err err = { 0 };
 	struct al_buf b;
 	json_t *back = NULL;
+	enum al_code rc;
 	al_buf_init(&b, 64u << 20);
-	if (al_json_dump(j, flags, &b, &err) != AL_OK)
+	rc = al_json_dump(j, flags, &b, &err);
+	if (rc == AL_ELIMIT) {
+		/* deep nesting, pretty-printed, can outgrow any cap; that is refused, not a bug */
+		al_buf_release(&b);
+		return;
+	}
+	if (rc != AL_OK)
 		AL_BUG("an accepted JSON tree cannot be serialized");
 	if (al_json_parse(b.data, b.len, "fuzz (round trip)", &back, &err) != AL_OK)
 		AL_BUG("a serialized tree is not valid JSON");

@@ -38,8 +38,7 @@ static int replay_file(const char *path)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > REPLAY_MAX) {
-		fprintf(stderr, "replay: '%s' is not a regular file of at most %u bytes\n", path,
-			REPLAY_MAX);
+		fprintf(stderr, "replay: '%s' is not a regular file of at most %u bytes\n", path, REPLAY_MAX);
 		close(fd);
 		return -1;
 	}

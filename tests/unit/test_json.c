@@ -69,6 +69,13 @@ static const struct {
 	{ "? [a, b]\n: c", "not a plain string" },
 	{ "a: [unclosed", "is not valid YAML" },
 	{ "a: \"unterminated", "is not valid YAML" },
+	/* libfyaml 0.7.12 loops forever on these: refused before it sees them */
+	{ "%\xff", "not valid UTF-8" },
+	{ "a: b\n%\xfe", "not valid UTF-8" },
+	{ "a: \xc0\xaf", "not valid UTF-8" },         /* overlong '/' */
+	{ "a: \xed\xa0\x80", "not valid UTF-8" },    /* a surrogate */
+	{ "a: \"x\\0y\"", "NUL character" },         /* an escape that would cut the string */
+	{ "", "is empty" },
 };
 
 static void test_yaml_rejects(void **state)
