@@ -168,8 +168,8 @@ static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, c
 	}
 	al_sha256_final(&h, d);
 	al_sha256_release(&h);
-	if (!rc && fd >= 0 && fdatasync(fd) != 0)
-		rc = al_fail_errno(err, AL_EIO, "cannot flush '%s' to disk", name);
+	if (!rc && fd >= 0)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* made durable by sync_staged() */
 	if (!rc && *size != (uint64_t)archive_entry_size(e))
 		rc = al_fail(err, AL_EVERIFY, "tar '%s' is truncated at '%s'", tar, name);
 	al_hex(d, hex);
@@ -245,6 +245,18 @@ enum al_code al_bundle_read_raw(const char *path, const char *name, struct al_bu
 	return rc;
 }
 
+/* Waits for the staged copies to be on disk (their writeback was started as they were written). */
+static enum al_code sync_staged(const struct al_bview *v, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	for (size_t i = 0; i < v->n && !rc; i++) {
+		char *p = al_join(v->root, v->files[i].path);
+		rc = p ? al_sync_file(p, err) : al_fail(err, AL_ENOMEM, "out of memory");
+		free(p);
+	}
+	return rc;
+}
+
 /*
  * Reads a whole tar once. Each regular file is hashed and, when stage is set,
  * written below it. The view lists what was read, sorted.
@@ -307,6 +319,8 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 		rc = al_fail(err, AL_EVERIFY, "tar '%s' is damaged or truncated: %s", path, archive_error_string(a));
 	archive_read_free(a);
 	al_bview_sort(v);
+	if (!rc && stage)
+		rc = sync_staged(v, err);
 	for (size_t i = 1; !rc && !stage && i < v->n; i++)
 		if (!strcmp(v->files[i].path, v->files[i - 1].path))
 			al_report_add(rep, "'%s' appears more than once in the tar", v->files[i].path);
@@ -467,6 +481,8 @@ static enum al_code dir_each(const char *path, const char *stage, struct al_bvie
 			rc = w.rc[i];
 		}
 	al_bview_sort(v);
+	if (!rc && stage)
+		rc = sync_staged(v, err);
 out:
 	free(order);
 	free(w.rc);

@@ -146,6 +146,19 @@ out:
 	return rc;
 }
 
+enum al_code al_sync_file(const char *path, struct al_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return al_fail_errno(err, AL_EIO, "cannot open '%s'", path);
+	if (fdatasync(fd) != 0) {
+		close(fd);
+		return al_fail_errno(err, AL_EIO, "cannot flush '%s' to disk", path);
+	}
+	close(fd);
+	return AL_OK;
+}
+
 enum al_code al_fsync_dir(const char *dir, struct al_err *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -42,6 +42,8 @@ enum al_code al_write_atomic(const char *path, const void *data, size_t n, struc
 enum al_code al_mkdirs(const char *dir, struct al_err *err);
 /* Creates the directories above root/rel (rel a safe relative path). */
 enum al_code al_mkdirs_for(const char *root, const char *rel, struct al_err *err);
+/* fdatasync of a file already written (see al_copy_hash_fd). */
+enum al_code al_sync_file(const char *path, struct al_err *err);
 /* fsync of a directory, so a rename in it is durable. */
 enum al_code al_fsync_dir(const char *dir, struct al_err *err);
 /* Removes a tree (no symlinks followed). Missing is fine. */

@@ -50,7 +50,12 @@ enum al_code al_hash_fd(int fd, const char *what, char *buf, unsigned char out[A
 /* Opens (no symlinks followed) and hashes a file. */
 enum al_code al_hash_file(const char *path, unsigned char out[AL_DIGEST_LEN], uint64_t *size,
 			  struct al_progress *prog, struct al_err *err);
-/* Copies src to dst (both open), hashing the bytes as they pass; fsyncs dst. */
+/*
+ * Copies src to dst (both open), hashing the bytes as they pass. Writeback of
+ * dst is started as it goes but not waited for, so hashing never stalls on the
+ * disk: the caller makes the copies durable with al_sync_file() once all of
+ * them are written.
+ */
 enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
 			     unsigned char out[AL_DIGEST_LEN], uint64_t *size,
 			     struct al_progress *prog, struct al_err *err);

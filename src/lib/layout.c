@@ -198,9 +198,11 @@ enum al_code al_layout_put_files(struct al_layout *l, struct al_copy_job *jobs, 
 			return jobs[i].rc;
 		}
 	for (size_t i = 0; i < n; i++) {
-		char rel[16 + AL_HEX_LEN];
+		char rel[16 + AL_HEX_LEN], *path = blob_path(l, jobs[i].digest);
 		snprintf(rel, sizeof(rel), "blobs/sha256/%s", jobs[i].digest + 7);
-		if ((rc = record(l, rel, jobs[i].digest, jobs[i].size, err)))
+		rc = path ? al_sync_file(path, err) : al_fail(err, AL_ENOMEM, "out of memory");
+		free(path);
+		if (rc || (rc = record(l, rel, jobs[i].digest, jobs[i].size, err)))
 			return rc;
 	}
 	blobs = al_join(l->dir, "blobs/sha256");
