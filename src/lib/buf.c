@@ -108,3 +108,24 @@ char *al_buf_take(struct al_buf *b, size_t *len)
 	b->cap = 0;
 	return p;
 }
+
+enum al_code al_array_grow(void *pv, size_t *cap, size_t need, size_t elem, struct al_err *err)
+{
+	void **v = pv, *p;
+	size_t n = *cap ? *cap : 16;
+	if (need <= *cap)
+		return AL_OK;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return al_fail(err, AL_ELIMIT, "too many entries");
+		n *= 2;
+	}
+	if (n > SIZE_MAX / elem)
+		return al_fail(err, AL_ELIMIT, "too many entries");
+	p = realloc(*v, n * elem);
+	if (!p)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	*v = p;
+	*cap = n;
+	return AL_OK;
+}

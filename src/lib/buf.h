@@ -40,6 +40,12 @@ enum al_code al_buf_adds(struct al_buf *b, const char *s, struct al_err *err);
 enum al_code al_buf_addf(struct al_buf *b, struct al_err *err, const char *fmt, ...) AL_PRINTF(3, 4);
 /* Hands the bytes out (caller frees with free()); the buffer becomes empty. */
 char *al_buf_take(struct al_buf *b, size_t *len);
+
+/*
+ * Grows a caller's array (*pv, of *cap elements of elem bytes) so it holds at
+ * least `need` elements, doubling; overflow-checked. On failure nothing changes.
+ */
+enum al_code al_array_grow(void *pv, size_t *cap, size_t need, size_t elem, struct al_err *err);
 void al_buf_reset(struct al_buf *b);
 
 #endif

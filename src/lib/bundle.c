@@ -44,15 +44,9 @@ void al_report_add(struct al_report *r, const char *fmt, ...)
 		r->dropped++;
 		return;
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		char **v = realloc(r->msg, cap * sizeof(*v));
-		if (!v) {
-			r->dropped++;
-			return;
-		}
-		r->msg = v;
-		r->cap = cap;
+	if (al_array_grow(&r->msg, &r->cap, r->n + 1, sizeof(*r->msg), NULL)) {
+		r->dropped++;
+		return;
 	}
 	va_start(ap, fmt);
 	if (vasprintf(&m, fmt, ap) < 0)
@@ -82,14 +76,9 @@ enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, c
 			  struct al_err *err)
 {
 	struct al_bfile *f;
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct al_bfile *p = realloc(v->files, cap * sizeof(*p));
-		if (!p)
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		v->files = p;
-		v->cap = cap;
-	}
+	enum al_code rc = al_array_grow(&v->files, &v->cap, v->n + 1, sizeof(*v->files), err);
+	if (rc)
+		return rc;
 	f = &v->files[v->n];
 	f->path = strdup(path);
 	if (!f->path)

@@ -175,14 +175,9 @@ static enum al_code add_blob(struct al_bundle_info *info, const char *digest, ui
 			     const char *mt, size_t artifact, struct al_err *err)
 {
 	struct al_blobref *b;
-	if (info->nblobs == info->capblobs) {
-		size_t cap = info->capblobs ? info->capblobs * 2 : 64;
-		struct al_blobref *v = realloc(info->blobs, cap * sizeof(*v));
-		if (!v)
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		info->blobs = v;
-		info->capblobs = cap;
-	}
+	enum al_code rc = al_array_grow(&info->blobs, &info->capblobs, info->nblobs + 1, sizeof(*b), err);
+	if (rc)
+		return rc;
 	b = &info->blobs[info->nblobs];
 	snprintf(b->digest, sizeof(b->digest), "%s", digest);
 	b->size = size;

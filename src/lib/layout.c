@@ -29,14 +29,9 @@ static enum al_code record(struct al_layout *l, const char *path, const char *di
 	for (size_t i = 0; i < l->nfiles; i++)
 		if (!strcmp(l->files[i].path, path))
 			return AL_OK; /* deduplicated blob */
-	if (l->nfiles == l->capfiles) {
-		size_t cap = l->capfiles ? l->capfiles * 2 : 64;
-		struct al_layout_file *p = realloc(l->files, cap * sizeof(*p));
-		if (!p)
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		l->files = p;
-		l->capfiles = cap;
-	}
+	enum al_code rc = al_array_grow(&l->files, &l->capfiles, l->nfiles + 1, sizeof(*l->files), err);
+	if (rc)
+		return rc;
 	f = &l->files[l->nfiles];
 	f->path = strdup(path);
 	if (!f->path)

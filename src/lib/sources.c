@@ -112,20 +112,15 @@ static enum al_code add_job(struct al_copy_jobs *jobs, const char *src, uint64_t
 			    const char *expect, size_t *index, struct al_err *err)
 {
 	struct al_copy_job *j;
+	enum al_code rc;
 	if (expect) /* an image blob shared by two manifests is copied once */
 		for (size_t i = 0; i < jobs->n; i++)
 			if (!strcmp(jobs->v[i].expect, expect)) {
 				*index = i;
 				return AL_OK;
 			}
-	if (jobs->n == jobs->cap) {
-		size_t cap = jobs->cap ? jobs->cap * 2 : 64;
-		struct al_copy_job *v = realloc(jobs->v, cap * sizeof(*v));
-		if (!v)
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		jobs->v = v;
-		jobs->cap = cap;
-	}
+	if ((rc = al_array_grow(&jobs->v, &jobs->cap, jobs->n + 1, sizeof(*jobs->v), err)))
+		return rc;
 	j = &jobs->v[jobs->n];
 	memset(j, 0, sizeof(*j));
 	j->src = strdup(src);
@@ -141,14 +136,9 @@ static enum al_code add_job(struct al_copy_jobs *jobs, const char *src, uint64_t
 static enum al_code add_plan(struct al_plans *plans, const struct al_source *src,
 			     struct al_plan **out, struct al_err *err)
 {
-	if (plans->n == plans->cap) {
-		size_t cap = plans->cap ? plans->cap * 2 : 16;
-		struct al_plan *v = realloc(plans->v, cap * sizeof(*v));
-		if (!v)
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		plans->v = v;
-		plans->cap = cap;
-	}
+	enum al_code rc = al_array_grow(&plans->v, &plans->cap, plans->n + 1, sizeof(*plans->v), err);
+	if (rc)
+		return rc;
 	*out = &plans->v[plans->n++];
 	memset(*out, 0, sizeof(**out));
 	(*out)->src = src;
@@ -159,10 +149,11 @@ static enum al_code add_plan(struct al_plans *plans, const struct al_source *src
 static enum al_code plan_file_add(struct al_plan *p, const char *rel, size_t job,
 				  const char *media_type, struct al_err *err)
 {
-	struct al_plan_file *v = realloc(p->files, (p->nfiles + 1) * sizeof(*v));
-	if (!v)
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	p->files = v;
+	struct al_plan_file *v;
+	enum al_code rc = al_array_grow(&p->files, &p->capfiles, p->nfiles + 1, sizeof(*p->files), err);
+	if (rc)
+		return rc;
+	v = p->files;
 	v[p->nfiles].rel = strdup(rel);
 	v[p->nfiles].job = job;
 	v[p->nfiles].media_type = media_type;

@@ -57,7 +57,7 @@ struct al_plan {
 	char *name;
 	char *upstream;
 	struct al_plan_file *files;
-	size_t nfiles;
+	size_t nfiles, capfiles;
 	struct al_wheel wheel;           /* wheels */
 	json_t *top;                     /* images: the top descriptor */
 	uint64_t image_bytes;            /* images: manifests and blobs */
