@@ -25,13 +25,19 @@ struct cli_cmd {
 
 /* Pages embedded from docs/cmd by scripts/embed-docs.py. */
 extern const char al_doc_airlock[], al_doc_init[], al_doc_bundle_create[], al_doc_bundle_inspect[],
-	al_doc_verify[], al_doc_import[], al_doc_store[];
+	al_doc_verify[], al_doc_import[], al_doc_store[], al_doc_key[], al_doc_sign[];
 
 int cmd_init(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+
+/* Reads a passphrase from file, else from the terminal (echo off; twice asks again). 0 or -1 (reported). */
+int cli_passphrase(const char *file, const char *prompt, int twice, char *out, size_t n);
+void cli_secret_wipe(char *p, size_t n);
 
 /* "airlock: <msg>\n" on stderr, a usage hint, returns 64. */
 int cli_usage(const char *cmd, const char *fmt, ...) AL_PRINTF(2, 3);
@@ -41,6 +47,8 @@ int cli_fail(const struct al_err *err);
 int cli_help(const char *doc);
 /* Prints JSON to stdout (pretty, with a newline) and consumes the reference. */
 void cli_json(json_t *j);
+/* One line per role: how many distinct keys signed, of how many needed, which. */
+void cli_print_roles(const json_t *signers);
 /* "1.2 GiB" etc. into out. */
 void cli_bytes(uint64_t n, char out[32]);
 

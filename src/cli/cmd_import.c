@@ -2,6 +2,9 @@
 /* cmd_import.c: `airlock import` — verify and install a bundle (docs/cmd/import.md). */
 #include <getopt.h>
 #include <stdio.h>
+#include <time.h>
+
+#include <string.h>
 
 #include "cli.h"
 #include "store.h"
@@ -9,11 +12,15 @@
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
+					      { "trust", required_argument, NULL, 't' },
+					      { "allow-unsigned", no_argument, NULL, 'u' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *store = NULL, *path;
+	const char *store = NULL, *path, *trust_file = NULL;
+	struct al_trust trust = { 0 };
+	struct al_import_opts io = { 0 };
 	int json = 0, quiet = 0, c, code;
 	struct al_store *s = NULL;
 	struct al_import_result res;
@@ -24,6 +31,8 @@ int cmd_import(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
+		case 't': trust_file = optarg; break;
+		case 'u': io.allow_unsigned = 1; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': return cli_help(al_doc_import);
@@ -34,12 +43,25 @@ int cmd_import(int argc, char **argv)
 		return cli_usage("import", "give exactly one bundle (a directory or a tar file)");
 	path = argv[optind];
 	store = al_store_default(store);
-	if (al_store_open(store, AL_STORE_WRITE, &s, &err))
+	if (io.allow_unsigned && trust_file)
+		return cli_usage("import", "--trust and --allow-unsigned exclude each other");
+	if (al_crypto_init(&err))
 		return cli_fail(&err);
+	if (trust_file) {
+		if (al_trust_load(trust_file, &trust, &err))
+			return cli_fail(&err);
+		io.trust = &trust;
+	}
+	io.now = (int64_t)time(NULL);
+	if (al_store_open(store, AL_STORE_WRITE, &s, &err)) {
+		al_trust_release(&trust);
+		return cli_fail(&err);
+	}
 	cli_progress_start(&pr, "importing", quiet || json);
-	rc = al_store_import(s, path, &pr.p, &res, &err);
+	rc = al_store_import(s, path, &io, &pr.p, &res, &err);
 	cli_progress_stop(&pr);
 	al_store_free(s);
+	al_trust_release(&trust);
 	if (rc && res.status != AL_REJECTED) {
 		al_import_result_release(&res);
 		return cli_fail(&err);
@@ -49,10 +71,11 @@ int cmd_import(int argc, char **argv)
 		json_t *probs = json_array();
 		for (size_t i = 0; i < res.report.n; i++)
 			json_array_append_new(probs, json_string(res.report.msg[i]));
-		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I}", "bundle", path, "store", store,
-				   "status", status[res.status], "name", res.info.name, "version",
+		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:O?, s:b}", "bundle", path, "store",
+				   store, "status", status[res.status], "name", res.info.name, "version",
 				   (json_int_t)res.info.version, "problems", probs, "quarantine", res.quarantine,
-				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs));
+				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs, "signers",
+				   res.signers, "unsigned", res.signers == NULL));
 	} else if (res.status == AL_REJECTED) {
 		for (size_t i = 0; i < res.report.n; i++)
 			fprintf(stderr, "airlock: import: %s\n", res.report.msg[i]);
@@ -64,7 +87,11 @@ int cmd_import(int argc, char **argv)
 		cli_bytes(res.bytes, b);
 		printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs\n", status[res.status],
 		       res.info.name, (long long)res.info.version, store, res.info.nartifacts, b, res.new_blobs);
-		printf("note: signatures were not checked (integrity only)\n");
+		if (res.signers) {
+			cli_print_roles(res.signers);
+		} else if (res.status == AL_IMPORTED) {
+			printf("WARNING: imported UNSIGNED (--allow-unsigned); this is recorded in the catalog\n");
+		}
 	}
 	al_import_result_release(&res);
 	return code;

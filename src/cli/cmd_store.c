@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "json.h"
 #include "store.h"
+#include "trust.h"
 
 static int ls(struct al_store *s, int json)
 {
@@ -84,6 +85,28 @@ static int fsck(struct al_store *s, const char *store, int json, int quiet)
 	return code;
 }
 
+static int trust(struct al_store *s, const char *store, const char *verb, const char *file)
+{
+	struct al_err err = { 0 };
+	struct al_trust t = { 0 };
+	struct al_buf text;
+	int code = 0;
+	al_buf_init(&text, 1u << 20);
+	if (!strcmp(verb, "set")) {
+		if (al_trust_load(file, &t, &err) || al_store_trust_set(s, &t, &err))
+			code = cli_fail(&err);
+		else
+			printf("store '%s' now enforces the trust policy from '%s'\n", store, file);
+	} else if (al_store_trust_get(s, &t, &text, &err)) {
+		code = err.code == AL_ENOENT ? (printf("store '%s' has no trust policy\n", store), 0) : cli_fail(&err);
+	} else {
+		fputs(text.data, stdout);
+	}
+	al_trust_release(&t);
+	al_buf_release(&text);
+	return code;
+}
+
 static int gc(struct al_store *s, int json)
 {
 	struct al_err err = { 0 };
@@ -117,8 +140,8 @@ int cmd_store(int argc, char **argv)
 	sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
 		return cli_help(al_doc_store);
-	if (strcmp(sub, "ls") && strcmp(sub, "fsck") && strcmp(sub, "gc"))
-		return cli_usage("store", "unknown subcommand '%s' (ls, fsck or gc)", sub);
+	if (strcmp(sub, "ls") && strcmp(sub, "fsck") && strcmp(sub, "gc") && strcmp(sub, "trust"))
+		return cli_usage("store", "unknown subcommand '%s' (ls, fsck, gc or trust)", sub);
 	argc--;
 	argv++;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -130,12 +153,21 @@ int cmd_store(int argc, char **argv)
 		default: return cli_usage("store", "bad option");
 		}
 	}
-	if (optind != argc)
+	if (!strcmp(sub, "trust")) {
+		const char *verb = optind < argc ? argv[optind] : "";
+		if (!((!strcmp(verb, "set") && optind + 2 == argc) || (!strcmp(verb, "show") && optind + 1 == argc)))
+			return cli_usage("store", "use 'store trust set FILE' or 'store trust show'");
+	} else if (optind != argc) {
 		return cli_usage("store", "unexpected argument '%s'", argv[optind]);
+	}
 	store = al_store_default(store);
-	if (al_store_open(store, !strcmp(sub, "gc") ? AL_STORE_WRITE : 0, &s, &err))
+	if (al_crypto_init(&err))
 		return cli_fail(&err);
-	if (!strcmp(sub, "ls"))
+	if (al_store_open(store, !strcmp(sub, "gc") || (!strcmp(sub, "trust") && !strcmp(argv[optind], "set")) ? AL_STORE_WRITE : 0, &s, &err))
+		return cli_fail(&err);
+	if (!strcmp(sub, "trust"))
+		code = trust(s, store, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);
+	else if (!strcmp(sub, "ls"))
 		code = ls(s, json);
 	else if (!strcmp(sub, "fsck"))
 		code = fsck(s, store, json, quiet);

@@ -2,13 +2,18 @@
 /* cmd_verify.c: `airlock verify` — check a bundle strictly (docs/cmd/verify.md). */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <time.h>
 
 #include "bundle.h"
 #include "cli.h"
+#include "trust.h"
 
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "trust", required_argument, NULL, 't' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
@@ -16,13 +21,16 @@ int cmd_verify(int argc, char **argv)
 	struct al_report rep = { 0 };
 	struct al_bundle_info info = { 0 };
 	struct cli_progress pr;
-	const char *path;
+	const char *path, *trust_file = NULL;
+	struct al_trust trust = { 0 };
+	json_t *signers = NULL;
 	int json = 0, quiet = 0, c, code;
 	uint64_t total = 0;
 	enum al_code rc;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 't': trust_file = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': return cli_help(al_doc_verify);
 		default: return cli_usage("verify", "bad option");
@@ -31,14 +39,35 @@ int cmd_verify(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage("verify", "give exactly one bundle (a directory or a tar file)");
 	path = argv[optind];
-	if (al_bundle_measure(path, &total, &err))
+	if (al_crypto_init(&err) || (trust_file && al_trust_load(trust_file, &trust, &err)))
 		return cli_fail(&err);
+	if (al_bundle_measure(path, &total, &err)) {
+		al_trust_release(&trust);
+		return cli_fail(&err);
+	}
 	cli_progress_start(&pr, "verifying", quiet || json);
 	atomic_store(&pr.p.total, total);
-	rc = al_bundle_verify(path, &rep, &info, &pr.p, &err);
+	{
+		struct al_bview v;
+		rc = al_bundle_scan(path, &v, &rep, &pr.p, &err);
+		if (rc == AL_EVERIFY) {
+			al_report_add(&rep, "%s", err.msg);
+			al_err_clear(&err);
+			rc = AL_OK;
+		} else if (!rc) {
+			rc = al_bundle_check(&v, &rep, &info, &err);
+			if (!rc && trust_file)
+				rc = al_trust_check(&v, &info, &trust, (int64_t)time(NULL), &rep, &signers, &err);
+			if (rc == AL_EVERIFY)
+				rc = AL_OK;
+		}
+		al_bview_release(&v);
+	}
 	cli_progress_stop(&pr);
-	if (rc && rc != AL_EVERIFY) {
+	al_trust_release(&trust);
+	if (rc) {
 		al_report_release(&rep);
+		json_decref(signers);
 		return cli_fail(&err);
 	}
 	code = al_report_count(&rep) ? EXIT_VERIFY : 0;
@@ -46,10 +75,13 @@ int cmd_verify(int argc, char **argv)
 		json_t *probs = json_array();
 		for (size_t i = 0; i < rep.n; i++)
 			json_array_append_new(probs, json_string(rep.msg[i]));
-		cli_json(json_pack("{s:s, s:b, s:o, s:I, s:s*, s:I, s:s}", "bundle", path, "ok", code == 0,
+		cli_json(json_pack("{s:s, s:b, s:o, s:I, s:s*, s:I, s:s, s:O?}", "bundle", path, "ok", code == 0,
 				   "problems", probs, "problemCount", (json_int_t)al_report_count(&rep), "name",
-				   info.name, "version", (json_int_t)info.version, "signatures", "not checked"));
+				   info.name, "version", (json_int_t)info.version, "signatures",
+				   trust_file ? "checked" : "not checked", "roles", signers));
 	} else if (code) {
+		if (signers)
+			cli_print_roles(signers);
 		for (size_t i = 0; i < rep.n; i++)
 			fprintf(stderr, "airlock: verify: %s\n", rep.msg[i]);
 		if (rep.dropped)
@@ -61,8 +93,14 @@ int cmd_verify(int argc, char **argv)
 		cli_bytes(total, b);
 		printf("bundle '%s' is intact: %s version %lld, %zu artifacts, %s, every digest matches\n", path,
 		       info.name ? info.name : "?", (long long)info.version, info.nartifacts, b);
-		printf("note: signatures were not checked (integrity only)\n");
+		if (signers) {
+			cli_print_roles(signers);
+			printf("signatures satisfy the trust policy '%s'\n", trust_file);
+		} else {
+			printf("note: no signature was checked (integrity only): give --trust FILE\n");
+		}
 	}
+	json_decref(signers);
 	al_bundle_info_release(&info);
 	al_report_release(&rep);
 	return code;

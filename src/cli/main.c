@@ -19,6 +19,8 @@ static int cmd_version(int argc, char **argv)
 static const struct cli_cmd commands[] = {
 	{ "init", cmd_init, al_doc_init, "create an embedded store" },
 	{ "bundle", cmd_bundle, al_doc_airlock, "create or inspect a bundle" },
+	{ "key", cmd_key, al_doc_key, "make a signing key pair" },
+	{ "sign", cmd_sign, al_doc_sign, "sign a bundle in a role" },
 	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly" },
 	{ "import", cmd_import, al_doc_import, "verify and install a bundle" },
 	{ "store", cmd_store, al_doc_store, "list, check and clean the store" },

@@ -114,3 +114,20 @@ void cli_progress_stop(struct cli_progress *pr)
 	draw(pr, 1);
 	pr->active = 0;
 }
+
+void cli_print_roles(const json_t *signers)
+{
+	const char *role;
+	json_t *r;
+	json_object_foreach((json_t *)signers, role, r) {
+		char ids[512] = "";
+		size_t i;
+		json_t *k;
+		json_array_foreach(json_object_get(r, "keys"), i, k)
+			snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s", i ? ", " : "",
+				 json_string_value(k));
+		printf("  role %-10s %zu of %lld needed%s: %s\n", role, json_array_size(json_object_get(r, "keys")),
+		       (long long)json_integer_value(json_object_get(r, "threshold")),
+		       json_is_true(json_object_get(r, "required")) ? "" : " (not required)", *ids ? ids : "-");
+	}
+}

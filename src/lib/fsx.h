@@ -28,6 +28,9 @@ const char *al_path_unsafe(const char *path);
 
 /* Joins a and b with one '/', into a fresh string (caller frees). NULL on ENOMEM. */
 char *al_join(const char *a, const char *b);
+/* Strict UTF-8 with no NUL (no overlongs, surrogates or code points past U+10FFFF): 0 if
+ * valid, else the offset of the first bad byte plus one. */
+size_t al_utf8_bad(const void *s, size_t n);
 /* Copies n bytes (which need not be NUL-terminated) into a fresh string. NULL on ENOMEM. */
 char *al_memdup(const void *p, size_t n);
 /* printf into a fresh string (caller frees). NULL on ENOMEM. */

@@ -151,42 +151,6 @@ static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t l
 	}
 }
 
-/* Strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF); 0 if valid, else the bad offset + 1. */
-static size_t utf8_bad(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = s[i];
-		size_t len;
-		unsigned min, cp;
-		if (c == 0)
-			return i + 1;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, min = 0x80, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, min = 0x800, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, min = 0x10000, cp = c & 0x07;
-		else
-			return i + 1;
-		if (n - i < len)
-			return i + 1;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i + 1;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i + 1;
-		i += len;
-	}
-	return 0;
-}
-
 enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t **out,
 			   struct al_err *err)
 {
@@ -199,7 +163,7 @@ enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t 
 	enum al_code rc;
 	/* libfyaml 0.7.12 can loop forever on invalid UTF-8 (upstream issue 101): check first */
 	{
-		size_t bad = utf8_bad((const unsigned char *)data, n);
+		size_t bad = al_utf8_bad(data, n);
 		if (bad)
 			return al_fail(err, AL_EINVAL, "'%s' is not valid UTF-8 text (byte %zu)", what, bad);
 	}

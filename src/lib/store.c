@@ -36,7 +36,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS bundles(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" version INTEGER NOT NULL, sums_digest TEXT NOT NULL, meta_digest TEXT NOT NULL,"
 	" created TEXT NOT NULL, expires TEXT NOT NULL, imported_at TEXT NOT NULL,"
-	" source TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, UNIQUE(name, version));"
+	" source TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+	" signers TEXT NOT NULL DEFAULT '', unsigned INTEGER NOT NULL DEFAULT 0, UNIQUE(name, version));"
 	"CREATE TABLE IF NOT EXISTS artifacts(id INTEGER PRIMARY KEY,"
 	" bundle_id INTEGER NOT NULL REFERENCES bundles(id), kind TEXT NOT NULL, name TEXT NOT NULL,"
 	" upstream TEXT NOT NULL, ref TEXT NOT NULL, media_type TEXT NOT NULL, digest TEXT NOT NULL,"
@@ -102,6 +103,19 @@ static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
 	sqlite3_extended_result_codes(s->db, 1);
 	if (create)
 		rc = db_exec(s, schema, err);
+	if (!rc && create) {
+		/* stores made by 0.1.0 lack the trust columns */
+		sqlite3_stmt *st;
+		int have = 0;
+		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'",
+				       -1, &st, NULL) == SQLITE_OK) {
+			have = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_finalize(st);
+		}
+		if (!have)
+			rc = db_exec(s, "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';"
+					"ALTER TABLE bundles ADD COLUMN unsigned INTEGER NOT NULL DEFAULT 0;", err);
+	}
 	if (!rc)
 		rc = db_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", err);
 	return rc;
@@ -187,7 +201,7 @@ enum al_code al_store_open(const char *root, unsigned flags, struct al_store **o
 			return rc;
 		}
 	}
-	if ((rc = open_db(s, 0, err))) {
+	if ((rc = open_db(s, 1, err))) {
 		al_store_free(s);
 		return rc;
 	}
@@ -198,6 +212,7 @@ enum al_code al_store_open(const char *root, unsigned flags, struct al_store **o
 void al_import_result_release(struct al_import_result *r)
 {
 	al_bundle_info_release(&r->info);
+	json_decref(r->signers);
 	al_report_release(&r->report);
 	free(r->quarantine);
 	memset(r, 0, sizeof(*r));
@@ -315,7 +330,7 @@ static const struct al_bfile *view_file(const struct al_bview *v, const char *pa
 
 /* Catalog rows for one verified, installed bundle; the caller holds the transaction. */
 static enum al_code catalog_add(struct al_store *s, const char *source, const struct al_bview *v,
-				const struct al_bundle_info *info, struct al_err *err)
+				const struct al_bundle_info *info, const json_t *signers, struct al_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 bid, *aids = NULL;
@@ -325,10 +340,17 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	stamp(now);
 	al_time_fmt(info->created, created);
 	al_time_fmt(info->expires, expires);
+	char *who = signers ? json_dumps(signers, JSON_COMPACT) : NULL;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO bundles(name, version, sums_digest, meta_digest, created,"
-				      " expires, imported_at, source, files, bytes) VALUES(?,?,?,?,?,?,?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK)
+				      " expires, imported_at, source, files, bytes, signers, unsigned)"
+				      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		free(who);
 		return db_fail(s, err, "prepare");
+	}
+	sqlite3_bind_text(st, 11, who ? who : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 12, signers ? 0 : 1);
+	free(who);
 	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, info->version);
 	sqlite3_bind_text(st, 3, info->sums_digest, -1, SQLITE_STATIC);
@@ -467,9 +489,11 @@ static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, 
 	return rc;
 }
 
-enum al_code al_store_import(struct al_store *s, const char *bundle, struct al_progress *prog,
-			     struct al_import_result *res, struct al_err *err)
+enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
+			     struct al_progress *prog, struct al_import_result *res, struct al_err *err)
 {
+	struct al_trust stored = { 0 };
+	const struct al_trust *policy = opts->trust;
 	unsigned char r[6];
 	char *stage = NULL;
 	struct al_bview v = { 0 };
@@ -487,8 +511,28 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, struct al_p
 			return rc;
 		atomic_store(&prog->total, total);
 	}
-	if (RAND_bytes(r, sizeof(r)) != 1)
+	if (!policy) {
+		rc = al_store_trust_get(s, &stored, NULL, err);
+		if (rc == AL_ENOENT) {
+			al_err_clear(err);
+			if (!opts->allow_unsigned)
+				return al_fail(err, AL_EVERIFY,
+					       "store '%s' has no trust policy, so no signature can be checked: set one with 'airlock store trust set' (or 'airlock init --trust'), give '--trust FILE', or import unsigned with '--allow-unsigned' (recorded)",
+					       s->root);
+		} else if (rc) {
+			return rc;
+		} else {
+			policy = &stored;
+		}
+	}
+	if (policy && opts->allow_unsigned) {
+		al_trust_release(&stored);
+		return al_fail(err, AL_EUSAGE, "'--allow-unsigned' is refused: a trust policy applies to this import");
+	}
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		al_trust_release(&stored);
 		return al_fail_ssl(err, "cannot make a staging name");
+	}
 	stage = al_strf("%s/tmp/import-%02x%02x%02x%02x%02x%02x", s->root, r[0], r[1], r[2], r[3], r[4], r[5]);
 	if (!stage)
 		return al_fail(err, AL_ENOMEM, "out of memory");
@@ -506,6 +550,15 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, struct al_p
 		if (c && c != AL_EVERIFY) {
 			rc = c;
 			goto out;
+		}
+		if (!c && policy && (rc = al_trust_check(&v, &res->info, policy, opts->now, &res->report,
+							 &res->signers, err)))
+			goto out;
+		if (!c && !policy && res->info.expires <= opts->now) {
+			char when[32];
+			al_time_fmt(res->info.expires, when);
+			al_report_add(&res->report, "bundle '%s' version %lld expired on %s", res->info.name,
+				      (long long)res->info.version, when);
 		}
 	}
 	if (al_report_count(&res->report)) {
@@ -544,7 +597,7 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, struct al_p
 	fault_point("before-commit");
 	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
 		goto out;
-	rc = catalog_add(s, bundle, &v, &res->info, err);
+	rc = catalog_add(s, bundle, &v, &res->info, res->signers, err);
 	if (!rc) {
 		char detail[128];
 		snprintf(detail, sizeof(detail), "%s version %lld", res->info.name, (long long)res->info.version);
@@ -560,6 +613,7 @@ out:
 	if (stage && res->status != AL_REJECTED)
 		al_rmtree(stage, NULL);
 	al_bview_release(&v);
+	al_trust_release(&stored);
 	free(stage);
 	return rc;
 }
@@ -584,9 +638,10 @@ static json_t *rows(sqlite3 *db, const char *sql)
 				json_object_set_new(o, name, json_null());
 				break;
 			default:
-				if (!strcmp(name, "info")) {
+				if (!strcmp(name, "info") || !strcmp(name, "signers")) {
+					/* JSON kept as text; an empty text is no value */
 					json_t *j = json_loads((const char *)sqlite3_column_text(st, i), 0, NULL);
-					json_object_set_new(o, name, j ? j : json_object());
+					json_object_set_new(o, name, j ? j : json_null());
 				} else {
 					json_object_set_new(o, name, json_string((const char *)sqlite3_column_text(st, i)));
 				}
@@ -601,7 +656,8 @@ static json_t *rows(sqlite3 *db, const char *sql)
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 {
 	json_t *b = rows(s->db, "SELECT name, version, created, expires, imported_at AS imported,"
-				" sums_digest AS sums, files, bytes FROM bundles ORDER BY name, version");
+				" sums_digest AS sums, files, bytes, signers, unsigned"
+				" FROM bundles ORDER BY name, version");
 	json_t *a = rows(s->db, "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size,"
 				" a.content_size AS contentSize, b.name AS bundle, b.version AS bundleVersion, a.info"
 				" FROM artifacts a JOIN bundles b ON a.bundle_id = b.id ORDER BY a.kind, a.name, b.version");
@@ -841,5 +897,52 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 out:
 	sqlite3_finalize(st);
 	free(dir);
+	return rc;
+}
+
+enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, struct al_err *err)
+{
+	struct al_buf b;
+	sqlite3_stmt *st;
+	enum al_code rc;
+	al_buf_init(&b, 1u << 20);
+	if ((rc = al_trust_format(t, &b, err))) {
+		al_buf_release(&b);
+		return rc;
+	}
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES('trust', ?)", -1, &st,
+			       NULL) != SQLITE_OK) {
+		al_buf_release(&b);
+		return db_fail(s, err, "prepare");
+	}
+	sqlite3_bind_text(st, 1, b.data, (int)b.len, SQLITE_STATIC);
+	rc = bind_run(s, st, err);
+	sqlite3_finalize(st);
+	if (!rc)
+		log_event(s, "trust", s->root, "set", b.data);
+	al_buf_release(&b);
+	return rc;
+}
+
+enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct al_buf *text,
+				struct al_err *err)
+{
+	sqlite3_stmt *st;
+	enum al_code rc;
+	memset(t, 0, sizeof(*t));
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'trust'", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return al_fail(err, AL_ENOENT, "store '%s' has no trust policy", s->root);
+	}
+	{
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		rc = al_trust_parse(v ? v : "", n, "the store's trust policy", NULL, t, err);
+		if (!rc && text)
+			rc = al_buf_add(text, v ? v : "", n, err);
+	}
+	sqlite3_finalize(st);
 	return rc;
 }

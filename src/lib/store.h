@@ -18,6 +18,7 @@
 #include "bundle.h"
 #include "err.h"
 #include "hash.h"
+#include "trust.h"
 
 struct al_store; /* opaque */
 
@@ -39,17 +40,31 @@ struct al_import_result {
 	char *quarantine;             /* where a rejected bundle was put, or NULL */
 	uint64_t bytes;               /* bytes read */
 	size_t new_blobs;             /* blobs added to the store */
+	json_t *signers;              /* which roles were satisfied by which keys, or NULL (unsigned) */
+};
+
+struct al_import_opts {
+	const struct al_trust *trust; /* overrides the store's policy for this import, or NULL */
+	int allow_unsigned;           /* only for a store without a policy; recorded in the catalog */
+	int64_t now;                  /* for expiry and max_age */
 };
 void al_import_result_release(struct al_import_result *r);
 
 /*
- * Verifies a bundle and installs it atomically. A bundle that fails
+ * Verifies a bundle, checks its signatures against the trust policy (the
+ * store's, or opts->trust), its expiry and version, and installs it
+ * atomically. A bundle that fails
  * verification is moved to quarantine/ with a REASON file and AL_EVERIFY is
  * returned; the same name and version with other content is AL_ECONFLICT; a
  * version below the highest imported for that name is AL_ECONFLICT.
  */
-enum al_code al_store_import(struct al_store *s, const char *bundle, struct al_progress *prog,
-			     struct al_import_result *res, struct al_err *err);
+enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
+			     struct al_progress *prog, struct al_import_result *res, struct al_err *err);
+
+/* The store's trust policy: set (from a parsed policy), or read (AL_ENOENT when none). */
+enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, struct al_err *err);
+enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct al_buf *text,
+				struct al_err *err);
 
 /* What the store holds, as JSON: {"bundles":[…], "artifacts":[…], "events":[…]}. */
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err);

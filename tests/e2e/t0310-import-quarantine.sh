@@ -19,7 +19,7 @@ blob=$(model_blob)
 # a flipped bit in a blob of a directory bundle
 cp -a "$T/b" "$T/bad"
 flip_byte "$T/bad/$blob"
-expect_exit 1 airlock import --store "$St" "$T/bad"
+expect_exit 1 airlock import --allow-unsigned --store "$St" "$T/bad"
 expect_stderr_contains "digest mismatch for '$blob'"
 expect_stderr_contains "bundle '$T/bad' failed verification (2 problems); it was moved to '$St/quarantine/"
 catalog >"$T/after"
@@ -36,14 +36,14 @@ assert_exists "$T/bad/$blob"       # the source is left alone
 expect_exit 0 airlock store fsck --store "$St"
 
 # the same again, with --json: status and problems
-expect_exit 1 airlock import --store "$St" --json "$T/bad"
+expect_exit 1 airlock import --allow-unsigned --store "$St" --json "$T/bad"
 assert_eq "$(json "$OUT" .status)" rejected "import --json .status"
 json "$OUT" '.problems[]' | grep -qF "digest mismatch for '$blob'" || fail "import --json lacks the problem"
 
 # a hard link entry in a tar bundle
 expect_exit 0 tar -C "$T/b" -cf "$T/good.tar" .
 tar_rewrite "$T/good.tar" "$T/bad.tar" hardlink
-expect_exit 1 airlock import --store "$St" "$T/bad.tar"
+expect_exit 1 airlock import --allow-unsigned --store "$St" "$T/bad.tar"
 expect_stderr_contains "'evil' is a hard link"
 catalog >"$T/after"
 cmp -s "$T/empty" "$T/after" || fail "a rejected import changed the catalog"
@@ -53,6 +53,6 @@ assert_eq "$(find "$St/blobs/sha256" -type f | wc -l)" 0 "blobs installed by rej
 expect_exit 0 airlock store fsck --store "$St"
 
 # and the intact bundle still goes in afterwards
-expect_exit 0 airlock import --store "$St" "$T/good.tar"
+expect_exit 0 airlock import --allow-unsigned --store "$St" "$T/good.tar"
 expect_stdout_contains "imported demo-stack version 1"
 expect_exit 0 airlock store fsck --store "$St"

@@ -23,7 +23,7 @@ BG_PIDS+=("$holder")
 for _ in $(seq 100); do [ -e "$T/locked" ] && break; sleep 0.05; done
 assert_exists "$T/locked"
 
-expect_exit 2 airlock import --store "$St" "$T/b"
+expect_exit 2 airlock import --allow-unsigned --store "$St" "$T/b"
 expect_stderr_contains "store '$St' is busy: another import or gc is running"
 expect_exit 2 airlock store gc --store "$St"
 expect_stderr_contains "is busy"
@@ -35,7 +35,7 @@ assert_eq "$(find "$St/tmp" "$St/quarantine" -mindepth 1 | wc -l)" 0 "files left
 kill -9 "$holder"
 wait "$holder" 2>/dev/null || true
 BG_PIDS=()
-expect_exit 0 airlock import --store "$St" "$T/b"
+expect_exit 0 airlock import --allow-unsigned --store "$St" "$T/b"
 expect_stdout_contains "imported demo-stack version 1"
 
 # init again on a store that holds a bundle: nothing is lost
@@ -43,7 +43,7 @@ expect_exit 0 airlock init --store "$St"
 expect_exit 0 airlock store ls --store "$St" --json
 assert_eq "$(json "$OUT" '.artifacts | length')" 7 "artifacts after a second init"
 expect_exit 0 airlock store fsck --store "$St"
-expect_exit 0 airlock import --store "$St" "$T/b"
+expect_exit 0 airlock import --allow-unsigned --store "$St" "$T/b"
 expect_stdout_contains "already imported"
 
 # a path that is not a store

@@ -7,7 +7,7 @@ need jq
 
 sample_bundle "$T/b"
 expect_exit 0 airlock init --store "$T/store"
-expect_exit 0 airlock import --store "$T/store" "$T/b"
+expect_exit 0 airlock import --allow-unsigned --store "$T/store" "$T/b"
 expect_exit 0 airlock store fsck --store "$T/store"
 expect_stdout_contains "store '$T/store' is consistent"
 hex=$(sha256 "$S/models/tiny-model/model.safetensors")

@@ -8,7 +8,7 @@ need jq
 sample_bundle "$T/b"
 St=$T/store
 expect_exit 0 airlock init --store "$St"
-expect_exit 0 airlock import --store "$St" "$T/b"
+expect_exit 0 airlock import --allow-unsigned --store "$St" "$T/b"
 expect_exit 0 airlock store fsck --store "$St" --json
 blobs=$(json "$OUT" .blobs)
 assert_eq "$(json "$OUT" .unreferenced)" 0 "unreferenced blobs after an import"
@@ -42,7 +42,7 @@ assert_eq "$(json "$OUT" .removed)" 0 "gc --json .removed on a clean store"
 while read -r h _; do
     assert_exists "$St/blobs/sha256/$h"
 done <"$T/b/SHA256SUMS"
-expect_exit 0 airlock import --store "$St" "$T/b"
+expect_exit 0 airlock import --allow-unsigned --store "$St" "$T/b"
 expect_stdout_contains "already imported"
 
 # twin: a stray file whose name is not its digest is corruption, not garbage

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * trust.c: parsing trust.yaml and evaluating a bundle's signatures against
+ * it. A signature counts only if its file name, its key, its signature over
+ * SHA256SUMS, its trusted comment and the role it names all agree; a key
+ * counts once per role however many times it signed.
+ */
+#include "trust.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsx.h"
+#include "json.h"
+#include "spec.h"
+
+const char *al_role_bad(const char *role)
+{
+	size_t n = strlen(role);
+	if (n == 0 || n > 32)
+		return "a role name has 1 to 32 characters";
+	if (!((role[0] >= 'a' && role[0] <= 'z') || (role[0] >= '0' && role[0] <= '9')))
+		return "a role name starts with a lower-case letter or a digit";
+	for (const char *p = role; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return "a role name holds only a-z, 0-9, '_' and '-'";
+	return NULL;
+}
+
+void al_trust_release(struct al_trust *t)
+{
+	for (size_t i = 0; i < t->nroles; i++) {
+		free(t->roles[i].name);
+		free(t->roles[i].keys);
+	}
+	free(t->roles);
+	for (size_t i = 0; i < t->nrequire; i++)
+		free(t->require[i]);
+	free(t->require);
+	memset(t, 0, sizeof(*t));
+}
+
+static enum al_code parse_key(const char *s, const char *base, const char *where, struct al_pubkey *pk,
+			      struct al_err *err)
+{
+	struct al_err e = { 0 };
+	enum al_code rc;
+	char *path;
+	if (al_pubkey_parse(s, strlen(s), pk, &e) == AL_OK)
+		return AL_OK;
+	path = s[0] == '/' || !base ? strdup(s) : al_join(base, s);
+	if (!path)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	rc = al_pubkey_load(path, pk, err);
+	if (rc)
+		al_err_prefix(err, "%s: '%s' is neither a public key nor a readable .pub file", where, s);
+	free(path);
+	return rc;
+}
+
+enum al_code al_trust_parse(const char *data, size_t n, const char *what, const char *base,
+			    struct al_trust *t, struct al_err *err)
+{
+	json_t *root = NULL, *roles, *req, *v;
+	const char *name, *age;
+	enum al_code rc = AL_OK;
+	size_t i;
+	memset(t, 0, sizeof(*t));
+	if ((rc = al_yaml_parse(data, n, what, &root, err)))
+		return rc;
+	if (!json_is_object(root)) {
+		rc = al_fail(err, AL_EINVAL, "'%s': the top level must be a mapping", what);
+		goto out;
+	}
+	json_object_foreach(root, name, v) {
+		if (strcmp(name, "roles") && strcmp(name, "require") && strcmp(name, "max_age") &&
+		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys")) {
+			rc = al_fail(err, AL_EINVAL, "'%s': unknown key '%s'", what, name);
+			goto out;
+		}
+	}
+	roles = json_object_get(root, "roles");
+	if (!json_is_object(roles) || json_object_size(roles) == 0) {
+		rc = al_fail(err, AL_EINVAL, "'%s': 'roles' must map role names to keys and a threshold", what);
+		goto out;
+	}
+	t->roles = calloc(json_object_size(roles), sizeof(*t->roles));
+	if (!t->roles) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_object_foreach(roles, name, v) {
+		struct al_trust_role *r = &t->roles[t->nroles++];
+		const json_t *keys = json_object_get(v, "keys"), *k;
+		int64_t th = 1;
+		const char *bad = al_role_bad(name), *kk;
+		json_t *x;
+		char where[96];
+		snprintf(where, sizeof(where), "'%s': role '%.32s'", what, name);
+		r->name = strdup(name);
+		if (!r->name) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (bad) {
+			rc = al_fail(err, AL_EINVAL, "%s: %s", where, bad);
+			goto out;
+		}
+		json_object_foreach(v, kk, x) {
+			if (strcmp(kk, "keys") && strcmp(kk, "threshold")) {
+				rc = al_fail(err, AL_EINVAL, "%s: unknown key '%s'", where, kk);
+				goto out;
+			}
+		}
+		if (!json_is_array(keys) || json_array_size(keys) == 0) {
+			rc = al_fail(err, AL_EINVAL, "%s: 'keys' must list at least one public key", where);
+			goto out;
+		}
+		if (json_object_get(v, "threshold") && (al_json_int(v, "threshold", &th) || th < 1)) {
+			rc = al_fail(err, AL_EINVAL, "%s: 'threshold' must be a positive integer", where);
+			goto out;
+		}
+		r->keys = calloc(json_array_size(keys), sizeof(*r->keys));
+		if (!r->keys) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_array_foreach(keys, i, k) {
+			if (!json_is_string(k)) {
+				rc = al_fail(err, AL_EINVAL, "%s: keys[%zu] must be a string", where, i);
+				goto out;
+			}
+			if ((rc = parse_key(json_string_value(k), base, where, &r->keys[r->nkeys], err)))
+				goto out;
+			for (size_t j = 0; j < r->nkeys; j++)
+				if (!memcmp(r->keys[j].keynum, r->keys[r->nkeys].keynum, AL_KEYNUM)) {
+					rc = al_fail(err, AL_EINVAL, "%s: key %s is listed twice", where, r->keys[j].id);
+					goto out;
+				}
+			r->nkeys++;
+		}
+		if ((size_t)th > r->nkeys) {
+			rc = al_fail(err, AL_EINVAL, "%s: threshold %lld can never be met by %zu keys", where,
+				     (long long)th, r->nkeys);
+			goto out;
+		}
+		r->threshold = (unsigned)th;
+	}
+	req = json_object_get(root, "require");
+	if (!json_is_array(req) || json_array_size(req) == 0) {
+		rc = al_fail(err, AL_EINVAL, "'%s': 'require' must list the roles every bundle needs", what);
+		goto out;
+	}
+	t->require = calloc(json_array_size(req), sizeof(char *));
+	if (!t->require) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(req, i, v) {
+		int known = 0;
+		if (!json_is_string(v)) {
+			rc = al_fail(err, AL_EINVAL, "'%s': 'require' must list role names", what);
+			goto out;
+		}
+		for (size_t r = 0; r < t->nroles; r++)
+			known |= !strcmp(t->roles[r].name, json_string_value(v));
+		if (!known) {
+			rc = al_fail(err, AL_EINVAL, "'%s': required role '%s' is not defined in 'roles'", what,
+				     json_string_value(v));
+			goto out;
+		}
+		if (!(t->require[t->nrequire++] = strdup(json_string_value(v)))) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	age = al_json_str(root, "max_age");
+	if (age) {
+		int64_t until;
+		if (al_expiry_parse(age, 0, &until) != 0 || until <= 0) {
+			rc = al_fail(err, AL_EINVAL, "'%s': bad 'max_age' '%s' (use 36h, 120d or 2w)", what, age);
+			goto out;
+		}
+		t->max_age = until;
+	}
+	if (al_json_str(root, "allow_legacy_signatures"))
+		t->allow_legacy = !strcmp(al_json_str(root, "allow_legacy_signatures"), "true");
+out:
+	json_decref(root);
+	if (rc)
+		al_trust_release(t);
+	return rc;
+}
+
+enum al_code al_trust_load(const char *path, struct al_trust *t, struct al_err *err)
+{
+	struct al_buf b;
+	char *base = al_dirname(path);
+	enum al_code rc;
+	al_buf_init(&b, 1u << 20);
+	rc = base ? al_read_file(path, 0, &b, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	if (!rc)
+		rc = al_trust_parse(b.data, b.len, path, base, t, err);
+	al_buf_release(&b);
+	free(base);
+	return rc;
+}
+
+enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struct al_err *err)
+{
+	enum al_code rc = al_buf_adds(out, "# airlock trust policy (keys inline)\nroles:\n", err);
+	for (size_t i = 0; i < t->nroles && !rc; i++) {
+		const struct al_trust_role *r = &t->roles[i];
+		rc = al_buf_addf(out, err, "  %s:\n    threshold: %u\n    keys:\n", r->name, r->threshold);
+		for (size_t k = 0; k < r->nkeys && !rc; k++) {
+			char b[64];
+			al_pubkey_b64(&r->keys[k], b);
+			rc = al_buf_addf(out, err, "      - %s   # %s\n", b, r->keys[k].id);
+		}
+	}
+	if (!rc)
+		rc = al_buf_adds(out, "require:\n", err);
+	for (size_t i = 0; i < t->nrequire && !rc; i++)
+		rc = al_buf_addf(out, err, "  - %s\n", t->require[i]);
+	if (!rc && t->max_age)
+		rc = al_buf_addf(out, err, "max_age: %lldh\n", (long long)(t->max_age / 3600));
+	if (!rc && t->allow_legacy)
+		rc = al_buf_adds(out, "allow_legacy_signatures: true\n", err);
+	return rc;
+}
+
+enum al_code al_trusted_comment(const struct al_bundle_info *info, const char *role, char *out,
+				size_t outlen, struct al_err *err)
+{
+	char expires[32];
+	al_time_fmt(info->expires, expires);
+	if ((size_t)snprintf(out, outlen, "airlock bundle=%s version=%lld role=%s expires=%s", info->name,
+			     (long long)info->version, role, expires) >= outlen)
+		return al_fail(err, AL_ELIMIT, "the trusted comment is too long");
+	return AL_OK;
+}
+
+static const struct al_trust_role *find_role(const struct al_trust *t, const char *name)
+{
+	for (size_t i = 0; i < t->nroles; i++)
+		if (!strcmp(t->roles[i].name, name))
+			return &t->roles[i];
+	return NULL;
+}
+
+/* Parses "signatures/<role>.<KEYID>.minisig"; 0 on success. */
+static int sig_name(const char *path, char role[40], char id[AL_KEYID])
+{
+	const char *base = path + 11, *dot1 = strchr(base, '.'), *dot2;
+	if (!dot1 || (size_t)(dot1 - base) >= 40)
+		return -1;
+	dot2 = strchr(dot1 + 1, '.');
+	if (!dot2 || dot2 - dot1 - 1 != 16 || strcmp(dot2, ".minisig") != 0)
+		return -1;
+	memcpy(role, base, (size_t)(dot1 - base));
+	role[dot1 - base] = '\0';
+	memcpy(id, dot1 + 1, 16);
+	id[16] = '\0';
+	return al_role_bad(role) ? -1 : 0;
+}
+
+enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *info,
+			    const struct al_trust *t, int64_t now, struct al_report *rep, json_t **summary,
+			    struct al_err *err)
+{
+	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
+	unsigned char hash[64];
+	unsigned char (*counted)[AL_KEYNUM] = NULL;
+	size_t *role_of = NULL, ncounted = 0, nsig = 0;
+	struct al_buf sumsb, sb;
+	json_t *roles = json_object();
+	char when[32];
+	enum al_code rc = AL_OK;
+	*summary = NULL;
+	if (!sums || !roles) {
+		json_decref(roles);
+		return al_fail(err, sums ? AL_ENOMEM : AL_EVERIFY, "no SHA256SUMS to check signatures over");
+	}
+	al_buf_init(&sumsb, AL_MAX_SUMS);
+	al_buf_init(&sb, 16384);
+	if ((rc = v->read(v, sums, &sumsb, err)))
+		goto out;
+	al_prehash_mem(sumsb.data, sumsb.len, hash);
+	for (size_t i = 0; i < v->n; i++)
+		nsig += !strncmp(v->files[i].path, "signatures/", 11);
+	counted = calloc(nsig + 1, sizeof(*counted));
+	role_of = calloc(nsig + 1, sizeof(*role_of));
+	if (!counted || !role_of) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const struct al_bfile *f = &v->files[i];
+		const struct al_trust_role *r;
+		const struct al_pubkey *key = NULL;
+		struct al_sig sig;
+		struct al_err e = { 0 };
+		char role[40], id[AL_KEYID], want[AL_TC_MAX];
+		int dup = 0;
+		if (strncmp(f->path, "signatures/", 11) != 0)
+			continue;
+		if (sig_name(f->path, role, id) != 0) {
+			al_report_add(rep, "'%s' is not named signatures/<role>.<key id>.minisig", f->path);
+			continue;
+		}
+		if (v->read(v, f, &sb, &e) || al_sig_parse(sb.data, sb.len, &sig, &e)) {
+			al_report_add(rep, "'%s': %s", f->path, e.msg);
+			continue;
+		}
+		if (strcmp(sig.id, id) != 0) {
+			al_report_add(rep, "'%s' is named for key %s but was made by key %s", f->path, id, sig.id);
+			continue;
+		}
+		if (!(r = find_role(t, role))) {
+			al_report_add(rep, "'%s' is for role '%s', which the trust policy does not have", f->path, role);
+			continue;
+		}
+		for (size_t k = 0; k < r->nkeys; k++)
+			if (!memcmp(r->keys[k].keynum, sig.keynum, AL_KEYNUM))
+				key = &r->keys[k];
+		if (!key) {
+			al_report_add(rep, "'%s': key %s is not a key of role '%s' in the trust policy (unknown key)",
+				      f->path, sig.id, role);
+			continue;
+		}
+		if (al_sig_verify(key, &sig, hash, sumsb.data, sumsb.len, t->allow_legacy, &e)) {
+			al_report_add(rep, "'%s': %s (SHA256SUMS was changed after signing, or the signature was made for another bundle)",
+				      f->path, e.msg);
+			continue;
+		}
+		if ((rc = al_trusted_comment(info, role, want, sizeof(want), err)))
+			goto out;
+		if (strcmp(sig.trusted, want) != 0) {
+			al_report_add(rep, "'%s': its trusted comment says \"%s\", expected \"%s\"", f->path,
+				      sig.trusted, want);
+			continue;
+		}
+		for (size_t k = 0; k < ncounted; k++)
+			dup |= role_of[k] == (size_t)(r - t->roles) && !memcmp(counted[k], sig.keynum, AL_KEYNUM);
+		if (!dup) {
+			memcpy(counted[ncounted], sig.keynum, AL_KEYNUM);
+			role_of[ncounted++] = (size_t)(r - t->roles);
+		}
+	}
+	for (size_t i = 0; i < t->nroles; i++) {
+		const struct al_trust_role *r = &t->roles[i];
+		json_t *keys = json_array();
+		unsigned have = 0;
+		int required = 0;
+		for (size_t k = 0; k < ncounted; k++)
+			if (role_of[k] == i) {
+				char idb[AL_KEYID] = "";
+				for (size_t q = 0; q < r->nkeys; q++)
+					if (!memcmp(r->keys[q].keynum, counted[k], AL_KEYNUM))
+						memcpy(idb, r->keys[q].id, AL_KEYID);
+				json_array_append_new(keys, json_string(idb));
+				have++;
+			}
+		for (size_t q = 0; q < t->nrequire; q++)
+			required |= !strcmp(t->require[q], r->name);
+		if (required && have < r->threshold)
+			al_report_add(rep, "role '%s' needs signatures by %u distinct key%s of %zu, has %u", r->name,
+				      r->threshold, r->threshold == 1 ? "" : "s", r->nkeys, have);
+		json_object_set_new(roles, r->name,
+				    json_pack("{s:o, s:i, s:i, s:b, s:b}", "keys", keys, "threshold",
+					      (int)r->threshold, "of", (int)r->nkeys, "required", required,
+					      "satisfied", have >= r->threshold));
+	}
+	if (info->expires <= now) {
+		al_time_fmt(info->expires, when);
+		al_report_add(rep, "bundle '%s' version %lld expired on %s", info->name, (long long)info->version, when);
+	}
+	if (t->max_age && info->created + t->max_age < now) {
+		al_time_fmt(info->created, when);
+		al_report_add(rep, "bundle '%s' version %lld was made on %s, longer ago than the policy's max_age",
+			      info->name, (long long)info->version, when);
+	}
+	*summary = json_incref(roles);
+out:
+	json_decref(roles);
+	al_buf_release(&sumsb);
+	al_buf_release(&sb);
+	free(counted);
+	free(role_of);
+	return rc;
+}

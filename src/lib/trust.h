@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * trust.h: the trust policy (trust.yaml, docs/FORMAT.md "The trust policy")
+ * and its evaluation against a bundle's signatures: roles with keys and a
+ * k-of-n threshold counted by distinct key, the roles a bundle must carry,
+ * a maximum age; plus expiry. Signatures cover SHA256SUMS; their trusted
+ * comments must name the bundle, version and role they were made for.
+ */
+#ifndef AL_TRUST_H
+#define AL_TRUST_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "minisign.h"
+
+struct al_trust_role {
+	char *name;
+	unsigned threshold;
+	struct al_pubkey *keys;
+	size_t nkeys;
+};
+
+struct al_trust {
+	struct al_trust_role *roles;
+	size_t nroles;
+	char **require;          /* role names every bundle must satisfy */
+	size_t nrequire;
+	int64_t max_age;         /* seconds since creation a bundle stays acceptable; 0: no limit */
+	int allow_legacy;        /* accept legacy "Ed" signatures */
+};
+
+/* Role names: [a-z0-9][a-z0-9_-]{0,31}. NULL if fine, else what is wrong. */
+const char *al_role_bad(const char *role);
+
+/* Parses a policy; key entries are base64 public keys or paths (relative to base) of .pub files. */
+enum al_code al_trust_parse(const char *data, size_t n, const char *what, const char *base,
+			    struct al_trust *t, struct al_err *err);
+enum al_code al_trust_load(const char *path, struct al_trust *t, struct al_err *err);
+/* The policy as self-contained YAML (keys inline), for the store to keep. */
+enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struct al_err *err);
+void al_trust_release(struct al_trust *t);
+
+/* "airlock bundle=NAME version=N role=ROLE expires=TIME": what sign writes and verify expects. */
+enum al_code al_trusted_comment(const struct al_bundle_info *info, const char *role, char *out,
+				size_t outlen, struct al_err *err);
+
+/*
+ * Checks every signatures/ file of a checked view against the policy, then
+ * the thresholds, expiry and maximum age at time now. Problems go to rep;
+ * *summary (new reference) tells which roles are satisfied by which keys.
+ */
+enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *info,
+			    const struct al_trust *t, int64_t now, struct al_report *rep, json_t **summary,
+			    struct al_err *err);
+
+#endif
