@@ -21,6 +21,7 @@ static const struct cli_cmd commands[] = {
 	{ "bundle", cmd_bundle, al_doc_airlock, "create or inspect a bundle" },
 	{ "key", cmd_key, al_doc_key, "make a signing key pair" },
 	{ "sign", cmd_sign, al_doc_sign, "sign a bundle in a role" },
+	{ "custody", cmd_custody, al_doc_custody, "add, show or verify custody records" },
 	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly" },
 	{ "import", cmd_import, al_doc_import, "verify and install a bundle" },
 	{ "store", cmd_store, al_doc_store, "list, check and clean the store" },

@@ -20,6 +20,7 @@
 
 #include <openssl/rand.h>
 
+#include "custody.h"
 #include "fsx.h"
 #include "json.h"
 
@@ -49,6 +50,9 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS refs_by_digest ON refs(digest);"
 	"CREATE TABLE IF NOT EXISTS artifact_blobs(artifact_id INTEGER NOT NULL REFERENCES artifacts(id),"
 	" digest TEXT NOT NULL, media_type TEXT NOT NULL, PRIMARY KEY(artifact_id, digest));"
+	"CREATE TABLE IF NOT EXISTS custody(bundle_id INTEGER NOT NULL REFERENCES bundles(id),"
+	" seq INTEGER NOT NULL, time TEXT NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL,"
+	" key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY(bundle_id, seq));"
 	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time TEXT NOT NULL,"
 	" action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);";
 
@@ -213,6 +217,7 @@ void al_import_result_release(struct al_import_result *r)
 {
 	al_bundle_info_release(&r->info);
 	json_decref(r->signers);
+	json_decref(r->custody);
 	al_report_release(&r->report);
 	free(r->quarantine);
 	memset(r, 0, sizeof(*r));
@@ -330,7 +335,8 @@ static const struct al_bfile *view_file(const struct al_bview *v, const char *pa
 
 /* Catalog rows for one verified, installed bundle; the caller holds the transaction. */
 static enum al_code catalog_add(struct al_store *s, const char *source, const struct al_bview *v,
-				const struct al_bundle_info *info, const json_t *signers, struct al_err *err)
+				const struct al_bundle_info *info, const json_t *signers, sqlite3_int64 *bid_out,
+				struct al_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 bid, *aids = NULL;
@@ -366,6 +372,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	if (rc)
 		return rc;
 	bid = sqlite3_last_insert_rowid(s->db);
+	*bid_out = bid;
 
 	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
@@ -433,6 +440,49 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 		sqlite3_finalize(st);
 	}
 	free(aids);
+	return rc;
+}
+
+/* The bundle's custody records, for the bundle just inserted (same transaction). */
+static enum al_code custody_add(struct al_store *s, sqlite3_int64 bid, const json_t *records,
+				struct al_err *err)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	json_t *r;
+	enum al_code rc = AL_OK;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO custody(bundle_id, seq, time, event, actor, key, record)"
+				      " VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	json_array_foreach(records, i, r) {
+		char *js = json_dumps(r, JSON_COMPACT);
+		sqlite3_bind_int64(st, 1, bid);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)json_integer_value(json_object_get(r, "seq")));
+		sqlite3_bind_text(st, 3, al_json_str(r, "time") ? al_json_str(r, "time") : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, al_json_str(r, "event") ? al_json_str(r, "event") : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 5, al_json_str(r, "actor") ? al_json_str(r, "actor") : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 6, al_json_str(r, "key") ? al_json_str(r, "key") : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 7, js ? js : "{}", -1, SQLITE_TRANSIENT);
+		free(js);
+		if ((rc = bind_run(s, st, err)))
+			break;
+	}
+	/* the store's own records, after the carried chain: kept in the catalog, not signed */
+	for (int k = 0; k < 2 && !rc; k++) {
+		static const char *const ev[] = { "received", "verified" };
+		char now[32], js[160];
+		stamp(now);
+		snprintf(js, sizeof(js), "{\"event\":\"%s\",\"actor\":\"airlock import\",\"time\":\"%s\"}", ev[k], now);
+		sqlite3_bind_int64(st, 1, bid);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(json_array_size(records) + 1 + (size_t)k));
+		sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, ev[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, "airlock import", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, js, -1, SQLITE_TRANSIENT);
+		rc = bind_run(s, st, err);
+	}
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -554,6 +604,22 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		if (!c && policy && (rc = al_trust_check(&v, &res->info, policy, opts->now, &res->report,
 							 &res->signers, err)))
 			goto out;
+		if (!c && !rc) {
+			/* the custody chain, when the bundle carries one, must be unbroken */
+			const struct al_bfile *cl = al_bview_find(&v, "custody.log");
+			if (cl) {
+				struct al_buf b;
+				al_buf_init(&b, AL_MAX_SUMS);
+				rc = v.read(&v, cl, &b, err);
+				if (!rc)
+					rc = al_custody_check(b.data, b.len, res->info.sums_digest,
+							      policy ? policy->custody : NULL, policy ? policy->ncustody : 0,
+							      &res->report, &res->custody, err);
+				al_buf_release(&b);
+				if (rc)
+					goto out;
+			}
+		}
 		if (!c && !policy && res->info.expires <= opts->now) {
 			char when[32];
 			al_time_fmt(res->info.expires, when);
@@ -597,7 +663,12 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	fault_point("before-commit");
 	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
 		goto out;
-	rc = catalog_add(s, bundle, &v, &res->info, res->signers, err);
+	{
+		sqlite3_int64 bid = 0;
+		rc = catalog_add(s, bundle, &v, &res->info, res->signers, &bid, err);
+		if (!rc)
+			rc = custody_add(s, bid, res->custody, err);
+	}
 	if (!rc) {
 		char detail[128];
 		snprintf(detail, sizeof(detail), "%s version %lld", res->info.name, (long long)res->info.version);
@@ -663,15 +734,19 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 				" FROM artifacts a JOIN bundles b ON a.bundle_id = b.id ORDER BY a.kind, a.name, b.version");
 	json_t *e = rows(s->db, "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20");
 	json_t *tot = rows(s->db, "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs");
-	if (!b || !a || !e || !tot) {
+	json_t *c = rows(s->db, "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event,"
+				" c.actor, c.key FROM custody c JOIN bundles b ON b.id = c.bundle_id"
+				" ORDER BY b.name, b.version, c.seq");
+	if (!b || !a || !e || !tot || !c) {
+		json_decref(c);
 		json_decref(b);
 		json_decref(a);
 		json_decref(e);
 		json_decref(tot);
 		return db_fail(s, err, "query failed");
 	}
-	*out = json_pack("{s:s, s:o, s:o, s:o, s:O}", "store", s->root, "bundles", b, "artifacts", a,
-			 "events", e, "totals", json_array_get(tot, 0));
+	*out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:O}", "store", s->root, "bundles", b, "artifacts", a,
+			 "custody", c, "events", e, "totals", json_array_get(tot, 0));
 	json_decref(tot);
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
 }

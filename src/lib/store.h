@@ -41,6 +41,7 @@ struct al_import_result {
 	uint64_t bytes;               /* bytes read */
 	size_t new_blobs;             /* blobs added to the store */
 	json_t *signers;              /* which roles were satisfied by which keys, or NULL (unsigned) */
+	json_t *custody;              /* the custody records checked, or NULL when the bundle has none */
 };
 
 struct al_import_opts {

@@ -37,6 +37,7 @@ void al_trust_release(struct al_trust *t)
 	for (size_t i = 0; i < t->nrequire; i++)
 		free(t->require[i]);
 	free(t->require);
+	free(t->custody);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -174,6 +175,29 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 			goto out;
 		}
 	}
+	v = json_object_get(root, "custody_keys");
+	if (v) {
+		json_t *k;
+		if (!json_is_array(v) || json_array_size(v) == 0) {
+			rc = al_fail(err, AL_EINVAL, "'%s': 'custody_keys' must list public keys", what);
+			goto out;
+		}
+		t->custody = calloc(json_array_size(v), sizeof(*t->custody));
+		if (!t->custody) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_array_foreach(v, i, k) {
+			char where[64];
+			snprintf(where, sizeof(where), "'%s': custody_keys", what);
+			if (!json_is_string(k)) {
+				rc = al_fail(err, AL_EINVAL, "%s[%zu] must be a string", where, i);
+				goto out;
+			}
+			if ((rc = parse_key(json_string_value(k), base, where, &t->custody[t->ncustody++], err)))
+				goto out;
+		}
+	}
 	age = al_json_str(root, "max_age");
 	if (age) {
 		int64_t until;
@@ -226,6 +250,13 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 		rc = al_buf_addf(out, err, "max_age: %lldh\n", (long long)(t->max_age / 3600));
 	if (!rc && t->allow_legacy)
 		rc = al_buf_adds(out, "allow_legacy_signatures: true\n", err);
+	if (!rc && t->ncustody)
+		rc = al_buf_adds(out, "custody_keys:\n", err);
+	for (size_t k = 0; k < t->ncustody && !rc; k++) {
+		char b[64];
+		al_pubkey_b64(&t->custody[k], b);
+		rc = al_buf_addf(out, err, "  - %s   # %s\n", b, t->custody[k].id);
+	}
 	return rc;
 }
 

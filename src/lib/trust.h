@@ -28,6 +28,8 @@ struct al_trust {
 	char **require;          /* role names every bundle must satisfy */
 	size_t nrequire;
 	int64_t max_age;         /* seconds since creation a bundle stays acceptable; 0: no limit */
+	struct al_pubkey *custody; /* keys allowed to sign custody records (custody_keys), or NULL: any */
+	size_t ncustody;
 	int allow_legacy;        /* accept legacy "Ed" signatures */
 };
 

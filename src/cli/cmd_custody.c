@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_custody.c: `airlock custody add|show|verify` (docs/cmd/custody.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "cli.h"
+#include "custody.h"
+#include "fsx.h"
+#include "json.h"
+#include "trust.h"
+
+/* Reads custody.log (empty when absent) and the digest of SHA256SUMS of a directory bundle. */
+static int load(const char *bundle, struct al_buf *log, char sums[AL_DIGEST_STR], struct al_err *err)
+{
+	struct al_buf b;
+	unsigned char d[AL_DIGEST_LEN];
+	char hex[AL_HEX_LEN + 1];
+	enum al_code rc;
+	al_buf_init(&b, AL_MAX_SUMS);
+	rc = al_bundle_read_raw(bundle, "SHA256SUMS", &b, err);
+	if (!rc)
+		rc = al_sha256_mem(b.data, b.len, d, err);
+	al_buf_release(&b);
+	if (rc)
+		return rc;
+	al_hex(d, hex);
+	snprintf(sums, AL_DIGEST_STR, "sha256:%s", hex);
+	rc = al_bundle_read_raw(bundle, "custody.log", log, err);
+	if (rc == AL_ENOENT) {
+		al_err_clear(err);
+		rc = al_buf_add(log, "", 0, err);
+	}
+	return rc;
+}
+
+static int check(const char *bundle, const char *trust_file, int json, int list)
+{
+	struct al_buf log;
+	struct al_report rep = { 0 };
+	struct al_trust t = { 0 };
+	struct al_err err = { 0 };
+	char sums[AL_DIGEST_STR];
+	json_t *records = NULL, *r;
+	size_t i;
+	int code;
+	al_buf_init(&log, AL_MAX_SUMS);
+	if ((trust_file && al_trust_load(trust_file, &t, &err)) || load(bundle, &log, sums, &err) ||
+	    al_custody_check(log.data, log.len, sums, t.custody, t.ncustody, &rep, &records, &err)) {
+		al_buf_release(&log);
+		al_trust_release(&t);
+		return cli_fail(&err);
+	}
+	code = al_report_count(&rep) ? EXIT_VERIFY : 0;
+	if (json) {
+		json_t *probs = json_array();
+		for (i = 0; i < rep.n; i++)
+			json_array_append_new(probs, json_string(rep.msg[i]));
+		cli_json(json_pack("{s:s, s:b, s:O, s:o, s:b}", "bundle", bundle, "ok", code == 0, "records", records,
+				   "problems", probs, "keysChecked", t.custody != NULL));
+	} else {
+		json_array_foreach(records, i, r) {
+			if (!list)
+				break;
+			printf("%3lld  %s  %-11s %-24s key %s", (long long)json_integer_value(json_object_get(r, "seq")),
+			       al_json_str(r, "time"), al_json_str(r, "event"), al_json_str(r, "actor"),
+			       al_json_str(r, "key"));
+			if (al_json_str(r, "medium"))
+				printf("  medium %s", al_json_str(r, "medium"));
+			if (al_json_str(r, "seal"))
+				printf("  seal %s", al_json_str(r, "seal"));
+			if (al_json_str(r, "note"))
+				printf("  \"%s\"", al_json_str(r, "note"));
+			printf("\n");
+		}
+		for (i = 0; i < rep.n; i++)
+			fprintf(stderr, "airlock: custody: %s\n", rep.msg[i]);
+		if (code)
+			fprintf(stderr, "airlock: the custody chain of '%s' FAILED verification\n", bundle);
+		else
+			printf("custody chain of '%s': %zu records, intact%s\n", bundle, json_array_size(records),
+			       t.custody ? ", every key allowed by the trust policy"
+					 : " (keys not checked against a policy: give --trust FILE)");
+	}
+	json_decref(records);
+	al_report_release(&rep);
+	al_trust_release(&t);
+	al_buf_release(&log);
+	return code;
+}
+
+static int add(int argc, char **argv)
+{
+	static const struct option opts[] = { { "event", required_argument, NULL, 'e' },
+					      { "actor", required_argument, NULL, 'a' },
+					      { "key", required_argument, NULL, 'k' },
+					      { "medium", required_argument, NULL, 'm' },
+					      { "seal", required_argument, NULL, 's' },
+					      { "note", required_argument, NULL, 'n' },
+					      { "passphrase-file", required_argument, NULL, 'p' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct al_custody_event ev = { 0 };
+	const char *key = NULL, *pfile = NULL, *bundle, *bad;
+	char pass[1024] = "", sums[AL_DIGEST_STR], *path = NULL;
+	struct al_buf log;
+	struct al_report rep = { 0 };
+	struct al_seckey sk;
+	struct al_pubkey pk;
+	struct al_err err = { 0 };
+	json_t *records = NULL;
+	int c, code = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': ev.event = optarg; break;
+		case 'a': ev.actor = optarg; break;
+		case 'k': key = optarg; break;
+		case 'm': ev.medium = optarg; break;
+		case 's': ev.seal = optarg; break;
+		case 'n': ev.note = optarg; break;
+		case 'p': pfile = optarg; break;
+		case 'h': return cli_help(al_doc_custody);
+		default: return cli_usage("custody", "bad option");
+		}
+	}
+	if (!ev.event || !ev.actor || !key || optind + 1 != argc)
+		return cli_usage("custody", "give a bundle, --event, --actor and --key");
+	if ((bad = al_custody_event_bad(ev.event)))
+		return cli_usage("custody", "unknown event '%s': %s", ev.event, bad);
+	bundle = argv[optind];
+	if (al_bundle_is_tar(bundle)) {
+		fprintf(stderr, "airlock: '%s' is a tar: custody records are added to the directory form\n", bundle);
+		return EXIT_ERROR;
+	}
+	ev.time = (int64_t)time(NULL);
+	al_buf_init(&log, AL_MAX_SUMS);
+	if (load(bundle, &log, sums, &err) ||
+	    al_custody_check(log.data, log.len, sums, NULL, 0, &rep, &records, &err)) {
+		al_buf_release(&log);
+		return cli_fail(&err);
+	}
+	json_decref(records);
+	if (al_report_count(&rep)) {
+		for (size_t i = 0; i < rep.n; i++)
+			fprintf(stderr, "airlock: custody: %s\n", rep.msg[i]);
+		fprintf(stderr, "airlock: refusing to extend a broken custody chain in '%s'\n", bundle);
+		al_report_release(&rep);
+		al_buf_release(&log);
+		return EXIT_VERIFY;
+	}
+	if (al_seckey_encrypted(key) && cli_passphrase(pfile, "passphrase: ", 0, pass, sizeof(pass))) {
+		al_buf_release(&log);
+		return EXIT_ERROR;
+	}
+	if (al_seckey_load(key, *pass ? pass : NULL, &sk, &pk, &err)) {
+		code = cli_fail(&err);
+	} else {
+		if (al_custody_append(&log, sums, &ev, &sk, &err) || !(path = al_join(bundle, "custody.log")) ||
+		    al_write_atomic(path, log.data, log.len, &err))
+			code = cli_fail(&err);
+		else
+			printf("custody record added to '%s': %s by %s (key %s)\n", bundle, ev.event, ev.actor, pk.id);
+		al_seckey_wipe(&sk);
+	}
+	cli_secret_wipe(pass, sizeof(pass));
+	al_buf_release(&log);
+	free(path);
+	return code;
+}
+
+int cmd_custody(int argc, char **argv)
+{
+	static const struct option opts[] = { { "trust", required_argument, NULL, 't' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *sub, *trust_file = NULL;
+	int json = 0, c;
+	struct al_err err = { 0 };
+	if (argc < 2)
+		return cli_usage("custody", "give a subcommand: add, show or verify");
+	sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
+		return cli_help(al_doc_custody);
+	if (al_crypto_init(&err))
+		return cli_fail(&err);
+	if (!strcmp(sub, "add"))
+		return add(argc - 1, argv + 1);
+	if (strcmp(sub, "show") && strcmp(sub, "verify"))
+		return cli_usage("custody", "unknown subcommand '%s' (add, show or verify)", sub);
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': trust_file = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': return cli_help(al_doc_custody);
+		default: return cli_usage("custody", "bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage("custody", "give exactly one bundle");
+	return check(argv[optind], trust_file, json, !strcmp(sub, "show"));
+}
