@@ -27,6 +27,10 @@ static int ls(struct al_store *s, int json)
 		printf("  %-24s v%-5lld imported %s  %5lld files  %10s\n", al_json_str(x, "name"),
 		       (long long)json_integer_value(json_object_get(x, "version")), al_json_str(x, "imported"),
 		       (long long)json_integer_value(json_object_get(x, "files")), b);
+		if (json_integer_value(json_object_get(x, "unsigned")))
+			printf("    UNSIGNED: imported with --allow-unsigned\n");
+		else if (json_is_object(json_object_get(x, "signers")))
+			cli_print_roles(json_object_get(x, "signers"));
 	}
 	printf("artifacts:\n");
 	json_array_foreach(json_object_get(j, "artifacts"), i, x) {
