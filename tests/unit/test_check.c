@@ -118,11 +118,12 @@ static enum al_code verify(const char *path, char **report, struct al_bundle_inf
 		len += strlen(rep.msg[i]) + 1;
 	*report = calloc(1, len + strlen(err.msg) + 1);
 	assert_non_null(*report);
-	for (size_t i = 0; i < rep.n; i++) {
-		strcat(*report, rep.msg[i]);
-		strcat(*report, "\n");
+	{
+		size_t at = 0, cap = len + strlen(err.msg) + 1;
+		for (size_t i = 0; i < rep.n; i++)
+			at += (size_t)snprintf(*report + at, cap - at, "%s\n", rep.msg[i]);
+		snprintf(*report + at, cap - at, "%s", err.msg);
 	}
-	strcat(*report, err.msg);
 	/* AL_EVERIFY always comes with at least one problem, AL_OK with none */
 	if (rc == AL_EVERIFY)
 		assert_true(al_report_count(&rep) > 0);

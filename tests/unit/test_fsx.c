@@ -146,10 +146,8 @@ static char *list_dir(const char *dir)
 			}
 	out = calloc(1, len);
 	assert_non_null(out);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strcat(out, " ");
-		strcat(out, names[i]);
+	for (size_t i = 0, at = 0; i < n; i++) {
+		at += (size_t)snprintf(out + at, len - at, "%s%s", i ? " " : "", names[i]);
 		free(names[i]);
 	}
 	return out;
