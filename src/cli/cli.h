@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -48,6 +49,12 @@ int cli_fail(const struct al_err *err);
 int cli_help(const char *doc);
 /* Prints JSON to stdout (pretty, with a newline) and consumes the reference. */
 void cli_json(json_t *j);
+/*
+ * Prints one line built from untrusted text (names from a bundle, custody notes): control
+ * characters, newlines included, become '?', so input can neither forge lines nor drive
+ * the terminal.
+ */
+void cli_line(FILE *f, const char *fmt, ...) AL_PRINTF(2, 3);
 /* One line per role: how many distinct keys signed, of how many needed, which. */
 void cli_print_roles(const json_t *signers);
 /* "1.2 GiB" etc. into out. */

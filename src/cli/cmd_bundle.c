@@ -114,16 +114,17 @@ static int inspect(int argc, char **argv)
 		cli_json(meta);
 		return 0;
 	}
-	printf("bundle   %s version %lld (not verified: run 'airlock verify')\n", al_json_str(meta, "name"),
-	       (long long)json_integer_value(json_object_get(meta, "version")));
-	printf("created  %s\nexpires  %s\ntool     %s\n", al_json_str(meta, "created"),
-	       al_json_str(meta, "expires"), al_json_str(meta, "tool"));
+	cli_line(stdout, "bundle   %s version %lld (not verified: run 'airlock verify')", al_json_str(meta, "name"),
+		 (long long)json_integer_value(json_object_get(meta, "version")));
+	cli_line(stdout, "created  %s", al_json_str(meta, "created"));
+	cli_line(stdout, "expires  %s", al_json_str(meta, "expires"));
+	cli_line(stdout, "tool     %s", al_json_str(meta, "tool"));
 	arts = json_object_get(meta, "artifacts");
 	printf("artifacts (%zu):\n", json_array_size(arts));
 	json_array_foreach(arts, i, a) {
 		char s[32];
 		cli_bytes((uint64_t)json_integer_value(json_object_get(a, "contentSize")), s);
-		printf("  %-7s %-40s %10s  %s\n", al_json_str(a, "kind"), al_json_str(a, "name"), s,
+		cli_line(stdout, "  %-7s %-40s %10s  %s", al_json_str(a, "kind"), al_json_str(a, "name"), s,
 		       al_json_str(a, "digest"));
 	}
 	json_decref(meta);

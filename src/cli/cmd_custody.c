@@ -65,16 +65,12 @@ static int check(const char *bundle, const char *trust_file, int json, int list)
 		json_array_foreach(records, i, r) {
 			if (!list)
 				break;
-			printf("%3lld  %s  %-11s %-24s key %s", (long long)json_integer_value(json_object_get(r, "seq")),
-			       al_json_str(r, "time"), al_json_str(r, "event"), al_json_str(r, "actor"),
-			       al_json_str(r, "key"));
-			if (al_json_str(r, "medium"))
-				printf("  medium %s", al_json_str(r, "medium"));
-			if (al_json_str(r, "seal"))
-				printf("  seal %s", al_json_str(r, "seal"));
-			if (al_json_str(r, "note"))
-				printf("  \"%s\"", al_json_str(r, "note"));
-			printf("\n");
+			const char *m = al_json_str(r, "medium"), *sl = al_json_str(r, "seal"), *nt = al_json_str(r, "note");
+			cli_line(stdout, "%3lld  %s  %-11s %-24s key %s%s%s%s%s%s%s%s",
+				 (long long)json_integer_value(json_object_get(r, "seq")), al_json_str(r, "time"),
+				 al_json_str(r, "event"), al_json_str(r, "actor"), al_json_str(r, "key"),
+				 m ? "  medium " : "", m ? m : "", sl ? "  seal " : "", sl ? sl : "", nt ? "  \"" : "",
+				 nt ? nt : "", nt ? "\"" : "");
 		}
 		for (i = 0; i < rep.n; i++)
 			fprintf(stderr, "airlock: custody: %s\n", rep.msg[i]);

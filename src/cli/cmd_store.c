@@ -24,7 +24,7 @@ static int ls(struct al_store *s, int json)
 	printf("bundles:\n");
 	json_array_foreach(json_object_get(j, "bundles"), i, x) {
 		cli_bytes((uint64_t)json_integer_value(json_object_get(x, "bytes")), b);
-		printf("  %-24s v%-5lld imported %s  %5lld files  %10s\n", al_json_str(x, "name"),
+		cli_line(stdout, "  %-24s v%-5lld imported %s  %5lld files  %10s", al_json_str(x, "name"),
 		       (long long)json_integer_value(json_object_get(x, "version")), al_json_str(x, "imported"),
 		       (long long)json_integer_value(json_object_get(x, "files")), b);
 		if (json_integer_value(json_object_get(x, "unsigned")))
@@ -35,7 +35,7 @@ static int ls(struct al_store *s, int json)
 	printf("artifacts:\n");
 	json_array_foreach(json_object_get(j, "artifacts"), i, x) {
 		cli_bytes((uint64_t)json_integer_value(json_object_get(x, "contentSize")), b);
-		printf("  %-7s %-40s %10s  %.19s…  (%s v%lld)\n", al_json_str(x, "kind"), al_json_str(x, "name"), b,
+		cli_line(stdout, "  %-7s %-40s %10s  %.19s…  (%s v%lld)", al_json_str(x, "kind"), al_json_str(x, "name"), b,
 		       al_json_str(x, "digest"), al_json_str(x, "bundle"),
 		       (long long)json_integer_value(json_object_get(x, "bundleVersion")));
 	}

@@ -131,3 +131,20 @@ void cli_print_roles(const json_t *signers)
 		       json_is_true(json_object_get(r, "required")) ? "" : " (not required)", *ids ? ids : "-");
 	}
 }
+
+void cli_line(FILE *f, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	size_t n;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	fprintf(f, "%s\n", buf);
+}

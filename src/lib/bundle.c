@@ -56,6 +56,9 @@ void al_report_add(struct al_report *r, const char *fmt, ...)
 		r->dropped++;
 		return;
 	}
+	for (char *c = m; *c; c++) /* one line each: control characters from input become '?' */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	r->msg[r->n++] = m;
 }
 

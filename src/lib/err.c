@@ -13,6 +13,14 @@
 
 #include <openssl/err.h>
 
+/* Messages are one line of text: control characters from input (a hostile file name) become '?'. */
+static void clean(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static enum al_code vfail(struct al_err *err, enum al_code code, const char *suffix,
 			  const char *fmt, va_list ap)
 {
@@ -24,6 +32,7 @@ static enum al_code vfail(struct al_err *err, enum al_code code, const char *suf
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", suffix);
 	}
+	clean(err->msg);
 	return code;
 }
 
