@@ -13,6 +13,11 @@
 #include "json.h"
 #include "trust.h"
 
+static const char *or_q(const char *s)
+{
+	return s ? s : "?";
+}
+
 /* Reads custody.log (empty when absent) and the digest of SHA256SUMS of a directory bundle. */
 static int load(const char *bundle, struct al_buf *log, char sums[AL_DIGEST_STR], struct al_err *err)
 {
@@ -67,8 +72,8 @@ static int check(const char *bundle, const char *trust_file, int json, int list)
 				break;
 			const char *m = al_json_str(r, "medium"), *sl = al_json_str(r, "seal"), *nt = al_json_str(r, "note");
 			cli_line(stdout, "%3lld  %s  %-11s %-24s key %s%s%s%s%s%s%s%s",
-				 (long long)json_integer_value(json_object_get(r, "seq")), al_json_str(r, "time"),
-				 al_json_str(r, "event"), al_json_str(r, "actor"), al_json_str(r, "key"),
+				 (long long)json_integer_value(json_object_get(r, "seq")), or_q(al_json_str(r, "time")),
+				 or_q(al_json_str(r, "event")), or_q(al_json_str(r, "actor")), or_q(al_json_str(r, "key")),
 				 m ? "  medium " : "", m ? m : "", sl ? "  seal " : "", sl ? sl : "", nt ? "  \"" : "",
 				 nt ? nt : "", nt ? "\"" : "");
 		}
@@ -79,7 +84,8 @@ static int check(const char *bundle, const char *trust_file, int json, int list)
 		else
 			printf("custody chain of '%s': %zu records, intact%s\n", bundle, json_array_size(records),
 			       t.custody ? ", every key allowed by the trust policy"
-					 : " (keys not checked against a policy: give --trust FILE)");
+			       : trust_file ? " (keys not checked: the trust policy lists no custody_keys)"
+					    : " (keys not checked against a policy: give --trust FILE)");
 	}
 	json_decref(records);
 	al_report_release(&rep);
@@ -122,8 +128,8 @@ static int add(int argc, char **argv)
 		default: return cli_usage("custody", "bad option");
 		}
 	}
-	if (!ev.event || !ev.actor || !key || optind + 1 != argc)
-		return cli_usage("custody", "give a bundle, --event, --actor and --key");
+	if (!ev.event || !ev.actor || !*ev.actor || !key || optind + 1 != argc)
+		return cli_usage("custody", "give a bundle, --event, --actor (not empty) and --key");
 	if ((bad = al_custody_event_bad(ev.event)))
 		return cli_usage("custody", "unknown event '%s': %s", ev.event, bad);
 	bundle = argv[optind];

@@ -82,6 +82,10 @@ enum al_code al_custody_append(struct al_buf *log, const char *sums_digest,
 		      ev->medium, "seal", ev->seal, "note", ev->note, "bundle", sums_digest, "prev", prev);
 	if (!j)
 		return al_fail(err, AL_EINVAL, "a custody field is not valid UTF-8");
+	/* optional fields that were not given are left out, not written as null */
+	for (const char *const *k = (const char *const[]){ "medium", "seal", "note", NULL }; *k; k++)
+		if (json_is_null(json_object_get(j, *k)))
+			json_object_del(j, *k);
 	al_buf_init(&rec, 65536);
 	rc = al_json_dump(j, 0, &rec, err);
 	json_decref(j);
@@ -162,10 +166,15 @@ enum al_code al_custody_check(const char *text, size_t n, const char *sums_diges
 			goto next;
 		}
 		if (keys) {
-			int known = 0;
-			for (size_t k = 0; k < nkeys; k++)
+			int known = 0, same_id = 0;
+			for (size_t k = 0; k < nkeys; k++) {
+				same_id |= !memcmp(keys[k].keynum, pk.keynum, AL_KEYNUM);
 				known |= !memcmp(keys[k].keynum, pk.keynum, AL_KEYNUM) && !memcmp(keys[k].pk, pk.pk, AL_PK);
-			if (!known)
+			}
+			if (!known && same_id)
+				al_report_add(rep, "%s claims key id %s, but its public key is not that key of the trust policy (forged)",
+					      where, pk.id);
+			else if (!known)
 				al_report_add(rep, "%s is signed by key %s, which the trust policy does not allow to sign custody records",
 					      where, pk.id);
 		}

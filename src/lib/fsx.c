@@ -133,7 +133,8 @@ enum al_code al_read_file(const char *path, unsigned flags, struct al_buf *b, st
 {
 	struct stat st;
 	enum al_code rc = AL_OK;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | ((flags & AL_NOFOLLOW) ? O_NOFOLLOW : 0));
+	/* O_NONBLOCK: a named pipe in place of a file must not hang us before the type check */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | ((flags & AL_NOFOLLOW) ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return al_fail_errno(err, errno == ENOENT ? AL_ENOENT : AL_EIO, "cannot open '%s'", path);
 	if (fstat(fd, &st) != 0) {

@@ -78,7 +78,7 @@ enum al_code al_pubkey_parse(const char *text, size_t n, struct al_pubkey *pk, s
 	unsigned char raw[PUB_LEN];
 	const char *b = NULL;
 	size_t bl = 0;
-	if (k >= 1 && ln[0] > 0 && !(ln[0] > 19 && !memcmp(st[0], "untrusted comment: ", 19))) {
+	if (k >= 1 && ln[0] > 0 && !(ln[0] >= 19 && !memcmp(st[0], "untrusted comment: ", 19))) {
 		b = st[0];
 		bl = ln[0];
 	} else if (k >= 2) {
@@ -317,11 +317,14 @@ static int trusted_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
-	if (n >= AL_TC_MAX)
+	if (n > AL_TC_LIMIT)
 		return 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
 			return 0;
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			return 0; /* C1 controls, U+0080 to U+009F, as minisign 0.12 refuses them */
+	}
 	return al_utf8_bad(s, n) == 0;
 }
 

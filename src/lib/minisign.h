@@ -19,7 +19,8 @@
 #include "buf.h"
 #include "err.h"
 
-enum { AL_KEYNUM = 8, AL_PK = 32, AL_SK = 64, AL_SIG = 64, AL_KEYID = 17, AL_TC_MAX = 8192 };
+/* AL_TC_LIMIT: the longest trusted comment minisign accepts (its 8192-byte line less the prefix and newline). */
+enum { AL_KEYNUM = 8, AL_PK = 32, AL_SK = 64, AL_SIG = 64, AL_KEYID = 17, AL_TC_MAX = 8192, AL_TC_LIMIT = 8173 };
 
 struct al_pubkey {
 	unsigned char keynum[AL_KEYNUM];

@@ -45,28 +45,35 @@ const char *al_bundle_name_bad(const char *name)
 	return NULL;
 }
 
-int al_expiry_parse(const char *s, int64_t now, int64_t *out)
+int al_duration_parse(const char *s, int64_t *secs)
 {
 	size_t n = strlen(s);
 	int64_t v = 0, unit;
-	if (n >= 2 && n <= 6) {
-		switch (s[n - 1]) {
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: unit = 0;
-		}
-		if (unit) {
-			for (size_t i = 0; i + 1 < n; i++) {
-				if (s[i] < '0' || s[i] > '9')
-					return -1;
-				v = v * 10 + (s[i] - '0');
-			}
-			if (v <= 0)
-				return -1;
-			*out = now + v * unit;
-			return 0;
-		}
+	if (n < 2 || n > 10)
+		return -1;
+	switch (s[n - 1]) {
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: return -1;
+	}
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v <= 0)
+		return -1;
+	*secs = v * unit;
+	return 0;
+}
+
+int al_expiry_parse(const char *s, int64_t now, int64_t *out)
+{
+	int64_t d;
+	if (al_duration_parse(s, &d) == 0) {
+		*out = now + d;
+		return 0;
 	}
 	return al_time_parse(s, out);
 }

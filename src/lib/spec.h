@@ -54,6 +54,8 @@ enum al_code al_spec_parse(const char *data, size_t n, const char *what, const c
 			   int64_t now, struct al_spec *spec, struct al_err *err);
 void al_spec_release(struct al_spec *spec);
 
+/* Parses a duration "36h", "120d" or "2w" (up to 9 digits) into seconds; -1 on error. */
+int al_duration_parse(const char *s, int64_t *secs);
 /* Parses an expiry: "120d", "36h", "2w", or an absolute "YYYY-MM-DD[THH:MM:SSZ]". */
 int al_expiry_parse(const char *s, int64_t now, int64_t *out);
 

@@ -201,14 +201,21 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 	age = al_json_str(root, "max_age");
 	if (age) {
 		int64_t until;
-		if (al_expiry_parse(age, 0, &until) != 0 || until <= 0) {
+		if (al_duration_parse(age, &until) != 0) {
 			rc = al_fail(err, AL_EINVAL, "'%s': bad 'max_age' '%s' (use 36h, 120d or 2w)", what, age);
 			goto out;
 		}
 		t->max_age = until;
 	}
-	if (al_json_str(root, "allow_legacy_signatures"))
-		t->allow_legacy = !strcmp(al_json_str(root, "allow_legacy_signatures"), "true");
+	v = json_object_get(root, "allow_legacy_signatures");
+	if (v) {
+		const char *b = json_string_value(v);
+		if (!b || (strcmp(b, "true") && strcmp(b, "false"))) {
+			rc = al_fail(err, AL_EINVAL, "'%s': 'allow_legacy_signatures' is true or false", what);
+			goto out;
+		}
+		t->allow_legacy = !strcmp(b, "true");
+	}
 out:
 	json_decref(root);
 	if (rc)
@@ -235,7 +242,7 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 	enum al_code rc = al_buf_adds(out, "# airlock trust policy (keys inline)\nroles:\n", err);
 	for (size_t i = 0; i < t->nroles && !rc; i++) {
 		const struct al_trust_role *r = &t->roles[i];
-		rc = al_buf_addf(out, err, "  %s:\n    threshold: %u\n    keys:\n", r->name, r->threshold);
+		rc = al_buf_addf(out, err, "  \"%s\":\n    threshold: %u\n    keys:\n", r->name, r->threshold);
 		for (size_t k = 0; k < r->nkeys && !rc; k++) {
 			char b[64];
 			al_pubkey_b64(&r->keys[k], b);
@@ -245,7 +252,7 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 	if (!rc)
 		rc = al_buf_adds(out, "require:\n", err);
 	for (size_t i = 0; i < t->nrequire && !rc; i++)
-		rc = al_buf_addf(out, err, "  - %s\n", t->require[i]);
+		rc = al_buf_addf(out, err, "  - \"%s\"\n", t->require[i]);
 	if (!rc && t->max_age)
 		rc = al_buf_addf(out, err, "max_age: %lldh\n", (long long)(t->max_age / 3600));
 	if (!rc && t->allow_legacy)
