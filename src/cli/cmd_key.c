@@ -77,6 +77,14 @@ int cmd_key(int argc, char **argv)
 		return cli_usage("key", "give -o PREFIX (writes PREFIX.key and PREFIX.pub)");
 	if (nopass && pfile)
 		return cli_usage("key", "-W (no passphrase) and --passphrase-file exclude each other");
+	if (comment) {
+		/* the comment is a line of the key file: minisign reads at most 1024 bytes of it */
+		if (strlen(comment) > 1003 || al_utf8_bad(comment, strlen(comment)))
+			return cli_usage("key", "the comment must be UTF-8 text of at most 1003 bytes (what minisign reads)");
+		for (const char *p = comment; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return cli_usage("key", "the comment must be one line without control characters");
+	}
 	if (al_crypto_init(&err))
 		return cli_fail(&err);
 	if (!nopass && cli_passphrase(pfile, "passphrase for the new key: ", 1, pass, sizeof(pass)))

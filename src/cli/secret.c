@@ -60,14 +60,17 @@ int cli_passphrase(const char *file, const char *prompt, int twice, char *out, s
 		char again[1024];
 		char *dst = round ? again : out;
 		size_t cap = round ? sizeof(again) : n;
-		if (write(fd, round ? "again: " : prompt, strlen(round ? "again: " : prompt)) < 0)
-			break;
+		/* echo off (and pending input flushed) before the prompt, so nothing typed shows */
 		tcgetattr(fd, &old);
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fd, TCSAFLUSH, &quiet);
+		if (write(fd, round ? "again: " : prompt, strlen(round ? "again: " : prompt)) < 0) {
+			tcsetattr(fd, TCSANOW, &old);
+			break;
+		}
 		rc = read_line_fd(fd, dst, cap);
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 		if (write(fd, "\n", 1) < 0)
 			rc = -1;
 		if (rc) {

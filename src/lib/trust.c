@@ -133,8 +133,10 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 			}
 			if ((rc = parse_key(json_string_value(k), base, where, &r->keys[r->nkeys], err)))
 				goto out;
+			/* the same Ed25519 key under another key id is still the same key */
 			for (size_t j = 0; j < r->nkeys; j++)
-				if (!memcmp(r->keys[j].keynum, r->keys[r->nkeys].keynum, AL_KEYNUM)) {
+				if (!memcmp(r->keys[j].keynum, r->keys[r->nkeys].keynum, AL_KEYNUM) ||
+				    !memcmp(r->keys[j].pk, r->keys[r->nkeys].pk, AL_PK)) {
 					rc = al_fail(err, AL_EINVAL, "%s: key %s is listed twice", where, r->keys[j].id);
 					goto out;
 				}
