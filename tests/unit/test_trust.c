@@ -648,10 +648,8 @@ static struct outcome check_at(const struct fix *f, const char *path, const char
 		len += strlen(rep.msg[i]) + 1;
 	o.report = calloc(1, len);
 	assert_non_null(o.report);
-	for (size_t i = 0; i < rep.n; i++) {
-		strcat(o.report, rep.msg[i]);
-		strcat(o.report, "\n");
-	}
+	for (size_t i = 0, at = 0; i < rep.n; i++)
+		at += (size_t)snprintf(o.report + at, len - at, "%s\n", rep.msg[i]);
 	if (o.rc == AL_OK)
 		assert_non_null(o.summary);
 	al_report_release(&rep);
