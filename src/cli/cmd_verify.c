@@ -49,18 +49,10 @@ int cmd_verify(int argc, char **argv)
 	atomic_store(&pr.p.total, total);
 	{
 		struct al_bview v;
-		rc = al_bundle_scan(path, &v, &rep, &pr.p, &err);
-		if (rc == AL_EVERIFY) {
-			al_report_add(&rep, "%s", err.msg);
-			al_err_clear(&err);
-			rc = AL_OK;
-		} else if (!rc) {
-			rc = al_bundle_check(&v, &rep, &info, &err);
-			if (!rc && trust_file)
-				rc = al_trust_check(&v, &info, &trust, (int64_t)time(NULL), &rep, &signers, &err);
-			if (rc == AL_EVERIFY)
-				rc = AL_OK;
-		}
+		int checked;
+		rc = al_bundle_scan_check(path, &v, &rep, &info, &checked, &pr.p, &err);
+		if (!rc && checked && trust_file)
+			rc = al_trust_check(&v, &info, &trust, (int64_t)time(NULL), &rep, &signers, &err);
 		al_bview_release(&v);
 	}
 	cli_progress_stop(&pr);

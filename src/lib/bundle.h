@@ -127,7 +127,16 @@ enum al_code al_bundle_measure(const char *path, uint64_t *bytes, struct al_err 
  */
 enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 			     struct al_bundle_info *info, struct al_err *err);
-/* scan + check. */
+/*
+ * scan + check, keeping the view for further checks (signatures): problems,
+ * a damaged tar's included, go to rep and the call returns AL_OK; *checked is
+ * set when the structure passed. Other codes are operational errors. The
+ * caller releases v in every case.
+ */
+enum al_code al_bundle_scan_check(const char *path, struct al_bview *v, struct al_report *rep,
+				  struct al_bundle_info *info, int *checked, struct al_progress *prog,
+				  struct al_err *err);
+/* scan + check; AL_EVERIFY when rep holds any problem. */
 enum al_code al_bundle_verify(const char *path, struct al_report *rep, struct al_bundle_info *info,
 			      struct al_progress *prog, struct al_err *err);
 

@@ -574,19 +574,33 @@ enum al_code al_bundle_measure(const char *path, uint64_t *bytes, struct al_err 
 	return AL_OK;
 }
 
-enum al_code al_bundle_verify(const char *path, struct al_report *rep, struct al_bundle_info *info,
-			      struct al_progress *prog, struct al_err *err)
+enum al_code al_bundle_scan_check(const char *path, struct al_bview *v, struct al_report *rep,
+				  struct al_bundle_info *info, int *checked, struct al_progress *prog,
+				  struct al_err *err)
 {
-	struct al_bview v;
-	enum al_code rc = al_bundle_scan(path, &v, rep, prog, err);
+	enum al_code rc = al_bundle_scan(path, v, rep, prog, err);
+	*checked = 0;
 	if (rc == AL_EVERIFY) {
 		/* a damaged or truncated tar: what was read cannot be checked further */
 		al_report_add(rep, "%s", err->msg);
 		al_err_clear(err);
-	} else if (!rc) {
-		enum al_code c = al_bundle_check(&v, rep, info, err);
-		rc = c == AL_EVERIFY ? AL_OK : c;
+		return AL_OK;
 	}
+	if (rc)
+		return rc;
+	rc = al_bundle_check(v, rep, info, err);
+	if (rc == AL_EVERIFY)
+		return AL_OK;
+	*checked = !rc;
+	return rc;
+}
+
+enum al_code al_bundle_verify(const char *path, struct al_report *rep, struct al_bundle_info *info,
+			      struct al_progress *prog, struct al_err *err)
+{
+	struct al_bview v;
+	int checked;
+	enum al_code rc = al_bundle_scan_check(path, &v, rep, info, &checked, prog, err);
 	al_bview_release(&v);
 	if (!rc && al_report_count(rep))
 		return AL_EVERIFY;

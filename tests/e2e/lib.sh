@@ -235,3 +235,16 @@ PY
 json() {
     jq -r "$2" "$1" || fail "jq '$2' failed on '$1'"
 }
+
+# keyid PUBFILE: the key id as minisign defines it (the 8 keynum bytes read as a
+# little-endian number, 16 upper-case hex digits), computed here, not by airlock.
+keyid() {
+    python3 - "$1" <<'PY'
+import base64, sys
+lines = open(sys.argv[1]).read().split("\n")
+b64 = lines[1] if lines[0].startswith("untrusted comment:") else lines[0]
+raw = base64.b64decode(b64)
+assert len(raw) == 42 and raw[:2] == b"Ed", "not a minisign public key"
+print(raw[2:10][::-1].hex().upper())
+PY
+}

@@ -10,19 +10,6 @@ need minisign python3 jq
 
 KEYS_SRC=$SRCDIR/tests/data/keys
 
-# keyid PUBFILE: the key id as minisign defines it (the 8 keynum bytes read as a
-# little-endian number, 16 upper-case hex digits), computed here, not by airlock.
-keyid() {
-    python3 - "$1" <<'PY'
-import base64, sys
-lines = open(sys.argv[1]).read().split("\n")
-b64 = lines[1] if lines[0].startswith("untrusted comment:") else lines[0]
-raw = base64.b64decode(b64)
-assert len(raw) == 42 and raw[:2] == b"Ed", "not a minisign public key"
-print(raw[2:10][::-1].hex().upper())
-PY
-}
-
 # test_keys: copies the committed keys to $K (secret keys 0600) and sets their ids:
 # $B (builder), $S1, $S2 (security; S2's id begins with a 0, which minisign 0.11 drops
 # when it prints it) and $X (a key no policy lists).

@@ -99,28 +99,6 @@ static void test_join_dirname(void **state)
 
 /* ---- files ---- */
 
-struct tmp {
-	char *dir;
-};
-
-static int setup_tmp(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-	if (!t)
-		return -1;
-	t->dir = unit_tmpdir();
-	*state = t;
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	struct tmp *t = *state;
-	int rc = al_rmtree(t->dir, NULL) == AL_OK ? 0 : -1;
-	free(t->dir);
-	free(t);
-	return rc;
-}
 
 /* The names in dir, sorted, joined by ' '. */
 static char *list_dir(const char *dir)

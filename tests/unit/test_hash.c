@@ -170,28 +170,6 @@ static void test_digest_valid(void **state)
 
 /* ---- files ---- */
 
-struct tmp {
-	char *dir;
-};
-
-static int setup_tmp(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-	if (!t)
-		return -1;
-	t->dir = unit_tmpdir();
-	*state = t;
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	struct tmp *t = *state;
-	int rc = al_rmtree(t->dir, NULL) == AL_OK ? 0 : -1;
-	free(t->dir);
-	free(t);
-	return rc;
-}
 
 /* Deterministic content spanning several AL_IO_CHUNK reads with a ragged end. */
 static char *make_content(size_t n)

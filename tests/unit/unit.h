@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsx.h"
+
 #define assert_contains(hay, needle)                                                          \
 	do {                                                                                  \
 		const char *h_ = (hay), *n_ = (needle);                                       \
@@ -89,6 +91,30 @@ static inline char *unit_read(const char *path, size_t *n)
 	if (n)
 		*n = len;
 	return p;
+}
+
+/* A cmocka fixture: *state is a struct tmp whose dir is a fresh scratch directory, removed after. */
+struct tmp {
+	char *dir;
+};
+
+static inline int setup_tmp(void **state)
+{
+	struct tmp *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	t->dir = unit_tmpdir();
+	*state = t;
+	return 0;
+}
+
+static inline int teardown_tmp(void **state)
+{
+	struct tmp *t = *state;
+	int rc = al_rmtree(t->dir, NULL) == AL_OK ? 0 : -1;
+	free(t->dir);
+	free(t);
+	return rc;
 }
 
 static inline int unit_exists(const char *path)
