@@ -26,7 +26,7 @@ struct cli_cmd {
 
 /* Pages embedded from docs/cmd by scripts/embed-docs.py. */
 extern const char al_doc_airlock[], al_doc_init[], al_doc_bundle_create[], al_doc_bundle_inspect[],
-	al_doc_verify[], al_doc_import[], al_doc_store[], al_doc_key[], al_doc_sign[], al_doc_custody[];
+	al_doc_verify[], al_doc_import[], al_doc_store[], al_doc_key[], al_doc_sign[], al_doc_custody[], al_doc_serve[];
 
 int cmd_init(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
@@ -36,6 +36,7 @@ int cmd_store(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_custody(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Reads a passphrase from file, else from the terminal (echo off; twice asks again). 0 or -1 (reported). */
 int cli_passphrase(const char *file, const char *prompt, int twice, char *out, size_t n);

@@ -25,6 +25,7 @@ static const struct cli_cmd commands[] = {
 	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly" },
 	{ "import", cmd_import, al_doc_import, "verify and install a bundle" },
 	{ "store", cmd_store, al_doc_store, "list, check and clean the store" },
+	{ "serve", cmd_serve, al_doc_serve, "serve the store as OCI, PyPI and Hugging Face endpoints" },
 	{ "version", cmd_version, al_doc_airlock, "print the version" },
 };
 

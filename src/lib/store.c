@@ -23,6 +23,7 @@
 #include "custody.h"
 #include "fsx.h"
 #include "json.h"
+#include "pypi.h"
 
 struct al_store {
 	char *root;
@@ -54,7 +55,15 @@ static const char schema[] =
 	" seq INTEGER NOT NULL, time TEXT NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL,"
 	" key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY(bundle_id, seq));"
 	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time TEXT NOT NULL,"
-	" action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);";
+	" action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);"
+	/* the PyPI simple pages, rewritten by every import (pypi.c) */
+	"CREATE TABLE IF NOT EXISTS pypi_pages(project TEXT PRIMARY KEY, html TEXT NOT NULL, json TEXT NOT NULL);"
+	/* what `serve --push-token-file` received: not from a signed bundle */
+	"CREATE TABLE IF NOT EXISTS pushed(repo TEXT NOT NULL, digest TEXT NOT NULL REFERENCES blobs(digest),"
+	" media_type TEXT NOT NULL, size INTEGER NOT NULL, time TEXT NOT NULL, PRIMARY KEY(repo, digest));"
+	"CREATE INDEX IF NOT EXISTS pushed_by_digest ON pushed(digest);"
+	"CREATE TABLE IF NOT EXISTS pushed_tags(repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
+	" time TEXT NOT NULL, PRIMARY KEY(repo, tag));";
 
 const char *al_store_default(const char *explicit_path)
 {
@@ -122,6 +131,21 @@ static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
 	}
 	if (!rc)
 		rc = db_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", err);
+	if (!rc && create) {
+		/* stores made before the index pages existed get them once */
+		sqlite3_stmt *st;
+		int missing = 0;
+		if (sqlite3_prepare_v2(s->db, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel')"
+					      " AND NOT EXISTS(SELECT 1 FROM pypi_pages)", -1, &st, NULL) == SQLITE_OK) {
+			missing = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (missing && !(rc = db_exec(s, "BEGIN IMMEDIATE", err))) {
+			rc = al_pypi_rebuild(s->db, err);
+			if (rc || (rc = db_exec(s, "COMMIT", err)))
+				db_exec(s, "ROLLBACK", NULL);
+		}
+	}
 	return rc;
 }
 
@@ -668,6 +692,8 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		rc = catalog_add(s, bundle, &v, &res->info, res->signers, &bid, err);
 		if (!rc)
 			rc = custody_add(s, bid, res->custody, err);
+		if (!rc)
+			rc = al_pypi_rebuild(s->db, err);
 	}
 	if (!rc) {
 		char detail[128];
@@ -872,6 +898,7 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 	}
 	/* every blob the catalog names must be present with its size */
 	if (sqlite3_prepare_v2(s->db, "SELECT digest, size, (SELECT COUNT(*) FROM refs r WHERE r.digest = b.digest)"
+				      " + (SELECT COUNT(*) FROM pushed p WHERE p.digest = b.digest)"
 				      " FROM blobs b ORDER BY digest", -1, &st, NULL) != SQLITE_OK) {
 		rc = db_fail(s, err, "query failed");
 		goto out;
@@ -932,7 +959,8 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 		AL_BUG("gc needs the writer lock");
 	if ((rc = clean_tmp(s, NULL, err)))
 		goto out;
-	if ((rc = db_exec(s, "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs)", err)))
+	if ((rc = db_exec(s, "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs)"
+				  " AND digest NOT IN (SELECT digest FROM pushed)", err)))
 		goto out;
 	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM blobs WHERE digest = ?", -1, &st, NULL) != SQLITE_OK) {
 		rc = db_fail(s, err, "prepare");

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pypi.c: the simple index pages. Files are linked relatively, from
+ * /simple/<project>/ to /packages/<file>, so the pages do not depend on the
+ * host name the server is reached by.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fsx.h"
+#include "json.h"
+#include "pypi.h"
+#include "sources.h"
+
+#define API_VERSION "1.1"
+
+struct wheel {
+	char *project, *version, *filename, *requires, *sha256, *meta, *uploaded;
+	sqlite3_int64 size;
+};
+
+static void wheel_free(struct wheel *w)
+{
+	free(w->project);
+	free(w->version);
+	free(w->filename);
+	free(w->requires);
+	free(w->sha256);
+	free(w->meta);
+	free(w->uploaded);
+}
+
+static char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void html_esc(struct al_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': al_buf_adds(b, "&amp;", NULL); break;
+		case '<': al_buf_adds(b, "&lt;", NULL); break;
+		case '>': al_buf_adds(b, "&gt;", NULL); break;
+		case '"': al_buf_adds(b, "&quot;", NULL); break;
+		default: al_buf_add(b, s, 1, NULL);
+		}
+	}
+}
+
+/* A path segment, percent-encoded where RFC 3986 asks. */
+static void url_seg(struct al_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~", *p))
+			al_buf_add(b, p, 1, NULL);
+		else
+			al_buf_addf(b, NULL, "%%%02X", *p);
+	}
+}
+
+static const char head[] = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+			   "<meta name=\"pypi:repository-version\" content=\"" API_VERSION "\">";
+
+static enum al_code put(sqlite3_stmt *ins, const char *project, struct al_buf *html, json_t *js, struct al_err *err)
+{
+	char *j = json_dumps(js, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	enum al_code rc = AL_OK;
+	if (!j || !html->data)
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	if (!rc) {
+		sqlite3_bind_text(ins, 1, project, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, html->data, (int)html->len, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, j, -1, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = al_fail(err, AL_ESTORE, "catalog: cannot write the index page of '%s': %s", project,
+				     sqlite3_errmsg(sqlite3_db_handle(ins)));
+		sqlite3_reset(ins);
+	}
+	free(j);
+	return rc;
+}
+
+/* One project's page from W[0..n) (all of that project). */
+static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_t n, struct al_err *err)
+{
+	struct al_buf h;
+	json_t *js = json_pack("{s:{s:s}, s:s, s:[], s:[]}", "meta", "api-version", API_VERSION, "name", w[0].project,
+			       "versions", "files");
+	json_t *versions = json_object_get(js, "versions"), *files = json_object_get(js, "files");
+	enum al_code rc;
+	al_buf_init(&h, 64u << 20);
+	al_buf_adds(&h, head, NULL);
+	al_buf_adds(&h, "<title>Links for ", NULL);
+	html_esc(&h, w[0].project);
+	al_buf_adds(&h, "</title></head>\n<body>\n<h1>Links for ", NULL);
+	html_esc(&h, w[0].project);
+	al_buf_adds(&h, "</h1>\n", NULL);
+	for (size_t i = 0; i < n && js; i++) {
+		struct al_buf url;
+		json_t *f, *v;
+		size_t k;
+		int have = 0;
+		al_buf_init(&url, 4096);
+		al_buf_adds(&url, "../../packages/", NULL);
+		url_seg(&url, w[i].filename);
+		al_buf_adds(&h, "<a href=\"", NULL);
+		html_esc(&h, url.data ? url.data : "");
+		al_buf_addf(&h, NULL, "#sha256=%s\"", w[i].sha256);
+		if (w[i].requires) {
+			al_buf_adds(&h, " data-requires-python=\"", NULL);
+			html_esc(&h, w[i].requires);
+			al_buf_adds(&h, "\"", NULL);
+		}
+		if (w[i].meta)
+			al_buf_addf(&h, NULL, " data-dist-info-metadata=\"sha256=%s\" data-core-metadata=\"sha256=%s\"",
+				    w[i].meta, w[i].meta);
+		al_buf_adds(&h, ">", NULL);
+		html_esc(&h, w[i].filename);
+		al_buf_adds(&h, "</a><br>\n", NULL);
+		f = json_pack("{s:s, s:s, s:{s:s}, s:I, s:b}", "filename", w[i].filename, "url", url.data ? url.data : "",
+			      "hashes", "sha256", w[i].sha256, "size", (json_int_t)w[i].size, "yanked", 0);
+		al_buf_release(&url);
+		if (f && w[i].requires)
+			json_object_set_new(f, "requires-python", json_string(w[i].requires));
+		if (f && w[i].meta) {
+			json_object_set_new(f, "core-metadata", json_pack("{s:s}", "sha256", w[i].meta));
+			json_object_set_new(f, "dist-info-metadata", json_pack("{s:s}", "sha256", w[i].meta));
+		}
+		if (f && w[i].uploaded)
+			json_object_set_new(f, "upload-time", json_string(w[i].uploaded));
+		json_array_append_new(files, f);
+		json_array_foreach(versions, k, v)
+			if (!strcmp(json_string_value(v), w[i].version))
+				have = 1;
+		if (!have)
+			json_array_append_new(versions, json_string(w[i].version));
+	}
+	al_buf_adds(&h, "</body></html>\n", NULL);
+	rc = js ? put(ins, w[0].project, &h, js, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	json_decref(js);
+	al_buf_release(&h);
+	return rc;
+}
+
+static enum al_code root_page(sqlite3_stmt *ins, const struct wheel *w, size_t n, struct al_err *err)
+{
+	struct al_buf h;
+	json_t *js = json_pack("{s:{s:s}, s:[]}", "meta", "api-version", API_VERSION, "projects");
+	json_t *projects = json_object_get(js, "projects");
+	enum al_code rc;
+	al_buf_init(&h, 64u << 20);
+	al_buf_adds(&h, head, NULL);
+	al_buf_adds(&h, "<title>Simple index</title></head>\n<body>\n", NULL);
+	for (size_t i = 0; i < n && js; i++) {
+		if (i && !strcmp(w[i - 1].project, w[i].project))
+			continue;
+		al_buf_adds(&h, "<a href=\"", NULL);
+		url_seg(&h, w[i].project);
+		al_buf_adds(&h, "/\">", NULL);
+		html_esc(&h, w[i].project);
+		al_buf_adds(&h, "</a><br>\n", NULL);
+		json_array_append_new(projects, json_pack("{s:s}", "name", w[i].project));
+	}
+	al_buf_adds(&h, "</body></html>\n", NULL);
+	rc = js ? put(ins, "", &h, js, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	json_decref(js);
+	al_buf_release(&h);
+	return rc;
+}
+
+enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err)
+{
+	sqlite3_stmt *st = NULL, *ins = NULL;
+	struct wheel *w = NULL;
+	size_t n = 0, cap = 0;
+	enum al_code rc = AL_OK;
+	/* every wheel once (the newest import of a file name wins), by project then file */
+	static const char sql[] =
+		"SELECT json_extract(a.info, '$.project'), json_extract(a.info, '$.version'),"
+		" json_extract(a.info, '$.filename'), json_extract(a.info, '$.requiresPython'),"
+		" json_extract(a.info, '$.sha256'), substr(m.digest, 8), bl.size, bu.created"
+		" FROM artifacts a JOIN bundles bu ON bu.id = a.bundle_id"
+		" JOIN artifact_blobs wb ON wb.artifact_id = a.id AND wb.media_type = ?1"
+		" JOIN blobs bl ON bl.digest = wb.digest"
+		" LEFT JOIN artifact_blobs m ON m.artifact_id = a.id AND m.media_type = ?2"
+		" WHERE a.kind = 'wheel' AND a.id = (SELECT max(a2.id) FROM artifacts a2 WHERE a2.kind = 'wheel'"
+		" AND json_extract(a2.info, '$.filename') = json_extract(a.info, '$.filename'))"
+		" ORDER BY 1, 3";
+	if (sqlite3_exec(db, "DELETE FROM pypi_pages", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO pypi_pages(project, html, json) VALUES(?1, ?2, ?3)", -1, &ins,
+			       NULL) != SQLITE_OK) {
+		rc = al_fail(err, AL_ESTORE, "catalog: cannot rebuild the index pages: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, AL_MT_WHEEL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, AL_MT_WHEEL_METADATA, -1, SQLITE_STATIC);
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		struct wheel *x;
+		if ((rc = al_array_grow(&w, &cap, n + 1, sizeof(*w), err)))
+			break;
+		x = &w[n++];
+		memset(x, 0, sizeof(*x));
+		x->project = col(st, 0);
+		x->version = col(st, 1);
+		x->filename = col(st, 2);
+		x->requires = col(st, 3);
+		x->sha256 = col(st, 4);
+		x->meta = col(st, 5);
+		x->size = sqlite3_column_int64(st, 6);
+		x->uploaded = col(st, 7);
+		if (!x->project || !x->version || !x->filename || !x->sha256)
+			rc = al_fail(err, AL_ESTORE, "catalog: a wheel lacks its project, version, file name or hash");
+	}
+	for (size_t i = 0; !rc && i < n;) {
+		size_t j = i + 1;
+		while (j < n && !strcmp(w[j].project, w[i].project))
+			j++;
+		rc = project_page(ins, w + i, j - i, err);
+		i = j;
+	}
+	if (!rc)
+		rc = root_page(ins, w, n, err);
+out:
+	for (size_t i = 0; i < n; i++)
+		wheel_free(&w[i]);
+	free(w);
+	sqlite3_finalize(st);
+	sqlite3_finalize(ins);
+	return rc;
+}

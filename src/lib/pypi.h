@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pypi.h: the PyPI simple index pages (PEP 503 HTML, PEP 691 JSON, with
+ * PEP 658/714 metadata), written into the catalog's pypi_pages table at
+ * import so that `airlock serve` only ever reads them.
+ */
+#ifndef AL_PYPI_H
+#define AL_PYPI_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+/* Rewrites every page from the wheels the catalog holds (inside the caller's transaction). */
+enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sv_internal.h: helpers shared by the serve modules, not part of serve.h's story. */
+#ifndef AL_SV_INTERNAL_H
+#define AL_SV_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "serve.h"
+
+/* Copies STR into the snapshot's string pool (freed with it); NULL when out of memory. */
+const char *sv_keep(struct sv_snap *s, const char *str);
+/* A stable sort (merge sort): equal elements keep their order. */
+void sv_sort_stable(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+/* OCI grammar (distribution-spec): repository names, tags, digests. */
+int sv_oci_name_valid(const char *name);
+int sv_oci_tag_valid(const char *tag);
+int sv_is_manifest_type(const char *mt);
+/* A Hugging Face repo id: one or two segments of [A-Za-z0-9._-]. */
+int sv_hf_repo_valid(const char *repo);
+
+const struct sv_mfile *sv_model_file(const struct sv_model *m, const char *path);
+/* Fills m->info and m->info_blobs; AL_ENOMEM on failure. */
+enum al_code sv_hf_model_info(struct sv_model *m);
+/* The / page, from the catalog (same read transaction as the snapshot). */
+enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err);
+
+/* HTML-escapes S into B. */
+enum al_code sv_html(struct al_buf *b, const char *s, struct al_err *err);
+/* A JSON string (quoted, escaped) into B. */
+enum al_code sv_json_str(struct al_buf *b, const char *s, struct al_err *err);
+
+/* The OCI operations (oci.c parses, push.c writes). */
+enum sv_oci_op {
+	OP_BASE, OP_CATALOG, OP_MANIFEST, OP_BLOB, OP_UPLOAD_NEW, OP_UPLOAD, OP_TAGS, OP_REFERRERS, OP_BAD,
+	OP_PUSH_CONTINUE
+};
+int sv_digest_ok(const char *d);
+/* Writes under /v2/ (and upload status); OP_PUSH_CONTINUE for the rest of a body. */
+enum MHD_Result sv_push(struct sv_req *rq, int op, const char *name, const char *ref, const char *upload,
+			size_t *upload_size);
+/* GET /v2/: 200, or 401 with a Basic challenge when pushing is on and the caller has no token. */
+enum MHD_Result sv_push_base(struct sv_req *rq);
+/* The current snapshot, with a reference the caller puts. */
+struct sv_snap *sv_snap_current(struct sv_server *srv);
+
+#endif
