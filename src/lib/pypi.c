@@ -128,8 +128,8 @@ static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_
 		if (f && w[i].requires)
 			json_object_set_new(f, "requires-python", json_string(w[i].requires));
 		if (f && w[i].meta) {
+			/* PEP 714: only the new name in JSON (pip 23.0's reading of the old one breaks on a dict) */
 			json_object_set_new(f, "core-metadata", json_pack("{s:s}", "sha256", w[i].meta));
-			json_object_set_new(f, "dist-info-metadata", json_pack("{s:s}", "sha256", w[i].meta));
 		}
 		if (f && w[i].uploaded)
 			json_object_set_new(f, "upload-time", json_string(w[i].uploaded));

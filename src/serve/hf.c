@@ -60,7 +60,9 @@ enum al_code sv_hf_model_info(struct sv_model *m)
 
 static int rev_ok(const struct sv_model *m, const char *rev)
 {
-	return !strcmp(rev, m->commit) || !strcmp(rev, "main") || (m->revision && !strcmp(rev, m->revision));
+	/* HEAD: what @huggingface/hub asks for when no revision is given */
+	return !strcmp(rev, m->commit) || !strcmp(rev, "main") || !strcmp(rev, "HEAD") ||
+	       (m->revision && !strcmp(rev, m->revision));
 }
 
 /* A Hub-style error: JSON body, X-Error-Code, and X-Repo-Commit once the commit is known. */

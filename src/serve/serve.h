@@ -137,8 +137,7 @@ struct sv_server {
 	struct sv_metrics m;
 	struct MHD_Daemon *daemon;
 	int tls;
-	uint64_t generation;      /* bumped by a push so that the snapshot reloads at once */
-	atomic_int reload;
+	_Atomic int64_t loaded_ns; /* when the current snapshot's load started (monotonic) */
 };
 
 /* One request: what the router and the log need. */

@@ -402,22 +402,107 @@ struct sv_snap *sv_snap_current(struct sv_server *srv)
 	return s;
 }
 
-enum al_code sv_reload(struct sv_server *srv, struct al_err *err)
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Loads the catalog again unless a load that started after NOT_BEFORE (monotonic ns) is in place. */
+static enum al_code reload_after(struct sv_server *srv, int64_t not_before, struct al_err *err)
 {
 	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
 	struct sv_snap *s, *old;
-	enum al_code rc;
+	enum al_code rc = AL_OK;
+	int64_t start;
 	pthread_mutex_lock(&once);
+	start = mono_ns();
+	if (atomic_load(&srv->loaded_ns) > not_before) {
+		pthread_mutex_unlock(&once);
+		return AL_OK;
+	}
 	rc = sv_snap_load(srv->root, &s, err);
 	if (!rc) {
 		pthread_mutex_lock(&srv->lock);
 		old = srv->snap;
 		srv->snap = s;
 		pthread_mutex_unlock(&srv->lock);
+		atomic_store(&srv->loaded_ns, start);
 		sv_snap_put(old);
 	}
 	pthread_mutex_unlock(&once);
 	return rc;
+}
+
+enum al_code sv_reload(struct sv_server *srv, struct al_err *err)
+{
+	return reload_after(srv, mono_ns(), err);
+}
+
+/*
+ * Each worker thread keeps a read-only connection to the catalog and asks it,
+ * per request, whether another connection has committed since it last asked
+ * (PRAGMA data_version, a read of the WAL index: microseconds). So an import
+ * is served from the next request on. The main loop's once-a-second check
+ * covers a thread's first request.
+ */
+struct watch {
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t seen;
+};
+static pthread_key_t watch_key;
+static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
+
+static void watch_free(void *p)
+{
+	struct watch *w = p;
+	sqlite3_finalize(w->st);
+	sqlite3_close(w->db);
+	free(w);
+}
+
+static void watch_init(void)
+{
+	pthread_key_create(&watch_key, watch_free);
+}
+
+static void freshen(struct sv_server *srv)
+{
+	struct watch *w;
+	int64_t t, v;
+	pthread_once(&watch_once, watch_init);
+	w = pthread_getspecific(watch_key);
+	if (!w) {
+		char *db = al_join(srv->root, "catalog.db");
+		w = calloc(1, sizeof(*w));
+		if (!w || !db || sqlite3_open_v2(db, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(w->db, "PRAGMA data_version", -1, &w->st, NULL) != SQLITE_OK) {
+			free(db);
+			if (w)
+				watch_free(w);
+			return;
+		}
+		free(db);
+		sqlite3_busy_timeout(w->db, 1000);
+		w->seen = -1;
+		pthread_setspecific(watch_key, w);
+	}
+	t = mono_ns();
+	if (sqlite3_step(w->st) != SQLITE_ROW) {
+		sqlite3_reset(w->st);
+		return;
+	}
+	v = sqlite3_column_int64(w->st, 0);
+	sqlite3_reset(w->st);
+	if (w->seen != -1 && v != w->seen) {
+		struct al_err e = { 0 };
+		if (reload_after(srv, t, &e))
+			fprintf(stderr, "airlock serve: the catalog changed but cannot be read: %s (serving the previous state)\n",
+				e.msg);
+	}
+	w->seen = v;
 }
 
 /* ------------------------------------------------------------------ routing */
@@ -551,9 +636,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	rq->method_name = method;
 	rq->method = method_of(method);
 	rq->path = strdup(url);
-	rq->snap = sv_snap_current(srv);
 	rq->route = SV_R_OTHER;
 	*ctx = rq;
+	freshen(srv);
+	rq->snap = sv_snap_current(srv);
 	return rq->path ? MHD_YES : MHD_NO;
 }
 
@@ -795,6 +881,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		rc = al_fail(err, AL_EINVAL, "this libmicrohttpd has no TLS support");
 		goto out;
 	}
+	atomic_store(&srv.loaded_ns, mono_ns());
 	if ((rc = sv_snap_load(o->root, &srv.snap, err)))
 		goto out;
 	{
