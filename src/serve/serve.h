@@ -14,6 +14,7 @@
 #define AL_SERVE_H
 
 #include <microhttpd.h>
+#include <sqlite3.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -138,6 +139,8 @@ struct sv_server {
 	struct MHD_Daemon *daemon;
 	int tls;
 	_Atomic int64_t loaded_ns; /* when the current snapshot's load started (monotonic) */
+	sqlite3 *watch;           /* read-only, serialized: data_version as of each load */
+	_Atomic int64_t watch_seen;
 };
 
 /* One request: what the router and the log need. */

@@ -402,6 +402,19 @@ struct sv_snap *sv_snap_current(struct sv_server *srv)
 	return s;
 }
 
+/* PRAGMA data_version of the shared watch connection (serialized by SQLite). */
+static int64_t catalog_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int64_t v = -2;
+	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
 static int64_t mono_ns(void)
 {
 	struct timespec t;
@@ -415,13 +428,14 @@ static enum al_code reload_after(struct sv_server *srv, int64_t not_before, stru
 	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
 	struct sv_snap *s, *old;
 	enum al_code rc = AL_OK;
-	int64_t start;
+	int64_t start, version;
 	pthread_mutex_lock(&once);
 	start = mono_ns();
 	if (atomic_load(&srv->loaded_ns) > not_before) {
 		pthread_mutex_unlock(&once);
 		return AL_OK;
 	}
+	version = catalog_version(srv->watch);
 	rc = sv_snap_load(srv->root, &s, err);
 	if (!rc) {
 		pthread_mutex_lock(&srv->lock);
@@ -429,6 +443,7 @@ static enum al_code reload_after(struct sv_server *srv, int64_t not_before, stru
 		srv->snap = s;
 		pthread_mutex_unlock(&srv->lock);
 		atomic_store(&srv->loaded_ns, start);
+		atomic_store(&srv->watch_seen, version);
 		sv_snap_put(old);
 	}
 	pthread_mutex_unlock(&once);
@@ -444,8 +459,8 @@ enum al_code sv_reload(struct sv_server *srv, struct al_err *err)
  * Each worker thread keeps a read-only connection to the catalog and asks it,
  * per request, whether another connection has committed since it last asked
  * (PRAGMA data_version, a read of the WAL index: microseconds). So an import
- * is served from the next request on. The main loop's once-a-second check
- * covers a thread's first request.
+ * is served from the next request on. A thread's first request asks the
+ * shared connection the snapshot was loaded against instead.
  */
 struct watch {
 	sqlite3 *db;
@@ -496,7 +511,7 @@ static void freshen(struct sv_server *srv)
 	}
 	v = sqlite3_column_int64(w->st, 0);
 	sqlite3_reset(w->st);
-	if (w->seen != -1 && v != w->seen) {
+	if (w->seen == -1 ? catalog_version(srv->watch) != atomic_load(&srv->watch_seen) : v != w->seen) {
 		struct al_err e = { 0 };
 		if (reload_after(srv, t, &e))
 			fprintf(stderr, "airlock serve: the catalog changed but cannot be read: %s (serving the previous state)\n",
@@ -844,24 +859,12 @@ static enum al_code read_pem(const char *path, char **out, struct al_err *err)
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
 }
 
-static uint64_t catalog_version(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	uint64_t v = 0;
-	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = (uint64_t)sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	return v;
-}
 
 enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 {
 	struct sv_server srv = { .log_fd = STDERR_FILENO, .blobs_fd = -1 };
 	char shown[80], *cert = NULL, *key = NULL, *dbpath = NULL;
 	int lfd = -1;
-	sqlite3 *watch = NULL;
 	sigset_t sigs;
 	struct rlimit rl;
 	enum al_code rc;
@@ -881,7 +884,12 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		rc = al_fail(err, AL_EINVAL, "this libmicrohttpd has no TLS support");
 		goto out;
 	}
+	if (sqlite3_open_v2(dbpath, &srv.watch, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s'", dbpath);
+		goto out;
+	}
 	atomic_store(&srv.loaded_ns, mono_ns());
+	atomic_store(&srv.watch_seen, catalog_version(srv.watch));
 	if ((rc = sv_snap_load(o->root, &srv.snap, err)))
 		goto out;
 	{
@@ -901,11 +909,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 			goto out;
 		}
 	}
-	if (sqlite3_open_v2(dbpath, &watch, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s'", dbpath);
-		goto out;
-	}
-	sqlite3_busy_timeout(watch, 1000);
+	sqlite3_busy_timeout(srv.watch, 1000);
 	if ((rc = listen_on(o->listen, &lfd, shown, sizeof(shown), err)))
 		goto out;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -936,21 +940,16 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 	printf("listening on %s://%s/\n", cert ? "https" : "http", shown);
 	fflush(stdout);
 	{
-		uint64_t seen = catalog_version(watch);
 		for (;;) {
 			struct timespec tick = { 1, 0 };
-			uint64_t v;
 			int sig = sigtimedwait(&sigs, NULL, &tick);
 			if (sig == SIGINT || sig == SIGTERM)
 				break;
-			v = catalog_version(watch);
-			if (v != seen) {
+			if (catalog_version(srv.watch) != atomic_load(&srv.watch_seen)) {
 				struct al_err e = { 0 };
 				if (sv_reload(&srv, &e))
 					fprintf(stderr, "airlock serve: the catalog changed but cannot be read: %s (serving the previous state)\n",
 						e.msg);
-				else
-					seen = v;
 			}
 			sv_uploads_expire(&srv, (int64_t)time(NULL));
 		}
@@ -960,8 +959,8 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 out:
 	if (lfd >= 0)
 		close(lfd);
-	if (watch)
-		sqlite3_close(watch);
+	if (srv.watch)
+		sqlite3_close(srv.watch);
 	sv_uploads_expire(&srv, INT64_MAX);
 	sv_snap_put(srv.snap);
 	if (srv.blobs_fd >= 0)
