@@ -273,48 +273,45 @@ static int parse_u64(const char *s, const char *end, uint64_t *out)
 	return 0;
 }
 
-enum range_kind { RANGE_NONE, RANGE_OK, RANGE_BAD };
-
-/* One byte range of a SIZE-byte body (RFC 9110 §14). Several ranges are answered whole. */
-static enum range_kind parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len)
+enum sv_range sv_parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len)
 {
 	const char *spec, *dash, *end;
 	uint64_t a, b;
 	while (*h == ' ')
 		h++;
 	if (strncasecmp(h, "bytes=", 6))
-		return RANGE_NONE;
+		return SV_RANGE_NONE;
 	spec = h + 6;
 	while (*spec == ' ')
 		spec++;
 	if (strchr(spec, ','))
-		return RANGE_NONE;
+		return SV_RANGE_NONE;
 	end = spec + strlen(spec);
 	while (end > spec && end[-1] == ' ')
 		end--;
 	dash = memchr(spec, '-', (size_t)(end - spec));
 	if (!dash)
-		return RANGE_BAD;
+		return SV_RANGE_BAD;
 	if (dash == spec) { /* suffix: -N */
 		if (parse_u64(dash + 1, end, &b) || b == 0 || size == 0)
-			return RANGE_BAD;
+			return SV_RANGE_BAD;
 		if (b > size)
 			b = size;
 		*start = size - b;
 		*len = b;
-		return RANGE_OK;
+		return SV_RANGE_OK;
 	}
 	if (parse_u64(spec, dash, &a) || a >= size)
-		return RANGE_BAD;
+		return SV_RANGE_BAD;
 	if (dash + 1 == end)
 		b = size - 1;
 	else if (parse_u64(dash + 1, end, &b) || b < a)
-		return RANGE_BAD;
+		return SV_RANGE_BAD;
 	if (b >= size)
 		b = size - 1;
 	*start = a;
 	*len = b - a + 1;
-	return RANGE_OK;
+	return SV_RANGE_OK;
 }
 
 enum MHD_Result sv_reply_blob(struct sv_req *rq, const char *digest, uint64_t size, const char *content_type,
@@ -342,16 +339,16 @@ enum MHD_Result sv_reply_blob(struct sv_req *rq, const char *digest, uint64_t si
 		range = NULL;
 	}
 	if (range) {
-		switch (parse_range(range, size, &start, &len)) {
-		case RANGE_NONE:
+		switch (sv_parse_range(range, size, &start, &len)) {
+		case SV_RANGE_NONE:
 			start = 0;
 			len = size;
 			break;
-		case RANGE_BAD:
+		case SV_RANGE_BAD:
 			snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 			sv_header(rq, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
 			return sv_reply(rq, 416, "text/plain; charset=utf-8", "range not satisfiable\n", 22);
-		case RANGE_OK:
+		case SV_RANGE_OK:
 			status = 206;
 			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)start,
 				 (unsigned long long)(start + len - 1), (unsigned long long)size);

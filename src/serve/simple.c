@@ -16,10 +16,7 @@
 #define MT_HTML1 "application/vnd.pypi.simple.v1+html"
 #define MT_HTML "text/html"
 
-enum fmt { F_NONE, F_JSON, F_HTML1, F_HTML };
-
-/* PEP 503: runs of -_. become one '-', lower case. */
-static char *normalize(const char *name)
+char *sv_pypi_normalize(const char *name)
 {
 	char *o = malloc(strlen(name) + 1), *p = o;
 	if (!o)
@@ -36,11 +33,11 @@ static char *normalize(const char *name)
 	return o;
 }
 
-static enum fmt fmt_of(const char *t, size_t n)
+static enum sv_fmt fmt_of(const char *t, size_t n)
 {
 	static const struct {
 		const char *type;
-		enum fmt f;
+		enum sv_fmt f;
 	} types[] = {
 		{ MT_JSON, F_JSON },       { "application/vnd.pypi.simple.latest+json", F_JSON },
 		{ MT_HTML1, F_HTML1 },     { "application/vnd.pypi.simple.latest+html", F_HTML1 },
@@ -53,10 +50,9 @@ static enum fmt fmt_of(const char *t, size_t n)
 	return F_NONE;
 }
 
-/* The best format by q-value (PEP 691); F_NONE when nothing offered is acceptable. */
-static enum fmt negotiate(const char *accept)
+enum sv_fmt sv_pypi_negotiate(const char *accept)
 {
-	enum fmt best = F_NONE;
+	enum sv_fmt best = F_NONE;
 	double bestq = 0;
 	if (!accept || !*accept)
 		return F_HTML;
@@ -64,7 +60,7 @@ static enum fmt negotiate(const char *accept)
 		const char *end = strchr(p, ','), *semi;
 		size_t len, tl;
 		double q = 1;
-		enum fmt f;
+		enum sv_fmt f;
 		if (!end)
 			end = p + strlen(p);
 		len = (size_t)(end - p);
@@ -94,7 +90,7 @@ static enum fmt negotiate(const char *accept)
 static enum MHD_Result send_page(struct sv_req *rq, const struct sv_page *pg)
 {
 	const char *f = sv_arg(rq, "format");
-	enum fmt fm = f ? fmt_of(f, strlen(f)) : negotiate(sv_hdr(rq, MHD_HTTP_HEADER_ACCEPT));
+	enum sv_fmt fm = f ? fmt_of(f, strlen(f)) : sv_pypi_negotiate(sv_hdr(rq, MHD_HTTP_HEADER_ACCEPT));
 	sv_header(rq, MHD_HTTP_HEADER_VARY, "Accept");
 	switch (fm) {
 	case F_JSON:
@@ -134,7 +130,7 @@ enum MHD_Result sv_pypi(struct sv_req *rq)
 	}
 	if (rq->nseg != 1)
 		return sv_reply_text(rq, 404, "not found\n");
-	if (!(norm = normalize(rq->seg[0])))
+	if (!(norm = sv_pypi_normalize(rq->seg[0])))
 		return MHD_NO;
 	if (strcmp(norm, rq->seg[0]) || !rq->trailing_slash) {
 		loc = al_strf("/simple/%s/", norm);

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "serve.h"
@@ -31,6 +32,17 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err);
 enum al_code sv_html(struct al_buf *b, const char *s, struct al_err *err);
 /* A JSON string (quoted, escaped) into B. */
 enum al_code sv_json_str(struct al_buf *b, const char *s, struct al_err *err);
+
+/* One byte range of a SIZE-byte body (RFC 9110 §14): NONE when the header is to be ignored
+ * (another unit, several ranges), BAD when unsatisfiable or malformed (416). */
+enum sv_range { SV_RANGE_NONE, SV_RANGE_OK, SV_RANGE_BAD };
+enum sv_range sv_parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len);
+
+/* PyPI: PEP 503 normalization (runs of -_. become one '-', lower case); a new string. */
+char *sv_pypi_normalize(const char *name);
+/* The simple API format an Accept header asks for, by q-value (PEP 691); F_NONE: 406. */
+enum sv_fmt { F_NONE, F_JSON, F_HTML1, F_HTML };
+enum sv_fmt sv_pypi_negotiate(const char *accept);
 
 /* The OCI operations (oci.c parses, push.c writes). */
 enum sv_oci_op {
