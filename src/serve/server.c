@@ -635,7 +635,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		enum MHD_Result ret;
 		rq->has_body = *upload_size > 0;
 		ret = dispatch(rq, upload, upload_size);
-		if (ret == MHD_YES && rq->body_started && !rq->status && *upload_size)
+		if (rq->pending)
+			*upload_size = 0; /* answered early: this part of the body is dropped */
+		else if (ret == MHD_YES && rq->body_started && !rq->status && *upload_size)
 			ret = sv_oci(rq, upload, upload_size);
 		return ret;
 	}
@@ -748,6 +750,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	char line[512];
 	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (strstr(line, "Request malformed")) /* libmicrohttpd quotes its whole HTML page here */
+		snprintf(line, sizeof(line),
+			 "refused a request that is not HTTP (400); a client trying HTTPS on this plain-HTTP port looks like this\n");
 	for (char *p = line; *p; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\n')
 			*p = '?';
