@@ -188,6 +188,8 @@ static enum MHD_Result queue(struct sv_req *rq, unsigned status, struct MHD_Resp
 	for (size_t i = 0; i < rq->nh; i++)
 		if (rq->hname[i] && rq->hval[i])
 			MHD_add_response_header(r, rq->hname[i], rq->hval[i]);
+	if (rq->up) /* the client may send its next request on another connection as soon as it reads this */
+		sv_upload_release(rq);
 	if (rq->has_body && !rq->final && !rq->pending) {
 		/* the client is still sending: read (and drop) the rest, then answer, so it sees the answer */
 		rq->pending = r;
@@ -724,6 +726,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_Re
 		sv_upload_release(rq);
 	if (rq->pending)
 		MHD_destroy_response(rq->pending);
+	free(rq->oname);
+	free(rq->oref);
 	free(rq->deferred_code);
 	free(rq->deferred_msg);
 	free(rq->mbody);
