@@ -884,6 +884,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 	}
 	if (o->token_file && (rc = read_token(o->token_file, &srv.token, err)))
 		goto out;
+	sv_uploads_sweep(o->root);
 	if (o->tls_cert && ((rc = read_pem(o->tls_cert, &cert, err)) || (rc = read_pem(o->tls_key, &key, err))))
 		goto out;
 	if (cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
