@@ -161,9 +161,9 @@ struct sv_req {
 	int trailing_slash;
 	int bad_path;             /* a segment was '.', '..', empty, or decoded to a NUL/control */
 	int slash_seg;            /* index + 1 of the first segment with an encoded '/', or 0 */
-	char *hname[12], *hval[12]; /* headers for the next reply */
+	char *hname[16], *hval[16]; /* headers for the next reply */
 	size_t nh;
-	char *keep[8];            /* decoded query arguments */
+	char *keep[16];           /* decoded query arguments */
 	size_t nkeep;
 	/* a request body (push) */
 	int op;
@@ -193,7 +193,7 @@ enum MHD_Result sv_reply_blob(struct sv_req *rq, const char *digest, uint64_t si
 /* The OCI error body. */
 enum MHD_Result sv_oci_error(struct sv_req *rq, unsigned status, const char *code, const char *fmt, ...)
 	AL_PRINTF(4, 5);
-/* Adds a header to the response about to be queued (up to 12). */
+/* Adds a header to the response about to be queued (up to 16). */
 void sv_header(struct sv_req *rq, const char *name, const char *value);
 
 const char *sv_arg(struct sv_req *rq, const char *name); /* a decoded query argument, or NULL */
