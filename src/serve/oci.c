@@ -110,7 +110,7 @@ static enum MHD_Result tags(struct sv_req *rq, const char *name)
 	enum MHD_Result ret;
 	size_t i;
 	if (n < 0)
-		return sv_oci_error(rq, 400, "PAGINATION_NUMBER_INVALID", "n must be a number of 0 or more");
+		return sv_oci_error(rq, 400, "UNSUPPORTED", "n must be a number of 0 or more");
 	al_buf_init(&b, 64u << 20);
 	al_buf_adds(&b, "{\"name\":", NULL);
 	sv_json_str(&b, name, NULL);
@@ -142,7 +142,7 @@ static enum MHD_Result catalog(struct sv_req *rq)
 	enum MHD_Result ret;
 	size_t i = 0;
 	if (n < 0)
-		return sv_oci_error(rq, 400, "PAGINATION_NUMBER_INVALID", "n must be a number of 0 or more");
+		return sv_oci_error(rq, 400, "UNSUPPORTED", "n must be a number of 0 or more");
 	while (last && i < s->nrepos && strcmp(s->repos[i], last) <= 0)
 		i++;
 	al_buf_init(&b, 64u << 20);
@@ -172,7 +172,7 @@ static enum MHD_Result manifest(struct sv_req *rq, const char *name, const char 
 	} else {
 		const struct sv_tag *t;
 		if (!sv_oci_tag_valid(ref))
-			return sv_oci_error(rq, 400, "TAG_INVALID", "'%s' is not a valid tag", ref);
+			return sv_oci_error(rq, 404, "MANIFEST_UNKNOWN", "'%s' is neither a valid tag nor a digest", ref);
 		t = sv_snap_tag(rq->snap, name, ref);
 		m = t ? t->manifest : NULL;
 	}
@@ -205,14 +205,42 @@ static enum MHD_Result blob(struct sv_req *rq, const char *name, const char *dig
 	return sv_reply_blob(rq, b->digest, b->size, "application/octet-stream", hdr);
 }
 
-static enum MHD_Result referrers(struct sv_req *rq, const char *digest)
+static enum MHD_Result referrers(struct sv_req *rq, const char *name, const char *digest)
 {
-	static const char empty[] = "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":[]}\n";
+	const struct sv_snap *s = rq->snap;
+	const char *want = sv_arg(rq, "artifactType");
+	struct al_buf b;
+	enum MHD_Result ret;
+	int n = 0;
 	if (!sv_digest_ok(digest))
 		return sv_oci_error(rq, 400, "DIGEST_INVALID", "'%s' is not a sha256 digest", digest);
-	if (sv_arg(rq, "artifactType"))
+	if (want)
 		sv_header(rq, "OCI-Filters-Applied", "artifactType");
-	return sv_reply(rq, 200, MT_INDEX, empty, sizeof(empty) - 1);
+	al_buf_init(&b, 64u << 20);
+	al_buf_adds(&b, "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":[", NULL);
+	for (size_t i = sv_snap_referrers(s, name, digest);
+	     i < s->nreferrers && !strcmp(s->referrers[i].repo, name) && !strcmp(s->referrers[i].subject, digest); i++) {
+		const struct sv_referrer *r = &s->referrers[i];
+		if (want && (!r->artifact_type || strcmp(want, r->artifact_type)))
+			continue;
+		al_buf_adds(&b, n++ ? ",{\"mediaType\":" : "{\"mediaType\":", NULL);
+		sv_json_str(&b, r->manifest->media_type, NULL);
+		al_buf_addf(&b, NULL, ",\"digest\":\"%s\",\"size\":%llu", r->manifest->digest,
+			    (unsigned long long)r->manifest->size);
+		if (r->artifact_type) {
+			al_buf_adds(&b, ",\"artifactType\":", NULL);
+			sv_json_str(&b, r->artifact_type, NULL);
+		}
+		if (r->annotations) {
+			al_buf_adds(&b, ",\"annotations\":", NULL);
+			al_buf_adds(&b, r->annotations, NULL);
+		}
+		al_buf_add(&b, "}", 1, NULL);
+	}
+	al_buf_adds(&b, "]}\n", NULL);
+	ret = b.data ? sv_reply(rq, 200, MT_INDEX, b.data, b.len) : MHD_NO;
+	al_buf_release(&b);
+	return ret;
 }
 
 enum MHD_Result sv_oci(struct sv_req *rq, const char *upload, size_t *upload_size)
@@ -228,7 +256,7 @@ enum MHD_Result sv_oci(struct sv_req *rq, const char *upload, size_t *upload_siz
 	if (op == OP_BAD) {
 		free(name);
 		return sv_oci_error(rq, rq->bad_path || rq->slash_seg ? 400 : 404,
-				    rq->bad_path || rq->slash_seg ? "NAME_INVALID" : "UNSUPPORTED",
+				    rq->bad_path || rq->slash_seg ? "NAME_INVALID" : "NAME_UNKNOWN",
 				    "'%s' is not a path of the distribution API", rq->path);
 	}
 	if (rq->method != SV_GET && rq->method != SV_HEAD) {
@@ -264,7 +292,7 @@ enum MHD_Result sv_oci(struct sv_req *rq, const char *upload, size_t *upload_siz
 		else if (op == OP_BLOB)
 			ret = blob(rq, name, ref);
 		else
-			ret = referrers(rq, ref);
+			ret = referrers(rq, name, ref);
 	}
 	free(name);
 	return ret;

@@ -469,35 +469,49 @@ static enum MHD_Result mount(struct sv_req *rq, const char *name, const char *di
 
 /* ------------------------------------------------------------------ manifests */
 
-static int refs_present(const struct sv_snap *s, const char *repo, json_t *man, const char **missing)
+/* A descriptor's blob is in REPO with the size the descriptor says. */
+static int present(const struct sv_snap *s, const char *repo, json_t *desc)
 {
-	json_t *v;
+	const char *d = al_json_str(desc, "digest");
+	const struct sv_blob *b = d ? sv_snap_blob(s, repo, d) : NULL;
+	int64_t size = -1;
+	return b && !al_json_int(desc, "size", &size) && (uint64_t)size == b->size;
+}
+
+/* NULL when the manifest is well formed and everything it names is in REPO; else why not, and *missing. */
+static const char *check_manifest(const struct sv_snap *s, const char *repo, const char *mt, json_t *man,
+				  int *missing)
+{
+	int64_t version = 0;
+	json_t *list, *v;
 	size_t i;
-	const char *d = al_json_str(json_object_get(man, "config"), "digest");
-	if (d && !sv_snap_blob(s, repo, d)) {
-		*missing = d;
-		return 0;
+	int index = strstr(mt, "index") || strstr(mt, "list");
+	*missing = 0;
+	if (al_json_int(man, "schemaVersion", &version) || version != 2)
+		return "schemaVersion must be 2";
+	if (!index) {
+		json_t *config = json_object_get(man, "config");
+		list = json_object_get(man, "layers");
+		if (!json_is_object(config) || !json_is_array(list))
+			return "an image manifest needs a config and a layers array";
+		if (!present(s, repo, config))
+			return *missing = 1, "its config";
+	} else {
+		list = json_object_get(man, "manifests");
+		if (!json_is_array(list))
+			return "an index needs a manifests array";
 	}
-	json_array_foreach(json_object_get(man, "layers"), i, v) {
-		d = al_json_str(v, "digest");
-		if (!d || !sv_snap_blob(s, repo, d)) {
-			*missing = d ? d : "(a layer without a digest)";
-			return 0;
-		}
-	}
-	json_array_foreach(json_object_get(man, "manifests"), i, v) {
-		d = al_json_str(v, "digest");
-		if (!d || !sv_snap_blob(s, repo, d)) {
-			*missing = d ? d : "(an entry without a digest)";
-			return 0;
-		}
-	}
-	return 1;
+	json_array_foreach(list, i, v)
+		if (!present(s, repo, v))
+			return *missing = 1, index ? "a manifest it lists" : "a layer";
+	return NULL;
 }
 
 static enum MHD_Result finish_manifest(struct sv_req *rq)
 {
-	const char *ct = sv_hdr(rq, MHD_HTTP_HEADER_CONTENT_TYPE), *missing = NULL, *ref = rq->oref;
+	const char *ct = sv_hdr(rq, MHD_HTTP_HEADER_CONTENT_TYPE), *bad, *subject, *ref = rq->oref;
+	char subject_digest[AL_DIGEST_STR] = "";
+	int missing;
 	unsigned char d[AL_DIGEST_LEN];
 	char hex[AL_HEX_LEN + 1], digest[AL_DIGEST_STR], mt[128], why[256], *tmp = NULL, *loc;
 	json_t *man = NULL;
@@ -528,14 +542,19 @@ static enum MHD_Result finish_manifest(struct sv_req *rq)
 		return sv_oci_error(rq, 400, "MANIFEST_INVALID", "the manifest's mediaType is not its Content-Type '%s'", mt);
 	}
 	s = sv_snap_current(rq->srv);
-	if (!refs_present(s, rq->oname, man, &missing)) {
-		ret = sv_oci_error(rq, 400, "MANIFEST_BLOB_UNKNOWN", "blob %s is not in repository '%s'; push it first",
-				   missing, rq->oname);
+	if ((bad = check_manifest(s, rq->oname, mt, man, &missing))) {
+		ret = missing ? sv_oci_error(rq, 400, "MANIFEST_BLOB_UNKNOWN",
+					     "%s is not in repository '%s' with the size the manifest gives; push it first",
+					     bad, rq->oname)
+			      : sv_oci_error(rq, 400, "MANIFEST_INVALID", "%s", bad);
 		sv_snap_put(s);
 		json_decref(man);
 		return ret;
 	}
 	sv_snap_put(s);
+	subject = al_json_str(json_object_get(man, "subject"), "digest");
+	if (subject && al_digest_valid(subject))
+		snprintf(subject_digest, sizeof(subject_digest), "%s", subject);
 	json_decref(man);
 	{
 		unsigned char r[8];
@@ -572,6 +591,8 @@ static enum MHD_Result finish_manifest(struct sv_req *rq)
 		sv_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
 	free(loc);
 	sv_header(rq, "Docker-Content-Digest", digest);
+	if (subject_digest[0]) /* it is listed by the referrers API at once */
+		sv_header(rq, "OCI-Subject", subject_digest);
 	return sv_reply(rq, 201, NULL, "", 0);
 }
 
@@ -709,7 +730,7 @@ enum MHD_Result sv_push(struct sv_req *rq, int op, const char *name, const char 
 	}
 	if (op == OP_MANIFEST && rq->method == SV_PUT) {
 		if (!strchr(ref, ':') && !sv_oci_tag_valid(ref))
-			return sv_oci_error(rq, 400, "TAG_INVALID", "'%s' is not a valid tag", ref);
+			return sv_oci_error(rq, 400, "MANIFEST_INVALID", "'%s' is not a valid tag", ref);
 		if (strchr(ref, ':') && !sv_digest_ok(ref))
 			return sv_oci_error(rq, 400, "DIGEST_INVALID", "'%s' is not a sha256 digest", ref);
 		return start_body(rq, OP_MANIFEST, name, ref);

@@ -39,6 +39,14 @@ struct sv_tag {
 	const struct sv_blob *manifest;
 };
 
+struct sv_referrer {          /* a manifest whose subject is another (distribution-spec 1.1) */
+	const char *repo;
+	char subject[AL_DIGEST_STR];
+	const struct sv_blob *manifest;
+	const char *artifact_type; /* or NULL */
+	const char *annotations;  /* JSON object text, or NULL */
+};
+
 struct sv_path {              /* a file served by path: packages/…, files/… */
 	const char *path;
 	char digest[AL_DIGEST_STR];
@@ -73,6 +81,8 @@ struct sv_snap {
 	size_t nblobs;
 	struct sv_tag *tags;      /* sorted by repo, tag */
 	size_t ntags;
+	struct sv_referrer *referrers; /* sorted by repo, subject */
+	size_t nreferrers;
 	const char **repos;       /* sorted, unique */
 	size_t nrepos;
 	struct sv_path *paths;    /* sorted by path */
@@ -102,6 +112,8 @@ const struct sv_blob *sv_snap_blob(const struct sv_snap *s, const char *repo, co
 const struct sv_tag *sv_snap_tag(const struct sv_snap *s, const char *repo, const char *tag);
 /* The first tag of REPO after LAST (or the first at all), as an index into s->tags. */
 size_t sv_snap_tags_from(const struct sv_snap *s, const char *repo, const char *last);
+/* The first referrer of SUBJECT in REPO, as an index into s->referrers (== n when none). */
+size_t sv_snap_referrers(const struct sv_snap *s, const char *repo, const char *subject);
 int sv_snap_has_repo(const struct sv_snap *s, const char *repo);
 const struct sv_path *sv_snap_path(const struct sv_snap *s, const char *path);
 const struct sv_model *sv_snap_model(const struct sv_snap *s, const char *repo);

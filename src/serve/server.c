@@ -261,15 +261,17 @@ static int etag_match(const char *v, const char *etag)
 	return 0;
 }
 
+/* Digits only; a value past UINT64_MAX saturates (a position past any body means "to the end"). */
 static int parse_u64(const char *s, const char *end, uint64_t *out)
 {
 	uint64_t v = 0;
 	if (s == end)
 		return -1;
 	for (; s < end; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+		unsigned d = (unsigned)(*s - '0');
+		if (*s < '0' || *s > '9')
 			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
 	}
 	*out = v;
 	return 0;
@@ -535,9 +537,32 @@ static int starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+/* ok only while the catalog opens and reads (by path: a moved or deleted store shows) and blobs/ is there. */
 static enum MHD_Result healthz(struct sv_req *rq)
 {
-	return sv_reply_text(rq, 200, "ok\n");
+	char *db = al_join(rq->srv->root, "catalog.db"), *blobs = al_join(rq->srv->root, "blobs/sha256");
+	sqlite3 *h = NULL;
+	struct stat st;
+	const char *why = NULL;
+	enum MHD_Result ret;
+	if (!db || !blobs)
+		why = "out of memory";
+	else if (stat(blobs, &st) != 0 || !S_ISDIR(st.st_mode))
+		why = "the store's blobs directory is missing";
+	else if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+		 sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+		why = "the catalog cannot be read";
+	if (h)
+		sqlite3_close(h);
+	free(db);
+	free(blobs);
+	if (why) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "unhealthy: %s\n", why);
+		return sv_reply_text(rq, 503, msg);
+	}
+	ret = sv_reply_text(rq, 200, "ok\n");
+	return ret;
 }
 
 static enum MHD_Result page(struct sv_req *rq)
@@ -611,6 +636,55 @@ static enum MHD_Result dispatch(struct sv_req *rq, const char *upload, size_t *u
 	}
 }
 
+struct framing {
+	const char *length;
+	int lengths_differ, encodings;
+	const char *encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		if (f->length && strcmp(f->length, value))
+			f->lengths_differ = 1;
+		f->length = value;
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->encodings++;
+		f->encoding = value;
+	}
+	return MHD_YES;
+}
+
+/*
+ * RFC 9112 §6: a message whose length is ambiguous is refused and the
+ * connection closed (two different Content-Lengths, or both headers: the shape
+ * of request smuggling); a transfer coding other than chunked is 501. Checked
+ * before libmicrohttpd waits for a body it cannot delimit.
+ */
+static enum MHD_Result framing_ok(struct sv_req *rq)
+{
+	struct framing f = { 0 };
+	const char *why = NULL;
+	unsigned status = 400;
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.lengths_differ)
+		why = "two different Content-Length headers\n";
+	else if (f.encodings && f.length)
+		why = "both Transfer-Encoding and Content-Length\n";
+	else if (f.encodings > 1 || (f.encodings && strcasecmp(f.encoding, "chunked"))) {
+		why = "only the chunked transfer coding is supported\n";
+		status = 501;
+	}
+	if (!why)
+		return MHD_YES;
+	sv_header(rq, MHD_HTTP_HEADER_CONNECTION, "close");
+	return sv_reply_text(rq, status, why);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
@@ -656,7 +730,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	*ctx = rq;
 	freshen(srv);
 	rq->snap = sv_snap_current(srv);
-	return rq->path ? MHD_YES : MHD_NO;
+	if (!rq->path)
+		return MHD_NO;
+	return framing_ok(rq);
 }
 
 /* ------------------------------------------------------------------ log and metrics */
@@ -936,7 +1012,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
 		o->threads, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_CONNECTION_LIMIT, o->max_conn,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u << 10), MHD_OPTION_NOTIFY_COMPLETED, on_done, &srv,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!srv.daemon) {
 		rc = al_fail(err, AL_EIO, "cannot start the HTTP server on %s%s", shown,

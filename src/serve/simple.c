@@ -11,86 +11,110 @@
 #include "fsx.h"
 #include "serve.h"
 #include "sv_internal.h"
+#include "wheel.h"
 
 #define MT_JSON "application/vnd.pypi.simple.v1+json"
 #define MT_HTML1 "application/vnd.pypi.simple.v1+html"
 #define MT_HTML "text/html"
 
-char *sv_pypi_normalize(const char *name)
+/* What ?format= names. */
+static enum sv_fmt fmt_of(const char *t)
 {
-	char *o = malloc(strlen(name) + 1), *p = o;
-	if (!o)
-		return NULL;
-	for (const char *s = name; *s; s++) {
-		if (*s == '-' || *s == '_' || *s == '.') {
-			if (p == o || p[-1] != '-')
-				*p++ = '-';
-			continue;
-		}
-		*p++ = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
-	}
-	*p = 0;
-	return o;
+	if (!strcasecmp(t, MT_JSON) || !strcasecmp(t, "application/vnd.pypi.simple.latest+json"))
+		return F_JSON;
+	if (!strcasecmp(t, MT_HTML1) || !strcasecmp(t, "application/vnd.pypi.simple.latest+html"))
+		return F_HTML1;
+	if (!strcasecmp(t, MT_HTML))
+		return F_HTML;
+	return F_NONE;
 }
 
-static enum sv_fmt fmt_of(const char *t, size_t n)
+/* How specifically the media range R (length N) matches TYPE: 3 exactly, 2 by its major type
+ * with a wildcard subtype, 1 by the wildcard of everything. */
+static int match(const char *r, size_t n, const char *type)
 {
-	static const struct {
-		const char *type;
-		enum sv_fmt f;
-	} types[] = {
-		{ MT_JSON, F_JSON },       { "application/vnd.pypi.simple.latest+json", F_JSON },
-		{ MT_HTML1, F_HTML1 },     { "application/vnd.pypi.simple.latest+html", F_HTML1 },
-		{ MT_HTML, F_HTML },       { "text/*", F_HTML },
-		{ "*/*", F_HTML },
-	};
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strlen(types[i].type) == n && !strncasecmp(t, types[i].type, n))
-			return types[i].f;
-	return F_NONE;
+	const char *slash = strchr(type, '/');
+	if (n == strlen(type) && !strncasecmp(r, type, n))
+		return 3;
+	if (n == (size_t)(slash - type) + 2 && !strncasecmp(r, type, (size_t)(slash - type) + 1) && r[n - 1] == '*')
+		return 2;
+	return n == 3 && !strncmp(r, "*/*", 3) ? 1 : 0;
 }
 
 enum sv_fmt sv_pypi_negotiate(const char *accept)
 {
+	/* in the order that wins a tie: a browser that also takes anything at q=0.8 still gets HTML */
+	static const struct {
+		enum sv_fmt f;
+		const char *types[2];
+	} cands[] = {
+		{ F_HTML, { MT_HTML, NULL } },
+		{ F_JSON, { MT_JSON, "application/vnd.pypi.simple.latest+json" } },
+		{ F_HTML1, { MT_HTML1, "application/vnd.pypi.simple.latest+html" } },
+	};
 	enum sv_fmt best = F_NONE;
 	double bestq = 0;
 	if (!accept || !*accept)
 		return F_HTML;
-	for (const char *p = accept; *p;) {
-		const char *end = strchr(p, ','), *semi;
-		size_t len, tl;
-		double q = 1;
-		enum sv_fmt f;
-		if (!end)
-			end = p + strlen(p);
-		len = (size_t)(end - p);
-		while (len && (*p == ' ' || *p == '\t'))
-			p++, len--;
-		semi = memchr(p, ';', len);
-		tl = semi ? (size_t)(semi - p) : len;
-		while (tl && (p[tl - 1] == ' ' || p[tl - 1] == '\t'))
-			tl--;
-		for (const char *a = semi; a && a < p + len; a = memchr(a + 1, ';', (size_t)(p + len - a - 1))) {
-			const char *v = a + 1;
-			while (*v == ' ')
-				v++;
-			if (!strncasecmp(v, "q=", 2))
-				q = strtod(v + 2, NULL);
+	for (size_t c = 0; c < sizeof(cands) / sizeof(cands[0]); c++) {
+		int spec = 0;
+		double q = 0;
+		/* the most specific range that names this type gives its q (RFC 9110 §12.5.1) */
+		for (const char *p = accept; *p;) {
+			const char *end = strchr(p, ','), *semi;
+			size_t len, tl;
+			double rq = 1;
+			if (!end)
+				end = p + strlen(p);
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			len = (size_t)(end - p);
+			semi = memchr(p, ';', len);
+			tl = semi ? (size_t)(semi - p) : len;
+			while (tl && (p[tl - 1] == ' ' || p[tl - 1] == '\t'))
+				tl--;
+			for (const char *a = semi; a && a < end; a = memchr(a + 1, ';', (size_t)(end - a - 1))) {
+				const char *v = a + 1;
+				while (*v == ' ')
+					v++;
+				if (!strncasecmp(v, "q=", 2)) {
+					rq = strtod(v + 2, NULL);
+					if (!(rq >= 0 && rq <= 1)) /* also NaN */
+						rq = 0;
+				}
+			}
+			for (size_t t = 0; t < 2 && cands[c].types[t]; t++) {
+				int m = match(p, tl, cands[c].types[t]);
+				if (m > spec || (m && m == spec && rq > q)) {
+					spec = m;
+					q = rq;
+				}
+			}
+			p = *end ? end + 1 : end;
 		}
-		f = fmt_of(p, tl);
-		if (f != F_NONE && q > bestq) {
-			best = f;
+		if (spec && q > bestq) {
+			best = cands[c].f;
 			bestq = q;
 		}
-		p = *end ? end + 1 : end;
 	}
 	return best;
+}
+
+/* A name PEP 508 allows: letters, digits, '.', '_', '-'. */
+static int name_ok(const char *s)
+{
+	if (!*s || strlen(s) > 200)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("._-", *s)))
+			return 0;
+	return 1;
 }
 
 static enum MHD_Result send_page(struct sv_req *rq, const struct sv_page *pg)
 {
 	const char *f = sv_arg(rq, "format");
-	enum sv_fmt fm = f ? fmt_of(f, strlen(f)) : sv_pypi_negotiate(sv_hdr(rq, MHD_HTTP_HEADER_ACCEPT));
+	enum sv_fmt fm = f ? fmt_of(f) : sv_pypi_negotiate(sv_hdr(rq, MHD_HTTP_HEADER_ACCEPT));
 	sv_header(rq, MHD_HTTP_HEADER_VARY, "Accept");
 	switch (fm) {
 	case F_JSON:
@@ -130,7 +154,9 @@ enum MHD_Result sv_pypi(struct sv_req *rq)
 	}
 	if (rq->nseg != 1)
 		return sv_reply_text(rq, 404, "not found\n");
-	if (!(norm = sv_pypi_normalize(rq->seg[0])))
+	if (!name_ok(rq->seg[0]))
+		return sv_reply_text(rq, 404, "no such project in this index (not a valid project name)\n");
+	if (!(norm = al_pep503_normalize(rq->seg[0], strlen(rq->seg[0]))))
 		return MHD_NO;
 	if (strcmp(norm, rq->seg[0]) || !rq->trailing_slash) {
 		loc = al_strf("/simple/%s/", norm);

@@ -57,6 +57,7 @@ void sv_snap_put(struct sv_snap *s)
 	free(s->strings);
 	free(s->blobs);
 	free(s->tags);
+	free(s->referrers);
 	free(s->repos);
 	free(s->paths);
 	free(s->models);
@@ -135,6 +136,28 @@ size_t sv_snap_tags_from(const struct sv_snap *s, const char *repo, const char *
 			hi = mid;
 	}
 	return lo;
+}
+
+static int cmp_referrer(const void *a, const void *b)
+{
+	const struct sv_referrer *x = a, *y = b;
+	int c = strcmp(x->repo, y->repo);
+	return c ? c : strcmp(x->subject, y->subject);
+}
+
+size_t sv_snap_referrers(const struct sv_snap *s, const char *repo, const char *subject)
+{
+	size_t lo = 0, hi = s->nreferrers;
+	struct sv_referrer k = { .repo = repo };
+	snprintf(k.subject, sizeof(k.subject), "%s", subject);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_referrer(&s->referrers[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nreferrers && !cmp_referrer(&s->referrers[lo], &k) ? lo : s->nreferrers;
 }
 
 int sv_snap_has_repo(const struct sv_snap *s, const char *repo)
@@ -388,6 +411,30 @@ static enum al_code finish_oci(struct loader *l)
 				s->tags[n++] = s->tags[i];
 		s->ntags = n;
 	}
+	/* referrers: every manifest that names a subject */
+	s->referrers = calloc(s->nblobs + 1, sizeof(*s->referrers));
+	if (!s->referrers)
+		return al_fail(l->err, AL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->nblobs; i++) {
+		struct sv_referrer *r = &s->referrers[s->nreferrers];
+		json_t *man = s->blobs[i].body ? json_loads(s->blobs[i].body, 0, NULL) : NULL;
+		const char *subject = al_json_str(json_object_get(man, "subject"), "digest");
+		json_t *ann = json_object_get(man, "annotations");
+		const char *at = al_json_str(man, "artifactType");
+		if (!at && json_object_get(man, "config"))
+			at = al_json_str(json_object_get(man, "config"), "mediaType");
+		if (subject && al_digest_valid(subject)) {
+			r->repo = s->blobs[i].repo;
+			snprintf(r->subject, sizeof(r->subject), "%s", subject);
+			r->manifest = &s->blobs[i];
+			r->artifact_type = at ? sv_keep(s, at) : NULL;
+			if (json_is_object(ann))
+				r->annotations = keep(s, json_dumps(ann, JSON_COMPACT | JSON_PRESERVE_ORDER));
+			s->nreferrers++;
+		}
+		json_decref(man);
+	}
+	qsort(s->referrers, s->nreferrers, sizeof(*s->referrers), cmp_referrer);
 	/* repos */
 	s->repos = calloc(s->nblobs + 1, sizeof(*s->repos));
 	if (!s->repos)

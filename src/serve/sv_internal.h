@@ -38,8 +38,6 @@ enum al_code sv_json_str(struct al_buf *b, const char *s, struct al_err *err);
 enum sv_range { SV_RANGE_NONE, SV_RANGE_OK, SV_RANGE_BAD };
 enum sv_range sv_parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len);
 
-/* PyPI: PEP 503 normalization (runs of -_. become one '-', lower case); a new string. */
-char *sv_pypi_normalize(const char *name);
 /* The simple API format an Accept header asks for, by q-value (PEP 691); F_NONE: 406. */
 enum sv_fmt { F_NONE, F_JSON, F_HTML1, F_HTML };
 enum sv_fmt sv_pypi_negotiate(const char *accept);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsx.h"
 #include "sv_internal.h"
 
 static int lower_alnum(char c)
@@ -55,25 +56,33 @@ int sv_oci_tag_valid(const char *tag)
 	return 1;
 }
 
-int sv_hf_repo_valid(const char *repo)
+/*
+ * One segment of a Hub repo id, as huggingface_hub's validate_repo_id takes it:
+ * [A-Za-z0-9._-], starting and ending with a letter, digit or '_', no ".." or "--";
+ * a repository name (the last segment) at most 96 characters.
+ */
+static int hf_segment_ok(const char *s, size_t n, size_t max)
 {
-	int segs = 1;
-	size_t len = 0;
-	if (!*repo || *repo == '/' || strlen(repo) > 200)
+	if (!n || n > max || strchr(".-", s[0]) || strchr(".-", s[n - 1]))
 		return 0;
-	for (const char *p = repo; *p; p++, len++) {
-		char c = *p;
-		if (c == '/') {
-			if (!len || ++segs > 2 || !p[1])
-				return 0;
-			len = (size_t)-1;
-			continue;
-		}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
 		      c == '_' || c == '-'))
 			return 0;
+		if (i && (c == '.' || c == '-') && s[i - 1] == c)
+			return 0;
 	}
-	return strcmp(repo, ".") && strcmp(repo, "..") && !strstr(repo, "/.") && strncmp(repo, "..", 2);
+	return 1;
+}
+
+int sv_hf_repo_valid(const char *repo)
+{
+	const char *slash = strchr(repo, '/');
+	if (!slash)
+		return hf_segment_ok(repo, strlen(repo), 96);
+	return hf_segment_ok(repo, (size_t)(slash - repo), 96) && !strchr(slash + 1, '/') &&
+	       hf_segment_ok(slash + 1, strlen(slash + 1), 96);
 }
 
 enum al_code sv_html(struct al_buf *b, const char *s, struct al_err *err)
@@ -94,13 +103,16 @@ enum al_code sv_html(struct al_buf *b, const char *s, struct al_err *err)
 
 enum al_code sv_json_str(struct al_buf *b, const char *s, struct al_err *err)
 {
+	/* bytes that are not UTF-8 (a request path may hold any) are escaped one by one as
+	 * U+0080..U+00FF, so the output is always JSON */
+	int utf8 = !al_utf8_bad(s, strlen(s));
 	enum al_code rc = al_buf_add(b, "\"", 1, err);
 	for (; *s && !rc; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
 			rc = al_buf_add(b, e, 2, err);
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
 			rc = al_buf_addf(b, err, "\\u%04x", c);
 		} else {
 			rc = al_buf_add(b, s, 1, err);
