@@ -257,7 +257,8 @@ enum MHD_Result sv_hf_api(struct sv_req *rq)
 	const char *blobs;
 	if (sv_split(rq, rq->path + 12))
 		return MHD_NO;
-	if (rq->bad_path)
+	if (rq->bad_path || rq->slash_seg == 1 || (rq->slash_seg == 2 && rq->nseg >= 2 && strcmp(rq->seg[1], "revision") &&
+						 strcmp(rq->seg[1], "tree")))
 		return hf_error(rq, 400, "BadRequest", "bad path", NULL);
 	m = find_model(rq, 0, &used);
 	if (!m)
@@ -297,7 +298,7 @@ enum MHD_Result sv_hf_resolve(struct sv_req *rq, size_t at)
 	enum MHD_Result ret;
 	if (sv_split(rq, rq->path + 1))
 		return MHD_NO;
-	if (rq->bad_path || rq->nseg < at + 3 || rq->trailing_slash)
+	if (rq->bad_path || rq->nseg < at + 3 || rq->trailing_slash || (rq->slash_seg && (size_t)rq->slash_seg <= at))
 		return hf_error(rq, 400, "BadRequest", "bad path", NULL);
 	m = find_model(rq, 0, &used);
 	if (!m || used != at)

@@ -40,12 +40,13 @@ static const char *text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
-/* signers JSON ({"role":[keyid,…]} or similar) as "role: key, key; …" */
+/* The signers JSON import recorded ({"role":{"keys":[…],"threshold":k,"of":n,…}}) as
+ * "role: k of n: KEY, KEY" lines. */
 static void signers_cell(struct al_buf *b, const char *js, int unsigned_)
 {
-	json_t *j;
+	json_t *j, *v, *key;
 	const char *role;
-	json_t *v;
+	size_t i;
 	int first = 1;
 	al_buf_adds(b, "<td>", NULL);
 	if (unsigned_) {
@@ -53,21 +54,24 @@ static void signers_cell(struct al_buf *b, const char *js, int unsigned_)
 		return;
 	}
 	j = json_loads(js, 0, NULL);
-	if (json_is_object(j)) {
-		json_object_foreach(j, role, v) {
-			char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			if (!first)
-				al_buf_adds(b, "<br>", NULL);
-			first = 0;
-			sv_html(b, role, NULL);
-			al_buf_adds(b, ": <code>", NULL);
-			sv_html(b, s ? s : "", NULL);
+	json_object_foreach(j, role, v) {
+		json_int_t k = json_integer_value(json_object_get(v, "threshold")), n = json_integer_value(json_object_get(v, "of"));
+		if (!first)
+			al_buf_adds(b, "<br>", NULL);
+		first = 0;
+		sv_html(b, role, NULL);
+		al_buf_addf(b, NULL, ": %lld of %lld", (long long)k, (long long)n);
+		if (json_is_false(json_object_get(v, "satisfied")))
+			al_buf_adds(b, " <span class=\"warn\">(not satisfied)</span>", NULL);
+		al_buf_adds(b, ":", NULL);
+		json_array_foreach(json_object_get(v, "keys"), i, key) {
+			al_buf_adds(b, i ? ", <code>" : " <code>", NULL);
+			sv_html(b, json_is_string(key) ? json_string_value(key) : "?", NULL);
 			al_buf_adds(b, "</code>", NULL);
-			free(s);
 		}
-	} else {
-		sv_html(b, js, NULL);
 	}
+	if (first && js[0])
+		sv_html(b, js, NULL);
 	json_decref(j);
 	al_buf_adds(b, "</td>", NULL);
 }
