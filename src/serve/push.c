@@ -729,8 +729,14 @@ enum MHD_Result sv_push(struct sv_req *rq, int op, const char *name, const char 
 		return start_body(rq, OP_UPLOAD, name, ref);
 	}
 	if (op == OP_MANIFEST && rq->method == SV_PUT) {
+		const struct sv_tag *t;
 		if (!strchr(ref, ':') && !sv_oci_tag_valid(ref))
 			return sv_oci_error(rq, 400, "MANIFEST_INVALID", "'%s' is not a valid tag", ref);
+		/* what crossed signed is not replaced by a push */
+		if (!strchr(ref, ':') && (t = sv_snap_tag(rq->snap, name, ref)) && !t->pushed)
+			return sv_oci_error(rq, 403, "DENIED",
+					    "%s:%s came in a verified bundle; a push cannot replace it (push another tag)", name,
+					    ref);
 		if (strchr(ref, ':') && !sv_digest_ok(ref))
 			return sv_oci_error(rq, 400, "DIGEST_INVALID", "'%s' is not a sha256 digest", ref);
 		return start_body(rq, OP_MANIFEST, name, ref);

@@ -37,6 +37,7 @@ struct sv_blob {              /* one blob, as a member of an OCI repository */
 struct sv_tag {
 	const char *repo, *tag;
 	const struct sv_blob *manifest;
+	int pushed;               /* from a push, not a bundle: an imported tag always wins */
 };
 
 struct sv_referrer {          /* a manifest whose subject is another (distribution-spec 1.1) */

@@ -283,7 +283,7 @@ static enum al_code add_blob(struct loader *l, const char *repo, const char *dig
 	return AL_OK;
 }
 
-static enum al_code add_tag(struct loader *l, const char *repo, const char *tag, const char *digest)
+static enum al_code add_tag(struct loader *l, const char *repo, const char *tag, const char *digest, int pushed)
 {
 	struct sv_snap *s = l->s;
 	struct sv_tag *t;
@@ -291,6 +291,7 @@ static enum al_code add_tag(struct loader *l, const char *repo, const char *tag,
 		return l->err->code;
 	t = &s->tags[s->ntags++];
 	t->repo = repo;
+	t->pushed = pushed;
 	t->tag = sv_keep(s, tag);
 	/* the digest is kept in the manifest slot until the blobs are sorted */
 	t->manifest = (const struct sv_blob *)sv_keep(s, digest);
@@ -332,7 +333,7 @@ static enum al_code load_images(struct loader *l)
 				if (!repo)
 					rc = al_fail(l->err, AL_ENOMEM, "out of memory");
 				else if (colon && sv_oci_tag_valid(colon))
-					rc = add_tag(l, repo, colon, col(st, 2));
+					rc = add_tag(l, repo, colon, col(st, 2), 0);
 			} else {
 				free(name);
 			}
@@ -361,7 +362,7 @@ static enum al_code load_pushed(struct loader *l)
 		return rc;
 	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 		const char *repo = sv_keep(l->s, col(st, 0));
-		rc = repo ? add_tag(l, repo, col(st, 1), col(st, 2)) : al_fail(l->err, AL_ENOMEM, "out of memory");
+		rc = repo ? add_tag(l, repo, col(st, 1), col(st, 2), 1) : al_fail(l->err, AL_ENOMEM, "out of memory");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -693,10 +694,11 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 		rc = db_fail(&l, "begin");
 		goto out;
 	}
-	if (!rc)
-		rc = load_images(&l);
+	/* pushed first: the newest entry of a tag wins, and an imported tag is newer than any push */
 	if (!rc)
 		rc = load_pushed(&l);
+	if (!rc)
+		rc = load_images(&l);
 	if (!rc)
 		rc = finish_oci(&l);
 	if (!rc)
