@@ -140,6 +140,13 @@ struct sv_metrics {
 
 struct sv_upload;
 
+/* One connection, while it is open: for cutting off clients too slow to send a head. */
+struct sv_conn {
+	int fd;
+	_Atomic int64_t since_ns; /* waiting for a request head since (monotonic), or 0 */
+	struct sv_conn *prev, *next;
+};
+
 struct sv_server {
 	char *root;
 	int blobs_fd;             /* ROOT/blobs/sha256 */
@@ -153,6 +160,9 @@ struct sv_server {
 	int tls;
 	_Atomic int64_t loaded_ns; /* when the current snapshot's load started (monotonic) */
 	sqlite3 *watch;           /* read-only, serialized: data_version as of each load */
+	pthread_mutex_t conns_lock;
+	struct sv_conn *conns;    /* every open connection */
+	int64_t head_timeout_ns;
 	_Atomic int64_t watch_seen;
 };
 
@@ -178,6 +188,8 @@ struct sv_req {
 	size_t nh;
 	char *keep[16];           /* decoded query arguments */
 	size_t nkeep;
+	const char *uri_end;      /* where the target's C string ends (see on_uri) */
+	int started, route_done;
 	/* a request body (push) */
 	int op;
 	char *oname, *oref;
@@ -229,6 +241,7 @@ void sv_uploads_expire(struct sv_server *srv, int64_t now);
 void sv_uploads_sweep(const char *root);
 void sv_upload_release(struct sv_req *rq);
 enum al_code sv_reload(struct sv_server *srv, struct al_err *err);
+struct sv_conn *sv_conn_of(struct MHD_Connection *c);
 unsigned sv_code_at(size_t i);
 extern const double sv_buckets[SV_HIST_BUCKETS];
 

@@ -607,6 +607,7 @@ static enum sv_route route_of(const char *p, size_t *resolve_at)
 static enum MHD_Result dispatch(struct sv_req *rq, const char *upload, size_t *upload_size)
 {
 	size_t resolve_at = 0;
+	rq->route_done = 1;
 	rq->route = route_of(rq->path, &resolve_at);
 	if (rq->route == SV_R_OCI)
 		return sv_oci(rq, upload, upload_size);
@@ -638,7 +639,7 @@ static enum MHD_Result dispatch(struct sv_req *rq, const char *upload, size_t *u
 
 struct framing {
 	const char *length;
-	int lengths_differ, encodings;
+	int lengths_differ, encodings, hosts, empty_name;
 	const char *encoding;
 };
 
@@ -646,8 +647,12 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 {
 	struct framing *f = cls;
 	(void)kind;
+	if (!key || !*key)
+		f->empty_name = 1;
 	if (!key || !value)
 		return MHD_YES;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_HOST))
+		f->hosts++;
 	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
 		if (f->length && strcmp(f->length, value))
 			f->lengths_differ = 1;
@@ -660,12 +665,13 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /*
- * RFC 9112 §6: a message whose length is ambiguous is refused and the
- * connection closed (two different Content-Lengths, or both headers: the shape
- * of request smuggling); a transfer coding other than chunked is 501. Checked
- * before libmicrohttpd waits for a body it cannot delimit.
+ * RFC 9112 §6 and §3.2: a message whose length is ambiguous (two different
+ * Content-Lengths, or both headers: the shape of request smuggling), with two
+ * Host headers or a header without a name is 400 and the connection closes; a
+ * transfer coding other than chunked is 501. Checked before libmicrohttpd
+ * waits for a body it cannot delimit.
  */
-static enum MHD_Result framing_ok(struct sv_req *rq)
+static int framing_ok(struct sv_req *rq)
 {
 	struct framing f = { 0 };
 	const char *why = NULL;
@@ -675,23 +681,150 @@ static enum MHD_Result framing_ok(struct sv_req *rq)
 		why = "two different Content-Length headers\n";
 	else if (f.encodings && f.length)
 		why = "both Transfer-Encoding and Content-Length\n";
+	else if (f.hosts > 1)
+		why = "more than one Host header\n";
+	else if (f.empty_name)
+		why = "a header line without a name\n";
 	else if (f.encodings > 1 || (f.encodings && strcasecmp(f.encoding, "chunked"))) {
 		why = "only the chunked transfer coding is supported\n";
 		status = 501;
 	}
 	if (!why)
-		return MHD_YES;
+		return 1;
 	sv_header(rq, MHD_HTTP_HEADER_CONNECTION, "close");
-	return sv_reply_text(rq, status, why);
+	sv_reply_text(rq, status, why);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ slow clients */
+
+/*
+ * libmicrohttpd's timeout is for inactivity, so a client that sends its head a
+ * byte at a time (or never finishes a TLS handshake) would hold its connection
+ * for ever. Every connection is registered while open; the main loop shuts
+ * down the socket of one that has waited longer than the timeout for a
+ * complete request head, and libmicrohttpd then closes it. The socket is shut
+ * down under the registry's lock, and a connection leaves the registry (in
+ * the CLOSED notification) before libmicrohttpd closes its descriptor, so the
+ * number can never be another connection's.
+ */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct sv_server *srv = cls;
+	struct sv_conn *conn = *socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(conn = calloc(1, sizeof(*conn))))
+			return;
+		conn->fd = ci->connect_fd;
+		atomic_init(&conn->since_ns, mono_ns());
+		pthread_mutex_lock(&srv->conns_lock);
+		conn->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = conn;
+		srv->conns = conn;
+		pthread_mutex_unlock(&srv->conns_lock);
+		*socket_ctx = conn;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && conn) {
+		pthread_mutex_lock(&srv->conns_lock);
+		if (conn->prev)
+			conn->prev->next = conn->next;
+		else
+			srv->conns = conn->next;
+		if (conn->next)
+			conn->next->prev = conn->prev;
+		pthread_mutex_unlock(&srv->conns_lock);
+		free(conn);
+		*socket_ctx = NULL;
+	}
+}
+
+struct sv_conn *sv_conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static void cut_slow(struct sv_server *srv)
+{
+	int64_t now = mono_ns();
+	pthread_mutex_lock(&srv->conns_lock);
+	for (struct sv_conn *c = srv->conns; c; c = c->next) {
+		int64_t since = atomic_load(&c->since_ns);
+		if (since && now - since > srv->head_timeout_ns) {
+			shutdown(c->fd, SHUT_RDWR);
+			atomic_store(&c->since_ns, 0);
+		}
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
+}
+
+/*
+ * Called with the request target as libmicrohttpd cut it out of the request
+ * line: the target is followed by the NUL that replaced the space before the
+ * version. If the target itself held a NUL byte, its C string ends early, and
+ * the handler sees that the version does not start right after it.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct sv_req *rq = calloc(1, sizeof(*rq));
+	if (!rq)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &rq->t0);
+	rq->srv = cls;
+	rq->conn = c;
+	rq->route = SV_R_OTHER;
+	rq->method = SV_M_OTHER;
+	rq->uri_end = uri ? uri + strlen(uri) : NULL;
+	return rq;
+}
+
+static int body_method(enum sv_method m)
+{
+	return m == SV_POST || m == SV_PUT || m == SV_PATCH || m == SV_DELETE || m == SV_M_OTHER;
+}
+
+/* The first call: the head is complete, no body has been read. */
+static enum MHD_Result start(struct sv_req *rq, const char *url, const char *method, const char *version)
+{
+	struct sv_conn *conn = sv_conn_of(rq->conn);
+	rq->started = 1;
+	rq->method_name = method;
+	rq->method = method_of(method);
+	rq->path = strdup(url);
+	if (conn)
+		atomic_store(&conn->since_ns, 0); /* the head arrived in time */
+	freshen(rq->srv);
+	rq->snap = sv_snap_current(rq->srv);
+	if (!rq->path)
+		return MHD_NO;
+	if (!rq->uri_end || rq->uri_end + 1 != version) {
+		sv_header(rq, MHD_HTTP_HEADER_CONNECTION, "close");
+		return sv_reply_text(rq, 400, "the request target holds a NUL byte\n");
+	}
+	if (!framing_ok(rq))
+		return rq->status ? MHD_YES : MHD_NO;
+	/*
+	 * A request that may carry a body is routed now, so that a refusal (401,
+	 * 403, 405, 404 of an upload) goes out before the client sends the body: it
+	 * gets no 100 Continue, and the connection closes. Other requests are
+	 * routed on the next call, which keeps their connection alive.
+	 */
+	return body_method(rq->method) ? dispatch(rq, NULL, &(size_t){ 0 }) : MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
-	struct sv_server *srv = cls;
 	struct sv_req *rq = *ctx;
-	(void)version;
-	if (rq && rq->pending) {
+	(void)cls;
+	(void)c;
+	if (!rq)
+		return MHD_NO; /* on_uri ran out of memory */
+	if (!rq->started)
+		return start(rq, url, method, version);
+	if (rq->pending) {
 		enum MHD_Result ret;
 		if (*upload_size)
 			return *upload_size = 0, MHD_YES;
@@ -700,39 +833,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq->pending = NULL;
 		return ret;
 	}
-	if (rq && rq->status) /* answered: the rest of a body is not read */
+	if (rq->status) /* answered: the rest of a body is not read */
 		return *upload_size = 0, MHD_YES;
-	if (rq && rq->body_started) {
+	if (rq->body_started) {
 		rq->final = *upload_size == 0;
 		return sv_oci(rq, upload, upload_size);
 	}
-	if (rq) {
-		/* the second call: headers are complete (answering in the first call costs keep-alive) */
-		enum MHD_Result ret;
-		rq->has_body = *upload_size > 0;
-		ret = dispatch(rq, upload, upload_size);
+	if (rq->route_done) /* routed in the first call, nothing to stream: drop any body */
+		return *upload_size = 0, MHD_YES;
+	/* a GET or HEAD (or OPTIONS): answered here, not in the first call, to keep the connection */
+	rq->has_body = *upload_size > 0;
+	{
+		enum MHD_Result ret = dispatch(rq, upload, upload_size);
 		if (rq->pending)
 			*upload_size = 0; /* answered early: this part of the body is dropped */
-		else if (ret == MHD_YES && rq->body_started && !rq->status && *upload_size)
-			ret = sv_oci(rq, upload, upload_size);
 		return ret;
 	}
-	rq = calloc(1, sizeof(*rq));
-	if (!rq)
-		return MHD_NO;
-	clock_gettime(CLOCK_MONOTONIC, &rq->t0);
-	rq->srv = srv;
-	rq->conn = c;
-	rq->method_name = method;
-	rq->method = method_of(method);
-	rq->path = strdup(url);
-	rq->route = SV_R_OTHER;
-	*ctx = rq;
-	freshen(srv);
-	rq->snap = sv_snap_current(srv);
-	if (!rq->path)
-		return MHD_NO;
-	return framing_ok(rq);
 }
 
 /* ------------------------------------------------------------------ log and metrics */
@@ -783,6 +899,11 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_Re
 	if (!rq)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	{
+		struct sv_conn *conn = sv_conn_of(c);
+		if (conn) /* a kept-alive connection now waits for its next head */
+			atomic_store(&conn->since_ns, mono_ns());
+	}
 	secs = (double)(t1.tv_sec - rq->t0.tv_sec) + (double)(t1.tv_nsec - rq->t0.tv_nsec) / 1e9;
 	atomic_fetch_add(&srv->m.requests[rq->route][rq->method][code_index(rq->status)], 1);
 	atomic_fetch_add(&srv->m.sent[rq->route], rq->bytes);
@@ -952,6 +1073,8 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 	enum al_code rc;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
 	pthread_mutex_init(&srv.lock, NULL);
+	pthread_mutex_init(&srv.conns_lock, NULL);
+	srv.head_timeout_ns = (int64_t)o->timeout * 1000000000;
 	srv.root = strdup(o->root);
 	dbpath = al_join(o->root, "catalog.db");
 	if (!srv.root || !dbpath) {
@@ -1012,6 +1135,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
 		o->threads, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_CONNECTION_LIMIT, o->max_conn,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u << 10), MHD_OPTION_NOTIFY_COMPLETED, on_done, &srv,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!srv.daemon) {
@@ -1035,6 +1159,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 						e.msg);
 			}
 			sv_uploads_expire(&srv, (int64_t)time(NULL));
+			cut_slow(&srv);
 		}
 	}
 	MHD_stop_daemon(srv.daemon);
@@ -1056,5 +1181,6 @@ out:
 	free(key);
 	free(dbpath);
 	pthread_mutex_destroy(&srv.lock);
+	pthread_mutex_destroy(&srv.conns_lock);
 	return rc;
 }

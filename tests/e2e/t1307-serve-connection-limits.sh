@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# serve, running out of connections and descriptors. Started with a soft open-file limit
+# of 256, the server raises it to fit (serve.md: "the open-file limit is raised to fit")
+# and serves 1000 clients at once, every one answered right. With --max-connections 50,
+# 200 clients held open at once cost the server no more than ~50 descriptors (the twin:
+# without the limit the same 200 do show up as descriptors, so the count can fail),
+# every client gets either a right answer or a closed connection (never a wrong answer,
+# never a hang), the server stays up, and once they are gone a new client is served.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
+need python3 curl
+
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt 2400 ]; then
+    skip "the hard open-file limit ($hard) is below 2400"
+fi
+serve_store
+E2E_DIR=$(cd "$(dirname "$0")" && pwd -P)
+export E2E_DIR S STORE
+
+fds() { find "/proc/$SERVE_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
+# ---------------------------------------------------------------- a low soft limit
+# (a wrapper lowers the limit and exec's the binary, so $SERVE_PID is the server itself)
+printf '#!/bin/sh\nulimit -Sn 256 || exit 99\nexec "%s" "$@"\n' "$AIRLOCK" >"$T/airlock-low"
+chmod +x "$T/airlock-low"
+REAL_AIRLOCK=$AIRLOCK
+AIRLOCK=$T/airlock-low
+serve_start
+AIRLOCK=$REAL_AIRLOCK
+soft=$(awk '/^Max open files/ {print $4}' "/proc/$SERVE_PID/limits")
+note "the server's soft open-file limit: $soft (started with 256)"
+[ "$soft" = unlimited ] || [ "$soft" -ge 1100 ] || fail "the server kept a soft open-file limit of $soft"
+export HOSTPORT
+python3 - 1000 >"$T/low.out" 2>&1 <<'PY' || { cat "$T/low.out" >&2; fail "1000 clients under a low soft limit were not all served (above)"; }
+import asyncio, os, resource, sys
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+hp = os.environ["HOSTPORT"]
+host, port = hp.rsplit(":", 1)
+n = int(sys.argv[1])
+want = open(os.path.join(os.environ["S"], "files/runbook.txt"), "rb").read()
+opened, gate, bad = [0], None, []
+
+async def one(i):
+    try:
+        r, w = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 30)
+    except Exception as e:
+        bad.append("connect %d: %r" % (i, e))
+        r = None
+    opened[0] += 1
+    if opened[0] == n:
+        gate.set()
+    await gate.wait()
+    if r is None:
+        return
+    try:
+        w.write(b"GET /files/runbook.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = await asyncio.wait_for(r.read(), 30)
+        head, _, body = data.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200") or body != want:
+            bad.append("client %d: %r" % (i, data[:120]))
+    except Exception as e:
+        bad.append("client %d: %r" % (i, e))
+    finally:
+        w.close()
+
+async def main():
+    global gate
+    gate = asyncio.Event()
+    await asyncio.wait_for(asyncio.gather(*[one(i) for i in range(n)]), 60)
+asyncio.run(main())
+print("%d clients, %d problems" % (n, len(bad)))
+for b in bad[:20]:
+    print("PROBLEM:", b)
+sys.exit(1 if bad else 0)
+PY
+cat "$T/low.out"
+serve_alive
+serve_stop
+
+# ---------------------------------------------------------------- --max-connections 50
+# hold N idle connections, count the server's descriptors, then make each one ask
+hold_and_ask() {
+    python3 - "$1" "$SERVE_PID" <<'PY'
+import os, socket, sys, time
+n, pid = int(sys.argv[1]), sys.argv[2]
+hp = os.environ["HOSTPORT"]
+host, port = hp.rsplit(":", 1)
+def fds():
+    return len(os.listdir("/proc/%s/fd" % pid))
+base = fds()
+socks = []
+for i in range(n):
+    s = socket.create_connection((host, int(port)), timeout=10)
+    socks.append(s)
+time.sleep(1.0)
+held = fds()
+ok = closed = bad = 0
+for s in socks:
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    except OSError:
+        pass
+for s in socks:
+    s.settimeout(15)
+    data = b""
+    try:
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+    except socket.timeout:
+        bad += 1
+        print("a client neither answered nor closed in 15 s")
+        continue
+    except OSError:
+        pass
+    if not data:
+        closed += 1
+    elif data.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")) and data.endswith(b"ok\n"):
+        ok += 1
+    elif data.startswith((b"HTTP/1.1 503", b"HTTP/1.0 503")):
+        closed += 1
+    else:
+        bad += 1
+        print("a wrong answer: %r" % data[:200])
+    s.close()
+print("%d %d %d %d %d" % (base, held, ok, closed, bad))
+PY
+}
+
+serve_start --max-connections 50 --timeout 5
+export HOSTPORT
+base_fds=$(fds)
+hold_and_ask 200 >"$T/limited.out" || { cat "$T/limited.out" >&2; fail "holding 200 connections failed"; }
+cat "$T/limited.out"
+read -r base held ok closed bad < <(tail -n 1 "$T/limited.out")
+note "max 50: descriptors $base -> $held with 200 held; $ok answered, $closed closed, $bad wrong"
+[ "$bad" -eq 0 ] || fail "with --max-connections 50, $bad clients got a wrong answer or a hang"
+[ "$ok" -ge 1 ] || fail "with --max-connections 50, no client was answered at all"
+[ "$held" -le $((base + 50 + 8)) ] ||
+    fail "with --max-connections 50 the server held $held descriptors for 200 clients (from $base)"
+serve_alive
+expect_exit 0 curl -sS --fail --max-time 10 "$URL/healthz"
+expect_stdout_contains ok
+serve_stop
+
+# the twin: without the limit, 200 held connections are 200 more descriptors
+serve_start --timeout 5
+export HOSTPORT
+hold_and_ask 200 >"$T/unlimited.out" || { cat "$T/unlimited.out" >&2; fail "holding 200 connections failed"; }
+read -r base held ok closed bad < <(tail -n 1 "$T/unlimited.out")
+note "no limit: descriptors $base -> $held with 200 held; $ok answered, $closed closed, $bad wrong"
+[ "$held" -ge $((base + 190)) ] || fail "the twin: 200 held connections show as only $((held - base)) descriptors"
+[ "$ok" -eq 200 ] || fail "the twin: without a limit only $ok of 200 were answered"
+serve_stop

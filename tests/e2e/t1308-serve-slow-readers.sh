@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# serve, clients that ask for a big file and never read it ("slow read"): 100 of them
+# ask for a 64 MiB file (and 100 more for a 64 MiB range of it) with tiny receive
+# windows and then stall. Meanwhile a normal client downloads the whole file, byte for
+# byte right; the server's resident memory stays under 64 MiB (sendfile, nothing buffered
+# per client; not checked under AddressSanitizer); and with --timeout 3 the stalled
+# connections are dropped: the server's descriptors fall back to where they were (the
+# twin: while the readers stall, the descriptors do show them, so the count can fail).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
+need python3 curl
+
+STALLED=100
+soft=$(ulimit -Sn)
+if [ "$soft" != unlimited ] && [ "$soft" -lt 1024 ]; then
+    ulimit -Sn 1024 2>/dev/null || skip "cannot raise the open-file limit to 1024"
+fi
+
+# a store with one 64 MiB file
+mkdir -p "$T/src"
+python3 - "$T/src/big.bin" <<'PY'
+import hashlib, sys
+blk = hashlib.sha256(b"t1308").digest() * 2048
+with open(sys.argv[1], "wb") as f:
+    for i in range(1024):
+        f.write(blk[:-4] + i.to_bytes(4, "big"))
+PY
+cat >"$T/src/airlock.yaml" <<'EOF'
+name: big-file
+version: 1
+expires: 30d
+artifacts:
+  - kind: file
+    path: big.bin
+EOF
+expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/bundle" --quiet
+STORE=$T/store
+expect_exit 0 airlock init --store "$STORE"
+expect_exit 0 airlock import "$T/bundle" --store "$STORE" --allow-unsigned -q
+
+CHECK_RSS=1
+if ldd "$AIRLOCK" 2>/dev/null | grep libasan >/dev/null; then
+    CHECK_RSS=0
+    note "AddressSanitizer build: RSS is reported, not checked"
+fi
+serve_start --timeout 3
+E2E_DIR=$(cd "$(dirname "$0")" && pwd -P)
+export E2E_DIR HOSTPORT SERVE_PID STALLED CHECK_RSS
+BIG=$T/src/big.bin
+export BIG
+
+python3 - >"$T/slow.out" 2>&1 <<'PY' || { cat "$T/slow.out" >&2; fail "slow readers were mishandled (above)"; }
+import hashlib, os, socket, sys, threading, time
+sys.path.insert(0, os.environ["E2E_DIR"])
+import rawhttp
+hp, pid, n = os.environ["HOSTPORT"], int(os.environ["SERVE_PID"]), int(os.environ["STALLED"])
+host, port = hp.rsplit(":", 1)
+want = hashlib.sha256(open(os.environ["BIG"], "rb").read()).hexdigest()
+problems = []
+
+def fds():
+    return len(os.listdir("/proc/%d/fd" % pid))
+def rss():
+    for ln in open("/proc/%d/status" % pid):
+        if ln.startswith("VmRSS:"):
+            return int(ln.split()[1])
+peak = [rss()]
+stop = threading.Event()
+def sampler():
+    while not stop.is_set():
+        try:
+            peak[0] = max(peak[0], rss())
+        except Exception:
+            pass
+        time.sleep(0.02)
+threading.Thread(target=sampler, daemon=True).start()
+
+base = fds()
+stalled = []
+for i in range(2 * n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # a tiny window, never read
+    s.connect((host, int(port)))
+    rng = b"" if i < n else b"Range: bytes=1-67108863\r\n"
+    s.sendall(b"GET /files/big.bin HTTP/1.1\r\nHost: x\r\n" + rng + b"\r\n")
+    stalled.append(s)
+time.sleep(1.0)
+held = fds()
+print("descriptors: %d before, %d with %d stalled readers" % (base, held, 2 * n))
+if held < base + 2 * n - 10:
+    problems.append("the twin: %d stalled readers show as only %d descriptors" % (2 * n, held - base))
+
+# a normal client, meanwhile
+t0 = time.monotonic()
+r = rawhttp.get(hp, "/files/big.bin", timeout=30)
+if r.status != 200 or hashlib.sha256(r.body).hexdigest() != want:
+    problems.append("the normal download: " + r.describe())
+else:
+    print("a normal client downloaded 64 MiB in %.1f s beside them" % (time.monotonic() - t0))
+r = None
+
+# --timeout 3: the stalled ones go
+t0 = time.monotonic()
+while time.monotonic() - t0 < 25 and fds() > base + 5:
+    time.sleep(0.5)
+left = fds()
+print("descriptors %.0f s later: %d" % (time.monotonic() - t0, left))
+if left > base + 5:
+    problems.append("stalled readers still hold %d descriptors after 25 s with --timeout 3"
+                    % (left - base))
+stop.set()
+print("peak server RSS: %d KiB" % peak[0])
+if os.environ["CHECK_RSS"] == "1" and peak[0] >= 64 * 1024:
+    problems.append("server RSS peaked at %d KiB with %d stalled 64 MiB readers" % (peak[0], 2 * n))
+for s in stalled:
+    s.close()
+r = rawhttp.get(hp, "/healthz")
+if r.status != 200:
+    problems.append("afterwards, /healthz: " + r.describe())
+for p in problems:
+    print("PROBLEM:", p)
+sys.exit(1 if problems else 0)
+PY
+cat "$T/slow.out"
+serve_alive
+serve_stop
