@@ -68,7 +68,7 @@ void al_hex(const unsigned char d[AL_DIGEST_LEN], char out[AL_HEX_LEN + 1])
 	out[AL_HEX_LEN] = '\0';
 }
 
-static int hexval(char c)
+int al_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -84,7 +84,7 @@ int al_unhex(const char *s, size_t n, unsigned char d[AL_DIGEST_LEN])
 	if (n != AL_HEX_LEN)
 		return -1;
 	for (int i = 0; i < AL_DIGEST_LEN; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = al_hexval(s[2 * i]), lo = al_hexval(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		d[i] = (unsigned char)(hi << 4 | lo);

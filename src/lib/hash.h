@@ -34,6 +34,8 @@ enum al_code al_sha256_mem(const void *p, size_t n, unsigned char out[AL_DIGEST_
 void al_hex(const unsigned char d[AL_DIGEST_LEN], char out[AL_HEX_LEN + 1]);
 /* Parses exactly 64 hex digits (either case). Returns 0 on success, -1 otherwise. */
 int al_unhex(const char *s, size_t n, unsigned char d[AL_DIGEST_LEN]);
+/* The value of one hex digit (either case), or -1. */
+int al_hexval(char c);
 /* True if s is "sha256:" followed by 64 lower-case hex digits. */
 int al_digest_valid(const char *s);
 

@@ -47,17 +47,6 @@ static size_t code_index(unsigned status)
 
 /* ------------------------------------------------------------------ paths and arguments */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int sv_decode(const char *in, size_t n, char **out)
 {
 	char *o = malloc(n + 1);
@@ -68,11 +57,11 @@ int sv_decode(const char *in, size_t n, char **out)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)in[i];
 		if (c == '%') {
-			if (i + 2 >= n || hexval(in[i + 1]) < 0 || hexval(in[i + 2]) < 0) {
+			if (i + 2 >= n || al_hexval(in[i + 1]) < 0 || al_hexval(in[i + 2]) < 0) {
 				o[k] = 0;
 				return -1;
 			}
-			c = (unsigned char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+			c = (unsigned char)(al_hexval(in[i + 1]) * 16 + al_hexval(in[i + 2]));
 			i += 2;
 		}
 		if (c < 0x20 || c == 0x7f || c == '\\') {

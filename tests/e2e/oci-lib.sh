@@ -19,6 +19,8 @@
 #   with_query URL PARAM                 URL with PARAM appended (? or &)
 #   digest_of FILE                       sha256:<hex of FILE>
 #   slice FILE START END                 bytes START..END (inclusive) of FILE on stdout
+#   push_token                           a random push token in $TOKEN and $T/token (0600),
+#                                        its header in AUTH, and OCTET for blob bodies
 #
 # skopeo runs with a policy that accepts anything, no auth file and no registries.conf
 # from the machine, so nothing outside $T steers it.
@@ -152,4 +154,12 @@ link_next() {
 
 slice() {
     dd if="$1" iflag=skip_bytes,count_bytes bs=64K skip="$2" count=$(($3 - $2 + 1)) status=none
+}
+
+push_token() {
+    TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
+    printf '%s\n' "$TOKEN" >"$T/token"
+    chmod 600 "$T/token"
+    AUTH=(-H "Authorization: Bearer $TOKEN")
+    OCTET=(-H "Content-Type: application/octet-stream")
 }

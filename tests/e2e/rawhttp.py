@@ -250,3 +250,38 @@ def wait_closed(sock, limit):
         except OSError:
             return time.monotonic() - t0
     return None
+
+
+class PeakRSS:
+    """Samples a process's VmRSS (KiB) every 20 ms on a thread until stop(); .peak is the
+    highest seen. Used to show that the server's memory stays flat under load."""
+
+    def __init__(self, pid):
+        import threading
+        self.pid = pid
+        self.peak = self.rss()
+        assert self.peak > 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def rss(self):
+        with open("/proc/%d/status" % self.pid) as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1])
+        return 0
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self.rss())
+            except OSError:
+                pass
+            time.sleep(0.02)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+

@@ -25,11 +25,7 @@ MDIG=$(digest_of "$T/src-manifest.json")
 OCI_MT=application/vnd.oci.image.manifest.v1+json
 ZERO=sha256:0000000000000000000000000000000000000000000000000000000000000000
 
-TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-printf '%s\n' "$TOKEN" >"$T/token"
-chmod 600 "$T/token"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-OCTET=(-H "Content-Type: application/octet-stream")
+push_token
 
 # nothing_pushed REPO: the repository is unknown and not in the catalog
 nothing_pushed() {

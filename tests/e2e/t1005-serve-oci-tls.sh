@@ -28,9 +28,7 @@ serve_store
 mkdir -p "$T/certs" "$T/nocerts"
 expect_exit 0 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
     -addext "subjectAltName=IP:127.0.0.1" -keyout "$T/key.pem" -out "$T/certs/ca.crt"
-TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-printf '%s\n' "$TOKEN" >"$T/token"
-chmod 600 "$T/token"
+push_token
 serve_start --tls-cert "$T/certs/ca.crt" --tls-key "$T/key.pem" --push-token-file "$T/token"
 case $URL in https://*) ;; *) fail "the listening line of a TLS server says '$URL'" ;; esac
 CA=(--cacert "$T/certs/ca.crt")

@@ -16,11 +16,7 @@
 need python3 sha256sum base64
 
 serve_store
-TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-printf '%s\n' "$TOKEN" >"$T/token"
-chmod 600 "$T/token"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-OCTET=(-H "Content-Type: application/octet-stream")
+push_token
 OCI_MT=application/vnd.oci.image.manifest.v1+json
 serve_start --push-token-file "$T/token"
 

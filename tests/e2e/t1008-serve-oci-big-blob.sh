@@ -12,11 +12,7 @@
 need sha256sum base64 dd awk
 
 serve_store
-TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-printf '%s\n' "$TOKEN" >"$T/token"
-chmod 600 "$T/token"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-OCTET=(-H "Content-Type: application/octet-stream")
+push_token
 serve_start --push-token-file "$T/token"
 
 SIZE=$((96 << 20))

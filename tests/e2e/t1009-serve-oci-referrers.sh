@@ -14,11 +14,7 @@
 need sha256sum base64
 
 serve_store
-TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-printf '%s\n' "$TOKEN" >"$T/token"
-chmod 600 "$T/token"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-OCTET=(-H "Content-Type: application/octet-stream")
+push_token
 OCI_MT=application/vnd.oci.image.manifest.v1+json
 INDEX_MT=application/vnd.oci.image.index.v1+json
 EMPTY_MT=application/vnd.oci.empty.v1+json

@@ -10,10 +10,7 @@
 . "$(dirname "$0")/oci-lib.sh"
 
 serve_store
-TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-printf '%s\n' "$TOKEN" >"$T/token"
-chmod 600 "$T/token"
-AUTH=(-H "Authorization: Bearer $TOKEN")
+push_token
 serve_start --push-token-file "$T/token"
 
 MT=application/vnd.oci.image.manifest.v1+json

@@ -41,6 +41,8 @@ note "RSS before: $(rss_kib) KiB"
 
 python3 - >"$T/conns.out" 2>&1 <<'PY' || { cat "$T/conns.out" >&2; fail "the thousand connections were not all served right (above)"; }
 import asyncio, hashlib, json, os, sys, threading, time
+sys.path.insert(0, os.environ["E2E_DIR"])
+import rawhttp
 
 hp, S, STORE = os.environ["HOSTPORT"], os.environ["S"], os.environ["STORE"]
 host, port = hp.rsplit(":", 1)
@@ -52,24 +54,7 @@ def rd(p):
     with open(p, "rb") as f:
         return f.read()
 
-def rss():
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith("VmRSS:"):
-                return int(ln.split()[1])
-    raise RuntimeError("no VmRSS")
-
-peak = [rss()]
-assert peak[0] > 0
-stop = threading.Event()
-def sampler():
-    while not stop.is_set():
-        try:
-            peak[0] = max(peak[0], rss())
-        except Exception:
-            pass
-        time.sleep(0.02)
-threading.Thread(target=sampler, daemon=True).start()
+mem = rawhttp.PeakRSS(pid)
 
 idx = json.loads(rd(os.path.join(S, "images/app-oci/index.json")))
 mdig = idx["manifests"][0]["digest"]
@@ -158,14 +143,14 @@ async def main():
     all_open = asyncio.Event()
     tasks = [asyncio.create_task(client(i)) for i in range(conns)]
     await asyncio.wait_for(all_open.wait(), 40)
-    print("all %d connections open; server RSS %d KiB" % (conns, rss()))
+    print("all %d connections open; server RSS %d KiB" % (conns, mem.rss()))
     await asyncio.wait_for(asyncio.gather(*tasks), 40)
 
 t0 = time.monotonic()
 asyncio.run(main())
-stop.set()
+mem.stop()
 print("%d of %d requests answered right in %.1f s; peak server RSS %d KiB"
-      % (done[0], 2 * conns, time.monotonic() - t0, peak[0]))
+      % (done[0], 2 * conns, time.monotonic() - t0, mem.peak))
 for e in errors[:30]:
     print("PROBLEM:", e)
 if errors:
@@ -173,8 +158,8 @@ if errors:
     sys.exit(1)
 if done[0] != 2 * conns:
     sys.exit("only %d answers" % done[0])
-if os.environ["CHECK_RSS"] == "1" and peak[0] >= int(os.environ["LIMIT_KIB"]):
-    sys.exit("server RSS peaked at %d KiB, over %s KiB" % (peak[0], os.environ["LIMIT_KIB"]))
+if os.environ["CHECK_RSS"] == "1" and mem.peak >= int(os.environ["LIMIT_KIB"]):
+    sys.exit("server RSS peaked at %d KiB, over %s KiB" % (mem.peak, os.environ["LIMIT_KIB"]))
 PY
 cat "$T/conns.out"
 serve_alive

@@ -135,20 +135,7 @@ AUTH = {"Authorization": "Bearer " + tok}
 problems = []
 blobs = os.path.join(STORE, "blobs/sha256")
 
-def rss():
-    for ln in open("/proc/%d/status" % pid):
-        if ln.startswith("VmRSS:"):
-            return int(ln.split()[1])
-peak = [rss()]
-stop = threading.Event()
-def sampler():
-    while not stop.is_set():
-        try:
-            peak[0] = max(peak[0], rss())
-        except Exception:
-            pass
-        time.sleep(0.02)
-threading.Thread(target=sampler, daemon=True).start()
+mem = rawhttp.PeakRSS(pid)
 
 # 64 MiB of content nobody has: pushed in one POST, streamed from a generator
 SIZE = 64 << 20
@@ -190,10 +177,10 @@ else:
     if r.status != 200 or "sha256:" + hashlib.sha256(r.body).hexdigest() != right:
         problems.append("the pushed 64 MiB blob does not come back: " + r.describe())
     r = None
-stop.set()
-print("peak server RSS during the 64 MiB pushes: %d KiB" % peak[0])
-if os.environ["CHECK_RSS"] == "1" and peak[0] >= 64 * 1024:
-    problems.append("server RSS peaked at %d KiB during a 64 MiB push (memory not flat)" % peak[0])
+mem.stop()
+print("peak server RSS during the 64 MiB pushes: %d KiB" % mem.peak)
+if os.environ["CHECK_RSS"] == "1" and mem.peak >= 64 * 1024:
+    problems.append("server RSS peaked at %d KiB during a 64 MiB push (memory not flat)" % mem.peak)
 
 # a manifest over 4 MiB, with the token: 413
 big = b'{"schemaVersion":2,"annotations":{"x":"' + b"a" * (4 << 20) + b'"}}'

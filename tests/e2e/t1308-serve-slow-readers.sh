@@ -61,20 +61,7 @@ problems = []
 
 def fds():
     return len(os.listdir("/proc/%d/fd" % pid))
-def rss():
-    for ln in open("/proc/%d/status" % pid):
-        if ln.startswith("VmRSS:"):
-            return int(ln.split()[1])
-peak = [rss()]
-stop = threading.Event()
-def sampler():
-    while not stop.is_set():
-        try:
-            peak[0] = max(peak[0], rss())
-        except Exception:
-            pass
-        time.sleep(0.02)
-threading.Thread(target=sampler, daemon=True).start()
+mem = rawhttp.PeakRSS(pid)
 
 base = fds()
 stalled = []
@@ -109,10 +96,10 @@ print("descriptors %.0f s later: %d" % (time.monotonic() - t0, left))
 if left > base + 5:
     problems.append("stalled readers still hold %d descriptors after 25 s with --timeout 3"
                     % (left - base))
-stop.set()
-print("peak server RSS: %d KiB" % peak[0])
-if os.environ["CHECK_RSS"] == "1" and peak[0] >= 64 * 1024:
-    problems.append("server RSS peaked at %d KiB with %d stalled 64 MiB readers" % (peak[0], 2 * n))
+mem.stop()
+print("peak server RSS: %d KiB" % mem.peak)
+if os.environ["CHECK_RSS"] == "1" and mem.peak >= 64 * 1024:
+    problems.append("server RSS peaked at %d KiB with %d stalled 64 MiB readers" % (mem.peak, 2 * n))
 for s in stalled:
     s.close()
 r = rawhttp.get(hp, "/healthz")
