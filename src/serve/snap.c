@@ -113,13 +113,13 @@ const struct sv_blob *sv_snap_blob(const struct sv_snap *s, const char *repo, co
 	if (strlen(digest) >= sizeof(k.digest))
 		return NULL;
 	memcpy(k.digest, digest, strlen(digest) + 1);
-	return bsearch(&k, s->blobs, s->nblobs, sizeof(k), cmp_blob);
+	return s->nblobs ? bsearch(&k, s->blobs, s->nblobs, sizeof(k), cmp_blob) : NULL;
 }
 
 const struct sv_tag *sv_snap_tag(const struct sv_snap *s, const char *repo, const char *tag)
 {
 	struct sv_tag k = { .repo = repo, .tag = tag };
-	return bsearch(&k, s->tags, s->ntags, sizeof(k), cmp_tag);
+	return s->ntags ? bsearch(&k, s->tags, s->ntags, sizeof(k), cmp_tag) : NULL;
 }
 
 size_t sv_snap_tags_from(const struct sv_snap *s, const char *repo, const char *last)
@@ -162,31 +162,31 @@ size_t sv_snap_referrers(const struct sv_snap *s, const char *repo, const char *
 
 int sv_snap_has_repo(const struct sv_snap *s, const char *repo)
 {
-	return bsearch(&repo, s->repos, s->nrepos, sizeof(*s->repos), cmp_str) != NULL;
+	return s->nrepos && bsearch(&repo, s->repos, s->nrepos, sizeof(*s->repos), cmp_str) != NULL;
 }
 
 const struct sv_path *sv_snap_path(const struct sv_snap *s, const char *path)
 {
 	struct sv_path k = { .path = path };
-	return bsearch(&k, s->paths, s->npaths, sizeof(k), cmp_path);
+	return s->npaths ? bsearch(&k, s->paths, s->npaths, sizeof(k), cmp_path) : NULL;
 }
 
 const struct sv_model *sv_snap_model(const struct sv_snap *s, const char *repo)
 {
 	struct sv_model k = { .repo = repo };
-	return bsearch(&k, s->models, s->nmodels, sizeof(k), cmp_model);
+	return s->nmodels ? bsearch(&k, s->models, s->nmodels, sizeof(k), cmp_model) : NULL;
 }
 
 const struct sv_mfile *sv_model_file(const struct sv_model *m, const char *path)
 {
 	struct sv_mfile k = { .path = path };
-	return bsearch(&k, m->files, m->nfiles, sizeof(k), cmp_mfile);
+	return m->nfiles ? bsearch(&k, m->files, m->nfiles, sizeof(k), cmp_mfile) : NULL;
 }
 
 const struct sv_page *sv_snap_page(const struct sv_snap *s, const char *project)
 {
 	struct sv_page k = { .project = project };
-	return bsearch(&k, s->pages, s->npages, sizeof(k), cmp_page);
+	return s->npages ? bsearch(&k, s->pages, s->npages, sizeof(k), cmp_page) : NULL;
 }
 
 /* ------------------------------------------------------------------ loading */
@@ -374,7 +374,8 @@ static enum al_code finish_oci(struct loader *l)
 	struct sv_snap *s = l->s;
 	size_t n = 0;
 	/* blobs: sort, dedupe */
-	qsort(s->blobs, s->nblobs, sizeof(*s->blobs), cmp_blob);
+	if (s->nblobs) /* (qsort and bsearch take no NULL array, even empty) */
+		qsort(s->blobs, s->nblobs, sizeof(*s->blobs), cmp_blob);
 	for (size_t i = 0; i < s->nblobs; i++) {
 		if (n && !cmp_blob(&s->blobs[n - 1], &s->blobs[i])) {
 			if (!s->blobs[n - 1].body && s->blobs[i].body) {
@@ -625,7 +626,7 @@ static enum al_code load_pages(struct loader *l)
 			rc = al_fail(l->err, AL_ENOMEM, "out of memory");
 	}
 	sqlite3_finalize(st);
-	if (!rc)
+	if (!rc && s->npages)
 		qsort(s->pages, s->npages, sizeof(*s->pages), cmp_page);
 	return rc;
 }
