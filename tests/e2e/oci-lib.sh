@@ -19,6 +19,9 @@
 #   with_query URL PARAM                 URL with PARAM appended (? or &)
 #   digest_of FILE                       sha256:<hex of FILE>
 #   slice FILE START END                 bytes START..END (inclusive) of FILE on stdout
+#   serve_store_big                      serve_store, with a second image myorg/big:1.0 whose
+#                                        layer holds 300 kB of random bytes ($SRC, $BIG: the
+#                                        sample's and the big image's layouts)
 #   push_token                           a random push token in $TOKEN and $T/token (0600),
 #                                        its header in AUTH, and OCTET for blob bodies
 #
@@ -162,4 +165,20 @@ push_token() {
     chmod 600 "$T/token"
     AUTH=(-H "Authorization: Bearer $TOKEN")
     OCTET=(-H "Content-Type: application/octet-stream")
+}
+
+serve_store_big() {
+    make_sample "$S"
+    SRC=$S/images/app-oci
+    BIG=$S/images/big-oci
+    cp -r "$SRC" "$BIG"
+    expect_exit 0 umoci unpack --rootless --image "$BIG:1.4" "$T/unpacked"
+    head -c 300000 /dev/urandom >"$T/unpacked/rootfs/app/random.bin"
+    expect_exit 0 umoci repack --image "$BIG:big" "$T/unpacked"
+    cat >>"$S/airlock.yaml" <<'EOF'
+  - kind: image
+    path: images/big-oci:big
+    name: myorg/big:1.0
+EOF
+    serve_store
 }

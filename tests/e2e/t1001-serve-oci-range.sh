@@ -13,19 +13,7 @@
 need skopeo umoci python3 sha256sum
 
 # The sample plus a second image whose new layer is ~300 KB of random bytes.
-make_sample "$S"
-SRC=$S/images/app-oci
-BIG=$S/images/big-oci
-cp -r "$SRC" "$BIG"
-expect_exit 0 umoci unpack --rootless --image "$BIG:1.4" "$T/unpacked"
-head -c 300000 /dev/urandom >"$T/unpacked/rootfs/app/random.bin"
-expect_exit 0 umoci repack --image "$BIG:big" "$T/unpacked"
-cat >>"$S/airlock.yaml" <<'EOF'
-  - kind: image
-    path: images/big-oci:big
-    name: myorg/big:1.0
-EOF
-serve_store
+serve_store_big
 serve_start
 
 expect_exit 0 skopeo inspect --raw "oci:$SRC:1.4"

@@ -11,19 +11,7 @@
 . "$(dirname "$0")/oci-lib.sh"
 need skopeo umoci python3 sha256sum openssl base64
 
-make_sample "$S"
-SRC=$S/images/app-oci
-BIG=$S/images/big-oci
-cp -r "$SRC" "$BIG"
-expect_exit 0 umoci unpack --rootless --image "$BIG:1.4" "$T/unpacked"
-head -c 300000 /dev/urandom >"$T/unpacked/rootfs/app/random.bin"
-expect_exit 0 umoci repack --image "$BIG:big" "$T/unpacked"
-cat >>"$S/airlock.yaml" <<'EOF'
-  - kind: image
-    path: images/big-oci:big
-    name: myorg/big:1.0
-EOF
-serve_store
+serve_store_big
 
 mkdir -p "$T/certs" "$T/nocerts"
 expect_exit 0 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \

@@ -566,52 +566,8 @@ static void test_hf_repo_dot_segment(void **state)
 		fail_msg("'./a' was accepted: a '.' segment, like 'a/.'");
 }
 
-/* ---- PyPI: PEP 503 names, PEP 691 negotiation ---- */
+/* ---- PyPI: PEP 691 negotiation (PEP 503 names are the import's, tested in test_wheel.c) ---- */
 
-/* want: Python's re.sub(r"[-_.]+", "-", name).lower() */
-static const struct {
-	const char *in, *want;
-} pep503[] = {
-	{ "Friendly-Bard", "friendly-bard" },
-	{ "FRIENDLY-BARD", "friendly-bard" },
-	{ "friendly.bard", "friendly-bard" },
-	{ "friendly_bard", "friendly-bard" },
-	{ "friendly--bard", "friendly-bard" },
-	{ "FrIeNdLy-._.-bArD", "friendly-bard" },
-	{ "zope.interface", "zope-interface" },
-	{ "Django", "django" },
-	{ "ruamel.yaml.clib", "ruamel-yaml-clib" },
-	{ "typing_extensions", "typing-extensions" },
-	{ "PyYAML", "pyyaml" },
-	{ "backports.zoneinfo", "backports-zoneinfo" },
-	{ "-a", "-a" },
-	{ "a-", "a-" },
-	{ "__init__", "-init-" },
-	{ "...", "-" },
-	{ "", "" },
-	{ "a", "a" },
-	{ "A.B-C_D", "a-b-c-d" },
-	{ "x---y___z...w", "x-y-z-w" },
-	{ "a-.-b", "a-b" },
-	{ "1.2.3", "1-2-3" },
-};
-
-static void test_pypi_normalize(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < NROWS(pep503); i++) {
-		char *s = al_pep503_normalize(pep503[i].in, strlen(pep503[i].in)), *again;
-		assert_non_null(s);
-		if (strcmp(s, pep503[i].want) != 0)
-			fail_msg("'%s' -> '%s', want '%s'", pep503[i].in, s, pep503[i].want);
-		/* idempotent: the server redirects to it and must then find it unchanged */
-		again = al_pep503_normalize(s, strlen(s));
-		assert_non_null(again);
-		assert_string_equal(again, s);
-		free(s);
-		free(again);
-	}
-}
 
 #define PIP_ACCEPT                                                                                           \
 	"application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
@@ -900,7 +856,6 @@ int main(void)
 		cmocka_unit_test(test_oci_grammar_exhaustive),
 		cmocka_unit_test(test_hf_repo),
 		cmocka_unit_test(test_hf_repo_dot_segment),
-		cmocka_unit_test(test_pypi_normalize),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_negotiate_specificity),
 		cmocka_unit_test(test_sort_stable),

@@ -37,15 +37,27 @@ static const struct {
 	{ "a_", "a-" },
 	{ "A1.B2", "a1-b2" },
 	{ "", "" },
+	{ "zope.interface", "zope-interface" },
+	{ "ruamel.yaml.clib", "ruamel-yaml-clib" },
+	{ "__init__", "-init-" },
+	{ "...", "-" },
+	{ "x---y___z...w", "x-y-z-w" },
+	{ "a-.-b", "a-b" },
 };
 
 static void test_pep503(void **state)
 {
+	char *again;
 	for (size_t i = 0; i < sizeof(pep503) / sizeof(pep503[0]); i++) {
 		char *s = al_pep503_normalize(pep503[i].in, strlen(pep503[i].in));
 		assert_non_null(s);
 		if (strcmp(s, pep503[i].want) != 0)
 			fail_msg("'%s' -> '%s', want '%s'", pep503[i].in, s, pep503[i].want);
+		/* idempotent: the index redirects to the normalized name and must find it unchanged */
+		again = al_pep503_normalize(s, strlen(s));
+		assert_non_null(again);
+		assert_string_equal(again, s);
+		free(again);
 		free(s);
 	}
 	/* only the first n bytes are read */
