@@ -944,6 +944,25 @@ out:
 	return rc;
 }
 
+size_t al_store_sweep_uploads(const char *root, int64_t before)
+{
+	char *dir = al_join(root, "uploads");
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	size_t n = 0;
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISREG(st.st_mode) && (int64_t)st.st_mtime < before && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return n;
+}
+
 enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err)
 {
 	char *dir = al_join(s->root, "blobs/sha256");
@@ -959,6 +978,7 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 		AL_BUG("gc needs the writer lock");
 	if ((rc = clean_tmp(s, NULL, err)))
 		goto out;
+	al_store_sweep_uploads(s->root, (int64_t)time(NULL) - 3600);
 	if ((rc = db_exec(s, "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs)"
 				  " AND digest NOT IN (SELECT digest FROM pushed)", err)))
 		goto out;

@@ -78,7 +78,10 @@ struct al_fsck_result {
 /* Re-hashes every blob and cross-checks blobs and catalog. */
 enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct al_fsck_result *res,
 			   struct al_err *err);
-/* Removes blobs no bundle references and stale staging directories. */
+/* Removes the files in ROOT/uploads (blobs pushed to `airlock serve` but never finished)
+ * last written before BEFORE (epoch seconds); returns how many. */
+size_t al_store_sweep_uploads(const char *root, int64_t before);
+/* Removes blobs no bundle references, stale staging directories and uploads idle for an hour. */
 enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err);
 
 #endif

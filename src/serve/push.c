@@ -5,7 +5,6 @@
  * renamed into blobs/ (fsynced first) and recorded in the catalog, under the
  * store's writer lock so that gc never sees a blob the catalog does not know.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -75,24 +74,6 @@ void sv_uploads_expire(struct sv_server *srv, int64_t now)
 		upload_free(dead);
 		dead = n;
 	}
-}
-
-void sv_uploads_sweep(const char *root)
-{
-	char *dir = al_join(root, "uploads");
-	DIR *d = dir ? opendir(dir) : NULL;
-	struct dirent *e;
-	time_t now = time(NULL);
-	while (d && (e = readdir(d))) {
-		struct stat st;
-		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (S_ISREG(st.st_mode) && now - st.st_mtime > UPLOAD_IDLE)
-			unlinkat(dirfd(d), e->d_name, 0);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
 }
 
 /* The request is done with its upload: let others use it (or drop it if it was cancelled). */

@@ -237,8 +237,6 @@ enum MHD_Result sv_hf_api(struct sv_req *rq);
 enum MHD_Result sv_hf_resolve(struct sv_req *rq, size_t resolve_at);
 enum MHD_Result sv_metrics(struct sv_req *rq);
 void sv_uploads_expire(struct sv_server *srv, int64_t now);
-/* Removes uploads a stopped server left in ROOT/uploads (untouched for an hour). */
-void sv_uploads_sweep(const char *root);
 void sv_upload_release(struct sv_req *rq);
 enum al_code sv_reload(struct sv_server *srv, struct al_err *err);
 struct sv_conn *sv_conn_of(struct MHD_Connection *c);

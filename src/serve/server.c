@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "fsx.h"
 #include "serve.h"
+#include "store.h"
 #include "sv_internal.h"
 
 static const unsigned codes[SV_CODES] = { 0,   200, 201, 202, 204, 206, 301, 304, 409, 400, 401, 403,
@@ -1072,7 +1073,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 	}
 	if (o->token_file && (rc = read_token(o->token_file, &srv.token, err)))
 		goto out;
-	sv_uploads_sweep(o->root);
+	al_store_sweep_uploads(o->root, (int64_t)time(NULL) - 3600); /* what a stopped server left */
 	if (o->tls_cert && ((rc = read_pem(o->tls_cert, &cert, err)) || (rc = read_pem(o->tls_key, &key, err))))
 		goto out;
 	if (cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {

@@ -5,7 +5,8 @@
 # BLOB_UPLOAD_UNKNOWN) and the blob is not served. A blob PUT and a manifest PUT that were
 # answered 201 just before the kill are served after the restart, byte for byte, and
 # skopeo pulls the image they make. An upload file a stopped server left in STORE/uploads/
-# more than an hour ago is removed when the server starts again.
+# more than an hour ago is removed when the server starts again, and by store gc, which
+# keeps a recent one (an upload that may still be going on).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
@@ -98,3 +99,14 @@ assert_absent "$STORE/uploads/0123456789abcdef0123456789abcdef"
 expect_exit 0 airlock store fsck --store "$STORE"
 serve_alive
 serve_stop
+
+# ---------------------------------------------------------------- and at gc, only old ones
+OLD=$STORE/uploads/fedcba9876543210fedcba9876543210
+NEW=$STORE/uploads/00112233445566778899aabbccddeeff
+head -c 5000 /dev/urandom >"$OLD"
+head -c 5000 /dev/urandom >"$NEW"
+touch -d '2 hours ago' "$OLD"
+expect_exit 0 airlock store gc --store "$STORE"
+assert_absent "$OLD"
+assert_exists "$NEW"     # the twin: an upload that may still be going on stays
+expect_exit 0 airlock store fsck --store "$STORE"
