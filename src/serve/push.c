@@ -265,6 +265,7 @@ static int commit(struct sv_server *srv, const char *tmp, const char *repo, cons
 		snprintf(why, whylen, "cannot store the blob: %.200s", e.msg[0] ? e.msg : strerror(errno));
 		goto out;
 	}
+	unlink(tmp); /* (a mount's link to the very blob: rename(2) leaves both names) */
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		snprintf(why, whylen, "cannot open the catalog");
 		goto out;
