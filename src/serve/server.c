@@ -540,6 +540,7 @@ static enum MHD_Result healthz(struct sv_req *rq)
 	else if (stat(blobs, &st) != 0 || !S_ISDIR(st.st_mode))
 		why = "the store's blobs directory is missing";
 	else if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+		 sqlite3_busy_timeout(h, 2000) != SQLITE_OK || /* many probes at once wait for each other */
 		 sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
 		why = "the catalog cannot be read";
 	if (h)
