@@ -129,3 +129,32 @@ enum al_code al_array_grow(void *pv, size_t *cap, size_t need, size_t elem, stru
 	*cap = n;
 	return AL_OK;
 }
+
+enum al_code al_buf_add_html(struct al_buf *b, const char *s, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	for (; *s && !rc; s++) {
+		switch (*s) {
+		case '&': rc = al_buf_adds(b, "&amp;", err); break;
+		case '<': rc = al_buf_adds(b, "&lt;", err); break;
+		case '>': rc = al_buf_adds(b, "&gt;", err); break;
+		case '"': rc = al_buf_adds(b, "&quot;", err); break;
+		case '\'': rc = al_buf_adds(b, "&#39;", err); break;
+		default: rc = al_buf_add(b, s, 1, err);
+		}
+	}
+	return rc;
+}
+
+enum al_code al_buf_add_url(struct al_buf *b, const char *s, const char *safe, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~", *p) || strchr(safe, *p))
+			rc = al_buf_add(b, p, 1, err);
+		else
+			rc = al_buf_addf(b, err, "%%%02X", *p);
+	}
+	return rc;
+}

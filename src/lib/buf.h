@@ -38,6 +38,10 @@ enum al_code al_buf_grow(struct al_buf *b, size_t n, struct al_err *err);
 enum al_code al_buf_add(struct al_buf *b, const void *p, size_t n, struct al_err *err);
 enum al_code al_buf_adds(struct al_buf *b, const char *s, struct al_err *err);
 enum al_code al_buf_addf(struct al_buf *b, struct al_err *err, const char *fmt, ...) AL_PRINTF(3, 4);
+/* S with & < > " ' as HTML entities. */
+enum al_code al_buf_add_html(struct al_buf *b, const char *s, struct al_err *err);
+/* S percent-encoded (RFC 3986): unreserved characters and those in SAFE stay as they are. */
+enum al_code al_buf_add_url(struct al_buf *b, const char *s, const char *safe, struct al_err *err);
 /* Hands the bytes out (caller frees with free()); the buffer becomes empty. */
 char *al_buf_take(struct al_buf *b, size_t *len);
 

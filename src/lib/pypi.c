@@ -38,31 +38,6 @@ static char *col(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
-static void html_esc(struct al_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': al_buf_adds(b, "&amp;", NULL); break;
-		case '<': al_buf_adds(b, "&lt;", NULL); break;
-		case '>': al_buf_adds(b, "&gt;", NULL); break;
-		case '"': al_buf_adds(b, "&quot;", NULL); break;
-		default: al_buf_add(b, s, 1, NULL);
-		}
-	}
-}
-
-/* A path segment, percent-encoded where RFC 3986 asks. */
-static void url_seg(struct al_buf *b, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p))
-			al_buf_add(b, p, 1, NULL);
-		else
-			al_buf_addf(b, NULL, "%%%02X", *p);
-	}
-}
-
 static const char head[] = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 			   "<meta name=\"pypi:repository-version\" content=\"" API_VERSION "\">";
 
@@ -96,9 +71,9 @@ static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_
 	al_buf_init(&h, 64u << 20);
 	al_buf_adds(&h, head, NULL);
 	al_buf_adds(&h, "<title>Links for ", NULL);
-	html_esc(&h, w[0].project);
+	al_buf_add_html(&h, w[0].project, NULL);
 	al_buf_adds(&h, "</title></head>\n<body>\n<h1>Links for ", NULL);
-	html_esc(&h, w[0].project);
+	al_buf_add_html(&h, w[0].project, NULL);
 	al_buf_adds(&h, "</h1>\n", NULL);
 	for (size_t i = 0; i < n && js; i++) {
 		struct al_buf url;
@@ -107,20 +82,20 @@ static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_
 		int have = 0;
 		al_buf_init(&url, 4096);
 		al_buf_adds(&url, "../../packages/", NULL);
-		url_seg(&url, w[i].filename);
+		al_buf_add_url(&url, w[i].filename, "", NULL);
 		al_buf_adds(&h, "<a href=\"", NULL);
-		html_esc(&h, url.data ? url.data : "");
+		al_buf_add_html(&h, url.data ? url.data : "", NULL);
 		al_buf_addf(&h, NULL, "#sha256=%s\"", w[i].sha256);
 		if (w[i].requires) {
 			al_buf_adds(&h, " data-requires-python=\"", NULL);
-			html_esc(&h, w[i].requires);
+			al_buf_add_html(&h, w[i].requires, NULL);
 			al_buf_adds(&h, "\"", NULL);
 		}
 		if (w[i].meta)
 			al_buf_addf(&h, NULL, " data-dist-info-metadata=\"sha256=%s\" data-core-metadata=\"sha256=%s\"",
 				    w[i].meta, w[i].meta);
 		al_buf_adds(&h, ">", NULL);
-		html_esc(&h, w[i].filename);
+		al_buf_add_html(&h, w[i].filename, NULL);
 		al_buf_adds(&h, "</a><br>\n", NULL);
 		f = json_pack("{s:s, s:s, s:{s:s}, s:I, s:b}", "filename", w[i].filename, "url", url.data ? url.data : "",
 			      "hashes", "sha256", w[i].sha256, "size", (json_int_t)w[i].size, "yanked", 0);
@@ -160,9 +135,9 @@ static enum al_code root_page(sqlite3_stmt *ins, const struct wheel *w, size_t n
 		if (i && !strcmp(w[i - 1].project, w[i].project))
 			continue;
 		al_buf_adds(&h, "<a href=\"", NULL);
-		url_seg(&h, w[i].project);
+		al_buf_add_url(&h, w[i].project, "", NULL);
 		al_buf_adds(&h, "/\">", NULL);
-		html_esc(&h, w[i].project);
+		al_buf_add_html(&h, w[i].project, NULL);
 		al_buf_adds(&h, "</a><br>\n", NULL);
 		json_array_append_new(projects, json_pack("{s:s}", "name", w[i].project));
 	}

@@ -143,17 +143,6 @@ static int cmp_entry(const void *a, const void *b)
 	return c ? c : (x->plen > y->plen) - (x->plen < y->plen);
 }
 
-static void url_part(struct al_buf *b, const char *s, const char *safe)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p) || strchr(safe, *p))
-			al_buf_add(b, p, 1, NULL);
-		else
-			al_buf_addf(b, NULL, "%%%02X", *p);
-	}
-}
-
 /* The host the client used, if it looks like one: for absolute Link URLs (fetch needs them). */
 static const char *host_of(struct sv_req *rq)
 {
@@ -220,10 +209,10 @@ static enum MHD_Result tree_reply(struct sv_req *rq, const struct sv_model *m, c
 		al_buf_adds(&l, "/api/models/", NULL);
 		al_buf_adds(&l, m->repo, NULL);
 		al_buf_adds(&l, "/tree/", NULL);
-		url_part(&l, rev, "");
+		al_buf_add_url(&l, rev, "", NULL);
 		if (*prefix) {
 			al_buf_add(&l, "/", 1, NULL);
-			url_part(&l, prefix, "/");
+			al_buf_add_url(&l, prefix, "/", NULL);
 		}
 		al_buf_addf(&l, NULL, "?recursive=%s&cursor=%zu&limit=%zu>; rel=\"next\"", recursive ? "true" : "false", i,
 			    limit);

@@ -88,13 +88,7 @@ static void next_link(struct sv_req *rq, const char *base, long n, const char *l
 	struct al_buf b;
 	al_buf_init(&b, 4096);
 	al_buf_addf(&b, NULL, "<%s?n=%ld&last=", base, n);
-	for (const unsigned char *p = (const unsigned char *)last; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p))
-			al_buf_add(&b, p, 1, NULL);
-		else
-			al_buf_addf(&b, NULL, "%%%02X", *p);
-	}
+	al_buf_add_url(&b, last, "", NULL);
 	al_buf_adds(&b, ">; rel=\"next\"", NULL);
 	if (b.data)
 		sv_header(rq, "Link", b.data);

@@ -116,33 +116,46 @@ static void upload_drop(struct sv_server *srv, struct sv_upload *u)
 	upload_free(u);
 }
 
-static struct sv_upload *upload_new(struct sv_server *srv, const char *repo)
+/*
+ * A new file in STORE/uploads/ (made on first use), named KIND and 32 random
+ * hex digits (also put in ID when given): open for writing, or -1 and *path NULL.
+ */
+static int uploads_file(struct sv_server *srv, const char *kind, char id_out[33], char **path)
 {
 	unsigned char r[16];
+	char id[33], *dir = al_join(srv->root, "uploads");
+	int fd = -1;
+	*path = NULL;
+	if (dir && RAND_bytes(r, sizeof(r)) == 1) {
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(id + 2 * i, 3, "%02x", r[i]);
+		mkdir(dir, 0750); /* (EEXIST after the first time) */
+		*path = al_strf("%s/%s%s", dir, kind, id);
+		fd = *path ? open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
+	}
+	free(dir);
+	if (fd < 0) {
+		free(*path);
+		*path = NULL;
+	} else if (id_out) {
+		memcpy(id_out, id, sizeof(id));
+	}
+	return fd;
+}
+
+static struct sv_upload *upload_new(struct sv_server *srv, const char *repo)
+{
 	struct sv_upload *u = calloc(1, sizeof(*u));
 	if (!u)
 		return NULL;
 	u->fd = -1;
-	if (RAND_bytes(r, sizeof(r)) != 1 || al_sha256_init(&u->h, NULL)) {
+	if (al_sha256_init(&u->h, NULL)) {
 		free(u);
 		return NULL;
 	}
-	for (size_t i = 0; i < sizeof(r); i++)
-		snprintf(u->id + 2 * i, 3, "%02x", r[i]);
 	u->repo = strdup(repo);
-	u->path = al_strf("%s/uploads/%s", srv->root, u->id);
-	if (u->path) {
-		char *dir = al_join(srv->root, "uploads");
-		if (dir)
-			mkdir(dir, 0750);
-		free(dir);
-		u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	}
+	u->fd = uploads_file(srv, "", u->id, &u->path);
 	if (!u->repo || u->fd < 0) {
-		if (u->fd < 0) {
-			free(u->path);
-			u->path = NULL;
-		}
 		upload_free(u);
 		return NULL;
 	}
@@ -420,15 +433,10 @@ static enum MHD_Result mount(struct sv_req *rq, const char *name, const char *di
 	if (b) {
 		/* record it as pushed to NAME: the file is already there; link a temporary name to it */
 		char *src = al_strf("%s/blobs/sha256/%s", rq->srv->root, digest + 7);
-		unsigned char r[8];
-		RAND_bytes(r, sizeof(r));
-		tmp = al_strf("%s/uploads/mount-%02x%02x%02x%02x%02x%02x%02x%02x", rq->srv->root, r[0], r[1], r[2], r[3],
-			      r[4], r[5], r[6], r[7]);
-		if (src && tmp) {
-			char *dir = al_join(rq->srv->root, "uploads");
-			if (dir)
-				mkdir(dir, 0750);
-			free(dir);
+		int fd = uploads_file(rq->srv, "mount-", NULL, &tmp);
+		if (fd >= 0) { /* the name is ours; the link takes its place */
+			close(fd);
+			unlink(tmp);
 		}
 		if (src && tmp && link(src, tmp) == 0 &&
 		    commit(rq->srv, tmp, name, digest, b->media_type, b->size, NULL, why, sizeof(why))) {
@@ -539,19 +547,7 @@ static enum MHD_Result finish_manifest(struct sv_req *rq)
 		snprintf(subject_digest, sizeof(subject_digest), "%s", subject);
 	json_decref(man);
 	{
-		unsigned char r[8];
-		int fd;
-		RAND_bytes(r, sizeof(r));
-		tmp = al_strf("%s/uploads/manifest-%02x%02x%02x%02x%02x%02x%02x%02x", rq->srv->root, r[0], r[1], r[2],
-			      r[3], r[4], r[5], r[6], r[7]);
-		fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
-		if (fd < 0 && tmp) {
-			char *dir = al_join(rq->srv->root, "uploads");
-			if (dir)
-				mkdir(dir, 0750);
-			free(dir);
-			fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		}
+		int fd = uploads_file(rq->srv, "manifest-", NULL, &tmp);
 		if (fd < 0 || write(fd, rq->mbody ? rq->mbody : "", rq->mlen) != (ssize_t)rq->mlen || fsync(fd) != 0) {
 			if (fd >= 0)
 				close(fd);

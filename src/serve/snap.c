@@ -194,7 +194,7 @@ const struct sv_page *sv_snap_page(const struct sv_snap *s, const char *project)
 struct loader {
 	struct sv_snap *s;
 	sqlite3 *db;
-	int blobs_fd;
+	const char *blobs;        /* ROOT/blobs/sha256 */
 	size_t cblobs, ctags, cpaths, cmodels, cpages;
 	struct al_err *err;
 };
@@ -232,33 +232,18 @@ int sv_is_manifest_type(const char *mt)
 	return 0;
 }
 
-/* Reads a small blob (a manifest) whole; NULL when missing or larger than its catalog size says. */
+/* Reads a small blob (a manifest) whole; NULL when missing or not the size the catalog gives. */
 static char *read_small(struct loader *l, const char *digest, uint64_t size)
 {
-	char *p;
-	int fd;
-	size_t got = 0;
-	if (size > AL_MAX_MANIFEST || strncmp(digest, "sha256:", 7))
-		return NULL;
-	fd = openat(l->blobs_fd, digest + 7, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	p = malloc(size + 1);
-	while (p && got < size) {
-		ssize_t n = read(fd, p + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (!p || got != size) {
-		free(p);
-		return NULL;
-	}
-	p[size] = 0;
-	return p;
+	struct al_buf b;
+	struct al_err e = { 0 };
+	char *path = strncmp(digest, "sha256:", 7) ? NULL : al_join(l->blobs, digest + 7), *body = NULL;
+	al_buf_init(&b, AL_MAX_MANIFEST);
+	if (path && size <= AL_MAX_MANIFEST && !al_read_file(path, AL_NOFOLLOW, &b, &e) && b.len == size)
+		body = al_buf_take(&b, NULL);
+	al_buf_release(&b);
+	free(path);
+	return body;
 }
 
 static enum al_code add_blob(struct loader *l, const char *repo, const char *digest, const char *mt,
@@ -670,7 +655,7 @@ static enum al_code load_stats(struct loader *l)
 
 enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err *err)
 {
-	struct loader l = { .err = err, .blobs_fd = -1 };
+	struct loader l = { .err = err };
 	char *db = al_join(root, "catalog.db"), *blobs = al_join(root, "blobs/sha256");
 	enum al_code rc = AL_OK;
 	*out = NULL;
@@ -680,8 +665,8 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 		goto out;
 	}
 	atomic_init(&l.s->refs, 1);
-	l.blobs_fd = open(blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (l.blobs_fd < 0) {
+	l.blobs = blobs;
+	if (access(blobs, X_OK) != 0) {
 		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", blobs);
 		goto out;
 	}
@@ -717,8 +702,6 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 out:
 	if (l.db)
 		sqlite3_close(l.db);
-	if (l.blobs_fd >= 0)
-		close(l.blobs_fd);
 	free(db);
 	free(blobs);
 	if (rc) {

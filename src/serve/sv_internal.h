@@ -28,8 +28,6 @@ enum al_code sv_hf_model_info(struct sv_model *m);
 /* The / page, from the catalog (same read transaction as the snapshot). */
 enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err);
 
-/* HTML-escapes S into B. */
-enum al_code sv_html(struct al_buf *b, const char *s, struct al_err *err);
 /* A JSON string (quoted, escaped) into B. */
 enum al_code sv_json_str(struct al_buf *b, const char *s, struct al_err *err);
 

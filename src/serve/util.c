@@ -85,22 +85,6 @@ int sv_hf_repo_valid(const char *repo)
 	       hf_segment_ok(slash + 1, strlen(slash + 1), 96);
 }
 
-enum al_code sv_html(struct al_buf *b, const char *s, struct al_err *err)
-{
-	enum al_code rc = AL_OK;
-	for (; *s && !rc; s++) {
-		switch (*s) {
-		case '&': rc = al_buf_adds(b, "&amp;", err); break;
-		case '<': rc = al_buf_adds(b, "&lt;", err); break;
-		case '>': rc = al_buf_adds(b, "&gt;", err); break;
-		case '"': rc = al_buf_adds(b, "&quot;", err); break;
-		case '\'': rc = al_buf_adds(b, "&#39;", err); break;
-		default: rc = al_buf_add(b, s, 1, err);
-		}
-	}
-	return rc;
-}
-
 enum al_code sv_json_str(struct al_buf *b, const char *s, struct al_err *err)
 {
 	/* bytes that are not UTF-8 (a request path may hold any) are escaped one by one as

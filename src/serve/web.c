@@ -23,14 +23,14 @@ static const char style[] =
 static void cell(struct al_buf *b, const char *s)
 {
 	al_buf_adds(b, "<td>", NULL);
-	sv_html(b, s ? s : "", NULL);
+	al_buf_add_html(b, s ? s : "", NULL);
 	al_buf_adds(b, "</td>", NULL);
 }
 
 static void code_cell(struct al_buf *b, const char *s)
 {
 	al_buf_adds(b, "<td><code>", NULL);
-	sv_html(b, s ? s : "", NULL);
+	al_buf_add_html(b, s ? s : "", NULL);
 	al_buf_adds(b, "</code></td>", NULL);
 }
 
@@ -59,19 +59,19 @@ static void signers_cell(struct al_buf *b, const char *js, int unsigned_)
 		if (!first)
 			al_buf_adds(b, "<br>", NULL);
 		first = 0;
-		sv_html(b, role, NULL);
+		al_buf_add_html(b, role, NULL);
 		al_buf_addf(b, NULL, ": %lld of %lld", (long long)k, (long long)n);
 		if (json_is_false(json_object_get(v, "satisfied")))
 			al_buf_adds(b, " <span class=\"warn\">(not satisfied)</span>", NULL);
 		al_buf_adds(b, ":", NULL);
 		json_array_foreach(json_object_get(v, "keys"), i, key) {
 			al_buf_adds(b, i ? ", <code>" : " <code>", NULL);
-			sv_html(b, json_is_string(key) ? json_string_value(key) : "?", NULL);
+			al_buf_add_html(b, json_is_string(key) ? json_string_value(key) : "?", NULL);
 			al_buf_adds(b, "</code>", NULL);
 		}
 	}
 	if (first && js[0])
-		sv_html(b, js, NULL);
+		al_buf_add_html(b, js, NULL);
 	json_decref(j);
 	al_buf_adds(b, "</td>", NULL);
 }
@@ -111,7 +111,7 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 			snprintf(ver, sizeof(ver), "%lld", (long long)sqlite3_column_int64(st, 3));
 			cell(&b, ver);
 			al_buf_adds(&b, "<td>", NULL);
-			sv_html(&b, text(st, 4), NULL);
+			al_buf_add_html(&b, text(st, 4), NULL);
 			al_buf_addf(&b, NULL, " v%lld%s</td>", (long long)sqlite3_column_int64(st, 5),
 				    sqlite3_column_int(st, 7) ? " <span class=\"warn\">(unsigned)</span>" : "");
 			cell(&b, text(st, 6));
@@ -151,7 +151,7 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 			char num[64];
 			int rows = 0;
 			al_buf_adds(&b, "<h3>", NULL);
-			sv_html(&b, text(st, 1), NULL);
+			al_buf_add_html(&b, text(st, 1), NULL);
 			al_buf_addf(&b, NULL, " version %lld</h3>\n<table><tr><th>created</th><th>expires</th><th>imported</th>"
 					      "<th>files</th><th>bytes</th><th>signers</th></tr><tr>",
 				    (long long)sqlite3_column_int64(st, 2));

@@ -11,7 +11,7 @@
  * SIZE is the body size for the range, in decimal (saturating; other bytes
  * ignored). RANGE goes to sv_parse_range; PATH, as bytes, to sv_decode and,
  * as a string, to sv_split; NAME to the OCI name and tag validators,
- * sv_hf_repo_valid, al_pep503_normalize, sv_json_str and sv_html; ACCEPT to
+ * sv_hf_repo_valid, al_pep503_normalize, sv_json_str and al_buf_add_html; ACCEPT to
  * sv_pypi_negotiate. Each field is copied into a buffer of exactly its size.
  *
  * Checks: an OK range lies inside the body (start < size, len >= 1, start +
@@ -354,8 +354,8 @@ static void check_escape(const char *s)
 		json_decref(ref);
 	}
 	al_buf_release(&b);
-	if (sv_html(&b, s, &err) != AL_OK)
-		AL_BUG("sv_html failed under its cap");
+	if (al_buf_add_html(&b, s, &err) != AL_OK)
+		AL_BUG("al_buf_add_html failed under its cap");
 	/* no markup character survives, and undoing the five entities gives s back */
 	{
 		static const char *const ent[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&#39;" };
@@ -364,19 +364,19 @@ static void check_escape(const char *s)
 		while (*p) {
 			size_t k;
 			if (strchr("<>\"'", *p))
-				AL_BUG("sv_html left a markup character");
+				AL_BUG("al_buf_add_html left a markup character");
 			for (k = 0; *p == '&' && k < 5; k++)
 				if (!strncmp(p, ent[k], strlen(ent[k])))
 					break;
 			if (*p == '&' && k == 5)
-				AL_BUG("sv_html left a bare '&'");
+				AL_BUG("al_buf_add_html left a bare '&'");
 			if (*q != (*p == '&' ? ch[k] : *p))
-				AL_BUG("sv_html's output does not unescape to its input");
+				AL_BUG("al_buf_add_html's output does not unescape to its input");
 			p += *p == '&' ? strlen(ent[k]) : 1;
 			q++;
 		}
 		if (*q)
-			AL_BUG("sv_html dropped part of its input");
+			AL_BUG("al_buf_add_html dropped part of its input");
 	}
 	al_buf_release(&b);
 }

@@ -812,7 +812,7 @@ static void test_html(void **state)
 		struct al_err err = { 0 };
 		al_buf_init(&b, 4096);
 		assert_int_equal(al_buf_adds(&b, "x", &err), AL_OK);
-		assert_int_equal(sv_html(&b, htmls[i].in, &err), AL_OK);
+		assert_int_equal(al_buf_add_html(&b, htmls[i].in, &err), AL_OK);
 		if (strcmp(b.data + 1, htmls[i].html) != 0)
 			fail_msg("row %zu: got '%s', want '%s'", i, b.data + 1, htmls[i].html);
 		al_buf_release(&b);
@@ -826,11 +826,11 @@ static void test_escape_cap(void **state)
 	struct al_err err = { 0 };
 	(void)state;
 	al_buf_init(&b, 12);
-	assert_int_equal(sv_html(&b, "<<<", &err), AL_OK); /* exactly 12 */
+	assert_int_equal(al_buf_add_html(&b, "<<<", &err), AL_OK); /* exactly 12 */
 	assert_int_equal(b.len, 12);
 	al_buf_release(&b);
 	al_buf_init(&b, 11);
-	assert_int_equal(sv_html(&b, "<<<", &err), AL_ELIMIT);
+	assert_int_equal(al_buf_add_html(&b, "<<<", &err), AL_ELIMIT);
 	assert_true(b.len <= 11);
 	al_buf_release(&b);
 	memset(&err, 0, sizeof(err));
