@@ -140,10 +140,25 @@ struct sv_metrics {
 
 struct sv_upload;
 
-/* One connection, while it is open: for cutting off clients too slow to send a head. */
+/*
+ * A client may pause for the timeout, plus one second for each SV_PAUSE_RATE
+ * bytes it took (or sent) in its last burst: clients that read in bursts
+ * (curl --limit-rate drains the socket, then sleeps until its average rate
+ * allows more) are not cut off, and one that took nothing is cut on time.
+ */
+#define SV_PAUSE_RATE (1u << 20)
+
+/*
+ * One connection, while it is open: for cutting off clients too slow to send a
+ * head, and clients that make no progress at all (see cut_slow in server.c).
+ * The progress fields are touched only by the main loop, under conns_lock.
+ */
 struct sv_conn {
 	int fd;
 	_Atomic int64_t since_ns; /* waiting for a request head since (monotonic), or 0 */
+	int64_t moved_ns;         /* when the kernel last saw bytes move either way */
+	int64_t grace_ns;         /* the pause those bytes bought (SV_PAUSE_RATE) */
+	uint64_t rx, acked;       /* TCP_INFO byte counts as of moved_ns */
 	struct sv_conn *prev, *next;
 };
 
@@ -176,7 +191,9 @@ struct sv_req {
 	char *path;               /* the raw path as received (no query) */
 	enum sv_route route;
 	unsigned status;
-	uint64_t bytes;
+	uint64_t bytes;           /* the body to send; after an abort, what the client took */
+	uint64_t acked0;          /* the connection's TCP bytes acknowledged when the head came */
+	int aborted;              /* the exchange ended before the whole answer was sent */
 	struct timespec t0;
 	/* decoded path segments (after the route prefix is known) */
 	char **seg;

@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/tcp.h> /* TCP_INFO with byte counts (glibc's netinet/tcp.h lacks them) */
+#include <stddef.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -690,15 +692,39 @@ static int framing_ok(struct sv_req *rq)
 /* ------------------------------------------------------------------ slow clients */
 
 /*
- * libmicrohttpd's timeout is for inactivity, so a client that sends its head a
- * byte at a time (or never finishes a TLS handshake) would hold its connection
- * for ever. Every connection is registered while open; the main loop shuts
- * down the socket of one that has waited longer than the timeout for a
- * complete request head, and libmicrohttpd then closes it. The socket is shut
- * down under the registry's lock, and a connection leaves the registry (in
- * the CLOSED notification) before libmicrohttpd closes its descriptor, so the
- * number can never be another connection's.
+ * libmicrohttpd's own timeout counts only what it reads and writes itself, so
+ * it gets both slow clients wrong: a client that sends its head a byte at a
+ * time (or never finishes a TLS handshake) holds its connection for ever, and
+ * a client that reads a large answer slowly but steadily is cut off as soon
+ * as the kernel's send buffer (megabytes on a fast link) stays full for
+ * longer than the timeout. So libmicrohttpd's timeout is off, and the main
+ * loop judges every open connection once a second, by what the kernel saw:
+ *   - one waiting for a request head is cut once it has waited longer than
+ *     the timeout, whatever trickles in;
+ *   - any other is cut once no byte has moved either way (none received,
+ *     none acknowledged by the client) for longer than the timeout, plus the
+ *     pause that its last burst bought (SV_PAUSE_RATE in serve.h).
+ * Cutting is a shutdown(2) of the socket under the registry's lock, and a
+ * connection leaves the registry (in the CLOSED notification) before
+ * libmicrohttpd closes its descriptor, so the number can never be another
+ * connection's.
  */
+
+/* The connection's TCP byte counts: received from the client, and sent and
+ * acknowledged by it. Returns -1 when the kernel cannot say. */
+static int tcp_counts(int fd, uint64_t *rx, uint64_t *acked)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+		return -1;
+	*rx = ti.tcpi_bytes_received;
+	*acked = ti.tcpi_bytes_acked;
+	return 0;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
@@ -709,7 +735,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 		if (!ci || !(conn = calloc(1, sizeof(*conn))))
 			return;
 		conn->fd = ci->connect_fd;
-		atomic_init(&conn->since_ns, mono_ns());
+		conn->moved_ns = mono_ns();
+		atomic_init(&conn->since_ns, conn->moved_ns);
 		pthread_mutex_lock(&srv->conns_lock);
 		conn->next = srv->conns;
 		if (srv->conns)
@@ -743,9 +770,24 @@ static void cut_slow(struct sv_server *srv)
 	pthread_mutex_lock(&srv->conns_lock);
 	for (struct sv_conn *c = srv->conns; c; c = c->next) {
 		int64_t since = atomic_load(&c->since_ns);
-		if (since && now - since > srv->head_timeout_ns) {
+		uint64_t rx = 0, acked = 0;
+		int cut;
+		if (tcp_counts(c->fd, &rx, &acked) == 0 && (rx != c->rx || acked != c->acked)) {
+			uint64_t moved = (rx - c->rx) + (acked - c->acked);
+			uint64_t cap = 10 * (uint64_t)srv->head_timeout_ns / 1000000000u;
+			c->grace_ns = (int64_t)((moved / SV_PAUSE_RATE < cap ? moved / SV_PAUSE_RATE : cap) * 1000000000u);
+			c->rx = rx;
+			c->acked = acked;
+			c->moved_ns = now;
+		}
+		if (since)
+			cut = now - since > srv->head_timeout_ns;
+		else
+			cut = now - c->moved_ns > srv->head_timeout_ns + c->grace_ns;
+		if (cut) {
 			shutdown(c->fd, SHUT_RDWR);
 			atomic_store(&c->since_ns, 0);
+			c->moved_ns = INT64_MAX / 2; /* once is enough */
 		}
 	}
 	pthread_mutex_unlock(&srv->conns_lock);
@@ -784,8 +826,12 @@ static enum MHD_Result start(struct sv_req *rq, const char *url, const char *met
 	rq->method_name = method;
 	rq->method = method_of(method);
 	rq->path = strdup(url);
-	if (conn)
+	if (conn) {
+		uint64_t rx;
 		atomic_store(&conn->since_ns, 0); /* the head arrived in time */
+		if (tcp_counts(conn->fd, &rx, &rq->acked0))
+			rq->acked0 = UINT64_MAX; /* unknown: an abort is then logged with no byte count */
+	}
 	freshen(rq->srv);
 	rq->snap = sv_snap_current(rq->srv);
 	if (!rq->path)
@@ -871,8 +917,8 @@ static void log_line(struct sv_server *srv, struct sv_req *rq, double secs, stru
 	sv_json_str(&b, rq->method_name ? rq->method_name : "", NULL);
 	al_buf_adds(&b, ",\"path\":", NULL);
 	sv_json_str(&b, rq->path ? rq->path : "", NULL);
-	al_buf_addf(&b, NULL, ",\"route\":\"%s\",\"status\":%u,\"bytes\":%llu,\"ms\":%.3f}\n", routes[rq->route],
-		    rq->status, (unsigned long long)rq->bytes, secs * 1000);
+	al_buf_addf(&b, NULL, ",\"route\":\"%s\",\"status\":%u,\"bytes\":%llu,\"ms\":%.3f%s}\n", routes[rq->route],
+		    rq->status, (unsigned long long)rq->bytes, secs * 1000, rq->aborted ? ",\"aborted\":true" : "");
 	if (b.data && write(srv->log_fd, b.data, b.len) < 0) {
 		/* a full log disk must not stop serving */
 	}
@@ -886,12 +932,25 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_Re
 	struct timespec t1;
 	double secs;
 	size_t b = 0;
-	(void)toe;
 	if (!rq)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	{
 		struct sv_conn *conn = sv_conn_of(c);
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->status) {
+			/*
+			 * Cut off, timed out or gone: what the client got is what its TCP
+			 * acknowledged since the head came (the response head included),
+			 * never more than the body.
+			 */
+			uint64_t rx, acked, took = 0;
+			rq->aborted = 1;
+			if (conn && rq->acked0 != UINT64_MAX && tcp_counts(conn->fd, &rx, &acked) == 0 &&
+			    acked > rq->acked0)
+				took = acked - rq->acked0;
+			if (took < rq->bytes)
+				rq->bytes = took;
+		}
 		if (conn) /* a kept-alive connection now waits for its next head */
 			atomic_store(&conn->since_ns, mono_ns());
 	}
@@ -1124,7 +1183,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 	srv.daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
-		o->threads, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_CONNECTION_LIMIT, o->max_conn,
+		o->threads, MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_CONNECTION_LIMIT, o->max_conn,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u << 10), MHD_OPTION_NOTIFY_COMPLETED, on_done, &srv,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,

@@ -79,13 +79,21 @@ def _readline(sock, buf):
 
 
 def _readn(sock, buf, n):
-    while len(buf[0]) < n:
-        chunk = sock.recv(max(65536, n - len(buf[0])))
+    """n bytes: those already in buf first, then from the socket, a bounded recv at a
+    time into one growing bytearray (never a recv of n bytes, never a concatenation
+    of immutable bytes, which is quadratic for a large body)."""
+    have = buf[0]
+    if len(have) >= n:
+        out, buf[0] = have[:n], have[n:]
+        return bytes(out)
+    out = bytearray(have)
+    buf[0] = b""
+    while len(out) < n:
+        chunk = sock.recv(min(1 << 20, n - len(out)))
         if not chunk:
-            raise EOFError("connection closed after %d of %d body bytes" % (len(buf[0]), n))
-        buf[0] += chunk
-    out, buf[0] = buf[0][:n], buf[0][n:]
-    return out
+            raise EOFError("connection closed after %d of %d body bytes" % (len(out), n))
+        out += chunk
+    return bytes(out)
 
 
 def read_response(sock, head=False, buf=None):
@@ -131,7 +139,7 @@ def read_response(sock, head=False, buf=None):
         te = (r.header("transfer-encoding") or "").lower()
         cl = r.header("content-length")
         if "chunked" in te:
-            body = b""
+            body = bytearray()
             while True:
                 size = int(_readline(sock, buf).split(b";")[0], 16)
                 if size == 0:
@@ -140,16 +148,17 @@ def read_response(sock, head=False, buf=None):
                     break
                 body += _readn(sock, buf, size)
                 _readline(sock, buf)
-            r.body = body
+            r.body = bytes(body)
         elif cl is not None:
             r.body = _readn(sock, buf, int(cl))
         else:
+            body = bytearray(buf[0])
             while True:
-                chunk = sock.recv(65536)
+                chunk = sock.recv(1 << 20)
                 if not chunk:
                     break
-                buf[0] += chunk
-            r.body, buf[0] = buf[0], b""
+                body += chunk
+            r.body, buf[0] = bytes(body), b""
     except socket.timeout as e:
         r.error = "timed out: %s" % e
         r.timed_out = True
