@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * buf.c: the capped growable buffer. Sizes are overflow-checked; a buffer
- * never grows past its declared maximum.
+ * never grows past its declared maximum; its first failure is sticky.
  */
 #include "buf.h"
 
@@ -16,6 +16,7 @@ void al_buf_init(struct al_buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->rc = AL_OK;
 }
 
 void al_buf_release(struct al_buf *b)
@@ -24,11 +25,13 @@ void al_buf_release(struct al_buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->rc = AL_OK;
 }
 
 void al_buf_reset(struct al_buf *b)
 {
 	b->len = 0;
+	b->rc = AL_OK;
 	if (b->data)
 		b->data[0] = '\0';
 }
@@ -37,8 +40,12 @@ enum al_code al_buf_grow(struct al_buf *b, size_t n, struct al_err *err)
 {
 	size_t need, cap;
 	char *p;
-	if (n > b->max || b->len > b->max - n)
-		return al_fail(err, AL_ELIMIT, "data exceeds its limit of %zu bytes", b->max);
+	if (b->rc)
+		return al_buf_check(b, err);
+	if (n > b->max || b->len > b->max - n) {
+		b->rc = AL_ELIMIT;
+		return al_buf_check(b, err);
+	}
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return AL_OK;
@@ -48,8 +55,10 @@ enum al_code al_buf_grow(struct al_buf *b, size_t n, struct al_err *err)
 	if (cap > b->max + 1)
 		cap = b->max + 1;
 	p = realloc(b->data, cap);
-	if (!p)
-		return al_fail(err, AL_ENOMEM, "out of memory (%zu bytes)", cap);
+	if (!p) {
+		b->rc = AL_ENOMEM;
+		return al_buf_check(b, err);
+	}
 	b->data = p;
 	b->cap = cap;
 	b->data[b->len] = '\0';
@@ -78,11 +87,15 @@ enum al_code al_buf_addf(struct al_buf *b, struct al_err *err, const char *fmt, 
 	va_list ap;
 	int n;
 	enum al_code rc;
+	if (b->rc)
+		return al_buf_check(b, err);
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return al_fail(err, AL_EINVAL, "bad format");
+	if (n < 0) {
+		b->rc = AL_EINVAL;
+		return al_buf_check(b, err);
+	}
 	rc = al_buf_grow(b, (size_t)n, err);
 	if (rc)
 		return rc;
@@ -91,6 +104,20 @@ enum al_code al_buf_addf(struct al_buf *b, struct al_err *err, const char *fmt, 
 	va_end(ap);
 	b->len += (size_t)n;
 	return AL_OK;
+}
+
+enum al_code al_buf_check(const struct al_buf *b, struct al_err *err)
+{
+	switch (b->rc) {
+	case AL_OK:
+		return AL_OK;
+	case AL_ELIMIT:
+		return al_fail(err, AL_ELIMIT, "data exceeds its limit of %zu bytes", b->max);
+	case AL_ENOMEM:
+		return al_fail(err, AL_ENOMEM, "out of memory growing a buffer past %zu bytes", b->len);
+	default:
+		return al_fail(err, b->rc, "a buffer could not be built (bad format)");
+	}
 }
 
 char *al_buf_take(struct al_buf *b, size_t *len)

@@ -5,6 +5,12 @@
  * Invariants: `data` is NULL or holds `len` bytes followed by a NUL (so text
  * can be used as a C string); len < cap <= max + 1. Growing past `max` fails
  * with AL_ELIMIT and leaves the buffer unchanged. The buffer owns `data`.
+ *
+ * Errors are sticky: the first failure (AL_ELIMIT, AL_ENOMEM) is kept in
+ * `rc`, and every later add does nothing and returns it. So a builder may
+ * pass a NULL error to its adds and check once, with al_buf_check(), before
+ * the bytes are used: a buffer that failed is never mistaken for a whole one.
+ * Whoever uses a buffer's bytes must have checked it (or every add) first.
  */
 #ifndef AL_BUF_H
 #define AL_BUF_H
@@ -19,6 +25,7 @@ struct al_buf {
 	size_t len;
 	size_t cap;
 	size_t max;
+	enum al_code rc;      /* the first failure, sticky; AL_OK while whole */
 };
 
 /* Caps used across the library. */
@@ -31,8 +38,10 @@ enum {
 };
 
 void al_buf_init(struct al_buf *b, size_t max);
-/* Frees the bytes, keeps the struct usable (empty, same max). */
+/* Frees the bytes, keeps the struct usable (empty, same max, no failure). */
 void al_buf_release(struct al_buf *b);
+/* AL_OK, or the buffer's first failure reported into err (what and which limit). */
+enum al_code al_buf_check(const struct al_buf *b, struct al_err *err);
 /* Makes room for `n` more bytes. */
 enum al_code al_buf_grow(struct al_buf *b, size_t n, struct al_err *err);
 enum al_code al_buf_add(struct al_buf *b, const void *p, size_t n, struct al_err *err);
@@ -42,7 +51,8 @@ enum al_code al_buf_addf(struct al_buf *b, struct al_err *err, const char *fmt, 
 enum al_code al_buf_add_html(struct al_buf *b, const char *s, struct al_err *err);
 /* S percent-encoded (RFC 3986): unreserved characters and those in SAFE stay as they are. */
 enum al_code al_buf_add_url(struct al_buf *b, const char *s, const char *safe, struct al_err *err);
-/* Hands the bytes out (caller frees with free()); the buffer becomes empty. */
+/* Hands the bytes out (caller frees with free()); the buffer becomes empty.
+ * The bytes of a failed buffer are partial: check it first. */
 char *al_buf_take(struct al_buf *b, size_t *len);
 
 /*
@@ -50,6 +60,7 @@ char *al_buf_take(struct al_buf *b, size_t *len);
  * least `need` elements, doubling; overflow-checked. On failure nothing changes.
  */
 enum al_code al_array_grow(void *pv, size_t *cap, size_t need, size_t elem, struct al_err *err);
+/* Empties the buffer (keeps its memory) and clears its failure. */
 void al_buf_reset(struct al_buf *b);
 
 #endif

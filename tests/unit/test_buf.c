@@ -101,13 +101,33 @@ static void test_cap_adds_and_addf(void **state)
 	assert_string_equal(b.data, "hello1234");
 	check_invariants(&b);
 
-	/* the first error is kept; a later success does not clear it */
+	/* the failure is sticky: a later add that would fit does nothing and fails the
+	 * same way, so a builder that ignored one add's result cannot use a buffer with
+	 * a hole in it as if it were whole */
 	assert_int_equal(al_buf_adds(&b, "xy", &err), AL_ELIMIT);
-	assert_int_equal(al_buf_addf(&b, &err, "%c", 'z'), AL_OK);
-	assert_int_equal(b.len, 10);
-	assert_string_equal(b.data, "hello1234z");
+	assert_int_equal(al_buf_addf(&b, NULL, "%c", 'z'), AL_ELIMIT);
+	assert_int_equal(al_buf_add(&b, "z", 1, NULL), AL_ELIMIT);
+	assert_int_equal(al_buf_add_html(&b, "<", NULL), AL_ELIMIT);
+	assert_int_equal(al_buf_add_url(&b, "a b", "", NULL), AL_ELIMIT);
+	assert_int_equal(b.len, 9);
+	assert_string_equal(b.data, "hello1234");
 	assert_int_equal(err.code, AL_ELIMIT);
 	check_invariants(&b);
+	{
+		struct al_err e2 = { 0 };
+		assert_int_equal(al_buf_check(&b, &e2), AL_ELIMIT);
+		assert_contains(e2.msg, "limit of 10 bytes");
+	}
+	/* reset and release clear it */
+	al_buf_reset(&b);
+	assert_int_equal(al_buf_check(&b, NULL), AL_OK);
+	assert_int_equal(al_buf_adds(&b, "ok", NULL), AL_OK);
+	assert_string_equal(b.data, "ok");
+	assert_int_equal(al_buf_add(&b, "0123456789", 10, NULL), AL_ELIMIT);
+	al_buf_release(&b);
+	assert_int_equal(al_buf_check(&b, NULL), AL_OK);
+	assert_int_equal(al_buf_adds(&b, "again", NULL), AL_OK);
+	assert_string_equal(b.data, "again");
 	al_buf_release(&b);
 }
 
