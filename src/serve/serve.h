@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "buf.h"
 #include "bundle.h"
 #include "err.h"
 #include "hash.h"
@@ -222,7 +223,13 @@ struct sv_req {
 	char *mbody;              /* a manifest body being received */
 	size_t mlen;
 	int mtoo_big;
+	/* a small body read whole before the answer (paths-info) */
+	int small_body;
+	struct al_buf sbody;
 };
+
+/* The most a small body (paths-info) may hold. */
+#define SV_SMALL_BODY (1u << 20)
 
 /* Replies (each queues a response and records status and bytes in RQ). */
 enum MHD_Result sv_reply(struct sv_req *rq, unsigned status, const char *content_type, const void *body,
@@ -251,6 +258,9 @@ enum MHD_Result sv_pypi(struct sv_req *rq);
 enum MHD_Result sv_packages(struct sv_req *rq);
 enum MHD_Result sv_files(struct sv_req *rq);
 enum MHD_Result sv_hf_api(struct sv_req *rq);
+/* A POST under /api/: 1 when its body is to be read (paths-info), else 0 with *RET queued. */
+int sv_hf_post(struct sv_req *rq, enum MHD_Result *ret);
+enum MHD_Result sv_hf_paths_info(struct sv_req *rq, const char *body, size_t len);
 enum MHD_Result sv_hf_resolve(struct sv_req *rq, size_t resolve_at);
 enum MHD_Result sv_metrics(struct sv_req *rq);
 void sv_uploads_expire(struct sv_server *srv, int64_t now);

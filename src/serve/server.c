@@ -580,16 +580,16 @@ static enum sv_route route_of(const char *p, size_t *resolve_at)
 		return SV_R_PACKAGES;
 	if (starts(p, "/files/"))
 		return SV_R_FILES;
-	if (starts(p, "/api/models/"))
+	if (!strcmp(p, "/api") || starts(p, "/api/"))
 		return SV_R_HF_API;
-	/* /REPO/resolve/… or /ORG/REPO/resolve/… */
+	/* /REPO/resolve/… or /ORG/REPO/resolve/…, and the same with raw */
 	{
 		const char *a = strchr(p + 1, '/'), *b = a ? strchr(a + 1, '/') : NULL;
-		if (a && starts(a, "/resolve/")) {
+		if (a && (starts(a, "/resolve/") || starts(a, "/raw/"))) {
 			*resolve_at = 1;
 			return SV_R_HF_RESOLVE;
 		}
-		if (b && starts(b, "/resolve/")) {
+		if (b && (starts(b, "/resolve/") || starts(b, "/raw/"))) {
 			*resolve_at = 2;
 			return SV_R_HF_RESOLVE;
 		}
@@ -604,6 +604,19 @@ static enum MHD_Result dispatch(struct sv_req *rq, const char *upload, size_t *u
 	rq->route = route_of(rq->path, &resolve_at);
 	if (rq->route == SV_R_OCI)
 		return sv_oci(rq, upload, upload_size);
+	if (rq->route == SV_R_HF_API && rq->method == SV_POST) {
+		enum MHD_Result ret = MHD_YES;
+		const char *cl = sv_hdr(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (!sv_hf_post(rq, &ret))
+			return ret;
+		if (cl && strtoull(cl, NULL, 10) > SV_SMALL_BODY) {
+			sv_header(rq, MHD_HTTP_HEADER_CONNECTION, "close");
+			return sv_reply_text(rq, 413, "the request body is over 1 MiB\n");
+		}
+		rq->small_body = 1; /* read it whole, then answer (on_request) */
+		al_buf_init(&rq->sbody, SV_SMALL_BODY);
+		return MHD_YES;
+	}
 	if (rq->method != SV_GET && rq->method != SV_HEAD) {
 		sv_header(rq, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 		return sv_reply_text(rq, 405, "this server is read-only here: only GET and HEAD\n");
@@ -872,6 +885,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (rq->status) /* answered: the rest of a body is not read */
 		return *upload_size = 0, MHD_YES;
+	if (rq->small_body) {
+		if (*upload_size) {
+			if (al_buf_add(&rq->sbody, upload, *upload_size, NULL)) {
+				sv_header(rq, MHD_HTTP_HEADER_CONNECTION, "close");
+				return sv_reply_text(rq, 413, "the request body is over 1 MiB\n");
+			}
+			return *upload_size = 0, MHD_YES;
+		}
+		return sv_hf_paths_info(rq, rq->sbody.data ? rq->sbody.data : "", rq->sbody.len);
+	}
 	if (rq->body_started) {
 		rq->final = *upload_size == 0;
 		return sv_oci(rq, upload, upload_size);
@@ -978,6 +1001,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_Re
 	free(rq->deferred_code);
 	free(rq->deferred_msg);
 	free(rq->mbody);
+	al_buf_release(&rq->sbody);
 	if (rq->mhash) {
 		al_sha256_release(rq->mhash);
 		free(rq->mhash);
