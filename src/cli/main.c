@@ -35,6 +35,19 @@ int main(int argc, char **argv)
 		fputs(al_doc_airlock, stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		/* help CMD [SUB]: the command's own page, as CMD [SUB] --help prints it */
+		char *args[4];
+		int n = argc - 2 > 2 ? 2 : argc - 2;
+		for (int i = 0; i < n; i++)
+			args[i] = argv[2 + i];
+		args[n] = "--help";
+		args[n + 1] = NULL;
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[2], commands[i].name))
+				return commands[i].run(n + 1, args);
+		return cli_usage("", "unknown command '%s'", argv[2]);
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return cli_help(al_doc_airlock);
 	if (!strcmp(argv[1], "--version"))

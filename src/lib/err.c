@@ -80,6 +80,7 @@ enum al_code al_err_prefix(struct al_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
+	clean(pre); /* the prefix names things too (a path, a bundle): one line, no terminal controls */
 	memcpy(old, err->msg, sizeof(old));
 	{
 		size_t n = strlen(pre);

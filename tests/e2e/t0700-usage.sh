@@ -45,6 +45,13 @@ check_help store store ls --help
 check_help store store fsck --help
 check_help store store gc --help
 check_help bundle-create bundle --help
+# help CMD [SUB] is the command's own page, not the top page
+check_help verify help verify
+check_help import help import
+check_help bundle-inspect help bundle inspect
+check_help serve help serve
+expect_exit 64 airlock help no-such-command
+expect_stderr_contains "unknown command 'no-such-command'"
 
 expect_exit 0 airlock version
 expect_stdout_contains "airlock "

@@ -57,6 +57,12 @@ static void test_prefix(void **state)
 	assert_int_equal(al_err_prefix(&err, "import"), AL_EVERIFY);
 	assert_string_equal(err.msg, "import: bundle 'b': digest mismatch for 'blobs/sha256/ab'");
 	assert_int_equal(err.code, AL_EVERIFY);
+
+	/* a prefix names things from input too: terminal controls become '?', as in messages */
+	al_err_clear(&err);
+	al_fail(&err, AL_EIO, "cannot read");
+	al_err_prefix(&err, "bundle '%s'", "evil\x1b]0;owned\x07\nname");
+	assert_string_equal(err.msg, "bundle 'evil?]0;owned??name': cannot read");
 }
 
 static void test_prefix_truncates(void **state)
