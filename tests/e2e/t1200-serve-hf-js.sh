@@ -14,7 +14,7 @@
 need node jq curl python3 sha256sum
 NODE_DIR=$SRCDIR/tests/node
 [ -d "$NODE_DIR/node_modules/@huggingface/hub" ] ||
-    skip "@huggingface/hub is not installed in $NODE_DIR (run scripts/install-deps, or npm ci there)"
+    fail "@huggingface/hub is not installed in $NODE_DIR (scripts/install-deps runs npm ci there)"
 
 # hf ARGS...: the JS client script (for use with expect_exit).
 hf() { node "$NODE_DIR/hf-download.mjs" "$@"; }
