@@ -10,7 +10,7 @@
 #     peer: cp -r BUNDLE COPY2, then JOBS x openssl dgst over COPY2; and each alone
 # Informational: the peers again with an fsync of every copied file (airlock's
 # store writes are durable: tmp -> fsync -> rename).
-# Target (DESIGN.md §11): no slower than the cp + openssl peer; aim near the slower
+# Target (docs/ARCHITECTURE.md, "Performance targets"): no slower than the cp + openssl peer; aim near the slower
 # of the two alone. Peak RSS < 64 MiB.
 # Every run is preceded (untimed) by `sync` (see timeit in lib.sh), so one run's
 # writeback does not land in the next one's time. Benchmark only: never part of the test suite.

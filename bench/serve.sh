@@ -11,7 +11,7 @@
 #     airlock            GET /v2/bench/big/manifests/1 (Accept: OCI manifest), GET /simple/pip/
 #     docker-registry    GET /v2/bench/big/manifests/1 (Accept: OCI manifest)
 #     nginx              GET /small.bin (a static 2 KiB file)
-# Targets (DESIGN.md §11): downloads >= nginx and >= docker-registry at 1 and 4 clients,
+# Targets (docs/ARCHITECTURE.md, "Performance targets"): downloads >= nginx and >= docker-registry at 1 and 4 clients,
 # memory flat; manifests and simple pages >= 10x docker-registry's manifest rate and
 # >= 25 % of nginx static, p99 < 10 ms.
 # The script starts every server itself on free ports and stops them on exit.

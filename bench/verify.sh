@@ -5,7 +5,7 @@
 #   A  sha256sum -c --quiet SHA256SUMS            (the stock reviewer's check)
 #   B  JOBS x `openssl dgst -sha256`, largest first (the parallel OpenSSL limit)
 #   C  cat of every file > /dev/null               (the read limit)
-# Targets (DESIGN.md §11): >= 90 % of B, i.e. >= 6.5x A; peak RSS < 64 MiB.
+# Targets (docs/ARCHITECTURE.md, "Performance targets"): >= 90 % of B, i.e. >= 6.5x A; peak RSS < 64 MiB.
 # Benchmark only: never part of the test suite.
 set -euo pipefail
 # shellcheck source=bench/lib.sh

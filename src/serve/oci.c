@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * oci.c: the OCI distribution API (protocols.md §1). Pull is served from the
- * snapshot; push (push.c) only with the token.
+ * oci.c: the OCI distribution API (docs/protocols/oci-distribution.md). Pull is
+ * served from the snapshot; push (push.c) only with the token.
  */
 #include <stdio.h>
 #include <stdlib.h>

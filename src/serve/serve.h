@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * serve.h: `airlock serve` (DESIGN.md §8, docs/cmd/serve.md). libmicrohttpd
+ * serve.h: `airlock serve` (docs/cmd/serve.md; the protocols in docs/protocols/,
+ * its place in docs/ARCHITECTURE.md "Source layout"). libmicrohttpd
  * does HTTP; everything a request needs comes from an immutable in-memory
  * snapshot of the catalog (struct sv_snap), taken in one read transaction and
  * swapped whole when the catalog changes. Requests hold a reference to the

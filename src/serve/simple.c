@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * simple.c: the PyPI simple API (protocols.md §2) from the pages import wrote,
- * the wheels and their METADATA under /packages/, and /files/.
+ * simple.c: the PyPI simple API (docs/protocols/pypi-simple.md) from the pages
+ * import wrote, the wheels and their METADATA under /packages/, and /files/.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# serve, OCI blob ranges: the conformance suite's Range table (protocols.md §1.2) on two
+# serve, OCI blob ranges: the conformance suite's Range table (docs/protocols/oci-distribution.md §3.4) on two
 # blobs (the sample's 745-byte config and a ~300 KB layer): bytes=A-B, A-, -N, an end past
 # the size (clipped), a suffix longer than the blob (all of it), bytes=0-0, the last byte;
 # 500-0, a start at or past the size and -0 are 416 with Content-Range: bytes */SIZE.

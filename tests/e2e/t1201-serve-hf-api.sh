@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The Hugging Face endpoint of `airlock serve`, checked with curl against what
-# huggingface_hub, hf-hub (Rust) and @huggingface/hub need (protocols.md §3.3-3.7):
+# huggingface_hub, hf-hub (Rust) and @huggingface/hub need (docs/protocols/hf-hub.md §2-§6):
 # model info by default branch, by `main`, by the commit and by the recorded revision
 # (id, 40-hex sha, siblings[].rfilename); the recursive tree, whose Link rel="next" pages,
 # followed to the end, give every file exactly once; HEAD and GET resolve with

@@ -35,7 +35,7 @@
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- Range (RFC 9110 §14.1.1, §14.2; protocols.md §1.2) ---- */
+/* ---- Range (RFC 9110 §14.1.1, §14.2; docs/protocols/oci-distribution.md §3.4) ---- */
 
 struct range_row {
 	const char *h;
@@ -309,7 +309,7 @@ static void test_decode_every_byte(void **state)
 	}
 }
 
-/* ---- OCI names and tags (distribution-spec; protocols.md §1.1) ---- */
+/* ---- OCI names and tags (distribution-spec; docs/protocols/oci-distribution.md §2) ---- */
 
 #define OCI_NAME_RE "^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$"
 #define OCI_TAG_RE "^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$"
@@ -603,7 +603,7 @@ static void check_negotiate(const struct nego_row *rows, size_t n)
 }
 
 static const struct nego_row negotiations[] = {
-	/* pip (protocols.md §2.6): JSON first */
+	/* pip (docs/protocols/pypi-simple.md §6): JSON first */
 	{ PIP_ACCEPT, M(F_JSON) },
 	{ A_JSON ", " A_HTML1 ";q=0.2, text/html;q=0.01", M(F_JSON) },
 	/* no header: HTML, what clients before PEP 691 read */
