@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * push.c: OCI push (protocols.md §1.3), only with the token. A blob is hashed
+ * push.c: OCI push (docs/protocols/oci-distribution.md), only with the token. A blob is hashed
  * as it arrives into STORE/uploads/, and only a blob whose digest matches is
  * renamed into blobs/ (fsynced first) and recorded in the catalog, under the
  * store's writer lock so that gc never sees a blob the catalog does not know.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * web.c: the / page (built with the snapshot, so a request only sends it)
- * and /metrics (Prometheus text format 0.0.4, protocols.md §4).
+ * and /metrics (Prometheus text format 0.0.4, docs/protocols/prometheus.md).
  */
 #include <jansson.h>
 #include <stdio.h>
