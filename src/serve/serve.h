@@ -227,6 +227,7 @@ struct sv_req {
 	/* a small body read whole before the answer (paths-info) */
 	int small_body;
 	struct al_buf sbody;
+	size_t resolve_at;        /* HF files: how many segments name the repo (1 or 2) */
 };
 
 /* The most a small body (paths-info) may hold. */

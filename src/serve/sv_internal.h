@@ -54,4 +54,29 @@ enum MHD_Result sv_push_base(struct sv_req *rq);
 /* The current snapshot, with a reference the caller puts. */
 struct sv_snap *sv_snap_current(struct sv_server *srv);
 
+/* http.c: status codes, methods, framing, replies */
+size_t sv_code_index(unsigned status); /* into the metrics' code table; 0 for an unlisted code */
+enum sv_method sv_method_of(const char *m);
+int sv_starts(const char *s, const char *prefix);
+void sv_free_segs(struct sv_req *rq);
+/* 1 when the request's framing is unambiguous, else 0 with a 400 (or 501) queued, or none (out of memory). */
+int sv_framing_ok(struct sv_req *rq);
+/* Queues R (consumed) with the request's headers; records status and bytes. */
+enum MHD_Result sv_queue(struct sv_req *rq, unsigned status, struct MHD_Response *r, uint64_t len);
+
+/* routes.c: the route table; routes RQ and runs its handler */
+enum MHD_Result sv_dispatch(struct sv_req *rq, const char *upload, size_t *upload_size);
+/* server.c: /healthz reads the catalog */
+enum MHD_Result sv_healthz(struct sv_req *rq);
+
+/* conn.c: connection tracking (see the comment there) */
+int64_t sv_mono_ns(void);
+int sv_tcp_counts(int fd, uint64_t *rx, uint64_t *acked);
+void sv_on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx, enum MHD_ConnectionNotificationCode code);
+void sv_cut_slow(struct sv_server *srv);
+
+/* log.c: the access log line and the request metrics of an exchange that ended */
+void sv_log_done(struct sv_server *srv, struct sv_req *rq, struct MHD_Connection *c,
+		 enum MHD_RequestTerminationCode toe);
+
 #endif
