@@ -78,6 +78,7 @@ void sv_on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 		if (srv->conns)
 			srv->conns->prev = conn;
 		srv->conns = conn;
+		atomic_fetch_add(&srv->nconns, 1);
 		pthread_mutex_unlock(&srv->conns_lock);
 		*socket_ctx = conn;
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && conn) {
@@ -88,6 +89,7 @@ void sv_on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			srv->conns = conn->next;
 		if (conn->next)
 			conn->next->prev = conn->prev;
+		atomic_fetch_sub(&srv->nconns, 1);
 		pthread_mutex_unlock(&srv->conns_lock);
 		free(conn);
 		*socket_ctx = NULL;

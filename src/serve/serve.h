@@ -179,6 +179,8 @@ struct sv_server {
 	sqlite3 *watch;           /* read-only, serialized: data_version as of each load */
 	pthread_mutex_t conns_lock;
 	struct sv_conn *conns;    /* every open connection */
+	atomic_ulong nconns;      /* how many (for /metrics) */
+	double started;           /* when the server started (epoch seconds) */
 	int64_t head_timeout_ns;
 	_Atomic int64_t watch_seen;
 };

@@ -457,6 +457,11 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 	pthread_mutex_init(&srv.lock, NULL);
 	pthread_mutex_init(&srv.conns_lock, NULL);
 	srv.head_timeout_ns = (int64_t)o->timeout * 1000000000;
+	{
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		srv.started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	}
 	srv.root = strdup(o->root);
 	dbpath = al_join(o->root, "catalog.db");
 	if (!srv.root || !dbpath) {

@@ -94,6 +94,22 @@ scrape "$T/m0"
 [ -s "$T/m0" ] || fail "/metrics is empty"
 [ "$(tail -c 1 "$T/m0" | od -An -c | tr -d ' ')" = '\n' ] || fail "/metrics does not end with a newline"
 expect_exit 0 promcheck "$T/m0"
+# the build, the connections and the standard process_* metrics, checked against the kernel
+expect_metric "$T/m0" 1 airlock_build_info "version=$("$AIRLOCK" version | cut -d' ' -f2)"
+[ "$(mval "$T/m0" airlock_http_connections)" -ge 1 ] || fail "airlock_http_connections: the scrape's own connection is open"
+rss=$(mval "$T/m0" process_resident_memory_bytes)
+kernel_rss=$(($(awk '/^VmRSS:/ {print $2}' "/proc/$SERVE_PID/status") * 1024))
+[ "$rss" -gt $((kernel_rss / 4)) ] && [ "$rss" -lt $((kernel_rss * 4)) ] ||
+    fail "process_resident_memory_bytes $rss is far from the kernel's VmRSS $kernel_rss"
+fds=$(mval "$T/m0" process_open_fds)
+kernel_fds=$(ls "/proc/$SERVE_PID/fd" | wc -l)
+[ "$fds" -gt $((kernel_fds - 20)) ] && [ "$fds" -lt $((kernel_fds + 20)) ] ||
+    fail "process_open_fds $fds is far from the $kernel_fds in /proc"
+start=$(mval "$T/m0" process_start_time_seconds)
+python3 -c "import sys, time; s = float(sys.argv[1]); sys.exit(0 if time.time() - 600 < s <= time.time() else 1)" "$start" ||
+    fail "process_start_time_seconds $start is not within the last ten minutes"
+[ "$(mval "$T/m0" process_cpu_seconds_total)" != absent ] || fail "process_cpu_seconds_total is absent"
+[ "$(mval "$T/m0" process_max_fds)" != absent ] || fail "process_max_fds is absent"
 # the twins: promtool does fail on a lint problem and on a parse error
 { cat "$T/m0"; printf '# HELP airlock_bad_counter x\n# TYPE airlock_bad_counter counter\nairlock_bad_counter 1\n'; } >"$T/m-lint"
 expect_exit 3 promcheck "$T/m-lint"
