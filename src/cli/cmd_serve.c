@@ -20,6 +20,18 @@ static int number(const char *opt, const char *v, unsigned lo, unsigned hi, unsi
 	return 0;
 }
 
+/* The server's reports: the listening line on stdout (scripts wait for it), the rest on stderr. */
+static void report(void *ctx, enum sv_log_kind kind, const char *line)
+{
+	(void)ctx;
+	if (kind == SV_LOG_LISTENING) {
+		printf("listening on %s\n", line);
+		fflush(stdout);
+	} else {
+		fprintf(stderr, "airlock serve: %s\n", line);
+	}
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
@@ -34,7 +46,7 @@ int cmd_serve(int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct sv_opts o = { .listen = "127.0.0.1:8080", .threads = al_default_threads(), .timeout = 30,
-			     .max_conn = 4096 };
+			     .max_conn = 4096, .log = report };
 	struct al_store *s = NULL;
 	struct al_err err = { 0 };
 	int c;

@@ -124,6 +124,19 @@ const struct sv_page *sv_snap_page(const struct sv_snap *s, const char *project)
 
 /* ------------------------------------------------------------------ server */
 
+/*
+ * What the server reports while it runs goes to the caller's log callback,
+ * one line (no newline) at a time, never printed by the server itself:
+ * SV_LOG_LISTENING once, with "http://HOST:PORT/" (or https), when it
+ * accepts connections; SV_LOG_WARNING for what an operator should see (a
+ * catalog that changed but cannot be read, a refused non-HTTP request).
+ * The callback may be called from any thread, and must not block for long.
+ * With no callback, nothing is reported.
+ */
+enum sv_log_kind { SV_LOG_LISTENING, SV_LOG_WARNING };
+typedef void sv_log_fn(void *ctx, enum sv_log_kind kind, const char *line);
+
+
 enum sv_route {
 	SV_R_OCI, SV_R_PYPI, SV_R_PACKAGES, SV_R_HF_API, SV_R_HF_RESOLVE, SV_R_FILES, SV_R_METRICS,
 	SV_R_HEALTHZ, SV_R_PAGE, SV_R_OTHER, SV_R_COUNT
@@ -180,6 +193,8 @@ struct sv_server {
 	pthread_mutex_t conns_lock;
 	struct sv_conn *conns;    /* every open connection */
 	atomic_ulong nconns;      /* how many (for /metrics) */
+	sv_log_fn *log;           /* see struct sv_opts */
+	void *log_ctx;
 	double started;           /* when the server started (epoch seconds) */
 	int64_t head_timeout_ns;
 	_Atomic int64_t watch_seen;
@@ -277,8 +292,10 @@ extern const double sv_buckets[SV_HIST_BUCKETS];
 struct sv_opts {
 	const char *root, *listen, *token_file, *tls_cert, *tls_key, *access_log;
 	unsigned threads, timeout, max_conn;
+	sv_log_fn *log;           /* borrowed; may be NULL */
+	void *log_ctx;
 };
-/* Runs until SIGINT/SIGTERM. Prints the listening line on stdout. */
+/* Runs until SIGINT/SIGTERM. */
 enum al_code sv_run(const struct sv_opts *o, struct al_err *err);
 
 #endif

@@ -147,7 +147,7 @@ static void freshen(struct sv_server *srv)
 	if (w->seen == -1 ? catalog_version(srv->watch) != atomic_load(&srv->watch_seen) : v != w->seen) {
 		struct al_err e = { 0 };
 		if (reload_after(srv, t, &e))
-			fprintf(stderr, "airlock serve: the catalog changed but cannot be read: %s (serving the previous state)\n",
+			sv_logf(srv, SV_LOG_WARNING, "the catalog changed but cannot be read: %s (serving the previous state)",
 				e.msg);
 	}
 	w->seen = v;
@@ -328,18 +328,29 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+void sv_logf(struct sv_server *srv, enum sv_log_kind kind, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	if (!srv->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (char *p = line; *p; p++) /* one line: no controls from a request (or libmicrohttpd) */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = *p == '\n' && !p[1] ? '\0' : '?';
+	srv->log(srv->log_ctx, kind, line);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
-	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (strstr(line, "Request malformed")) /* libmicrohttpd quotes its whole HTML page here */
 		snprintf(line, sizeof(line),
-			 "refused a request that is not HTTP (400); a client trying HTTPS on this plain-HTTP port looks like this\n");
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\n')
-			*p = '?';
-	fprintf(stderr, "airlock serve: %s%s", line, line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+			 "refused a request that is not HTTP (400); a client trying HTTPS on this plain-HTTP port looks like this");
+	sv_logf(cls, SV_LOG_WARNING, "%s", line);
 }
 
 /* ------------------------------------------------------------------ running */
@@ -457,6 +468,8 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 	pthread_mutex_init(&srv.lock, NULL);
 	pthread_mutex_init(&srv.conns_lock, NULL);
 	srv.head_timeout_ns = (int64_t)o->timeout * 1000000000;
+	srv.log = o->log;
+	srv.log_ctx = o->log_ctx;
 	{
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -518,7 +531,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		flags |= MHD_USE_TLS;
 	srv.tls = cert != NULL;
 	srv.daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &srv,
 		MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
 		o->threads, MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_CONNECTION_LIMIT, o->max_conn,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u << 10), MHD_OPTION_NOTIFY_COMPLETED, on_done, &srv,
@@ -531,8 +544,7 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		goto out;
 	}
 	lfd = -1; /* the daemon owns it */
-	printf("listening on %s://%s/\n", cert ? "https" : "http", shown);
-	fflush(stdout);
+	sv_logf(&srv, SV_LOG_LISTENING, "%s://%s/", cert ? "https" : "http", shown);
 	{
 		for (;;) {
 			struct timespec tick = { 1, 0 };
@@ -542,8 +554,8 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 			if (catalog_version(srv.watch) != atomic_load(&srv.watch_seen)) {
 				struct al_err e = { 0 };
 				if (sv_reload(&srv, &e))
-					fprintf(stderr, "airlock serve: the catalog changed but cannot be read: %s (serving the previous state)\n",
-						e.msg);
+					sv_logf(&srv, SV_LOG_WARNING,
+						"the catalog changed but cannot be read: %s (serving the previous state)", e.msg);
 			}
 			sv_uploads_expire(&srv, (int64_t)time(NULL));
 			sv_cut_slow(&srv);

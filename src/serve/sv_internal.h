@@ -64,6 +64,9 @@ int sv_framing_ok(struct sv_req *rq);
 /* Queues R (consumed) with the request's headers; records status and bytes. */
 enum MHD_Result sv_queue(struct sv_req *rq, unsigned status, struct MHD_Response *r, uint64_t len);
 
+/* server.c: reports one line through the caller's log callback (see struct sv_opts) */
+void sv_logf(struct sv_server *srv, enum sv_log_kind kind, const char *fmt, ...) AL_PRINTF(3, 4);
+
 /* routes.c: the route table; routes RQ and runs its handler */
 enum MHD_Result sv_dispatch(struct sv_req *rq, const char *upload, size_t *upload_size);
 /* server.c: /healthz reads the catalog */
