@@ -588,6 +588,84 @@ enum MHD_Result sv_hf_api(struct sv_req *rq)
 			m);
 }
 
+/* Does NAME (a file of a model) contain NEEDLE, ignoring case? */
+static int name_has(const char *name, const char *needle)
+{
+	return strcasestr(name, needle) != NULL;
+}
+
+static int is_gguf(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 5 && !strcasecmp(path + n - 5, ".gguf");
+}
+
+/* The first shard of a split GGUF (NAME-00001-of-000NN.gguf), or a file that is not split. */
+static int first_part(const char *path)
+{
+	const char *of = strstr(path, "-of-");
+	return !of || (of - path >= 6 && !strncmp(of - 6, "-00001", 6));
+}
+
+/*
+ * GET /v2/{user}/{model}/manifests/{tag} from llama.cpp (User-Agent
+ * llama-cpp; node-llama-cpp's hf: URIs and `llama-server -hf` ask it): the
+ * Hub's answer, which names the GGUF file that TAG selects. The tag is a
+ * quantization (Q4_K_M, q8_0, …) matched case-insensitively in the file
+ * names, or "latest": Q4_K_M when the model has it, else the first GGUF. A
+ * split model answers its first part; an mmproj file is never the model,
+ * and is named as mmprojFile when there is one.
+ */
+enum MHD_Result sv_hf_gguf_manifest(struct sv_req *rq, const struct sv_model *m, const char *tag)
+{
+	const struct sv_mfile *pick = NULL, *mmproj = NULL;
+	const char *want = strcmp(tag, "latest") ? tag : "Q4_K_M";
+	struct al_buf b;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const char *base = strrchr(m->files[i].path, '/');
+		base = base ? base + 1 : m->files[i].path;
+		if (!is_gguf(base))
+			continue;
+		if (!strncasecmp(base, "mmproj", 6)) {
+			if (!mmproj)
+				mmproj = &m->files[i];
+			continue;
+		}
+		if (!first_part(base))
+			continue;
+		if (!pick && name_has(base, want))
+			pick = &m->files[i];
+	}
+	if (!pick && !strcmp(tag, "latest"))
+		for (size_t i = 0; i < m->nfiles && !pick; i++) {
+			const char *base = strrchr(m->files[i].path, '/');
+			base = base ? base + 1 : m->files[i].path;
+			if (is_gguf(base) && strncasecmp(base, "mmproj", 6) && first_part(base))
+				pick = &m->files[i];
+		}
+	if (!pick)
+		return hf_error(rq, 404, "EntryNotFound", "no GGUF file of this model matches the tag", m);
+	al_buf_init(&b, 1 << 16);
+	al_buf_adds(&b, "{\"ggufFile\":", NULL);
+	for (int k = 0; k < 2; k++) {
+		const struct sv_mfile *f = k ? mmproj : pick;
+		if (k && !f)
+			break;
+		if (k)
+			al_buf_adds(&b, ",\"mmprojFile\":", NULL);
+		al_buf_adds(&b, "{\"rfilename\":", NULL);
+		sv_json_str(&b, f->path, NULL);
+		al_buf_addf(&b, NULL,
+			    ",\"blobId\":\"%.40s\",\"size\":%llu,\"lfs\":{\"sha256\":\"%s\",\"size\":%llu,"
+			    "\"pointerSize\":%d}}",
+			    f->digest + 7, (unsigned long long)f->size, f->digest + 7, (unsigned long long)f->size,
+			    POINTER_SIZE);
+	}
+	al_buf_adds(&b, "}\n", NULL);
+	sv_header(rq, "X-Repo-Commit", m->commit);
+	return json_reply(rq, &b);
+}
+
 enum MHD_Result sv_hf_resolve(struct sv_req *rq, size_t at)
 {
 	const struct sv_model *m;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsx.h"
+
 #include "serve.h"
 #include "sv_internal.h"
 
@@ -19,6 +21,7 @@ enum match {
 	TREE,      /* the path is the pattern, or starts with the pattern and '/' */
 	UNDER,     /* the path starts with the pattern (which ends with '/') */
 	HF_FILE,   /* /REPO/resolve|raw/… or /ORG/REPO/resolve|raw/… */
+	LLAMA,     /* llama.cpp asking a model's GGUF manifest (see llama_manifest) */
 	ANYTHING,  /* every path (the last row) */
 };
 
@@ -110,6 +113,54 @@ static enum MHD_Result hf_file(struct sv_req *rq, const char *upload, size_t *up
 	return sv_hf_resolve(rq, rq->resolve_at);
 }
 
+/*
+ * llama.cpp (and node-llama-cpp) resolve `user/model:TAG` with GET
+ * /v2/{user}/{model}/manifests/{tag} and User-Agent llama-cpp, the way the
+ * public Hub answers it: with the Hub's GGUF manifest, not an OCI one. Only a
+ * request of exactly that shape, from that client, naming a model this store
+ * serves, goes here; everything else under /v2/ stays OCI.
+ */
+static const struct sv_model *llama_model(struct sv_req *rq, char **tag)
+{
+	const char *ua = sv_hdr(rq, MHD_HTTP_HEADER_USER_AGENT), *p = rq->path + 4, *a, *b, *c;
+	const struct sv_model *m;
+	char *repo;
+	if (!ua || strncmp(ua, "llama-cpp", 9) || (rq->method != SV_GET && rq->method != SV_HEAD) ||
+	    !sv_starts(rq->path, "/v2/"))
+		return NULL;
+	a = strchr(p, '/');
+	b = a ? strchr(a + 1, '/') : NULL;
+	c = b ? strchr(b + 1, '/') : NULL;
+	if (!b || !c || strncmp(b, "/manifests/", 11) || strchr(c + 1, '/') || !c[1])
+		return NULL;
+	if (!(repo = al_memdup(p, (size_t)(b - p))))
+		return NULL;
+	m = sv_hf_repo_valid(repo) ? sv_snap_model(rq->snap, repo) : NULL;
+	free(repo);
+	if (m && sv_decode(c + 1, strlen(c + 1), tag)) {
+		free(*tag);
+		*tag = NULL;
+		return NULL;
+	}
+	return m;
+}
+
+static enum MHD_Result llama_manifest(struct sv_req *rq, const char *upload, size_t *upload_size)
+{
+	char *tag = NULL;
+	const struct sv_model *m = llama_model(rq, &tag);
+	enum MHD_Result ret;
+	(void)upload;
+	(void)upload_size;
+	if (!m || !tag) {
+		free(tag);
+		return MHD_NO; /* matched a moment ago: only out of memory gets here */
+	}
+	ret = sv_hf_gguf_manifest(rq, m, tag);
+	free(tag);
+	return ret;
+}
+
 static enum MHD_Result not_found(struct sv_req *rq, const char *upload, size_t *upload_size)
 {
 	(void)upload;
@@ -121,6 +172,7 @@ static const struct route routes[] = {
 	{ SV_R_PAGE, EXACT, "/", M_READ, page },
 	{ SV_R_HEALTHZ, EXACT, "/healthz", M_READ, healthz },
 	{ SV_R_METRICS, EXACT, "/metrics", M_READ, metrics },
+	{ SV_R_HF_API, LLAMA, NULL, M_READ, llama_manifest },
 	{ SV_R_OCI, TREE, "/v2", M_ANY, oci },
 	{ SV_R_PYPI, TREE, "/simple", M_READ, pypi },
 	{ SV_R_PACKAGES, UNDER, "/packages/", M_READ, packages },
@@ -155,6 +207,12 @@ static int matches(const struct route *r, struct sv_req *rq)
 		return sv_starts(p, r->pattern);
 	case HF_FILE:
 		return (rq->resolve_at = hf_file_at(p)) != 0;
+	case LLAMA: {
+		char *tag = NULL;
+		int hit = llama_model(rq, &tag) != NULL;
+		free(tag);
+		return hit;
+	}
 	case ANYTHING:
 		return 1;
 	}

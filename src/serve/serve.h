@@ -280,6 +280,8 @@ enum MHD_Result sv_hf_api(struct sv_req *rq);
 /* A POST under /api/: 1 when its body is to be read (paths-info), else 0 with *RET queued. */
 int sv_hf_post(struct sv_req *rq, enum MHD_Result *ret);
 enum MHD_Result sv_hf_paths_info(struct sv_req *rq, const char *body, size_t len);
+/* llama.cpp's GGUF manifest (GET /v2/{user}/{model}/manifests/{tag} with User-Agent llama-cpp). */
+enum MHD_Result sv_hf_gguf_manifest(struct sv_req *rq, const struct sv_model *m, const char *tag);
 enum MHD_Result sv_hf_resolve(struct sv_req *rq, size_t resolve_at);
 enum MHD_Result sv_metrics(struct sv_req *rq);
 void sv_uploads_expire(struct sv_server *srv, int64_t now);
