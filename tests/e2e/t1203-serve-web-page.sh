@@ -161,6 +161,13 @@ case $(tr -d '\r' <"$T/h" | sed -n 's/^content-type: *//Ip') in
     *) fail "/ is not text/html: $(tr -d '\r' <"$T/h" | sed -n 's/^content-type: *//Ip')" ;;
 esac
 if grep -qi '<script' "$T/raw.html"; then fail "the page has a <script>: it must work without JavaScript"; fi
+# and the browser is told so: no script, no outside resource, no framing, no sniffing
+hdr() { tr -d '\r' <"$T/h" | sed -n "s/^$1: *//Ip"; }
+case $(hdr content-security-policy) in
+    *"default-src 'none'"*"frame-ancestors 'none'"*) ;;
+    *) fail "/ has no Content-Security-Policy that forbids scripts and outside resources: '$(hdr content-security-policy)'" ;;
+esac
+assert_eq "$(hdr x-content-type-options)" nosniff "X-Content-Type-Options of /"
 if grep -qF 'Courier</i>' "$T/raw.html"; then fail "the custody actor's HTML went into the page unescaped"; fi
 
 # --- what Chromium shows, and what the HTML itself holds (a browser without JavaScript
