@@ -32,9 +32,10 @@ char *al_pep503_normalize(const char *name, size_t n)
 	return out;
 }
 
-char *al_metadata_header(const char *meta, size_t n, const char *key)
+enum al_code al_metadata_header(const char *meta, size_t n, const char *key, char **out, struct al_err *err)
 {
 	size_t klen = strlen(key);
+	*out = NULL;
 	const char *p = meta, *end = meta + n;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -47,11 +48,12 @@ char *al_metadata_header(const char *meta, size_t n, const char *key)
 				v++;
 			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
 				ve--;
-			return al_memdup(v, (size_t)(ve - v));
+			*out = al_memdup(v, (size_t)(ve - v));
+			return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory reading the '%s' header", key);
 		}
 		p = eol ? eol + 1 : end;
 	}
-	return NULL;
+	return AL_OK;
 }
 
 void al_wheel_release(struct al_wheel *w)
@@ -137,9 +139,14 @@ enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *
 	}
 	w->metadata_len = meta.len;
 	w->metadata = al_buf_take(&meta, NULL);
-	w->name = al_metadata_header(w->metadata, w->metadata_len, "Name");
-	w->version = al_metadata_header(w->metadata, w->metadata_len, "Version");
-	w->requires_python = al_metadata_header(w->metadata, w->metadata_len, "Requires-Python");
+	if (!w->metadata) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = al_metadata_header(w->metadata, w->metadata_len, "Name", &w->name, err)) ||
+	    (rc = al_metadata_header(w->metadata, w->metadata_len, "Version", &w->version, err)) ||
+	    (rc = al_metadata_header(w->metadata, w->metadata_len, "Requires-Python", &w->requires_python, err)))
+		goto out;
 	if (!w->name || !w->version) {
 		rc = al_fail(err, AL_EINVAL, "'%s': METADATA lacks Name or Version", path);
 		goto out;

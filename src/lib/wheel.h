@@ -25,8 +25,12 @@ struct al_wheel {
 char *al_pep503_normalize(const char *name, size_t n);
 /* Reads and checks a wheel: the file name parses and agrees with METADATA. */
 enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err);
-/* Finds a header's value in an RFC 822 style metadata block; fresh string or NULL. */
-char *al_metadata_header(const char *meta, size_t n, const char *key);
+/*
+ * Finds a header's value in an RFC 822 style metadata block: *out is a fresh
+ * string (caller frees), or NULL when the header is absent. Running out of
+ * memory is AL_ENOMEM, never read as "absent".
+ */
+enum al_code al_metadata_header(const char *meta, size_t n, const char *key, char **out, struct al_err *err);
 void al_wheel_release(struct al_wheel *w);
 
 #endif

@@ -17,4 +17,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * Around the call a target tests: in the allocation-failure replays
+ * (AL_ALLOC_FAIL, see allocfail.c) the injector counts and fails allocations
+ * only between FUZZ_ON and FUZZ_OFF, so the target's own checks and round
+ * trips run whole, and a failure there is the library's. The call must then
+ * fail with AL_ENOMEM and a message, and leave nothing allocated; the target
+ * stops there. Elsewhere they do nothing.
+ */
+#ifdef AL_ALLOC_FAIL
+void al_allocfail_on(void);
+void al_allocfail_off(void);
+#define FUZZ_ON() al_allocfail_on()
+#define FUZZ_OFF() al_allocfail_off()
+#else
+#define FUZZ_ON() ((void)0)
+#define FUZZ_OFF() ((void)0)
+#endif
+
 #endif

@@ -72,7 +72,11 @@ static size_t check(const char *text, size_t n, const struct al_pubkey *k, size_
 	size_t lines = 0, problems, i;
 	json_t *r;
 	*records = NULL;
-	if (al_custody_check(text, n, SUMS, k, nk, &rep, records, &err) != AL_OK) {
+	enum al_code rc;
+	FUZZ_ON();
+	rc = al_custody_check(text, n, SUMS, k, nk, &rep, records, &err);
+	FUZZ_OFF();
+	if (rc != AL_OK) {
 		if (err.code != AL_ENOMEM || !err.msg[0])
 			AL_BUG("al_custody_check failed for something other than memory, or without a message");
 		al_report_release(&rep);

@@ -41,7 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j = NULL;
 	if (size > AL_MAX_MANIFEST)
 		return 0; /* the largest JSON read whole that fuzzing can reach cheaply */
-	if (al_json_parse((const char *)data, size, "fuzz", &j, &err) != AL_OK) {
+	enum al_code rc;
+	FUZZ_ON();
+	rc = al_json_parse((const char *)data, size, "fuzz", &j, &err);
+	FUZZ_OFF();
+	if (rc != AL_OK) {
 		if (err.code == AL_OK || !err.msg[0])
 			AL_BUG("a failed JSON parse left no message");
 		return 0;

@@ -49,7 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct al_err err = { 0 };
 	if (size > AL_MAX_SPEC)
 		return 0; /* al_spec_load refuses these before parsing */
-	if (al_spec_parse((const char *)data, size, "fuzz", "/base", FIXED_NOW, &spec, &err) == AL_OK) {
+	enum al_code rc;
+	FUZZ_ON();
+	rc = al_spec_parse((const char *)data, size, "fuzz", "/base", FIXED_NOW, &spec, &err);
+	FUZZ_OFF();
+	if (rc == AL_OK) {
 		check_spec(&spec);
 		al_spec_release(&spec);
 	} else if (err.code == AL_OK || !err.msg[0] || spec.name || spec.sources) {

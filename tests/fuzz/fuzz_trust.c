@@ -111,7 +111,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0; /* al_trust_load reads at most 1 MiB */
 	if (chdir(empty_dir) != 0)
 		AL_BUG("cannot enter the empty directory");
+	FUZZ_ON();
 	rc = al_trust_parse((const char *)data, size, "fuzz", NULL, &t, &err);
+	FUZZ_OFF();
 	if (fchdir(caller_dir) != 0)
 		AL_BUG("cannot go back to the working directory");
 	if (rc != AL_OK) {

@@ -38,8 +38,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > AL_MAX_METADATA)
 		return 0; /* al_wheel_read refuses these */
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		char *v = al_metadata_header(meta, size, keys[k]);
+		struct al_err err = { 0 };
+		char *v = NULL;
 		size_t len;
+		enum al_code rc;
+		FUZZ_ON();
+		rc = al_metadata_header(meta, size, keys[k], &v, &err);
+		FUZZ_OFF();
+		if (rc == AL_ENOMEM && !v && err.msg[0])
+			continue; /* (allocation-failure mode) */
+		if (rc != AL_OK)
+			AL_BUG("reading a header failed otherwise than out of memory");
 		if (!v)
 			continue;
 		len = strlen(v);

@@ -20,7 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum al_code rc;
 	if (size > AL_MAX_SPEC)
 		return 0; /* every YAML input the tool reads is capped at this or less */
-	if (al_yaml_parse((const char *)data, size, "fuzz", &j, &err) != AL_OK) {
+	FUZZ_ON();
+	rc = al_yaml_parse((const char *)data, size, "fuzz", &j, &err);
+	FUZZ_OFF();
+	if (rc != AL_OK) {
 		if (err.code == AL_OK || !err.msg[0])
 			AL_BUG("a failed YAML parse left no message");
 		return 0;

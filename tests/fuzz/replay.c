@@ -9,6 +9,11 @@
  * LLVMFuzzerTestOneInput. Exits 0 when every input ran, 2 on an I/O error or
  * when nothing was found to replay (an empty corpus is a mistake), 64 on
  * usage. A crash or an AL_BUG in the target is the test's failure.
+ *
+ * Built with AL_ALLOC_FAIL (the fuzz-allocfail-* tests), each input is run
+ * again and again with its 1st, 2nd, 3rd… allocation failing (allocfail.c),
+ * until a run completes with no failure injected: an error path that crashes
+ * fails the test, and in a sanitizer build so does one that leaks.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +26,16 @@
 
 #include "fsx.h"
 #include "fuzz.h"
+#ifdef AL_ALLOC_FAIL
+#include <jansson.h>
+
+#include "allocfail.h"
+#endif
 
 enum { REPLAY_MAX = 16u << 20 }; /* corpus files are small; refuse anything absurd */
+#ifdef AL_ALLOC_FAIL
+static unsigned long injected; /* allocation failures injected */
+#endif
 
 /* Runs the target over one file; 0, or -1 after printing why. */
 static int replay_file(const char *path)
@@ -61,7 +74,22 @@ static int replay_file(const char *path)
 		got += (size_t)n;
 	}
 	close(fd);
+#ifdef AL_ALLOC_FAIL
+	/* every allocation of this input fails once, in turn (at most ALLOC_RUNS of them) */
+	for (unsigned long n = 1;; n++) {
+		enum { ALLOC_RUNS = 20000 };
+		unsigned long seen;
+		al_allocfail_arm(n);
+		LLVMFuzzerTestOneInput(data, got);
+		seen = al_allocfail_seen();
+		al_allocfail_arm(0);
+		if (seen < n || n == ALLOC_RUNS)
+			break;
+		injected++;
+	}
+#else
 	LLVMFuzzerTestOneInput(data, got);
+#endif
 	free(data);
 	return 0;
 }
@@ -102,6 +130,10 @@ static int replay_dir(const char *dir, size_t *count)
 int main(int argc, char **argv)
 {
 	size_t count = 0;
+#ifdef AL_ALLOC_FAIL
+	/* jansson allocates through these (wrapped at link time), so its failures are injected too */
+	json_set_alloc_funcs(malloc, free);
+#endif
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s DIR|FILE...\n", argv[0]);
 		return 64;
@@ -126,6 +158,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "replay: no inputs found in the given paths\n");
 		return 2;
 	}
+#ifdef AL_ALLOC_FAIL
+	if (!injected) {
+		fprintf(stderr, "replay: no allocation was ever failed: is the call under test between FUZZ_ON and FUZZ_OFF?\n");
+		return 2;
+	}
+	printf("replayed %zu inputs, failing %lu allocations one at a time\n", count, injected);
+#else
 	printf("replayed %zu inputs\n", count);
+#endif
 	return 0;
 }
