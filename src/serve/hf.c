@@ -246,6 +246,27 @@ static const char *host_of(struct sv_req *rq)
 	return h;
 }
 
+/* A next-page Link: starts L with "<" and the absolute origin the client used (fetch needs one). */
+static void link_open(struct sv_req *rq, struct al_buf *l)
+{
+	const char *host = host_of(rq);
+	al_buf_init(l, 8192);
+	al_buf_add(l, "<", 1, NULL);
+	if (host)
+		al_buf_addf(l, NULL, "%s://%s", rq->srv->tls ? "https" : "http", host);
+}
+
+/* Sends L (a whole "<…>; rel=\"next\"") as the Link header, or fails the page B: a page
+ * without its link would end a listing early. */
+static void link_close(struct sv_req *rq, struct al_buf *l, struct al_buf *b)
+{
+	if (al_buf_check(l, NULL) == AL_OK && l->data)
+		sv_header(rq, "Link", l->data);
+	else
+		b->rc = AL_ELIMIT;
+	al_buf_release(l);
+}
+
 static enum MHD_Result tree_reply(struct sv_req *rq, const struct sv_model *m, const char *rev, const char *prefix)
 {
 	const char *rec = sv_arg(rq, "recursive"), *exp = sv_arg(rq, "expand");
@@ -272,11 +293,7 @@ static enum MHD_Result tree_reply(struct sv_req *rq, const struct sv_model *m, c
 	al_buf_adds(&b, "]\n", NULL);
 	if (i < n) {
 		struct al_buf l;
-		const char *host = host_of(rq);
-		al_buf_init(&l, 8192);
-		al_buf_add(&l, "<", 1, NULL);
-		if (host)
-			al_buf_addf(&l, NULL, "%s://%s", rq->srv->tls ? "https" : "http", host);
+		link_open(rq, &l);
 		al_buf_adds(&l, "/api/models/", NULL);
 		al_buf_adds(&l, m->repo, NULL);
 		al_buf_adds(&l, "/tree/", NULL);
@@ -287,11 +304,7 @@ static enum MHD_Result tree_reply(struct sv_req *rq, const struct sv_model *m, c
 		}
 		al_buf_addf(&l, NULL, "?recursive=%s&cursor=%zu&limit=%zu>; rel=\"next\"", recursive ? "true" : "false", i,
 			    limit);
-		if (al_buf_check(&l, NULL) == AL_OK && l.data)
-			sv_header(rq, "Link", l.data);
-		else
-			b.rc = AL_ELIMIT; /* a page without its link would end the listing early */
-		al_buf_release(&l);
+		link_close(rq, &l, &b);
 	}
 	free(e);
 	return json_reply(rq, &b);
@@ -338,11 +351,7 @@ static enum MHD_Result list_models(struct sv_req *rq)
 	al_buf_adds(&b, "]\n", NULL);
 	if (i < rq->snap->nmodels) {
 		struct al_buf l;
-		const char *host = host_of(rq);
-		al_buf_init(&l, 8192);
-		al_buf_add(&l, "<", 1, NULL);
-		if (host)
-			al_buf_addf(&l, NULL, "%s://%s", rq->srv->tls ? "https" : "http", host);
+		link_open(rq, &l);
 		al_buf_adds(&l, "/api/models?", NULL);
 		if (author && *author) {
 			al_buf_adds(&l, "author=", NULL);
@@ -355,11 +364,7 @@ static enum MHD_Result list_models(struct sv_req *rq)
 			al_buf_add(&l, "&", 1, NULL);
 		}
 		al_buf_addf(&l, NULL, "cursor=%zu&limit=%zu>; rel=\"next\"", from + shown, limit);
-		if (al_buf_check(&l, NULL) == AL_OK && l.data)
-			sv_header(rq, "Link", l.data);
-		else
-			b.rc = AL_ELIMIT;
-		al_buf_release(&l);
+		link_close(rq, &l, &b);
 	}
 	return json_reply(rq, &b);
 }
