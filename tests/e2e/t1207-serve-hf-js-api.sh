@@ -87,6 +87,18 @@ assert_eq "$(json "$J" .raw.sha256)" "$(sha256 "$M/config.json")" "downloadFile 
 assert_eq "$(json "$J" '.models | sort | join(",")')" "org/deep,org/tiny" "listModels owner org"
 assert_eq "$(json "$J" '[.commits[].oid] | join(",")')" "$COMMIT" "listCommits"
 
+# the model list pages with Link: one a page, three pages, each model once, in order
+next="$URL/api/models?limit=1"
+: >"$T/paged"
+for i in 1 2 3 4; do
+    curl -sS -D "$T/lh" -o "$T/lp.json" "$next" || fail "curl $next failed"
+    json "$T/lp.json" '.[].id' >>"$T/paged"
+    next=$(tr -d '\r' <"$T/lh" | sed -n 's/^link: *<\([^>]*\)>; rel="next"$/\1/Ip')
+    [ -n "$next" ] || break
+done
+assert_eq "$(tr '\n' ' ' <"$T/paged")" "elsewhere/other org/deep org/tiny " "the model list, one a page"
+assert_eq "$i" 3 "pages of the model list"
+
 # huggingface_hub's form-encoded paths-info, with expand
 curl -sS -o "$T/pi.json" -w '%{http_code}' -X POST --data 'paths=config.json&paths=sub&paths=nope&expand=True' \
     "$URL/api/models/org/tiny/paths-info/main" >"$T/code" || fail "curl paths-info failed"
