@@ -173,7 +173,14 @@ enum MHD_Result sv_queue(struct sv_req *rq, unsigned status, struct MHD_Response
 	if (rq->up) /* the client may send its next request on another connection as soon as it reads this */
 		sv_upload_release(rq);
 	if (rq->has_body && !rq->final && !rq->pending) {
-		/* the client is still sending: read (and drop) the rest, then answer, so it sees the answer */
+		/*
+		 * The client is still sending: read (and drop) the rest, then answer, so
+		 * it sees the answer. The rest must come within the timeout, however
+		 * slowly it trickles (the connection's deadline, as for a head).
+		 */
+		struct sv_conn *conn = sv_conn_of(rq->conn);
+		if (conn)
+			atomic_store(&conn->since_ns, sv_mono_ns());
 		rq->pending = r;
 		rq->pending_status = status;
 		rq->status = status;

@@ -170,7 +170,7 @@ struct sv_upload;
  */
 struct sv_conn {
 	int fd;
-	_Atomic int64_t since_ns; /* waiting for a request head since (monotonic), or 0 */
+	_Atomic int64_t since_ns; /* waiting for a request head (or a refused body) since (monotonic), or 0 */
 	int64_t moved_ns;         /* when the kernel last saw bytes move either way */
 	int64_t grace_ns;         /* the pause those bytes bought (SV_PAUSE_RATE) */
 	uint64_t rx, acked;       /* TCP_INFO byte counts as of moved_ns */
@@ -249,6 +249,8 @@ struct sv_req {
 
 /* The most a small body (paths-info) may hold. */
 #define SV_SMALL_BODY (1u << 20)
+/* A body up to this size (a manifest, paths-info) is read before it is answered, refused or not. */
+#define SV_READ_FIRST (256u << 10)
 
 /* Replies (each queues a response and records status and bytes in RQ). */
 enum MHD_Result sv_reply(struct sv_req *rq, unsigned status, const char *content_type, const void *body,

@@ -207,6 +207,21 @@ static int body_method(enum sv_method m)
 	return m == SV_POST || m == SV_PUT || m == SV_PATCH || m == SV_DELETE || m == SV_M_OTHER;
 }
 
+/* Read before it is answered: a declared body of at most SV_READ_FIRST bytes, not a blob upload. */
+static int small_body(struct sv_req *rq)
+{
+	const char *cl = sv_hdr(rq, MHD_HTTP_HEADER_CONTENT_LENGTH), *p = rq->path;
+	char *end = NULL;
+	unsigned long long n;
+	if (!cl || sv_hdr(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return 0;
+	n = strtoull(cl, &end, 10);
+	if (!end || *end || end == cl || n > SV_READ_FIRST)
+		return 0;
+	/* /v2/NAME/blobs/uploads/…: refused before the body, whatever its size */
+	return !(sv_starts(p, "/v2/") && strstr(p, "/blobs/uploads"));
+}
+
 /* The first call: the head is complete, no body has been read. */
 static enum MHD_Result start(struct sv_req *rq, const char *url, const char *method, const char *version)
 {
@@ -233,11 +248,18 @@ static enum MHD_Result start(struct sv_req *rq, const char *url, const char *met
 		return rq->status ? MHD_YES : MHD_NO;
 	/*
 	 * A request that may carry a body is routed now, so that a refusal (401,
-	 * 403, 405, 404 of an upload) goes out before the client sends the body: it
-	 * gets no 100 Continue, and the connection closes. Other requests are
-	 * routed on the next call, which keeps their connection alive.
+	 * 403, 405, 404 of an upload) of a large body (a blob upload, or any body
+	 * of unknown or large size) goes out before the client sends the body: it
+	 * gets no 100 Continue, and the connection closes. The refusal of a small
+	 * body (a manifest) waits until the body is read and dropped, and the
+	 * connection is kept, as Go registries do: clients that write the whole
+	 * body before they read (containerd) would otherwise wait for ever. Other
+	 * requests are routed on the next call, which keeps their connection alive.
 	 */
-	return body_method(rq->method) ? sv_dispatch(rq, NULL, &(size_t){ 0 }) : MHD_YES;
+	if (!body_method(rq->method))
+		return MHD_YES;
+	rq->has_body = small_body(rq); /* a refusal then waits for the body (sv_queue) */
+	return sv_dispatch(rq, NULL, &(size_t){ 0 });
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -252,8 +274,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return start(rq, url, method, version);
 	if (rq->pending) {
 		enum MHD_Result ret;
+		struct sv_conn *conn = sv_conn_of(c);
 		if (*upload_size)
 			return *upload_size = 0, MHD_YES;
+		if (conn) /* the body came in time: no deadline while the answer goes out */
+			atomic_store(&conn->since_ns, 0);
 		ret = MHD_queue_response(c, rq->pending_status, rq->pending);
 		MHD_destroy_response(rq->pending);
 		rq->pending = NULL;
