@@ -59,6 +59,9 @@ static int check(const char *bundle, const char *trust_file, int json, int list)
 		al_trust_release(&t);
 		return cli_fail(&err);
 	}
+	/* a chain that holds must also end where the policy says (a cut tail chains fine) */
+	if (t.custody_last && !al_report_count(&rep))
+		al_custody_require_last(records, t.custody_last, &rep);
 	code = al_report_count(&rep) ? EXIT_VERIFY : 0;
 	if (json) {
 		json_t *probs = json_array();
@@ -82,10 +85,12 @@ static int check(const char *bundle, const char *trust_file, int json, int list)
 		if (code)
 			fprintf(stderr, "airlock: the custody chain of '%s' FAILED verification\n", bundle);
 		else
-			printf("custody chain of '%s': %zu records, intact%s\n", bundle, json_array_size(records),
+			printf("custody chain of '%s': %zu records, intact%s%s%s%s\n", bundle, json_array_size(records),
 			       t.custody ? ", every key allowed by the trust policy"
 			       : trust_file ? " (keys not checked: the trust policy lists no custody_keys)"
-					    : " (keys not checked against a policy: give --trust FILE)");
+					    : " (keys not checked against a policy: give --trust FILE)",
+			       t.custody_last ? ", ends with '" : "", t.custody_last ? t.custody_last : "",
+			       t.custody_last ? "' as the policy requires" : "");
 	}
 	json_decref(records);
 	al_report_release(&rep);

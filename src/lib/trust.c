@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody.h"
 #include "fsx.h"
 #include "json.h"
 #include "spec.h"
@@ -38,6 +39,7 @@ void al_trust_release(struct al_trust *t)
 		free(t->require[i]);
 	free(t->require);
 	free(t->custody);
+	free(t->custody_last);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -75,7 +77,7 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 	}
 	json_object_foreach(root, name, v) {
 		if (strcmp(name, "roles") && strcmp(name, "require") && strcmp(name, "max_age") &&
-		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys")) {
+		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys") && strcmp(name, "custody")) {
 			rc = al_fail(err, AL_EINVAL, "'%s': unknown key '%s'", what, name);
 			goto out;
 		}
@@ -200,6 +202,31 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 				goto out;
 		}
 	}
+	v = json_object_get(root, "custody");
+	if (v) {
+		const char *kk, *ev;
+		json_t *x;
+		if (!json_is_object(v) || !json_object_get(v, "require_last")) {
+			rc = al_fail(err, AL_EINVAL, "'%s': 'custody' must be a mapping with 'require_last: EVENT'", what);
+			goto out;
+		}
+		json_object_foreach(v, kk, x) {
+			if (strcmp(kk, "require_last")) {
+				rc = al_fail(err, AL_EINVAL, "'%s': custody: unknown key '%s'", what, kk);
+				goto out;
+			}
+		}
+		ev = al_json_str(v, "require_last");
+		if (!ev || al_custody_event_bad(ev)) {
+			rc = al_fail(err, AL_EINVAL, "'%s': custody: 'require_last' must be an event: %s", what,
+				     al_custody_event_bad(""));
+			goto out;
+		}
+		if (!(t->custody_last = strdup(ev))) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	age = al_json_str(root, "max_age");
 	if (age) {
 		int64_t until;
@@ -266,6 +293,8 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 		al_pubkey_b64(&t->custody[k], b);
 		rc = al_buf_addf(out, err, "  - %s   # %s\n", b, t->custody[k].id);
 	}
+	if (!rc && t->custody_last)
+		rc = al_buf_addf(out, err, "custody:\n  require_last: \"%s\"\n", t->custody_last);
 	return rc;
 }
 
@@ -302,6 +331,38 @@ static int sig_name(const char *path, char role[40], char id[AL_KEYID])
 	memcpy(id, dot1 + 1, 16);
 	id[16] = '\0';
 	return al_role_bad(role) ? -1 : 0;
+}
+
+/*
+ * The policy's custody requirement: custody.log, read through the view, must be an intact
+ * chain (by custody_keys, when listed) whose last record is t->custody_last. A broken
+ * chain cannot show how it ends, so it fails too (its details are custody verify's).
+ */
+static enum al_code custody_last(struct al_bview *v, const struct al_bundle_info *info, const struct al_trust *t,
+				 struct al_report *rep, struct al_err *err)
+{
+	const struct al_bfile *f = al_bview_find(v, "custody.log");
+	struct al_report scratch = { 0 };
+	json_t *records = NULL;
+	struct al_buf b;
+	enum al_code rc = AL_OK;
+	if (!f) {
+		al_custody_require_last(NULL, t->custody_last, rep);
+		return AL_OK;
+	}
+	al_buf_init(&b, AL_MAX_SUMS);
+	if (!(rc = v->read(v, f, &b, err)))
+		rc = al_custody_check(b.data, b.len, info->sums_digest, t->custody, t->ncustody, &scratch, &records,
+				      err);
+	if (!rc && al_report_count(&scratch))
+		al_report_add(rep, "the trust policy requires the custody chain to end with a '%s' record, and the chain is broken (%s)",
+			      t->custody_last, scratch.msg[0]);
+	else if (!rc)
+		al_custody_require_last(records, t->custody_last, rep);
+	json_decref(records);
+	al_report_release(&scratch);
+	al_buf_release(&b);
+	return rc;
 }
 
 enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *info,
@@ -420,6 +481,8 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 		al_report_add(rep, "bundle '%s' version %lld was made on %s, longer ago than the policy's max_age",
 			      info->name, (long long)info->version, when);
 	}
+	if (t->custody_last && (rc = custody_last(v, info, t, rep, err)))
+		goto out;
 	*summary = json_incref(roles);
 out:
 	json_decref(roles);

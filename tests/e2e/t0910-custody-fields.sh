@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Must-fail twins of t0900 for the fields of a record (docs/FORMAT.md §9): records that
+# are signed and chained correctly by keys the policy allows, but carry an unknown field,
+# an unknown version, a field of the wrong type, a missing field, a time that is not
+# RFC 3339, or a time earlier than the record before it. Each is refused by custody
+# verify and show (naming the record and the field), by custody add, and by import.
+# The passing twin: the same records written again unchanged by the same forger hold.
+. "$(dirname "$0")/custody-lib.sh"
+
+twin_setup
+
+# passing twin: forged again without a change, the chain is exactly as good
+cp -a "$T/good" "$T/same"
+forge_log "$T/same" 'pass'
+cmp -s "$T/good/custody.log" "$T/same/custody.log" || fail "the forger does not write records as airlock does"
+expect_intact "$T/same" 3 "$T/trust.yaml"
+
+# case NAME CODE MESSAGE: a copy of the good bundle whose records CODE changed (and
+# signed again): custody verify and show name exactly MESSAGE, with and without policy.
+case_n=0
+case_() {
+    local b=$T/case$((case_n += 1))
+    cp -a "$T/good" "$b"
+    forge_log "$b" "$1"
+    expect_broken "$b" "" "$2"
+    expect_broken "$b" "$T/trust.yaml" "$2"
+    LAST_CASE=$b
+}
+
+case_ 'R[1]["extra"] = "x"' \
+    "custody record 2 has an unknown field 'extra' (refused: only version 1 fields are known)"
+expect_add_refused "$LAST_CASE" "custody record 2 has an unknown field 'extra'"
+expect_import_rejected "$T/st" "$LAST_CASE" "custody record 2 has an unknown field 'extra'"
+
+case_ 'R[2]["v"] = 2' \
+    "custody record 3: field 'v' says version 2, and only version 1 is known (refused)"
+expect_import_rejected "$T/st" "$LAST_CASE" "custody record 3: field 'v' says version 2"
+
+case_ 'R[1]["seq"] = "2"' "custody record 2: field 'seq' is a string, expected an integer"
+case_ 'R[0]["note"] = ["built", "in CI"]' "custody record 1: field 'note' is an array, expected a string"
+case_ 'del R[0]["actor"]' "custody record 1: field 'actor' is missing"
+case_ 'R[0]["time"] = "yesterday"' \
+    "custody record 1: field 'time' is 'yesterday', not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"
+case_ 'R[0]["time"] = R[0]["time"][:10]' \
+    "custody record 1: field 'time' is '$(head -1 "$T/good/custody.log" | cut -f1 | jq -r .time | cut -c1-10)', not an RFC 3339 UTC time"
+
+# back in time: record 3 dated before record 2, though signed and chained by its actor
+t2=$(sed -n 2p "$T/good/custody.log" | cut -f1 | jq -r .time)
+case_ 'R[2]["time"] = "2000-01-01T00:00:00Z"' \
+    "custody record 3: field 'time' 2000-01-01T00:00:00Z is earlier than $t2, the time of the record before it (times never go backwards along the chain)"
+expect_add_refused "$LAST_CASE" "custody record 3: field 'time' 2000-01-01T00:00:00Z is earlier than $t2"
+expect_import_rejected "$T/st" "$LAST_CASE" "custody record 3: field 'time' 2000-01-01T00:00:00Z is earlier than $t2"
+
+# the same time as the record before is fine (a second is the resolution)
+cp -a "$T/good" "$T/sametime"
+forge_log "$T/sametime" 'R[2]["time"] = R[1]["time"]; R[0]["time"] = R[1]["time"]'
+expect_intact "$T/sametime" 3 "$T/trust.yaml"
+
+# the intact twin still goes into the store the rejected copies went to
+expect_import_ok "$T/st" "$T/good" tiny 1 3
