@@ -77,7 +77,8 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 	}
 	json_object_foreach(root, name, v) {
 		if (strcmp(name, "roles") && strcmp(name, "require") && strcmp(name, "max_age") &&
-		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys") && strcmp(name, "custody")) {
+		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys") && strcmp(name, "custody") &&
+		    strcmp(name, "distinct_roles")) {
 			rc = al_fail(err, AL_EINVAL, "'%s': unknown key '%s'", what, name);
 			goto out;
 		}
@@ -245,6 +246,15 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 		}
 		t->allow_legacy = !strcmp(b, "true");
 	}
+	v = json_object_get(root, "distinct_roles");
+	if (v) {
+		const char *b = json_string_value(v);
+		if (!b || (strcmp(b, "true") && strcmp(b, "false"))) {
+			rc = al_fail(err, AL_EINVAL, "'%s': 'distinct_roles' is true or false", what);
+			goto out;
+		}
+		t->distinct_roles = !strcmp(b, "true");
+	}
 out:
 	json_decref(root);
 	if (rc)
@@ -293,6 +303,8 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 		al_pubkey_b64(&t->custody[k], b);
 		rc = al_buf_addf(out, err, "  - %s   # %s\n", b, t->custody[k].id);
 	}
+	if (!rc && t->distinct_roles)
+		rc = al_buf_adds(out, "distinct_roles: true\n", err);
 	if (!rc && t->custody_last)
 		rc = al_buf_addf(out, err, "custody:\n  require_last: \"%s\"\n", t->custody_last);
 	return rc;
@@ -372,6 +384,7 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
 	unsigned char hash[64];
 	unsigned char (*counted)[AL_KEYNUM] = NULL;
+	const struct al_pubkey **counted_key = NULL;
 	size_t *role_of = NULL, ncounted = 0, nsig = 0;
 	struct al_buf sumsb, sb;
 	json_t *roles = json_object();
@@ -391,7 +404,8 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 		nsig += !strncmp(v->files[i].path, "signatures/", 11);
 	counted = calloc(nsig + 1, sizeof(*counted));
 	role_of = calloc(nsig + 1, sizeof(*role_of));
-	if (!counted || !role_of) {
+	counted_key = calloc(nsig + 1, sizeof(*counted_key));
+	if (!counted || !role_of || !counted_key) {
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -445,9 +459,23 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 			dup |= role_of[k] == (size_t)(r - t->roles) && !memcmp(counted[k], sig.keynum, AL_KEYNUM);
 		if (!dup) {
 			memcpy(counted[ncounted], sig.keynum, AL_KEYNUM);
+			counted_key[ncounted] = key;
 			role_of[ncounted++] = (size_t)(r - t->roles);
 		}
 	}
+	/* separation of duties: one key (one person) counts for one role only; the same
+	 * Ed25519 key under another key id is the same key */
+	for (size_t a = 0; t->distinct_roles && a < ncounted; a++)
+		for (size_t b = a + 1; b < ncounted; b++)
+			if (role_of[a] != role_of[b] &&
+			    (!memcmp(counted[a], counted[b], AL_KEYNUM) ||
+			     !memcmp(counted_key[a]->pk, counted_key[b]->pk, AL_PK))) {
+				char also[64] = "";
+				if (strcmp(counted_key[a]->id, counted_key[b]->id))
+					snprintf(also, sizeof(also), " (there as key id %s)", counted_key[b]->id);
+				al_report_add(rep, "key %s signed in both role '%s' and role '%s'%s: the trust policy requires distinct keys for distinct roles (distinct_roles: true), so one key cannot fill both",
+					      counted_key[a]->id, t->roles[role_of[a]].name, t->roles[role_of[b]].name, also);
+			}
 	for (size_t i = 0; i < t->nroles; i++) {
 		const struct al_trust_role *r = &t->roles[i];
 		json_t *keys = json_array();
@@ -489,6 +517,7 @@ out:
 	al_buf_release(&sumsb);
 	al_buf_release(&sb);
 	free(counted);
+	free(counted_key);
 	free(role_of);
 	return rc;
 }
