@@ -341,6 +341,18 @@ static const struct {
 	/* YAML that is not valid, or would be ambiguous */
 	{ POLICY_2ROLES "require: [r]\n", "duplicate key" },
 	{ "roles: &x\n  r:\n    keys: [@A]\nrequire: [r]\nother: *x\n", "aliases" },
+	{ "roles:\n  &r r:\n    keys: [@A]\n  *r :\n    keys: [@B]\nrequire: [r]\n",
+	  "a YAML alias is used as a mapping key" },
+	/* distinct_roles */
+	{ POLICY_2ROLES "distinct_roles: yes\n", "'distinct_roles' is true or false" },
+	{ POLICY_2ROLES "distinct_roles: [true]\n", "'distinct_roles' is true or false" },
+	{ POLICY_2ROLES "distinct_roles:\n", "'distinct_roles' is true or false" },
+	/* custody */
+	{ POLICY_2ROLES "custody: received\n", "'custody' must be a mapping with 'require_last: EVENT'" },
+	{ POLICY_2ROLES "custody: {}\n", "'custody' must be a mapping with 'require_last: EVENT'" },
+	{ POLICY_2ROLES "custody: {require_last: lost}\n", "custody: 'require_last' must be an event: events are" },
+	{ POLICY_2ROLES "custody: {require_last: [received]}\n", "custody: 'require_last' must be an event" },
+	{ POLICY_2ROLES "custody: {require_last: received, also: 1}\n", "custody: unknown key 'also'" },
 };
 
 static void test_parse_bad(void **state)
@@ -421,6 +433,12 @@ static void same_policy(const struct al_trust *a, const struct al_trust *b)
 		assert_string_equal(a->require[i], b->require[i]);
 	assert_int_equal(a->max_age, b->max_age);
 	assert_int_equal(a->allow_legacy, b->allow_legacy);
+	assert_int_equal(a->distinct_roles, b->distinct_roles);
+	if (a->custody_last || b->custody_last) {
+		assert_non_null(a->custody_last);
+		assert_non_null(b->custody_last);
+		assert_string_equal(a->custody_last, b->custody_last);
+	}
 }
 
 static void test_format_roundtrip(void **state)
@@ -429,6 +447,9 @@ static void test_format_roundtrip(void **state)
 		POLICY_2ROLES,
 		POLICY_2ROLES "max_age: 36h\n",
 		POLICY_2ROLES "max_age: 2w\nallow_legacy_signatures: true\n",
+		POLICY_2ROLES "distinct_roles: true\n",
+		POLICY_2ROLES "distinct_roles: false\ncustody:\n  require_last: received\n",
+		POLICY_2ROLES "custody: {require_last: handed-over}\ndistinct_roles: true\n",
 		"roles:\n  r:\n    keys: [@DIR/a.pub, b.pub, @C, @D]\n    threshold: 3\n  x_1:\n    keys: [@D]\n"
 		"require: [x_1, r]\nmax_age: 120d\n",
 	};
