@@ -27,22 +27,30 @@ const char *al_custody_event_bad(const char *event)
 	return "events are packed, sealed, handed-over, received, verified, stored or opened";
 }
 
-static void line_digest(const char *p, size_t n, char out[AL_DIGEST_STR])
+static enum al_code line_digest(const char *p, size_t n, char out[AL_DIGEST_STR], struct al_err *err)
 {
 	unsigned char d[AL_DIGEST_LEN];
 	char hex[AL_HEX_LEN + 1];
-	if (al_sha256_mem(p, n, d, NULL) != AL_OK)
-		memset(d, 0, sizeof(d));
+	enum al_code rc = al_sha256_mem(p, n, d, err);
+	if (rc)
+		return rc;
 	al_hex(d, hex);
 	snprintf(out, AL_DIGEST_STR, "sha256:%s", hex);
+	return AL_OK;
 }
 
-/* The last line's digest and count of a log (the log is checked first by callers). */
-static void tail_of(const struct al_buf *log, char prev[AL_DIGEST_STR], int64_t *count)
+/*
+ * The last line's digest and count of a log (the log is checked first by callers), and the
+ * time of its last record (-1 when there is none).
+ */
+static enum al_code tail_of(const struct al_buf *log, char prev[AL_DIGEST_STR], int64_t *count, int64_t *last_time,
+			    struct al_err *err)
 {
 	const char *p = log->data, *end = log->data + log->len, *last = NULL;
 	size_t lastlen = 0;
+	json_t *rec = NULL;
 	*count = 0;
+	*last_time = -1;
 	prev[0] = '\0';
 	while (p && p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -54,26 +62,42 @@ static void tail_of(const struct al_buf *log, char prev[AL_DIGEST_STR], int64_t 
 		}
 		p = eol ? eol + 1 : end;
 	}
-	if (last)
-		line_digest(last, lastlen, prev);
+	if (!last)
+		return AL_OK;
+	{
+		const char *tab = memchr(last, '\t', lastlen);
+		if (tab && al_json_parse(last, (size_t)(tab - last), "custody record", &rec, NULL) == AL_OK &&
+		    al_json_str(rec, "time") && al_time_parse(al_json_str(rec, "time"), last_time) != 0)
+			*last_time = -1;
+		json_decref(rec);
+	}
+	return line_digest(last, lastlen, prev, err);
 }
 
 enum al_code al_custody_append(struct al_buf *log, const char *sums_digest,
 			       const struct al_custody_event *ev, const struct al_seckey *sk,
 			       struct al_err *err)
 {
-	char prev[AL_DIGEST_STR], when[32], pkb[64];
+	char prev[AL_DIGEST_STR], when[32], pkb[64], then[32];
 	unsigned char hash[64], sig[64];
 	char sigb[128];
-	int64_t count;
+	int64_t count, last_time;
 	struct al_pubkey pk;
 	struct al_buf rec;
 	json_t *j;
 	enum al_code rc;
 	if (log->len && log->data[log->len - 1] != '\n' && (rc = al_buf_add(log, "\n", 1, err)))
 		return rc;
-	tail_of(log, prev, &count);
+	if ((rc = tail_of(log, prev, &count, &last_time, err)))
+		return rc;
 	al_time_fmt(ev->time, when);
+	/* a record dated before the last one would break the chain it extends */
+	if (ev->time < last_time) {
+		al_time_fmt(last_time, then);
+		return al_fail(err, AL_EINVAL,
+			       "the time now, %s, is earlier than the last custody record's, %s: times never go backwards along the chain (check this machine's clock)",
+			       when, then);
+	}
 	memcpy(pk.keynum, sk->keynum, AL_KEYNUM);
 	crypto_sign_ed25519_sk_to_pk(pk.pk, sk->sk);
 	al_pubkey_b64(&pk, pkb);
@@ -214,6 +238,7 @@ enum al_code al_custody_check(const char *text, size_t n, const char *sums_diges
 	const char *p = text, *end = text + n;
 	char prev[AL_DIGEST_STR] = "", last_when[32] = "";
 	int64_t seq = 0, last_time = -1;
+	enum al_code drc;
 	int broken = 0;
 	json_t *list = json_array();
 	if (!list)
@@ -286,11 +311,18 @@ enum al_code al_custody_check(const char *text, size_t n, const char *sums_diges
 			last_time = when;
 			snprintf(last_when, sizeof(last_when), "%s", al_json_str(rec, "time"));
 		}
-		json_object_set_new(rec, "key", json_stringn(f[1], fl[1]));
-		json_array_append(list, rec);
+		/* a record missing from the list would make another one look like the last */
+		if (json_object_set_new(rec, "key", json_stringn(f[1], fl[1])) != 0 || json_array_append(list, rec) != 0) {
+			json_decref(rec);
+			json_decref(list);
+			return al_fail(err, AL_ENOMEM, "out of memory (custody records)");
+		}
 next:
 		json_decref(rec);
-		line_digest(p, len, prev);
+		if ((drc = line_digest(p, len, prev, err)) != AL_OK) {
+			json_decref(list);
+			return drc;
+		}
 		p = eol ? eol + 1 : end;
 	}
 	(void)broken;

@@ -59,3 +59,14 @@ expect_intact "$T/sametime" 3 "$T/trust.yaml"
 
 # the intact twin still goes into the store the rejected copies went to
 expect_import_ok "$T/st" "$T/good" tiny 1 3
+
+# custody add never writes a record dated before the last one (a clock behind the last
+# actor's would otherwise break the chain it extends): refused, the log left alone
+cp -a "$T/good" "$T/future"
+forge_log "$T/future" 'R[2]["time"] = "2099-01-01T00:00:00Z"'
+expect_intact "$T/future" 3 "$T/trust.yaml"
+cp "$T/future/custody.log" "$T/future-before"
+expect_exit 2 airlock custody add "$T/future" --event stored --actor "Rita Receiver" --key "$K/receiver.key"
+expect_stderr_contains "earlier than the last custody record's, 2099-01-01T00:00:00Z: times never go backwards along the chain (check this machine's clock)"
+cmp -s "$T/future-before" "$T/future/custody.log" || fail "a refused custody add changed custody.log"
+expect_intact "$T/future" 3 "$T/trust.yaml"
