@@ -19,7 +19,7 @@ expect_exit 0 airlock import "$T/v3" --store "$ST"
 expect_stdout_contains "imported tiny version 3"
 expect_exit 1 airlock import "$T/b" --store "$ST"
 expect_stderr_contains "bundle 'tiny' version 1 is older than version 3 already imported"
-# the identical version 2 again is a no-op, not a rollback (DESIGN.md §5)
+# the identical version 2 again is a no-op, not a rollback (a rollback is a version below the highest imported)
 expect_exit 0 airlock import "$T/v2" --store "$ST"
 expect_stdout_contains "already imported tiny version 2"
 expect_exit 0 airlock store ls --store "$ST" --json
