@@ -27,6 +27,10 @@ sign_paused() {
     [ -z "$swap" ] || cp "$swap" "$b/SHA256SUMS"
     kill -CONT "$pid"
     if wait "$pid"; then RC=0; else RC=$?; fi
+    # reaped: its id may be reused, so the cleanup must not kill it any more
+    local -a keep=()
+    for i in "${BG_PIDS[@]}"; do [ "$i" = "$pid" ] || keep+=("$i"); done
+    BG_PIDS=("${keep[@]+"${keep[@]}"}")
 }
 
 # must fail: SHA256SUMS swapped between verification and signing (its lines reversed:
