@@ -148,10 +148,11 @@ static int store_show(const char *store, const char *what, int json)
 		goto out;
 	}
 	/* without a version: the highest imported */
-	json_array_foreach(json_object_get(all, "custody"), i, r)
+	json_array_foreach(json_object_get(all, "custody"), i, r) {
 		if (!strcmp(or_q(al_json_str(r, "bundle")), name) &&
 		    json_integer_value(json_object_get(r, "bundleVersion")) > latest)
 			latest = json_integer_value(json_object_get(r, "bundleVersion"));
+	}
 	if (!version)
 		version = latest;
 	json_array_foreach(json_object_get(all, "custody"), i, r) {
@@ -174,11 +175,13 @@ static int store_show(const char *store, const char *what, int json)
 	}
 	printf("signed custody chain of '%s' version %lld, as checked at import: %zu records\n", name,
 	       (long long)version, json_array_size(chain));
-	json_array_foreach(chain, i, r)
+	json_array_foreach(chain, i, r) {
 		store_row(r);
+	}
 	printf("the store's own records (not signed, not part of the chain): %zu\n", json_array_size(own));
-	json_array_foreach(own, i, r)
+	json_array_foreach(own, i, r) {
 		store_row(r);
+	}
 out:
 	json_decref(all);
 	json_decref(chain);
