@@ -910,6 +910,49 @@ static void test_check_duplicate_counted_once(void **state)
 	outcome_release(&o);
 }
 
+/* distinct_roles: one key filling two roles is a problem naming it; each its own role is fine */
+static void test_check_distinct_roles(void **state)
+{
+	static const char policy[] = "roles:\n"
+				     "  builder:\n"
+				     "    keys: [@A, @B]\n"
+				     "  security:\n"
+				     "    keys: [@B, @C]\n"
+				     "    threshold: 2\n"
+				     "require: [builder, security]\n";
+	struct fix *f = *state;
+	struct outcome o;
+	char want[256];
+	sign(f, 0, "builder");
+	sign(f, 1, "security");
+	sign(f, 2, "security");
+	/* passing twin: A builds, B and C approve */
+	o = check(f, policy, NOW + 60);
+	assert_int_equal(o.rc, AL_OK);
+	assert_int_equal(o.nproblems, 0);
+	outcome_release(&o);
+	{
+		char *tpl = NULL;
+		if (asprintf(&tpl, "%sdistinct_roles: true\n", policy) < 0)
+			fail_msg("out of memory");
+		o = check(f, tpl, NOW + 60);
+		assert_int_equal(o.nproblems, 0);
+		outcome_release(&o);
+		/* B signs as builder too: every threshold is still met, but B fills two roles */
+		sign(f, 1, "builder");
+		o = check(f, policy, NOW + 60);
+		assert_int_equal(o.nproblems, 0);
+		outcome_release(&o);
+		o = check(f, tpl, NOW + 60);
+		snprintf(want, sizeof(want), "key %s signed in both role 'builder' and role 'security': the trust policy requires distinct keys for distinct roles (distinct_roles: true)",
+			 f->pk[1].id);
+		expect_problem(&o, want, NULL);
+		assert_int_equal(o.nproblems, 1);
+		outcome_release(&o);
+		free(tpl);
+	}
+}
+
 static void test_check_bad_files(void **state)
 {
 	struct fix *f = *state;
@@ -1089,6 +1132,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_wrong_comment, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_name_mismatch, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_duplicate_counted_once, setup_bundle, teardown),
+		cmocka_unit_test_setup_teardown(test_check_distinct_roles, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad_files, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad_signature, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_legacy, setup_bundle, teardown),
