@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libfyaml.h>
+
 #include "buf.h"
 #include "fsx.h"
 #include "json.h"
@@ -159,9 +161,44 @@ static int python_bad(const char *s)
 	return parts < 2 || parts > 3;
 }
 
-static enum al_code parse_targets(const json_t *root, const char *what, struct al_spec *spec, struct al_err *err)
+/*
+ * YAML 1.1 readers (PyYAML) read an unquoted X.Y as a number, and some such numbers print
+ * back otherwise: 3.10 is 3.1, 03.11 is 3.11. airlock keeps the text, so unquoted, those
+ * would mean one version to airlock and another to them: refused unless quoted. (X.Y.Z is
+ * a string to both; 3.11 or 3.0 is the same either way.)
+ */
+static enum al_code python_quoted(const char *data, size_t n, const char *what, const char *py,
+				  struct al_err *err)
+{
+	const char *dot = strchr(py, '.');
+	size_t minor = dot ? strlen(dot + 1) : 0;
+	struct fy_parse_cfg cfg;
+	struct fy_document *doc;
+	struct fy_node *node;
+	int plain;
+	if (!dot || strchr(dot + 1, '.') || !((minor > 1 && dot[minor] == '0') || (py[0] == '0' && dot - py > 1)))
+		return AL_OK;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = FYPCF_QUIET;
+	doc = fy_document_build_from_string(&cfg, data, n);
+	node = doc ? fy_node_mapping_lookup_by_string(fy_document_root(doc), "python", 6) : NULL;
+	plain = node && fy_node_get_style(node) == FYNS_PLAIN;
+	if (doc)
+		fy_document_destroy(doc);
+	if (!node)
+		return al_fail(err, AL_EINVAL, "%s: cannot read 'python' again to check how it is written", what);
+	if (plain)
+		return al_fail(err, AL_EINVAL,
+			       "%s: 'python' is %s unquoted, which YAML 1.1 readers such as PyYAML read as a number of another value; quote it: python: \"%s\"",
+			       what, py, py);
+	return AL_OK;
+}
+
+static enum al_code parse_targets(const json_t *root, const char *data, size_t n, const char *what,
+				  struct al_spec *spec, struct al_err *err)
 {
 	const json_t *pl = json_object_get(root, "platforms"), *py = json_object_get(root, "python"), *x;
+	enum al_code rc;
 	size_t i;
 	if (pl) {
 		if (!json_is_array(pl))
@@ -193,6 +230,8 @@ static enum al_code parse_targets(const json_t *root, const char *what, struct a
 		if (python_bad(json_string_value(py)))
 			return al_fail(err, AL_EINVAL, "%s: 'python' is '%s', not a version such as \"3.11\" or \"3.11.4\"", what,
 				       json_string_value(py));
+		if ((rc = python_quoted(data, n, what, json_string_value(py), err)))
+			return rc;
 		if (!(spec->python = strdup(json_string_value(py))))
 			return al_fail(err, AL_ENOMEM, "out of memory");
 	}
@@ -398,7 +437,7 @@ enum al_code al_spec_parse(const char *data, size_t n, const char *what, const c
 		rc = al_fail(err, AL_EINVAL, "%s: 'expires' '%s' is in the past", what, exp);
 		goto out;
 	}
-	if ((rc = parse_targets(root, what, spec, err)))
+	if ((rc = parse_targets(root, data, n, what, spec, err)))
 		goto out;
 	arts = json_object_get(root, "artifacts");
 	if (!arts) {

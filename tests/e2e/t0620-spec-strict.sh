@@ -94,3 +94,18 @@ version: 1
 python: latest
 $tail_
 EOF
+
+# an unquoted X.Y that PyYAML reads as another number (3.10 is 3.1): refused; quoted, fine
+bad python-float "'python' is 3.10 unquoted, which YAML 1.1 readers such as PyYAML read as a number of another value; quote it: python: \"3.10\"" <<EOF
+name: tiny
+version: 1
+python: 3.10
+$tail_
+EOF
+if python3 -c 'import yaml' 2>/dev/null; then
+    assert_eq "$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["python"])' "$T/s/python-float.yaml")" \
+        3.1 "PyYAML's reading of python: 3.10"
+fi
+printf 'name: tiny\nversion: 2\npython: "3.10"\n%s\n' "$tail_" >"$T/s/quoted.yaml"
+expect_exit 0 airlock bundle create -f "$T/s/quoted.yaml" -o "$T/quoted" --quiet
+assert_eq "$(jq -r .python "$T/quoted/airlock.json")" 3.10 "python in airlock.json when quoted"

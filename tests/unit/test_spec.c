@@ -292,6 +292,13 @@ static const struct {
 	  "'python' is '3', not a version" },
 	{ "python a range", "name: b\nversion: 1\npython: \">=3.9\"\nartifacts: [{kind: file, path: f}]\n",
 	  "not a version" },
+	/* unquoted X.Y that YAML 1.1 readers (PyYAML) read as a number of another value */
+	{ "python 3.10 unquoted", "name: b\nversion: 1\npython: 3.10\nartifacts: [{kind: file, path: f}]\n",
+	  "'python' is 3.10 unquoted, which YAML 1.1 readers such as PyYAML read as a number of another value; quote it: python: \"3.10\"" },
+	{ "python 03.11 unquoted", "name: b\nversion: 1\npython: 03.11\nartifacts: [{kind: file, path: f}]\n",
+	  "'python' is 03.11 unquoted" },
+	{ "python 3.10 in flow style", "{name: b, version: 1, python: 3.10, artifacts: [{kind: file, path: f}]}\n",
+	  "'python' is 3.10 unquoted" },
 	{ "python trailing dot", "name: b\nversion: 1\npython: \"3.11.\"\nartifacts: [{kind: file, path: f}]\n",
 	  "not a version" },
 
@@ -338,6 +345,15 @@ static void test_targets(void **state)
 	al_spec_release(&s);
 	json_decref(meta);
 
+	/* quoted, or unquoted where every YAML reader reads the same text */
+	for (const char *const *ok = (const char *const[]){ "\"3.10\"", "'3.10'", "3.11", "3.0", "3.1", "\"03.11\"", NULL };
+	     *ok; ok++) {
+		char yaml[128];
+		snprintf(yaml, sizeof(yaml), "name: b\nversion: 1\npython: %s\nartifacts: [{kind: file, path: f}]\n", *ok);
+		if (parse(yaml, &s, &err) != AL_OK)
+			fail_msg("python: %s refused: %s", *ok, err.msg);
+		al_spec_release(&s);
+	}
 	meta = json_object();
 	if (parse("name: b\nversion: 1\npython: 3.12.1\nartifacts: [{kind: file, path: f}]\n", &s, &err) != AL_OK)
 		fail_msg("refused: %s", err.msg);
