@@ -70,3 +70,11 @@ expect_exit 2 airlock custody add "$T/future" --event stored --actor "Rita Recei
 expect_stderr_contains "earlier than the last custody record's, 2099-01-01T00:00:00Z: times never go backwards along the chain (check this machine's clock)"
 cmp -s "$T/future-before" "$T/future/custody.log" || fail "a refused custody add changed custody.log"
 expect_intact "$T/future" 3 "$T/trust.yaml"
+
+# the record's own text never reaches the terminal raw in a problem (al_report_add makes control
+# characters '?'; a guard, it held before): a 'bundle' with an
+# escape sequence is shown with '?' for its control characters
+cp -a "$T/good" "$T/esc"
+forge_log "$T/esc" 'R[1]["bundle"] = "sha256:\u001b[2J\u001b[Hforged"'
+expect_broken "$T/esc" "" "custody record 2 is for another bundle (sha256:?[2J?[Hforged, this bundle's SHA256SUMS is $(sums_digest "$T/esc"))"
+if LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$ERR"; then fail "a custody problem printed raw control characters"; fi
