@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_custody.c: `airlock custody add|show|verify` (docs/cmd/custody.md). */
+/*
+ * cmd_custody.c: `airlock custody add|show|verify` (docs/cmd/custody.md). `show --store`
+ * reads the catalog, where an imported bundle's signed chain is followed by the store's
+ * own records (received, verified), which nobody signed: they are shown apart.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +15,7 @@
 #include "custody.h"
 #include "fsx.h"
 #include "json.h"
+#include "store.h"
 #include "trust.h"
 
 static const char *or_q(const char *s)
@@ -59,6 +64,9 @@ static int check(const char *bundle, const char *trust_file, int json, int list)
 		al_trust_release(&t);
 		return cli_fail(&err);
 	}
+	/* a chain that holds must also end where the policy says (a cut tail chains fine) */
+	if (t.custody_last && !al_report_count(&rep))
+		al_custody_require_last(records, t.custody_last, &rep);
 	code = al_report_count(&rep) ? EXIT_VERIFY : 0;
 	if (json) {
 		json_t *probs = json_array();
@@ -82,15 +90,105 @@ static int check(const char *bundle, const char *trust_file, int json, int list)
 		if (code)
 			fprintf(stderr, "airlock: the custody chain of '%s' FAILED verification\n", bundle);
 		else
-			printf("custody chain of '%s': %zu records, intact%s\n", bundle, json_array_size(records),
+			printf("custody chain of '%s': %zu records, intact%s%s%s%s\n", bundle, json_array_size(records),
 			       t.custody ? ", every key allowed by the trust policy"
 			       : trust_file ? " (keys not checked: the trust policy lists no custody_keys)"
-					    : " (keys not checked against a policy: give --trust FILE)");
+					    : " (keys not checked against a policy: give --trust FILE)",
+			       t.custody_last ? ", ends with '" : "", t.custody_last ? t.custody_last : "",
+			       t.custody_last ? "' as the policy requires" : "");
 	}
 	json_decref(records);
 	al_report_release(&rep);
 	al_trust_release(&t);
 	al_buf_release(&log);
+	return code;
+}
+
+/* Prints one catalog custody row. */
+static void store_row(const json_t *r)
+{
+	const char *key = al_json_str(r, "key");
+	cli_line(stdout, "%3lld  %s  %-11s %-24s %s%s", (long long)json_integer_value(json_object_get(r, "seq")),
+		 or_q(al_json_str(r, "time")), or_q(al_json_str(r, "event")), or_q(al_json_str(r, "actor")),
+		 key && *key ? "key " : "not signed (the store's own record)", key && *key ? key : "");
+}
+
+/*
+ * `custody show --store STORE NAME[@VERSION]`: what the catalog keeps of a bundle's
+ * custody, the signed chain (checked at import) apart from the store's own records.
+ */
+static int store_show(const char *store, const char *what, int json)
+{
+	struct al_store *s = NULL;
+	struct al_err err = { 0 };
+	json_t *all = NULL, *chain = json_array(), *own = json_array(), *r;
+	const char *at = strchr(what, '@');
+	char *name = at ? strndup(what, (size_t)(at - what)) : strdup(what);
+	int64_t version = 0, latest = 0;
+	size_t i;
+	int code = 0;
+	if (!name || !chain || !own) {
+		fprintf(stderr, "airlock: out of memory\n");
+		code = EXIT_ERROR;
+		goto out;
+	}
+	for (const char *p = at ? at + 1 : ""; at && (*p || p == at + 1); p++) {
+		if (*p < '0' || *p > '9' || version > 100000000) {
+			code = cli_usage("custody", "bad version in '%s' (NAME or NAME@VERSION)", what);
+			goto out;
+		}
+		version = version * 10 + (*p - '0');
+	}
+	if (at && version < 1) {
+		code = cli_usage("custody", "bad version in '%s' (NAME or NAME@VERSION)", what);
+		goto out;
+	}
+	if (al_store_open(store, 0, &s, &err) || al_store_list(s, &all, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	/* without a version: the highest imported */
+	json_array_foreach(json_object_get(all, "custody"), i, r) {
+		if (!strcmp(or_q(al_json_str(r, "bundle")), name) &&
+		    json_integer_value(json_object_get(r, "bundleVersion")) > latest)
+			latest = json_integer_value(json_object_get(r, "bundleVersion"));
+	}
+	if (!version)
+		version = latest;
+	json_array_foreach(json_object_get(all, "custody"), i, r) {
+		const char *key = al_json_str(r, "key");
+		if (strcmp(or_q(al_json_str(r, "bundle")), name) ||
+		    json_integer_value(json_object_get(r, "bundleVersion")) != version)
+			continue;
+		json_array_append(key && *key ? chain : own, r);
+	}
+	if (!json_array_size(chain) && !json_array_size(own)) {
+		fprintf(stderr, "airlock: the store '%s' has no custody records of bundle '%s'%s\n", store, name,
+			at ? " at that version" : "");
+		code = EXIT_ERROR;
+		goto out;
+	}
+	if (json) {
+		cli_json(json_pack("{s:s, s:s, s:I, s:O, s:O}", "store", store, "bundle", name, "version",
+				   (json_int_t)version, "chain", chain, "store_records", own));
+		goto out;
+	}
+	printf("signed custody chain of '%s' version %lld, as checked at import: %zu records\n", name,
+	       (long long)version, json_array_size(chain));
+	json_array_foreach(chain, i, r) {
+		store_row(r);
+	}
+	printf("the store's own records (not signed, not part of the chain): %zu\n", json_array_size(own));
+	json_array_foreach(own, i, r) {
+		store_row(r);
+	}
+out:
+	json_decref(all);
+	json_decref(chain);
+	json_decref(own);
+	free(name);
+	if (s)
+		al_store_free(s);
 	return code;
 }
 
@@ -176,10 +274,11 @@ static int add(int argc, char **argv)
 int cmd_custody(int argc, char **argv)
 {
 	static const struct option opts[] = { { "trust", required_argument, NULL, 't' },
+					      { "store", required_argument, NULL, 's' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *sub, *trust_file = NULL;
+	const char *sub, *trust_file = NULL, *store = NULL;
 	int json = 0, c;
 	struct al_err err = { 0 };
 	if (argc < 2)
@@ -198,6 +297,7 @@ int cmd_custody(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': trust_file = optarg; break;
+		case 's': store = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': return cli_help(al_doc_custody);
 		default: return cli_usage("custody", "bad option");
@@ -205,5 +305,9 @@ int cmd_custody(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage("custody", "give exactly one bundle");
+	if (store && (strcmp(sub, "show") || trust_file))
+		return cli_usage("custody", "--store goes with show (the catalog's records, checked at import), without --trust");
+	if (store)
+		return store_show(store, argv[optind], json);
 	return check(argv[optind], trust_file, json, !strcmp(sub, "show"));
 }

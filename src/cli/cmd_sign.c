@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_sign.c: `airlock sign` — sign a bundle's SHA256SUMS in a role (docs/cmd/sign.md). */
+/*
+ * cmd_sign.c: `airlock sign` — sign a bundle's SHA256SUMS in a role (docs/cmd/sign.md).
+ * What is signed is exactly the SHA256SUMS the verification hashed: its bytes are read
+ * once more through the verified view, which refuses them unless they still have the
+ * digest the verification saw, and the signature is made over those bytes in memory.
+ */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +19,35 @@
 #include "minisign.h"
 #include "trust.h"
 
+/*
+ * Test-only: AIRLOCK_FAULT=<point> stops the process there (SIGSTOP), so a test can change
+ * the bundle between two steps and then let it go on (SIGCONT).
+ */
+static void pause_point(const char *name)
+{
+	const char *f = getenv("AIRLOCK_FAULT");
+	if (f && !strcmp(f, name))
+		raise(SIGSTOP);
+}
+
+/*
+ * The prehash of the SHA256SUMS bytes the verification hashed: read once more through the
+ * view, which refuses them (AL_EVERIFY) unless they still have the verified digest, and
+ * hashed in memory, so the bytes signed are the bytes checked.
+ */
+static enum al_code verified_hash(struct al_bview *v, const char *path, struct al_buf *sums,
+				  unsigned char hash[64], struct al_err *err)
+{
+	const struct al_bfile *f = al_bview_find(v, "SHA256SUMS");
+	enum al_code rc;
+	if (!f)
+		return al_fail(err, AL_EVERIFY, "bundle '%s' has no SHA256SUMS", path);
+	if ((rc = v->read(v, f, sums, err)))
+		return rc;
+	al_prehash_mem(sums->data, sums->len, hash);
+	return AL_OK;
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
@@ -21,16 +56,17 @@ int cmd_sign(int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *key = NULL, *role = NULL, *pfile = NULL, *path, *bad;
-	char pass[1024] = "", tc[AL_TC_MAX], *sums = NULL, *dir = NULL, *out = NULL;
+	char pass[1024] = "", tc[AL_TC_MAX], *dir = NULL, *out = NULL;
 	unsigned char hash[64];
 	struct al_seckey sk;
 	struct al_pubkey pk;
 	struct al_report rep = { 0 };
 	struct al_bundle_info info = { 0 };
-	struct al_buf sig;
+	struct al_bview v = { 0 };
+	struct al_buf sig, sums;
 	struct al_err err = { 0 };
 	enum al_code rc;
-	int c, code = 0;
+	int c, code = 0, checked = 0;
 	while ((c = getopt_long(argc, argv, "k:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': key = optarg; break;
@@ -51,30 +87,40 @@ int cmd_sign(int argc, char **argv)
 	}
 	if (al_crypto_init(&err))
 		return cli_fail(&err);
-	/* never sign what does not verify */
-	rc = al_bundle_verify(path, &rep, &info, NULL, &err);
+	/* never sign what does not verify; the view pins the digests the verification saw */
+	rc = al_bundle_scan_check(path, &v, &rep, &info, &checked, NULL, &err);
+	if (!rc && (al_report_count(&rep) || !checked))
+		rc = AL_EVERIFY;
 	if (rc) {
 		for (size_t i = 0; i < rep.n; i++)
 			fprintf(stderr, "airlock: sign: %s\n", rep.msg[i]);
 		al_report_release(&rep);
+		al_bview_release(&v);
+		al_bundle_info_release(&info);
 		if (rc == AL_EVERIFY)
 			fprintf(stderr, "airlock: refusing to sign '%s': it does not verify\n", path);
 		return rc == AL_EVERIFY ? EXIT_VERIFY : cli_fail(&err);
 	}
 	if (al_seckey_encrypted(key) && cli_passphrase(pfile, "passphrase: ", 0, pass, sizeof(pass))) {
 		al_bundle_info_release(&info);
+		al_bview_release(&v);
 		return EXIT_ERROR;
 	}
 	al_buf_init(&sig, 16384);
-	sums = al_join(path, "SHA256SUMS");
+	al_buf_init(&sums, AL_MAX_SUMS);
 	dir = al_join(path, "signatures");
-	if (!sums || !dir) {
+	if (!dir) {
 		code = EXIT_ERROR;
 	} else if (al_seckey_load(key, *pass ? pass : NULL, &sk, &pk, &err)) {
 		code = cli_fail(&err);
 	} else {
-		if (al_prehash_file(sums, hash, &err) || al_trusted_comment(&info, role, tc, sizeof(tc), &err) ||
-		    al_sign_prehashed(&sk, hash, tc, NULL, &sig, &err) || al_mkdirs(dir, &err)) {
+		pause_point("sign-before-hash");
+		if ((rc = verified_hash(&v, path, &sums, hash, &err)) == AL_EVERIFY) {
+			fprintf(stderr, "airlock: sign: %s\n", err.msg);
+			fprintf(stderr, "airlock: refusing to sign '%s': it changed after it was verified\n", path);
+			code = EXIT_VERIFY;
+		} else if (rc || al_trusted_comment(&info, role, tc, sizeof(tc), &err) ||
+			   al_sign_prehashed(&sk, hash, tc, NULL, &sig, &err) || al_mkdirs(dir, &err)) {
 			code = cli_fail(&err);
 		} else if (!(out = al_strf("%s/%s.%s.minisig", dir, role, pk.id))) {
 			code = EXIT_ERROR;
@@ -87,8 +133,9 @@ int cmd_sign(int argc, char **argv)
 	}
 	cli_secret_wipe(pass, sizeof(pass));
 	al_buf_release(&sig);
+	al_buf_release(&sums);
+	al_bview_release(&v);
 	al_bundle_info_release(&info);
-	free(sums);
 	free(dir);
 	free(out);
 	return code;

@@ -181,6 +181,10 @@ static enum al_code write_meta(struct al_layout *l, const struct al_spec *spec, 
 			 spec->spec_digest, "tool", "airlock " AL_VERSION, "artifacts", list);
 	if (!meta)
 		return al_fail(err, AL_ENOMEM, "out of memory");
+	if ((rc = al_spec_meta_add(spec, meta, err))) {
+		json_decref(meta);
+		return rc;
+	}
 	al_buf_init(&b, AL_MAX_SMALL);
 	rc = al_json_dump(meta, AL_JSON_PRETTY, &b, err);
 	if (!rc)

@@ -33,13 +33,21 @@ const char *al_custody_event_bad(const char *event);
 
 /*
  * Checks a custody log's text: sequence, hash chain, bundle digest, each
- * signature, and (when keys is set) that every actor's key is one of keys.
+ * signature, the fields of each record (version 1 only: no unknown field, the
+ * right types, a known event, RFC 3339 times that never go backwards), and
+ * (when keys is set) that every actor's key is one of keys.
  * Problems go to rep (one per record at fault); *records (new reference) lists
  * the records as JSON objects with their key ids.
  */
 enum al_code al_custody_check(const char *text, size_t n, const char *sums_digest,
 			      const struct al_pubkey *keys, size_t nkeys, struct al_report *rep,
 			      json_t **records, struct al_err *err);
+/*
+ * The policy's `custody: {require_last: EVENT}`: the records of a chain that
+ * al_custody_check found intact must end with an EVENT record, so a chain cut
+ * short of it (its tail removed) fails. A problem goes to rep.
+ */
+void al_custody_require_last(const json_t *records, const char *event, struct al_report *rep);
 /* Appends one signed record to the log text in out (which holds the current, checked log). */
 enum al_code al_custody_append(struct al_buf *log, const char *sums_digest,
 			       const struct al_custody_event *ev, const struct al_seckey *sk,

@@ -82,6 +82,12 @@ static enum al_code convert(struct fy_node *n, const char *what, int depth, json
 			char *key;
 			json_t *v = NULL;
 			enum al_code rc;
+			/* an alias key is read as its anchor's value by PyYAML, as its name by a naive reader */
+			if (k && fy_node_get_style(k) == FYNS_ALIAS) {
+				json_decref(o);
+				return al_fail(err, AL_EINVAL, "'%s': a YAML alias is used as a mapping key; aliases are not accepted",
+					       what);
+			}
 			if (!ks || memchr(ks, '\0', klen)) {
 				json_decref(o);
 				return al_fail(err, AL_EINVAL, "'%s': a mapping key is not a plain string", what);

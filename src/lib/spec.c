@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libfyaml.h>
+
 #include "buf.h"
 #include "fsx.h"
 #include "json.h"
@@ -85,6 +87,174 @@ static char *resolve(const char *base, const char *p)
 	return al_join(base, p);
 }
 
+/* What a YAML value is, for messages: the converter makes every scalar a string. */
+static const char *yaml_type(const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return "nothing (an empty value)";
+	if (json_is_array(v))
+		return "a sequence";
+	if (json_is_object(v))
+		return "a mapping";
+	return "a scalar";
+}
+
+static enum al_code wrong_type(const char *where, const char *key, const char *expected, const json_t *v,
+			       struct al_err *err)
+{
+	return al_fail(err, AL_EINVAL, "%s: '%s' has the wrong type: expected %s, got %s", where, key, expected,
+		       yaml_type(v));
+}
+
+/* The string value of a required scalar key: missing and wrong type are told apart. */
+static enum al_code req_str(const json_t *o, const char *key, const char *where, const char *expected,
+			    const char *missing, const char **out, struct al_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		return al_fail(err, AL_EINVAL, "%s: '%s' is missing%s", where, key, missing ? missing : "");
+	if (!json_is_string(v))
+		return wrong_type(where, key, expected, v, err);
+	*out = json_string_value(v);
+	return AL_OK;
+}
+
+/* "os/arch" or "os/arch/variant", each part [a-z0-9][a-z0-9._-]*, as OCI platforms are written. */
+static int platform_bad(const char *p)
+{
+	int parts = 1;
+	if (!*p)
+		return 1;
+	for (const char *c = p; *c; c++) {
+		if (*c == '/') {
+			parts++;
+			if (c[1] == '\0' || c[1] == '/')
+				return 1;
+			continue;
+		}
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+		      ((*c == '.' || *c == '_' || *c == '-') && c != p && c[-1] != '/')))
+			return 1;
+	}
+	return parts < 2 || parts > 3;
+}
+
+/* "X.Y" or "X.Y.Z", each part 1 to 4 digits. */
+static int python_bad(const char *s)
+{
+	int parts = 0, digits = 0;
+	for (;; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (++digits > 4)
+				return 1;
+		} else if (*s == '.' || *s == '\0') {
+			if (!digits)
+				return 1;
+			parts++;
+			digits = 0;
+			if (!*s)
+				break;
+		} else {
+			return 1;
+		}
+	}
+	return parts < 2 || parts > 3;
+}
+
+/*
+ * YAML 1.1 readers (PyYAML) read an unquoted X.Y as a number, and some such numbers print
+ * back otherwise: 3.10 is 3.1, 03.11 is 3.11. airlock keeps the text, so unquoted, those
+ * would mean one version to airlock and another to them: refused unless quoted. (X.Y.Z is
+ * a string to both; 3.11 or 3.0 is the same either way.)
+ */
+static enum al_code python_quoted(const char *data, size_t n, const char *what, const char *py,
+				  struct al_err *err)
+{
+	const char *dot = strchr(py, '.');
+	size_t minor = dot ? strlen(dot + 1) : 0;
+	struct fy_parse_cfg cfg;
+	struct fy_document *doc;
+	struct fy_node *node;
+	int plain;
+	if (!dot || strchr(dot + 1, '.') || !((minor > 1 && dot[minor] == '0') || (py[0] == '0' && dot - py > 1)))
+		return AL_OK;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = FYPCF_QUIET;
+	doc = fy_document_build_from_string(&cfg, data, n);
+	node = doc ? fy_node_mapping_lookup_by_string(fy_document_root(doc), "python", 6) : NULL;
+	plain = node && fy_node_get_style(node) == FYNS_PLAIN;
+	if (doc)
+		fy_document_destroy(doc);
+	if (!node)
+		return al_fail(err, AL_EINVAL, "%s: cannot read 'python' again to check how it is written", what);
+	if (plain)
+		return al_fail(err, AL_EINVAL,
+			       "%s: 'python' is %s unquoted, which YAML 1.1 readers such as PyYAML read as a number of another value; quote it: python: \"%s\"",
+			       what, py, py);
+	return AL_OK;
+}
+
+static enum al_code parse_targets(const json_t *root, const char *data, size_t n, const char *what,
+				  struct al_spec *spec, struct al_err *err)
+{
+	const json_t *pl = json_object_get(root, "platforms"), *py = json_object_get(root, "python"), *x;
+	enum al_code rc;
+	size_t i;
+	if (pl) {
+		if (!json_is_array(pl))
+			return wrong_type(what, "platforms", "a sequence of platforms such as [linux/amd64]", pl, err);
+		if (!json_array_size(pl))
+			return al_fail(err, AL_EINVAL, "%s: 'platforms' is empty (leave it out, or list platforms such as linux/amd64)", what);
+		spec->platforms = calloc(json_array_size(pl) + 1, sizeof(char *));
+		if (!spec->platforms)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		json_array_foreach(pl, i, x) {
+			char key[32];
+			snprintf(key, sizeof(key), "platforms[%zu]", i);
+			if (!json_is_string(x))
+				return wrong_type(what, key, "a platform such as linux/amd64", x, err);
+			if (platform_bad(json_string_value(x)))
+				return al_fail(err, AL_EINVAL, "%s: '%s' is '%s', not a platform such as linux/amd64 or linux/arm64/v8",
+					       what, key, json_string_value(x));
+			for (size_t k = 0; k < spec->nplatforms; k++)
+				if (!strcmp(spec->platforms[k], json_string_value(x)))
+					return al_fail(err, AL_EINVAL, "%s: platform '%s' is listed twice", what,
+						       json_string_value(x));
+			if (!(spec->platforms[spec->nplatforms++] = strdup(json_string_value(x))))
+				return al_fail(err, AL_ENOMEM, "out of memory");
+		}
+	}
+	if (py) {
+		if (!json_is_string(py))
+			return wrong_type(what, "python", "a version such as \"3.11\"", py, err);
+		if (python_bad(json_string_value(py)))
+			return al_fail(err, AL_EINVAL, "%s: 'python' is '%s', not a version such as \"3.11\" or \"3.11.4\"", what,
+				       json_string_value(py));
+		if ((rc = python_quoted(data, n, what, json_string_value(py), err)))
+			return rc;
+		if (!(spec->python = strdup(json_string_value(py))))
+			return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	return AL_OK;
+}
+
+enum al_code al_spec_meta_add(const struct al_spec *spec, json_t *meta, struct al_err *err)
+{
+	if (spec->platforms) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < spec->nplatforms; i++)
+			if (json_array_append_new(a, json_string(spec->platforms[i])) != 0) {
+				json_decref(a);
+				a = NULL;
+			}
+		if (!a || json_object_set_new(meta, "platforms", a) != 0)
+			return al_fail(err, AL_ENOMEM, "out of memory (airlock.json platforms)");
+	}
+	if (spec->python && json_object_set_new(meta, "python", json_string(spec->python)) != 0)
+		return al_fail(err, AL_ENOMEM, "out of memory (airlock.json python)");
+	return AL_OK;
+}
+
 static enum al_code check_keys(const json_t *o, const char *const *allowed, const char *where,
 			       struct al_err *err)
 {
@@ -109,7 +279,9 @@ static enum al_code opt_str(const json_t *o, const char *key, const char *where,
 	*out = NULL;
 	if (!v || json_is_null(v))
 		return AL_OK;
-	if (!json_is_string(v) || !*json_string_value(v))
+	if (!json_is_string(v))
+		return wrong_type(where, key, "a string", v, err);
+	if (!*json_string_value(v))
 		return al_fail(err, AL_EINVAL, "%s: '%s' must be a non-empty string", where, key);
 	*out = strdup(json_string_value(v));
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
@@ -127,12 +299,12 @@ static enum al_code parse_source(const json_t *a, size_t i, const char *base,
 	snprintf(where, sizeof(where), "artifacts[%zu]", i);
 	s->line = (unsigned)i;
 	if (!json_is_object(a))
-		return al_fail(err, AL_EINVAL, "%s: must be a mapping with 'kind' and 'path'", where);
+		return al_fail(err, AL_EINVAL, "%s has the wrong type: expected a mapping with 'kind' and 'path', got %s",
+			       where, yaml_type(a));
 	if ((rc = check_keys(a, keys, where, err)))
 		return rc;
-	kind = al_json_str(a, "kind");
-	if (!kind)
-		return al_fail(err, AL_EINVAL, "%s: 'kind' is missing", where);
+	if ((rc = req_str(a, "kind", where, "a kind such as model or file", NULL, &kind, err)))
+		return rc;
 	if (al_kind_parse(kind, &s->kind) != 0) {
 		if (!strcmp(kind, "wheels"))
 			return al_fail(err, AL_EINVAL,
@@ -148,9 +320,10 @@ static enum al_code parse_source(const json_t *a, size_t i, const char *base,
 			       where);
 	if (json_object_get(a, "sha256"))
 		return al_fail(err, AL_EINVAL, "%s: 'sha256' applies to remote sources only", where);
-	path = al_json_str(a, "path");
-	if (!path || !*path)
-		return al_fail(err, AL_EINVAL, "%s: 'path' is missing", where);
+	if ((rc = req_str(a, "path", where, "a path", NULL, &path, err)))
+		return rc;
+	if (!*path)
+		return al_fail(err, AL_EINVAL, "%s: 'path' is empty", where);
 	if ((rc = opt_str(a, "name", where, &s->name, err)) ||
 	    (rc = opt_str(a, "revision", where, &s->revision, err)) ||
 	    (rc = opt_str(a, "source", where, &s->source, err)))
@@ -189,14 +362,16 @@ static enum al_code parse_source(const json_t *a, size_t i, const char *base,
 		else if (json_is_array(inc))
 			n = json_array_size(inc);
 		else
-			return al_fail(err, AL_EINVAL, "%s: 'include' must be a list of patterns", where);
+			return wrong_type(where, "include", "a sequence of patterns", inc, err);
 		s->include = calloc(n + 1, sizeof(char *));
 		if (!s->include)
 			return al_fail(err, AL_ENOMEM, "out of memory");
 		for (k = 0; k < n; k++) {
 			const json_t *v = json_is_string(inc) ? inc : json_array_get(inc, k);
-			if (!json_is_string(v) || !*json_string_value(v))
-				return al_fail(err, AL_EINVAL, "%s: 'include' entries must be strings", where);
+			if (!json_is_string(v))
+				return wrong_type(where, "include", "a sequence of patterns (strings)", v, err);
+			if (!*json_string_value(v))
+				return al_fail(err, AL_EINVAL, "%s: 'include' entries must not be empty", where);
 			s->include[k] = strdup(json_string_value(v));
 			if (!s->include[k])
 				return al_fail(err, AL_ENOMEM, "out of memory");
@@ -229,11 +404,8 @@ enum al_code al_spec_parse(const char *data, size_t n, const char *what, const c
 	}
 	if ((rc = check_keys(root, keys, what, err)))
 		goto out;
-	name = al_json_str(root, "name");
-	if (!name) {
-		rc = al_fail(err, AL_EINVAL, "%s: 'name' is missing", what);
+	if ((rc = req_str(root, "name", what, "a string", NULL, &name, err)))
 		goto out;
-	}
 	if ((bad = al_bundle_name_bad(name))) {
 		rc = al_fail(err, AL_EINVAL, "%s: bad name '%s': %s", what, name, bad);
 		goto out;
@@ -243,13 +415,17 @@ enum al_code al_spec_parse(const char *data, size_t n, const char *what, const c
 		rc = al_fail(err, AL_EINVAL, "%s: 'version' is missing (an integer, increased for every bundle of this name)", what);
 		goto out;
 	}
+	if (!json_is_string(json_object_get(root, "version")) && !json_is_integer(json_object_get(root, "version"))) {
+		rc = wrong_type(what, "version", "an integer", json_object_get(root, "version"), err);
+		goto out;
+	}
 	if (al_json_int(root, "version", &spec->version) != 0 || spec->version < 1) {
 		rc = al_fail(err, AL_EINVAL, "%s: 'version' must be a positive integer", what);
 		goto out;
 	}
 	exp = al_json_str(root, "expires");
 	if (json_object_get(root, "expires") && !exp) {
-		rc = al_fail(err, AL_EINVAL, "%s: 'expires' must be a string such as 120d", what);
+		rc = wrong_type(what, "expires", "a string such as 120d", json_object_get(root, "expires"), err);
 		goto out;
 	}
 	if (al_expiry_parse(exp ? exp : "90d", now, &spec->expires) != 0) {
@@ -261,8 +437,18 @@ enum al_code al_spec_parse(const char *data, size_t n, const char *what, const c
 		rc = al_fail(err, AL_EINVAL, "%s: 'expires' '%s' is in the past", what, exp);
 		goto out;
 	}
+	if ((rc = parse_targets(root, data, n, what, spec, err)))
+		goto out;
 	arts = json_object_get(root, "artifacts");
-	if (!json_is_array(arts) || json_array_size(arts) == 0) {
+	if (!arts) {
+		rc = al_fail(err, AL_EINVAL, "%s: 'artifacts' is missing (a non-empty list)", what);
+		goto out;
+	}
+	if (!json_is_array(arts)) {
+		rc = wrong_type(what, "artifacts", "a sequence", arts, err);
+		goto out;
+	}
+	if (json_array_size(arts) == 0) {
 		rc = al_fail(err, AL_EINVAL, "%s: 'artifacts' must be a non-empty list", what);
 		goto out;
 	}
@@ -319,6 +505,10 @@ void al_spec_release(struct al_spec *spec)
 		free(s->include);
 	}
 	free(spec->sources);
+	for (size_t i = 0; spec->platforms && i < spec->nplatforms; i++)
+		free(spec->platforms[i]);
+	free(spec->platforms);
+	free(spec->python);
 	free(spec->name);
 	free(spec->spec_path);
 	memset(spec, 0, sizeof(*spec));

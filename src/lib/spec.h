@@ -10,6 +10,7 @@
 #ifndef AL_SPEC_H
 #define AL_SPEC_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,9 @@ struct al_spec {
 	char spec_digest[7 + AL_HEX_LEN + 1]; /* "sha256:…" of the spec file's bytes */
 	struct al_source *sources;
 	size_t nsources;
+	char **platforms; /* `platforms`: "os/arch[/variant]" strings, NULL-terminated, or NULL when not given */
+	size_t nplatforms;
+	char *python;     /* `python`: a version "X.Y" or "X.Y.Z", or NULL when not given */
 };
 
 /* Checks a bundle name: [a-z0-9][a-z0-9._-]{0,127}. Returns NULL or what is wrong. */
@@ -53,6 +57,13 @@ enum al_code al_spec_load(const char *path, int64_t now, struct al_spec *spec, s
 enum al_code al_spec_parse(const char *data, size_t n, const char *what, const char *base,
 			   int64_t now, struct al_spec *spec, struct al_err *err);
 void al_spec_release(struct al_spec *spec);
+
+/*
+ * Records what the spec says for later use in airlock.json (docs/FORMAT.md §3): sets
+ * "platforms" (an array) and "python" (a string) in meta when the spec gives them; leaves
+ * meta alone otherwise. meta is borrowed and changed.
+ */
+enum al_code al_spec_meta_add(const struct al_spec *spec, json_t *meta, struct al_err *err);
 
 /* Parses a duration "36h", "120d" or "2w" (up to 9 digits) into seconds; -1 on error. */
 int al_duration_parse(const char *s, int64_t *secs);

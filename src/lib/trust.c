@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody.h"
 #include "fsx.h"
 #include "json.h"
 #include "spec.h"
@@ -38,6 +39,7 @@ void al_trust_release(struct al_trust *t)
 		free(t->require[i]);
 	free(t->require);
 	free(t->custody);
+	free(t->custody_last);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -75,7 +77,8 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 	}
 	json_object_foreach(root, name, v) {
 		if (strcmp(name, "roles") && strcmp(name, "require") && strcmp(name, "max_age") &&
-		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys")) {
+		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys") && strcmp(name, "custody") &&
+		    strcmp(name, "distinct_roles")) {
 			rc = al_fail(err, AL_EINVAL, "'%s': unknown key '%s'", what, name);
 			goto out;
 		}
@@ -200,6 +203,31 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 				goto out;
 		}
 	}
+	v = json_object_get(root, "custody");
+	if (v) {
+		const char *kk, *ev;
+		json_t *x;
+		if (!json_is_object(v) || !json_object_get(v, "require_last")) {
+			rc = al_fail(err, AL_EINVAL, "'%s': 'custody' must be a mapping with 'require_last: EVENT'", what);
+			goto out;
+		}
+		json_object_foreach(v, kk, x) {
+			if (strcmp(kk, "require_last")) {
+				rc = al_fail(err, AL_EINVAL, "'%s': custody: unknown key '%s'", what, kk);
+				goto out;
+			}
+		}
+		ev = al_json_str(v, "require_last");
+		if (!ev || al_custody_event_bad(ev)) {
+			rc = al_fail(err, AL_EINVAL, "'%s': custody: 'require_last' must be an event: %s", what,
+				     al_custody_event_bad(""));
+			goto out;
+		}
+		if (!(t->custody_last = strdup(ev))) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	age = al_json_str(root, "max_age");
 	if (age) {
 		int64_t until;
@@ -217,6 +245,15 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 			goto out;
 		}
 		t->allow_legacy = !strcmp(b, "true");
+	}
+	v = json_object_get(root, "distinct_roles");
+	if (v) {
+		const char *b = json_string_value(v);
+		if (!b || (strcmp(b, "true") && strcmp(b, "false"))) {
+			rc = al_fail(err, AL_EINVAL, "'%s': 'distinct_roles' is true or false", what);
+			goto out;
+		}
+		t->distinct_roles = !strcmp(b, "true");
 	}
 out:
 	json_decref(root);
@@ -266,6 +303,10 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 		al_pubkey_b64(&t->custody[k], b);
 		rc = al_buf_addf(out, err, "  - %s   # %s\n", b, t->custody[k].id);
 	}
+	if (!rc && t->distinct_roles)
+		rc = al_buf_adds(out, "distinct_roles: true\n", err);
+	if (!rc && t->custody_last)
+		rc = al_buf_addf(out, err, "custody:\n  require_last: \"%s\"\n", t->custody_last);
 	return rc;
 }
 
@@ -304,6 +345,38 @@ static int sig_name(const char *path, char role[40], char id[AL_KEYID])
 	return al_role_bad(role) ? -1 : 0;
 }
 
+/*
+ * The policy's custody requirement: custody.log, read through the view, must be an intact
+ * chain (by custody_keys, when listed) whose last record is t->custody_last. A broken
+ * chain cannot show how it ends, so it fails too (its details are custody verify's).
+ */
+static enum al_code custody_last(struct al_bview *v, const struct al_bundle_info *info, const struct al_trust *t,
+				 struct al_report *rep, struct al_err *err)
+{
+	const struct al_bfile *f = al_bview_find(v, "custody.log");
+	struct al_report scratch = { 0 };
+	json_t *records = NULL;
+	struct al_buf b;
+	enum al_code rc = AL_OK;
+	if (!f) {
+		al_custody_require_last(NULL, t->custody_last, rep);
+		return AL_OK;
+	}
+	al_buf_init(&b, AL_MAX_SUMS);
+	if (!(rc = v->read(v, f, &b, err)))
+		rc = al_custody_check(b.data, b.len, info->sums_digest, t->custody, t->ncustody, &scratch, &records,
+				      err);
+	if (!rc && al_report_count(&scratch))
+		al_report_add(rep, "the trust policy requires the custody chain to end with a '%s' record, and the chain is broken (%s)",
+			      t->custody_last, scratch.msg[0]);
+	else if (!rc)
+		al_custody_require_last(records, t->custody_last, rep);
+	json_decref(records);
+	al_report_release(&scratch);
+	al_buf_release(&b);
+	return rc;
+}
+
 enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *info,
 			    const struct al_trust *t, int64_t now, struct al_report *rep, json_t **summary,
 			    struct al_err *err)
@@ -311,6 +384,7 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
 	unsigned char hash[64];
 	unsigned char (*counted)[AL_KEYNUM] = NULL;
+	const struct al_pubkey **counted_key = NULL;
 	size_t *role_of = NULL, ncounted = 0, nsig = 0;
 	struct al_buf sumsb, sb;
 	json_t *roles = json_object();
@@ -330,7 +404,8 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 		nsig += !strncmp(v->files[i].path, "signatures/", 11);
 	counted = calloc(nsig + 1, sizeof(*counted));
 	role_of = calloc(nsig + 1, sizeof(*role_of));
-	if (!counted || !role_of) {
+	counted_key = calloc(nsig + 1, sizeof(*counted_key));
+	if (!counted || !role_of || !counted_key) {
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -384,9 +459,23 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 			dup |= role_of[k] == (size_t)(r - t->roles) && !memcmp(counted[k], sig.keynum, AL_KEYNUM);
 		if (!dup) {
 			memcpy(counted[ncounted], sig.keynum, AL_KEYNUM);
+			counted_key[ncounted] = key;
 			role_of[ncounted++] = (size_t)(r - t->roles);
 		}
 	}
+	/* separation of duties: one key (one person) counts for one role only; the same
+	 * Ed25519 key under another key id is the same key */
+	for (size_t a = 0; t->distinct_roles && a < ncounted; a++)
+		for (size_t b = a + 1; b < ncounted; b++)
+			if (role_of[a] != role_of[b] &&
+			    (!memcmp(counted[a], counted[b], AL_KEYNUM) ||
+			     !memcmp(counted_key[a]->pk, counted_key[b]->pk, AL_PK))) {
+				char also[64] = "";
+				if (strcmp(counted_key[a]->id, counted_key[b]->id))
+					snprintf(also, sizeof(also), " (there as key id %s)", counted_key[b]->id);
+				al_report_add(rep, "key %s signed in both role '%s' and role '%s'%s: the trust policy requires distinct keys for distinct roles (distinct_roles: true), so one key cannot fill both",
+					      counted_key[a]->id, t->roles[role_of[a]].name, t->roles[role_of[b]].name, also);
+			}
 	for (size_t i = 0; i < t->nroles; i++) {
 		const struct al_trust_role *r = &t->roles[i];
 		json_t *keys = json_array();
@@ -420,12 +509,15 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 		al_report_add(rep, "bundle '%s' version %lld was made on %s, longer ago than the policy's max_age",
 			      info->name, (long long)info->version, when);
 	}
+	if (t->custody_last && (rc = custody_last(v, info, t, rep, err)))
+		goto out;
 	*summary = json_incref(roles);
 out:
 	json_decref(roles);
 	al_buf_release(&sumsb);
 	al_buf_release(&sb);
 	free(counted);
+	free(counted_key);
 	free(role_of);
 	return rc;
 }

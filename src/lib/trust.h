@@ -31,6 +31,8 @@ struct al_trust {
 	struct al_pubkey *custody; /* keys allowed to sign custody records (custody_keys), or NULL: any */
 	size_t ncustody;
 	int allow_legacy;        /* accept legacy "Ed" signatures */
+	int distinct_roles;      /* distinct_roles: one key may not count for two roles of a bundle */
+	char *custody_last;      /* custody: {require_last}: the event the custody chain must end with, or NULL */
 };
 
 /* Role names: [a-z0-9][a-z0-9_-]{0,31}. NULL if fine, else what is wrong. */
@@ -50,7 +52,10 @@ enum al_code al_trusted_comment(const struct al_bundle_info *info, const char *r
 
 /*
  * Checks every signatures/ file of a checked view against the policy, then
- * the thresholds, expiry and maximum age at time now. Problems go to rep;
+ * the thresholds (and, with distinct_roles, that no key counts for two roles),
+ * expiry and maximum age at time now, and, when the policy
+ * has custody_last, that the view's custody.log is an intact chain (with the
+ * policy's custody_keys) ending with that event. Problems go to rep;
  * *summary (new reference) tells which roles are satisfied by which keys.
  */
 enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *info,

@@ -212,3 +212,40 @@ twin_setup() {
     expect_import_ok "$T/st-good" "$T/good" tiny 1 3
     new_store "$T/st" "$T/trust.yaml"   # where the damaged copies go
 }
+
+# forge_log BUNDLE CODE: runs python CODE on R, the records of BUNDLE/custody.log as
+# parsed JSON objects (in order), then writes the log again as its signers would have:
+# each record compact JSON, chained to the line before it ('prev' set afresh) and signed
+# again with the key that signed it ($K/<name>.key). So the only defect in the result is
+# the one CODE made. Needs python's 'cryptography' module (the test is skipped without).
+forge_log() {
+    python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null ||
+        skip "python3 has no 'cryptography' module to sign forged records with"
+    python3 - "$1/custody.log" "$K" "$2" <<'PY' || fail "forge_log '$2' failed"
+import base64, glob, hashlib, json, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+path, keys, code = sys.argv[1:4]
+secret = {}
+for k in glob.glob(keys + "/*.key"):
+    raw = base64.b64decode(open(k).read().split("\n")[1])
+    assert raw[2:4] == b"\0\0", k + " is encrypted"
+    pub = base64.b64encode(b"Ed" + raw[54:62] + raw[62 + 32:126]).decode()
+    secret[pub] = (raw[54:62][::-1].hex().upper(), raw[62:94])
+lines = open(path, "rb").read().decode().split("\n")[:-1]
+R = [json.loads(l.split("\t")[0]) for l in lines]
+P = [l.split("\t")[2] for l in lines]
+ns = {"R": R, "P": P}
+exec(code, ns)
+out, prev = [], ""
+for rec, pub in zip(ns["R"], ns["P"]):
+    if "prev" in rec:
+        rec["prev"] = prev
+    js = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
+    kid, seed = secret[pub]
+    sig = Ed25519PrivateKey.from_private_bytes(seed).sign(hashlib.blake2b(js.encode()).digest())
+    line = "\t".join([js, kid, pub, base64.b64encode(sig).decode()])
+    out.append(line + "\n")
+    prev = "sha256:" + hashlib.sha256(line.encode()).hexdigest()
+open(path, "w", encoding="utf-8", newline="").write("".join(out))
+PY
+}

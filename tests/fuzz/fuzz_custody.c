@@ -16,8 +16,10 @@
  * is empty, the log is what docs/FORMAT.md "Custody" says, read again here:
  * one record per newline-terminated line, seq 1..n in order, each prev the
  * sha256 of the line before ("" first), each bundle the fixed digest, a known
- * event, an actor and a time. And then a record appended by al_custody_append
- * checks too, as record n+1, leaving the first n as they were.
+ * event, an actor and a time; only version 1's fields, v = 1, and RFC 3339 UTC
+ * times that never go backwards. And then a record appended by
+ * al_custody_append (dated no earlier than the last record) checks too, as
+ * record n+1, leaving the first n as they were.
  */
 #include <string.h>
 
@@ -25,6 +27,7 @@
 
 #include "buf.h"
 #include "custody.h"
+#include "fsx.h"
 #include "fuzz.h"
 #include "hash.h"
 #include "json.h"
@@ -97,12 +100,24 @@ static size_t check(const char *text, size_t n, const struct al_pubkey *k, size_
 	return problems;
 }
 
+/* The record fields docs/FORMAT.md "Custody" knows (version 1), and the key the checker adds. */
+static int known_field(const char *k)
+{
+	static const char *const f[] = { "v", "seq", "time", "event", "actor", "medium", "seal", "note",
+					 "bundle", "prev", "key", NULL };
+	for (const char *const *x = f; *x; x++)
+		if (!strcmp(*x, k))
+			return 1;
+	return 0;
+}
+
 /* With no problems: every line a record, in order, chained, for this bundle, complete. */
 static void check_intact(const char *text, size_t n, const json_t *records)
 {
 	const char *p = text, *end = text + n;
 	char prev[AL_DIGEST_STR] = "";
 	size_t i = 0;
+	int64_t last = -1;
 	if (n && text[n - 1] != '\n')
 		AL_BUG("an intact log does not end with a newline");
 	while (p < end) {
@@ -122,6 +137,25 @@ static void check_intact(const char *text, size_t n, const json_t *records)
 		if (!al_json_str(r, "event") || al_custody_event_bad(al_json_str(r, "event")) ||
 		    !al_json_str(r, "actor") || !al_json_str(r, "time"))
 			AL_BUG("an intact log has a record without a known event, an actor or a time");
+		{
+			const char *k, *ts = al_json_str(r, "time");
+			json_t *x;
+			int64_t t = 0;
+			json_object_foreach((json_t *)r, k, x) {
+				if (!known_field(k))
+					AL_BUG("an intact log has a record with an unknown field");
+				if (strcmp(k, "v") && strcmp(k, "seq") && !json_is_string(x))
+					AL_BUG("an intact log has a record with a field that is not a string");
+			}
+			if (!json_is_integer(json_object_get(r, "v")) || json_integer_value(json_object_get(r, "v")) != 1 ||
+			    !json_is_integer(json_object_get(r, "seq")))
+				AL_BUG("an intact log has a record that is not version 1, or a seq that is not an integer");
+			if (strlen(ts) != 20 || al_time_parse(ts, &t) != 0 || ts[10] != 'T' || ts[19] != 'Z')
+				AL_BUG("an intact log has a record whose time is not RFC 3339 UTC");
+			if (t < last)
+				AL_BUG("an intact log goes back in time");
+			last = t;
+		}
 		if (al_sha256_mem(p, (size_t)(eol - p), d, NULL) != AL_OK)
 			AL_BUG("sha256 of memory failed");
 		al_hex(d, hex);
@@ -136,13 +170,16 @@ static void check_intact(const char *text, size_t n, const json_t *records)
 /* An intact log takes one more record from al_custody_append, which then checks as record n+1. */
 static void check_append(const char *text, size_t n, const json_t *records)
 {
-	static const struct al_custody_event ev = { "stored", "fuzz \"actor\"\t", "USB-1", NULL, "a\nnote",
-						    FIXED_TIME };
+	struct al_custody_event ev = { "stored", "fuzz \"actor\"\t", "USB-1", NULL, "a\nnote", FIXED_TIME };
 	struct al_buf log;
 	struct al_err err = { 0 };
 	json_t *after = NULL;
 	size_t nrec = json_array_size(records), problems;
-	int64_t seq = 0;
+	int64_t seq = 0, last = 0;
+	/* a record is never dated before the one it follows */
+	if (nrec && al_time_parse(al_json_str(json_array_get(records, nrec - 1), "time"), &last) == 0 &&
+	    last > ev.time)
+		ev.time = last;
 	al_buf_init(&log, AL_MAX_SUMS);
 	if (al_buf_add(&log, text, n, &err) != AL_OK || al_custody_append(&log, SUMS, &ev, &own, &err) != AL_OK) {
 		if (err.code != AL_ENOMEM && err.code != AL_ELIMIT)

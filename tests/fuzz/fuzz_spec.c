@@ -6,7 +6,7 @@
  *
  * Checks: a failure leaves a message and an empty spec; a success holds only
  * what validation promises (a good name, version >= 1, expiry after now, one
- * resolved path per artifact).
+ * resolved path per artifact, distinct OS/ARCH platforms, a python version).
  */
 #include <string.h>
 
@@ -28,6 +28,17 @@ static void check_spec(const struct al_spec *s)
 		AL_BUG("a parsed spec has no artifacts");
 	if (strncmp(s->spec_digest, "sha256:", 7) != 0 || strlen(s->spec_digest) != 7 + AL_HEX_LEN)
 		AL_BUG("a parsed spec has no digest");
+	if (!s->platforms != !s->nplatforms || (s->platforms && s->platforms[s->nplatforms]))
+		AL_BUG("a parsed spec's platforms are not a NULL-terminated list of nplatforms");
+	for (size_t i = 0; i < s->nplatforms; i++) {
+		if (!strchr(s->platforms[i], '/'))
+			AL_BUG("a parsed spec has a platform without OS/ARCH");
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(s->platforms[i], s->platforms[k]))
+				AL_BUG("a parsed spec lists a platform twice");
+	}
+	if (s->python && (!strchr(s->python, '.') || s->python[0] < '0' || s->python[0] > '9'))
+		AL_BUG("a parsed spec's python is not a version");
 	for (size_t i = 0; i < s->nsources; i++) {
 		const struct al_source *src = &s->sources[i];
 		if (!src->path || src->path[0] != '/')
@@ -56,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == AL_OK) {
 		check_spec(&spec);
 		al_spec_release(&spec);
-	} else if (err.code == AL_OK || !err.msg[0] || spec.name || spec.sources) {
+	} else if (err.code == AL_OK || !err.msg[0] || spec.name || spec.sources || spec.platforms || spec.python) {
 		AL_BUG("a failed parse left no message or a half-filled spec");
 	}
 	return 0;

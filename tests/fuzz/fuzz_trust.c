@@ -15,7 +15,8 @@
  *
  * Checks: a failure is a message and an empty policy; an accepted policy
  * holds what parsing promises (good role names, 1 <= threshold <= keys,
- * no key twice in a role, every required role defined, max_age >= 0), and
+ * no key twice in a role, every required role defined, max_age >= 0, a known
+ * custody event for require_last, distinct_roles 0 or 1), and
  * its self-contained form (al_trust_format) parses back to the same policy.
  */
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "custody.h"
 #include "fuzz.h"
 #include "trust.h"
 
@@ -66,6 +68,10 @@ static void check_policy(const struct al_trust *t)
 				if (!memcmp(r->keys[k].keynum, r->keys[q].keynum, AL_KEYNUM))
 					AL_BUG("an accepted role lists a key twice");
 	}
+	if (t->custody_last && al_custody_event_bad(t->custody_last))
+		AL_BUG("an accepted policy requires a custody chain to end with an unknown event");
+	if (t->distinct_roles != 0 && t->distinct_roles != 1)
+		AL_BUG("an accepted policy's distinct_roles is neither true nor false");
 	for (size_t i = 0; i < t->nrequire; i++) {
 		int known = 0;
 		for (size_t r = 0; r < t->nroles; r++)
@@ -78,7 +84,8 @@ static void check_policy(const struct al_trust *t)
 static void same_policy(const struct al_trust *a, const struct al_trust *b)
 {
 	if (a->nroles != b->nroles || a->nrequire != b->nrequire || a->max_age != b->max_age ||
-	    a->allow_legacy != b->allow_legacy)
+	    a->allow_legacy != b->allow_legacy || a->distinct_roles != b->distinct_roles ||
+	    !a->custody_last != !b->custody_last || (a->custody_last && strcmp(a->custody_last, b->custody_last)))
 		AL_BUG("a policy changes through al_trust_format");
 	for (size_t i = 0; i < a->nroles; i++) {
 		const struct al_trust_role *x = &a->roles[i], *y = &b->roles[i];

@@ -207,7 +207,7 @@ static const struct {
 	{ "sha256 on a local source",
 	  "name: b\nversion: 1\nartifacts: [{kind: file, path: f, sha256: abc}]\n", "'sha256'" },
 	{ "missing path", "name: b\nversion: 1\nartifacts: [{kind: file}]\n", "'path' is missing" },
-	{ "empty path", "name: b\nversion: 1\nartifacts: [{kind: file, path: ''}]\n", "'path' is missing" },
+	{ "empty path", "name: b\nversion: 1\nartifacts: [{kind: file, path: ''}]\n", "'path' is empty" },
 	{ "include on a file", "name: b\nversion: 1\nartifacts: [{kind: file, path: f, include: ['*']}]\n",
 	  "'include' applies to model and vulndb only" },
 	{ "revision on a wheel", "name: b\nversion: 1\nartifacts: [{kind: wheel, path: w, revision: x}]\n",
@@ -226,17 +226,81 @@ static const struct {
 	{ "expires 0d", "name: b\nversion: 1\nexpires: 0d\nartifacts: [{kind: file, path: f}]\n",
 	  "bad 'expires'" },
 	{ "expires not a string", "name: b\nversion: 1\nexpires: [1]\nartifacts: [{kind: file, path: f}]\n",
-	  "'expires' must be a string" },
+	  "'expires' has the wrong type: expected a string such as 120d, got a sequence" },
 	{ "duplicate keys", "name: a\nversion: 1\nname: b\nartifacts: [{kind: file, path: f}]\n",
 	  "duplicate key" },
 	{ "YAML alias", "name: &n b\nversion: 1\nartifacts: [{kind: file, path: *n}]\n", "aliases" },
 	{ "empty artifacts", "name: b\nversion: 1\nartifacts: []\n", "'artifacts' must be a non-empty list" },
-	{ "missing artifacts", "name: b\nversion: 1\n", "'artifacts' must be a non-empty list" },
+	{ "missing artifacts", "name: b\nversion: 1\n", "'artifacts' is missing" },
 	{ "artifacts a mapping", "name: b\nversion: 1\nartifacts: {kind: file, path: f}\n",
-	  "'artifacts' must be a non-empty list" },
+	  "'artifacts' has the wrong type: expected a sequence, got a mapping" },
 	{ "top level a list", "- name: b\n- version: 1\n", "the top level must be a mapping" },
 	{ "top level a scalar", "just a string\n", "the top level must be a mapping" },
 	{ "empty document", "", "airlock.yaml" },
+	/* a key of the wrong type says so; it is not "missing" */
+	{ "version a sequence", "name: b\nversion: [1]\nartifacts: [{kind: file, path: f}]\n",
+	  "airlock.yaml: 'version' has the wrong type: expected an integer, got a sequence" },
+	{ "version a mapping", "name: b\nversion: {n: 1}\nartifacts: [{kind: file, path: f}]\n",
+	  "'version' has the wrong type: expected an integer, got a mapping" },
+	{ "version empty", "name: b\nversion:\nartifacts: [{kind: file, path: f}]\n",
+	  "'version' has the wrong type: expected an integer, got nothing (an empty value)" },
+	{ "name a sequence", "name: [b]\nversion: 1\nartifacts: [{kind: file, path: f}]\n",
+	  "'name' has the wrong type: expected a string, got a sequence" },
+	{ "name empty", "name:\nversion: 1\nartifacts: [{kind: file, path: f}]\n",
+	  "'name' has the wrong type: expected a string, got nothing" },
+	{ "kind a sequence", "name: b\nversion: 1\nartifacts: [{kind: [file], path: f}]\n",
+	  "artifacts[0]: 'kind' has the wrong type: expected a kind such as model or file, got a sequence" },
+	{ "path a mapping", "name: b\nversion: 1\nartifacts: [{kind: file, path: {p: f}}]\n",
+	  "artifacts[0]: 'path' has the wrong type: expected a path, got a mapping" },
+	{ "artifact name a sequence", "name: b\nversion: 1\nartifacts: [{kind: file, path: f, name: [x]}]\n",
+	  "artifacts[0]: 'name' has the wrong type: expected a string, got a sequence" },
+	{ "include a mapping", "name: b\nversion: 1\nartifacts: [{kind: model, path: m, include: {a: b}}]\n",
+	  "artifacts[0]: 'include' has the wrong type: expected a sequence of patterns, got a mapping" },
+	{ "item a sequence", "name: b\nversion: 1\nartifacts: [[kind, file]]\n",
+	  "artifacts[0] has the wrong type: expected a mapping with 'kind' and 'path', got a sequence" },
+	/* aliases as mapping keys: PyYAML reads the anchored value, a naive reader the alias name */
+	{ "alias as a top-level key", "name: &n b\nversion: 1\n*n : x\nartifacts: [{kind: file, path: f}]\n",
+	  "a YAML alias is used as a mapping key; aliases are not accepted" },
+	{ "alias as an artifact key", "name: b\nversion: 1\nartifacts: [{kind: &k path, *k : f}]\n",
+	  "a YAML alias is used as a mapping key" },
+	{ "alias as a complex key", "name: &n b\nversion: 1\n? *n\n: x\nartifacts: [{kind: file, path: f}]\n",
+	  "a YAML alias is used as a mapping key" },
+	/* platforms and python */
+	{ "platforms a scalar", "name: b\nversion: 1\nplatforms: linux/amd64\nartifacts: [{kind: file, path: f}]\n",
+	  "'platforms' has the wrong type: expected a sequence of platforms such as [linux/amd64], got a scalar" },
+	{ "platforms a mapping", "name: b\nversion: 1\nplatforms: {linux: amd64}\nartifacts: [{kind: file, path: f}]\n",
+	  "'platforms' has the wrong type" },
+	{ "platforms empty", "name: b\nversion: 1\nplatforms: []\nartifacts: [{kind: file, path: f}]\n",
+	  "'platforms' is empty" },
+	{ "platform a mapping", "name: b\nversion: 1\nplatforms: [{os: linux}]\nartifacts: [{kind: file, path: f}]\n",
+	  "'platforms[0]' has the wrong type: expected a platform such as linux/amd64, got a mapping" },
+	{ "platform without arch", "name: b\nversion: 1\nplatforms: [linux/amd64, linux]\nartifacts: [{kind: file, path: f}]\n",
+	  "'platforms[1]' is 'linux', not a platform" },
+	{ "platform upper case", "name: b\nversion: 1\nplatforms: [Linux/AMD64]\nartifacts: [{kind: file, path: f}]\n",
+	  "not a platform" },
+	{ "platform empty part", "name: b\nversion: 1\nplatforms: [linux//amd64]\nartifacts: [{kind: file, path: f}]\n",
+	  "not a platform" },
+	{ "platform four parts", "name: b\nversion: 1\nplatforms: [linux/arm64/v8/x]\nartifacts: [{kind: file, path: f}]\n",
+	  "not a platform" },
+	{ "platform twice", "name: b\nversion: 1\nplatforms: [linux/amd64, linux/amd64]\nartifacts: [{kind: file, path: f}]\n",
+	  "platform 'linux/amd64' is listed twice" },
+	{ "python a sequence", "name: b\nversion: 1\npython: [3, 11]\nartifacts: [{kind: file, path: f}]\n",
+	  "'python' has the wrong type: expected a version such as \"3.11\", got a sequence" },
+	{ "python a word", "name: b\nversion: 1\npython: three\nartifacts: [{kind: file, path: f}]\n",
+	  "'python' is 'three', not a version" },
+	{ "python major only", "name: b\nversion: 1\npython: \"3\"\nartifacts: [{kind: file, path: f}]\n",
+	  "'python' is '3', not a version" },
+	{ "python a range", "name: b\nversion: 1\npython: \">=3.9\"\nartifacts: [{kind: file, path: f}]\n",
+	  "not a version" },
+	/* unquoted X.Y that YAML 1.1 readers (PyYAML) read as a number of another value */
+	{ "python 3.10 unquoted", "name: b\nversion: 1\npython: 3.10\nartifacts: [{kind: file, path: f}]\n",
+	  "'python' is 3.10 unquoted, which YAML 1.1 readers such as PyYAML read as a number of another value; quote it: python: \"3.10\"" },
+	{ "python 03.11 unquoted", "name: b\nversion: 1\npython: 03.11\nartifacts: [{kind: file, path: f}]\n",
+	  "'python' is 03.11 unquoted" },
+	{ "python 3.10 in flow style", "{name: b, version: 1, python: 3.10, artifacts: [{kind: file, path: f}]}\n",
+	  "'python' is 3.10 unquoted" },
+	{ "python trailing dot", "name: b\nversion: 1\npython: \"3.11.\"\nartifacts: [{kind: file, path: f}]\n",
+	  "not a version" },
 
 };
 
@@ -253,7 +317,58 @@ static void test_rejects(void **state)
 		/* a failed parse leaves nothing to free */
 		assert_null(s.name);
 		assert_null(s.sources);
+		assert_null(s.platforms);
+		assert_null(s.python);
 	}
+}
+
+/* platforms and python are parsed, kept, and recorded in airlock.json; absent, nothing is */
+static void test_targets(void **state)
+{
+	struct al_spec s;
+	struct al_err err = { 0 };
+	json_t *meta = json_object();
+	char *text;
+	(void)state;
+	if (parse("name: b\nversion: 1\nplatforms: [linux/amd64, linux/arm64/v8]\npython: \"3.11\"\n"
+		  "artifacts: [{kind: file, path: f}]\n", &s, &err) != AL_OK)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(s.nplatforms, 2);
+	assert_string_equal(s.platforms[0], "linux/amd64");
+	assert_string_equal(s.platforms[1], "linux/arm64/v8");
+	assert_null(s.platforms[2]);
+	assert_string_equal(s.python, "3.11");
+	assert_int_equal(al_spec_meta_add(&s, meta, &err), AL_OK);
+	text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"platforms\":[\"linux/amd64\",\"linux/arm64/v8\"],\"python\":\"3.11\"}");
+	free(text);
+	al_spec_release(&s);
+	json_decref(meta);
+
+	/* quoted, or unquoted where every YAML reader reads the same text */
+	for (const char *const *ok = (const char *const[]){ "\"3.10\"", "'3.10'", "3.11", "3.0", "3.1", "\"03.11\"", NULL };
+	     *ok; ok++) {
+		char yaml[128];
+		snprintf(yaml, sizeof(yaml), "name: b\nversion: 1\npython: %s\nartifacts: [{kind: file, path: f}]\n", *ok);
+		if (parse(yaml, &s, &err) != AL_OK)
+			fail_msg("python: %s refused: %s", *ok, err.msg);
+		al_spec_release(&s);
+	}
+	meta = json_object();
+	if (parse("name: b\nversion: 1\npython: 3.12.1\nartifacts: [{kind: file, path: f}]\n", &s, &err) != AL_OK)
+		fail_msg("refused: %s", err.msg);
+	assert_null(s.platforms);
+	assert_int_equal(s.nplatforms, 0);
+	assert_string_equal(s.python, "3.12.1");
+	al_spec_release(&s);
+	if (parse("name: b\nversion: 1\nartifacts: [{kind: file, path: f}]\n", &s, &err) != AL_OK)
+		fail_msg("refused: %s", err.msg);
+	assert_null(s.platforms);
+	assert_null(s.python);
+	assert_int_equal(al_spec_meta_add(&s, meta, &err), AL_OK);
+	assert_int_equal(json_object_size(meta), 0);
+	al_spec_release(&s);
+	json_decref(meta);
 }
 
 static void test_one_document_only(void **state)
@@ -402,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_expires),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_one_document_only),
 		cmocka_unit_test(test_invalid_yaml_is_silent),
 		cmocka_unit_test(test_kind_roundtrip),

@@ -341,6 +341,18 @@ static const struct {
 	/* YAML that is not valid, or would be ambiguous */
 	{ POLICY_2ROLES "require: [r]\n", "duplicate key" },
 	{ "roles: &x\n  r:\n    keys: [@A]\nrequire: [r]\nother: *x\n", "aliases" },
+	{ "roles:\n  &r r:\n    keys: [@A]\n  *r :\n    keys: [@B]\nrequire: [r]\n",
+	  "a YAML alias is used as a mapping key" },
+	/* distinct_roles */
+	{ POLICY_2ROLES "distinct_roles: yes\n", "'distinct_roles' is true or false" },
+	{ POLICY_2ROLES "distinct_roles: [true]\n", "'distinct_roles' is true or false" },
+	{ POLICY_2ROLES "distinct_roles:\n", "'distinct_roles' is true or false" },
+	/* custody */
+	{ POLICY_2ROLES "custody: received\n", "'custody' must be a mapping with 'require_last: EVENT'" },
+	{ POLICY_2ROLES "custody: {}\n", "'custody' must be a mapping with 'require_last: EVENT'" },
+	{ POLICY_2ROLES "custody: {require_last: lost}\n", "custody: 'require_last' must be an event: events are" },
+	{ POLICY_2ROLES "custody: {require_last: [received]}\n", "custody: 'require_last' must be an event" },
+	{ POLICY_2ROLES "custody: {require_last: received, also: 1}\n", "custody: unknown key 'also'" },
 };
 
 static void test_parse_bad(void **state)
@@ -421,6 +433,12 @@ static void same_policy(const struct al_trust *a, const struct al_trust *b)
 		assert_string_equal(a->require[i], b->require[i]);
 	assert_int_equal(a->max_age, b->max_age);
 	assert_int_equal(a->allow_legacy, b->allow_legacy);
+	assert_int_equal(a->distinct_roles, b->distinct_roles);
+	if (a->custody_last || b->custody_last) {
+		assert_non_null(a->custody_last);
+		assert_non_null(b->custody_last);
+		assert_string_equal(a->custody_last, b->custody_last);
+	}
 }
 
 static void test_format_roundtrip(void **state)
@@ -429,6 +447,9 @@ static void test_format_roundtrip(void **state)
 		POLICY_2ROLES,
 		POLICY_2ROLES "max_age: 36h\n",
 		POLICY_2ROLES "max_age: 2w\nallow_legacy_signatures: true\n",
+		POLICY_2ROLES "distinct_roles: true\n",
+		POLICY_2ROLES "distinct_roles: false\ncustody:\n  require_last: received\n",
+		POLICY_2ROLES "custody: {require_last: handed-over}\ndistinct_roles: true\n",
 		"roles:\n  r:\n    keys: [@DIR/a.pub, b.pub, @C, @D]\n    threshold: 3\n  x_1:\n    keys: [@D]\n"
 		"require: [x_1, r]\nmax_age: 120d\n",
 	};
@@ -889,6 +910,49 @@ static void test_check_duplicate_counted_once(void **state)
 	outcome_release(&o);
 }
 
+/* distinct_roles: one key filling two roles is a problem naming it; each its own role is fine */
+static void test_check_distinct_roles(void **state)
+{
+	static const char policy[] = "roles:\n"
+				     "  builder:\n"
+				     "    keys: [@A, @B]\n"
+				     "  security:\n"
+				     "    keys: [@B, @C]\n"
+				     "    threshold: 2\n"
+				     "require: [builder, security]\n";
+	struct fix *f = *state;
+	struct outcome o;
+	char want[256];
+	sign(f, 0, "builder");
+	sign(f, 1, "security");
+	sign(f, 2, "security");
+	/* passing twin: A builds, B and C approve */
+	o = check(f, policy, NOW + 60);
+	assert_int_equal(o.rc, AL_OK);
+	assert_int_equal(o.nproblems, 0);
+	outcome_release(&o);
+	{
+		char *tpl = NULL;
+		if (asprintf(&tpl, "%sdistinct_roles: true\n", policy) < 0)
+			fail_msg("out of memory");
+		o = check(f, tpl, NOW + 60);
+		assert_int_equal(o.nproblems, 0);
+		outcome_release(&o);
+		/* B signs as builder too: every threshold is still met, but B fills two roles */
+		sign(f, 1, "builder");
+		o = check(f, policy, NOW + 60);
+		assert_int_equal(o.nproblems, 0);
+		outcome_release(&o);
+		o = check(f, tpl, NOW + 60);
+		snprintf(want, sizeof(want), "key %s signed in both role 'builder' and role 'security': the trust policy requires distinct keys for distinct roles (distinct_roles: true)",
+			 f->pk[1].id);
+		expect_problem(&o, want, NULL);
+		assert_int_equal(o.nproblems, 1);
+		outcome_release(&o);
+		free(tpl);
+	}
+}
+
 static void test_check_bad_files(void **state)
 {
 	struct fix *f = *state;
@@ -1068,6 +1132,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_wrong_comment, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_name_mismatch, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_duplicate_counted_once, setup_bundle, teardown),
+		cmocka_unit_test_setup_teardown(test_check_distinct_roles, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad_files, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad_signature, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_legacy, setup_bundle, teardown),
