@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "fsx.h"
 #include "json.h"
 #include "pypi.h"
@@ -51,10 +52,9 @@ static enum al_code put(sqlite3_stmt *ins, const char *project, struct al_buf *h
 		sqlite3_bind_text(ins, 1, project, -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 2, html->data, (int)html->len, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 3, j, -1, SQLITE_STATIC);
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			rc = al_fail(err, AL_ESTORE, "catalog: cannot write the index page of '%s': %s", project,
-				     sqlite3_errmsg(sqlite3_db_handle(ins)));
-		sqlite3_reset(ins);
+		rc = al_db_run(ins, "writing an index page", err);
+		if (rc)
+			al_err_prefix(err, "index page of '%s'", project);
 	}
 	free(j);
 	return rc;
@@ -175,7 +175,7 @@ enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err)
 	}
 	sqlite3_bind_text(st, 1, AL_MT_WHEEL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, AL_MT_WHEEL_METADATA, -1, SQLITE_STATIC);
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	for (int row = 0; !rc && !(rc = al_db_step(st, "reading the wheels", &row, err)) && row;) {
 		struct wheel *x;
 		if ((rc = al_array_grow(&w, &cap, n + 1, sizeof(*w), err)))
 			break;

@@ -20,6 +20,7 @@
 
 #include <openssl/rand.h>
 
+#include "catalog.h"
 #include "custody.h"
 #include "fsx.h"
 #include "json.h"
@@ -83,7 +84,7 @@ static void fault_point(const char *name)
 
 static enum al_code db_fail(struct al_store *s, struct al_err *err, const char *what)
 {
-	return al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': %s: %s", s->root, what, sqlite3_errmsg(s->db));
+	return al_db_fail(s->db, what, err);
 }
 
 static enum al_code db_exec(struct al_store *s, const char *sql, struct al_err *err)
@@ -121,11 +122,12 @@ static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
 		sqlite3_stmt *st;
 		int have = 0;
 		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'",
-				       -1, &st, NULL) == SQLITE_OK) {
-			have = sqlite3_step(st) == SQLITE_ROW;
-			sqlite3_finalize(st);
-		}
-		if (!have)
+				       -1, &st, NULL) != SQLITE_OK)
+			rc = db_fail(s, err, "prepare");
+		else
+			rc = al_db_step(st, "reading the columns of 'bundles'", &have, err);
+		sqlite3_finalize(st);
+		if (!rc && !have)
 			rc = db_exec(s, "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';"
 					"ALTER TABLE bundles ADD COLUMN unsigned INTEGER NOT NULL DEFAULT 0;", err);
 	}
@@ -134,13 +136,14 @@ static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
 	if (!rc && create) {
 		/* stores made before the index pages existed get them once */
 		sqlite3_stmt *st;
-		int missing = 0;
+		int missing = 0, row = 0;
 		if (sqlite3_prepare_v2(s->db, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel')"
-					      " AND NOT EXISTS(SELECT 1 FROM pypi_pages)", -1, &st, NULL) == SQLITE_OK) {
-			missing = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-			sqlite3_finalize(st);
-		}
-		if (missing && !(rc = db_exec(s, "BEGIN IMMEDIATE", err))) {
+					      " AND NOT EXISTS(SELECT 1 FROM pypi_pages)", -1, &st, NULL) != SQLITE_OK)
+			rc = db_fail(s, err, "prepare");
+		else if (!(rc = al_db_step(st, "looking for the index pages", &row, err)))
+			missing = row && sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (!rc && missing && !(rc = db_exec(s, "BEGIN IMMEDIATE", err))) {
 			rc = al_pypi_rebuild(s->db, err);
 			if (rc || (rc = db_exec(s, "COMMIT", err)))
 				db_exec(s, "ROLLBACK", NULL);
@@ -278,22 +281,25 @@ static void stamp(char out[32])
 	al_time_fmt((int64_t)time(NULL), out);
 }
 
-static void log_event(struct al_store *s, const char *action, const char *subject, const char *result,
-		      const char *detail)
+/* Records one event; the caller decides whether a failure matters (it does inside a transaction). */
+static enum al_code log_event(struct al_store *s, const char *action, const char *subject, const char *result,
+			      const char *detail, struct al_err *err)
 {
 	sqlite3_stmt *st;
 	char now[32];
+	enum al_code rc;
 	stamp(now);
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO events(time, action, subject, result, detail) VALUES(?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK)
-		return;
+		return db_fail(s, err, "prepare");
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, result, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
-	sqlite3_step(st);
+	rc = al_db_run(st, "recording an event", err);
 	sqlite3_finalize(st);
+	return rc;
 }
 
 static enum al_code quarantine(struct al_store *s, const char *bundle, const char *stage,
@@ -334,7 +340,9 @@ static enum al_code quarantine(struct al_store *s, const char *bundle, const cha
 	if (res->report.dropped)
 		al_buf_addf(&text, NULL, "  … and %zu more\n", res->report.dropped);
 	reason = al_join(dest, "REASON");
-	if (reason)
+	if (!reason)
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	else if (!(rc = al_buf_check(&text, err)))
 		rc = al_write_atomic(reason, text.data ? text.data : "", text.len, err);
 	free(reason);
 	al_buf_release(&text);
@@ -344,12 +352,7 @@ static enum al_code quarantine(struct al_store *s, const char *bundle, const cha
 
 static enum al_code bind_run(struct al_store *s, sqlite3_stmt *st, struct al_err *err)
 {
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (r != SQLITE_DONE)
-		return db_fail(s, err, "write failed");
-	return AL_OK;
+	return al_db_run(st, "write failed", err);
 }
 
 static const struct al_bfile *view_file(const struct al_bview *v, const char *path)
@@ -515,12 +518,14 @@ static enum al_code lookup(struct al_store *s, const struct al_bundle_info *info
 			   int64_t *maxv, struct al_err *err)
 {
 	sqlite3_stmt *st;
+	enum al_code rc;
+	int row = 0;
 	*found = 0;
 	*maxv = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT version, sums_digest FROM bundles WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!(rc = al_db_step(st, "looking up the versions imported", &row, err)) && row) {
 		int64_t ver = sqlite3_column_int64(st, 0);
 		const char *d = (const char *)sqlite3_column_text(st, 1);
 		if (ver > *maxv)
@@ -529,7 +534,7 @@ static enum al_code lookup(struct al_store *s, const struct al_bundle_info *info
 			*found = d && !strcmp(d, info->sums_digest) ? 1 : 2;
 	}
 	sqlite3_finalize(st);
-	return AL_OK;
+	return rc;
 }
 
 /* Moves every staged file into blobs/ under its digest; existing blobs are kept. */
@@ -655,7 +660,8 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		res->status = AL_REJECTED;
 		al_err_clear(err);
 		rc = quarantine(s, bundle, stage, res, err);
-		log_event(s, "import", bundle, "rejected", res->report.n ? res->report.msg[0] : "");
+		/* the answer is already a refusal; a failure to record it does not change it */
+		log_event(s, "import", bundle, "rejected", res->report.n ? res->report.msg[0] : "", NULL);
 		if (!rc)
 			rc = al_fail(err, AL_EVERIFY, "bundle '%s' failed verification (%zu problem%s); it was moved to '%s'",
 				     bundle, al_report_count(&res->report), al_report_count(&res->report) == 1 ? "" : "s",
@@ -672,14 +678,14 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		rc = al_fail(err, AL_ECONFLICT,
 			     "bundle '%s' version %lld is already imported with different content; a new bundle needs a higher version",
 			     res->info.name, (long long)res->info.version);
-		log_event(s, "import", bundle, "refused", err->msg);
+		log_event(s, "import", bundle, "refused", err->msg, NULL);
 		goto out;
 	}
 	if (res->info.version < maxv) {
 		rc = al_fail(err, AL_ECONFLICT,
 			     "bundle '%s' version %lld is older than version %lld already imported (rollback refused; roll back a release instead)",
 			     res->info.name, (long long)res->info.version, (long long)maxv);
-		log_event(s, "import", bundle, "refused", err->msg);
+		log_event(s, "import", bundle, "refused", err->msg, NULL);
 		goto out;
 	}
 	if ((rc = install_blobs(s, &v, &res->new_blobs, err)))
@@ -698,8 +704,9 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	if (!rc) {
 		char detail[128];
 		snprintf(detail, sizeof(detail), "%s version %lld", res->info.name, (long long)res->info.version);
-		log_event(s, "import", bundle, "imported", detail);
-		rc = db_exec(s, "COMMIT", err);
+		rc = log_event(s, "import", bundle, "imported", detail, err);
+		if (!rc)
+			rc = db_exec(s, "COMMIT", err);
 	}
 	if (rc)
 		db_exec(s, "ROLLBACK", NULL);
@@ -715,15 +722,23 @@ out:
 	return rc;
 }
 
-static json_t *rows(sqlite3 *db, const char *sql)
+/* Every row of SQL as a JSON array of objects; NULL with err set when the query fails at any row. */
+static json_t *rows(sqlite3 *db, const char *sql, struct al_err *err)
 {
 	sqlite3_stmt *st;
 	json_t *arr = json_array();
-	if (!arr || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	enum al_code rc;
+	int row = 0;
+	if (!arr) {
+		al_fail(err, AL_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		al_db_fail(db, "prepare", err);
 		json_decref(arr);
 		return NULL;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!(rc = al_db_step(st, "listing the store", &row, err)) && row) {
 		json_t *o = json_object();
 		for (int i = 0; i < sqlite3_column_count(st); i++) {
 			const char *name = sqlite3_column_name(st, i);
@@ -744,32 +759,58 @@ static json_t *rows(sqlite3 *db, const char *sql)
 				}
 			}
 		}
-		json_array_append_new(arr, o);
+		if (!o || json_array_append_new(arr, o)) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			break;
+		}
 	}
 	sqlite3_finalize(st);
+	if (rc) {
+		json_decref(arr);
+		return NULL;
+	}
 	return arr;
 }
 
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 {
-	json_t *b = rows(s->db, "SELECT name, version, created, expires, imported_at AS imported,"
-				" sums_digest AS sums, files, bytes, signers, unsigned"
-				" FROM bundles ORDER BY name, version");
-	json_t *a = rows(s->db, "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size,"
-				" a.content_size AS contentSize, b.name AS bundle, b.version AS bundleVersion, a.info"
-				" FROM artifacts a JOIN bundles b ON a.bundle_id = b.id ORDER BY a.kind, a.name, b.version");
-	json_t *e = rows(s->db, "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20");
-	json_t *tot = rows(s->db, "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs");
-	json_t *c = rows(s->db, "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event,"
+	json_t *b = NULL, *a = NULL, *e = NULL, *tot = NULL, *c = NULL;
+	enum al_code rc;
+	*out = NULL;
+	/* one read transaction: the lists agree with each other */
+	if ((rc = db_exec(s, "BEGIN", err)))
+		return rc;
+	if ((b = rows(s->db, "SELECT name, version, created, expires, imported_at AS imported,"
+			     " sums_digest AS sums, files, bytes, signers, unsigned"
+			     " FROM bundles ORDER BY name, version", err)) &&
+	    (a = rows(s->db, "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size,"
+			     " a.content_size AS contentSize, b.name AS bundle, b.version AS bundleVersion, a.info"
+			     " FROM artifacts a JOIN bundles b ON a.bundle_id = b.id ORDER BY a.kind, a.name, b.version",
+		      err)) &&
+	    (e = rows(s->db, "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20",
+		      err)) &&
+	    (tot = rows(s->db, "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs", err)))
+		c = rows(s->db, "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event,"
 				" c.actor, c.key FROM custody c JOIN bundles b ON b.id = c.bundle_id"
-				" ORDER BY b.name, b.version, c.seq");
-	if (!b || !a || !e || !tot || !c) {
+				" ORDER BY b.name, b.version, c.seq", err);
+	if (!c || json_array_size(tot) != 1) {
+		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': cannot list the store", s->root);
+		db_exec(s, "ROLLBACK", NULL);
 		json_decref(c);
 		json_decref(b);
 		json_decref(a);
 		json_decref(e);
 		json_decref(tot);
-		return db_fail(s, err, "query failed");
+		return rc;
+	}
+	if ((rc = db_exec(s, "COMMIT", err))) {
+		db_exec(s, "ROLLBACK", NULL);
+		json_decref(c);
+		json_decref(b);
+		json_decref(a);
+		json_decref(e);
+		json_decref(tot);
+		return rc;
 	}
 	*out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:O}", "store", s->root, "bundles", b, "artifacts", a,
 			 "custody", c, "events", e, "totals", json_array_get(tot, 0));
@@ -817,6 +858,23 @@ static int cmp_fsck(const void *a, const void *b)
 	return strcmp(((const struct fsck_blob *)a)->name, ((const struct fsck_blob *)b)->name);
 }
 
+/*
+ * A catalog query of fsck failed with RC. A catalog that SQLite finds malformed
+ * is what fsck looks for: it becomes a problem of the report (exit 1) and the
+ * check stops; any other failure stays an error (exit 2). Never a pass.
+ */
+static enum al_code fsck_db_error(struct al_store *s, enum al_code rc, struct al_fsck_result *res,
+				  struct al_err *err)
+{
+	int ec = sqlite3_errcode(s->db) & 0xff;
+	if (rc == AL_ESTORE && err && err->code == AL_ESTORE && (ec == SQLITE_CORRUPT || ec == SQLITE_NOTADB)) {
+		al_report_add(&res->report, "%s (the catalog is damaged: restore it from a backup)", err->msg);
+		al_err_clear(err);
+		return AL_OK;
+	}
+	return rc;
+}
+
 enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct al_fsck_result *res,
 			   struct al_err *err)
 {
@@ -836,13 +894,20 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 	}
 	{
 		sqlite3_stmt *q;
-		if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK) {
-			while (sqlite3_step(q) == SQLITE_ROW) {
-				const char *m = (const char *)sqlite3_column_text(q, 0);
-				if (m && strcmp(m, "ok"))
-					al_report_add(&res->report, "catalog: %s", m);
-			}
-			sqlite3_finalize(q);
+		int row = 0;
+		if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &q, NULL) != SQLITE_OK) {
+			rc = db_fail(s, err, "prepare");
+			goto out;
+		}
+		while (!(rc = al_db_step(q, "checking the catalog", &row, err)) && row) {
+			const char *m = (const char *)sqlite3_column_text(q, 0);
+			if (m && strcmp(m, "ok"))
+				al_report_add(&res->report, "catalog: %s", m);
+		}
+		sqlite3_finalize(q);
+		if (rc) {
+			rc = fsck_db_error(s, rc, res, err);
+			goto out;
 		}
 	}
 	if (!(d = opendir(dir))) {
@@ -905,7 +970,8 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 	}
 	{
 		size_t known = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		int row = 0;
+		while (!(rc = al_db_step(st, "reading the blobs", &row, err)) && row) {
 			const char *dg = (const char *)sqlite3_column_text(st, 0);
 			struct fsck_blob key, *hit;
 			if (!dg || !al_digest_valid(dg)) {
@@ -922,14 +988,27 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 			known++;
 		}
 		sqlite3_finalize(st);
+		if (rc) {
+			rc = fsck_db_error(s, rc, res, err);
+			goto out;
+		}
 		res->unreferenced = n > known ? n - known : 0;
 	}
 	if (sqlite3_prepare_v2(s->db, "SELECT r.digest, b.name FROM refs r JOIN bundles b ON b.id = r.bundle_id"
-				      " WHERE r.digest NOT IN (SELECT digest FROM blobs)", -1, &st, NULL) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW)
+				      " WHERE r.digest NOT IN (SELECT digest FROM blobs)", -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(s, err, "prepare");
+		goto out;
+	}
+	{
+		int row = 0;
+		while (!(rc = al_db_step(st, "reading the references", &row, err)) && row)
 			al_report_add(&res->report, "catalog: bundle '%s' references unknown blob '%s'",
 				      sqlite3_column_text(st, 1), sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
+		if (rc) {
+			rc = fsck_db_error(s, rc, res, err);
+			goto out;
+		}
 	}
 	if ((d = opendir(tmp))) {
 		while ((e = readdir(d)))
@@ -963,62 +1042,145 @@ size_t al_store_sweep_uploads(const char *root, int64_t before)
 	return n;
 }
 
+static int cmp_hex(const void *a, const void *b)
+{
+	return memcmp(a, b, AL_HEX_LEN);
+}
+
+/*
+ * The digests gc must keep, as sorted hex names: every blob the catalog still
+ * holds after unreferenced rows were deleted, and every digest a bundle or a
+ * push references. Read in the caller's transaction; any failed step is an
+ * error, so an incomplete set is never used.
+ */
+static enum al_code keep_set(struct al_store *s, char (**out)[AL_HEX_LEN], size_t *n, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	char(*v)[AL_HEX_LEN] = NULL;
+	size_t cap = 0;
+	int row = 0;
+	enum al_code rc;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT digest FROM blobs UNION SELECT digest FROM refs"
+				      " UNION SELECT digest FROM pushed", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	while (!(rc = al_db_step(st, "reading the blobs to keep", &row, err)) && row) {
+		const char *d = (const char *)sqlite3_column_text(st, 0);
+		if (!d || !al_digest_valid(d)) {
+			rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': a referenced digest is malformed ('%.80s'): nothing was removed (run 'airlock store fsck')",
+				     s->root, d ? d : "");
+			break;
+		}
+		if ((rc = al_array_grow(&v, &cap, *n + 1, sizeof(*v), err)))
+			break;
+		memcpy(v[(*n)++], d + 7, AL_HEX_LEN);
+	}
+	sqlite3_finalize(st);
+	if (rc) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_hex);
+	*out = v;
+	return AL_OK;
+}
+
+/*
+ * gc decides before it destroys: in one write transaction it drops the
+ * catalog rows of unreferenced blobs, reads the whole keep-set and lists
+ * blobs/; only when all of that worked and committed does it unlink, and it
+ * unlinks only what is outside the keep-set. Any failure before that point
+ * removes nothing.
+ */
 enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err)
 {
 	char *dir = al_join(s->root, "blobs/sha256");
-	DIR *d;
+	char(*keep)[AL_HEX_LEN] = NULL;
+	char **doomed = NULL;
+	size_t nkeep = 0, ndoomed = 0, cdoomed = 0;
+	uint64_t doomed_bytes = 0;
+	DIR *d = NULL;
 	struct dirent *e;
-	sqlite3_stmt *st = NULL;
 	enum al_code rc = AL_OK;
+	int in_tx = 0;
 	*removed = 0;
 	*bytes = 0;
 	if (!dir)
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (s->lock_fd < 0)
 		AL_BUG("gc needs the writer lock");
-	if ((rc = clean_tmp(s, NULL, err)))
+	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
 		goto out;
-	al_store_sweep_uploads(s->root, (int64_t)time(NULL) - 3600);
+	in_tx = 1;
 	if ((rc = db_exec(s, "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs)"
-				  " AND digest NOT IN (SELECT digest FROM pushed)", err)))
+			  " AND digest NOT IN (SELECT digest FROM pushed)", err)) ||
+	    (rc = keep_set(s, &keep, &nkeep, err)))
 		goto out;
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM blobs WHERE digest = ?", -1, &st, NULL) != SQLITE_OK) {
-		rc = db_fail(s, err, "prepare");
-		goto out;
-	}
 	if (!(d = opendir(dir))) {
 		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
 		goto out;
 	}
-	while (!rc && (e = readdir(d))) {
-		char digest[AL_DIGEST_STR];
+	for (;;) {
 		struct stat sb;
-		int known;
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+			break;
+		}
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		snprintf(digest, sizeof(digest), "sha256:%.64s", e->d_name);
-		sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-		known = sqlite3_step(st) == SQLITE_ROW && strlen(e->d_name) == AL_HEX_LEN;
-		sqlite3_reset(st);
-		if (known)
+		if (strlen(e->d_name) == AL_HEX_LEN && nkeep && bsearch(e->d_name, keep, nkeep, sizeof(*keep), cmp_hex))
 			continue;
-		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			*bytes += (uint64_t)sb.st_size;
-		if (unlinkat(dirfd(d), e->d_name, 0) != 0)
-			rc = al_fail_errno(err, AL_EIO, "cannot remove 'blobs/sha256/%s'", e->d_name);
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = al_fail_errno(err, AL_EIO, "cannot stat 'blobs/sha256/%s'", e->d_name);
+			break;
+		}
+		if ((rc = al_array_grow(&doomed, &cdoomed, ndoomed + 1, sizeof(*doomed), err)))
+			break;
+		if (!(doomed[ndoomed] = strdup(e->d_name))) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			break;
+		}
+		ndoomed++;
+		doomed_bytes += (uint64_t)sb.st_size;
+	}
+	if (rc)
+		goto out;
+	{
+		char detail[64];
+		snprintf(detail, sizeof(detail), "%zu blobs removed", ndoomed);
+		if ((rc = log_event(s, "gc", s->root, "ok", detail, err)) || (rc = db_exec(s, "COMMIT", err)))
+			goto out;
+		in_tx = 0;
+	}
+	/* decided and committed: now destroy, and only what is outside the keep-set */
+	for (size_t i = 0; i < ndoomed && !rc; i++) {
+		if (unlinkat(dirfd(d), doomed[i], 0) != 0 && errno != ENOENT)
+			rc = al_fail_errno(err, AL_EIO, "cannot remove 'blobs/sha256/%s'", doomed[i]);
 		else
 			(*removed)++;
 	}
-	closedir(d);
+	if (!rc)
+		*bytes = doomed_bytes;
 	if (!rc)
 		rc = al_fsync_dir(dir, err);
-	if (!rc) {
-		char detail[64];
-		snprintf(detail, sizeof(detail), "%zu blobs removed", *removed);
-		log_event(s, "gc", s->root, "ok", detail);
-	}
+	if (!rc)
+		rc = clean_tmp(s, NULL, err);
+	if (!rc)
+		al_store_sweep_uploads(s->root, (int64_t)time(NULL) - 3600);
 out:
-	sqlite3_finalize(st);
+	if (in_tx)
+		db_exec(s, "ROLLBACK", NULL);
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < ndoomed; i++)
+		free(doomed[i]);
+	free(doomed);
+	free(keep);
 	free(dir);
 	return rc;
 }
@@ -1039,10 +1201,16 @@ enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, st
 		return db_fail(s, err, "prepare");
 	}
 	sqlite3_bind_text(st, 1, b.data, (int)b.len, SQLITE_STATIC);
-	rc = bind_run(s, st, err);
+	if (!(rc = db_exec(s, "BEGIN IMMEDIATE", err))) {
+		rc = bind_run(s, st, err);
+		if (!rc)
+			rc = log_event(s, "trust", s->root, "set", b.data, err);
+		if (!rc)
+			rc = db_exec(s, "COMMIT", err);
+		if (rc)
+			db_exec(s, "ROLLBACK", NULL);
+	}
 	sqlite3_finalize(st);
-	if (!rc)
-		log_event(s, "trust", s->root, "set", b.data);
 	al_buf_release(&b);
 	return rc;
 }
@@ -1053,11 +1221,13 @@ enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct a
 	sqlite3_stmt *st;
 	enum al_code rc;
 	memset(t, 0, sizeof(*t));
+	int row = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'trust'", -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	/* only a query that ran to its end without a row means "no policy" */
+	if ((rc = al_db_step(st, "reading the trust policy", &row, err)) || !row) {
 		sqlite3_finalize(st);
-		return al_fail(err, AL_ENOENT, "store '%s' has no trust policy", s->root);
+		return rc ? rc : al_fail(err, AL_ENOENT, "store '%s' has no trust policy", s->root);
 	}
 	{
 		const char *v = (const char *)sqlite3_column_text(st, 0);

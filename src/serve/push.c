@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "fsx.h"
 #include "json.h"
 #include "serve.h"
@@ -312,7 +313,7 @@ static int commit(struct sv_server *srv, const char *tmp, const char *repo, cons
 				sqlite3_bind_text(st[2], 4, now, -1, SQLITE_STATIC);
 			}
 			for (int i = 0; i < 3 && rc == SQLITE_OK; i++)
-				if (st[i] && sqlite3_step(st[i]) != SQLITE_DONE)
+				if (st[i] && al_db_run(st[i], "recording the push", NULL))
 					rc = SQLITE_ERROR;
 		}
 		for (int i = 0; i < 3; i++)

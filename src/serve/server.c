@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "fsx.h"
 #include "serve.h"
 #include "store.h"
@@ -395,13 +396,15 @@ struct sv_snap *sv_snap_current(struct sv_server *srv)
 	return s;
 }
 
-/* PRAGMA data_version of the shared watch connection (serialized by SQLite). */
+/* PRAGMA data_version of the shared watch connection (serialized by SQLite); -2 when it cannot be
+ * read, which differs from every version seen, so the caller loads the catalog again. */
 static int64_t catalog_version(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	int64_t v = -2;
+	int row = 0;
 	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (!al_db_step(st, "reading the data version", &row, NULL) && row)
 			v = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
@@ -498,9 +501,15 @@ static void freshen(struct sv_server *srv)
 		pthread_setspecific(watch_key, w);
 	}
 	t = mono_ns();
-	if (sqlite3_step(w->st) != SQLITE_ROW) {
-		sqlite3_reset(w->st);
-		return;
+	{
+		struct al_err e = { 0 };
+		int row = 0;
+		if (al_db_step(w->st, "reading the data version", &row, &e) || !row) {
+			sqlite3_reset(w->st);
+			fprintf(stderr, "airlock serve: %s (serving the previous state)\n",
+				e.code ? e.msg : "the catalog's data version is missing");
+			return;
+		}
 	}
 	v = sqlite3_column_int64(w->st, 0);
 	sqlite3_reset(w->st);
