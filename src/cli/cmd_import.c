@@ -71,11 +71,12 @@ int cmd_import(int argc, char **argv)
 		json_t *probs = json_array();
 		for (size_t i = 0; i < res.report.n; i++)
 			json_array_append_new(probs, json_string(res.report.msg[i]));
-		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:O?, s:b}", "bundle", path, "store",
-				   store, "status", status[res.status], "name", res.info.name, "version",
+		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:I, s:O?, s:b}", "bundle", path,
+				   "store", store, "status", status[res.status], "name", res.info.name, "version",
 				   (json_int_t)res.info.version, "problems", probs, "quarantine", res.quarantine,
-				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs, "signers",
-				   res.signers, "unsigned", res.signers == NULL));
+				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs,
+				   "repairedBlobs", (json_int_t)res.repaired, "signers", res.signers, "unsigned",
+				   res.signers == NULL));
 	} else if (res.status == AL_REJECTED) {
 		for (size_t i = 0; i < res.report.n; i++)
 			fprintf(stderr, "airlock: import: %s\n", res.report.msg[i]);
@@ -85,8 +86,12 @@ int cmd_import(int argc, char **argv)
 	} else {
 		char b[32];
 		cli_bytes(res.bytes, b);
-		printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs\n", status[res.status],
+		printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs", status[res.status],
 		       res.info.name, (long long)res.info.version, store, res.info.nartifacts, b, res.new_blobs);
+		if (res.repaired)
+			printf(", %zu damaged or missing blob%s repaired from the bundle", res.repaired,
+			       res.repaired == 1 ? "" : "s");
+		printf("\n");
 		if (res.signers) {
 			cli_print_roles(res.signers);
 		} else if (res.status == AL_IMPORTED) {

@@ -537,8 +537,25 @@ static enum al_code lookup(struct al_store *s, const struct al_bundle_info *info
 	return rc;
 }
 
-/* Moves every staged file into blobs/ under its digest; existing blobs are kept. */
-static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, size_t *added,
+/* Is the blob at PATH whole: a regular file (no symlink followed) whose bytes hash to HEX? */
+static int blob_intact(const char *path, const char *hex)
+{
+	unsigned char d[AL_DIGEST_LEN];
+	char got[AL_HEX_LEN + 1];
+	uint64_t size = 0;
+	if (al_hash_file(path, d, &size, NULL, NULL))
+		return 0; /* missing, a link, unreadable: not a copy to keep */
+	al_hex(d, got);
+	return !strcmp(got, hex);
+}
+
+/*
+ * Moves every staged file into blobs/ under its digest. A blob already there
+ * is re-hashed before its verified staged copy is thrown away: a blob that
+ * rotted, went missing or became something else is replaced by the staged
+ * copy (counted in *repaired), so the next import that carries a blob heals it.
+ */
+static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, size_t *added, size_t *repaired,
 				  struct al_err *err)
 {
 	char *blobs = al_join(s->root, "blobs/sha256");
@@ -549,12 +566,15 @@ static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, 
 		char *from = al_join(v->root, v->files[i].path);
 		char *to = al_strf("%s/%s", blobs, v->files[i].digest + 7);
 		struct stat st;
+		int existed = 0;
 		if (!from || !to)
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
-		else if (lstat(to, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == v->files[i].size)
-			; /* content-addressed: already here (fsck re-hashes it) */
+		else if ((existed = lstat(to, &st) == 0) && blob_intact(to, v->files[i].digest + 7))
+			; /* content-addressed, and re-hashed: already here */
 		else if (rename(from, to) != 0)
 			rc = al_fail_errno(err, AL_EIO, "cannot move '%s' into the store", from);
+		else if (existed)
+			(*repaired)++;
 		else
 			(*added)++;
 		free(from);
@@ -671,6 +691,18 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	if ((rc = lookup(s, &res->info, &found, &maxv, err)))
 		goto out;
 	if (found == 1) {
+		/* the same bundle again: its verified copy still repairs what rotted since */
+		if ((rc = install_blobs(s, &v, &res->new_blobs, &res->repaired, err)))
+			goto out;
+		res->repaired += res->new_blobs; /* a blob the catalog names that had gone */
+		res->new_blobs = 0;
+		if (res->repaired) {
+			char detail[128];
+			snprintf(detail, sizeof(detail), "%s version %lld: %zu blobs repaired", res->info.name,
+				 (long long)res->info.version, res->repaired);
+			if ((rc = log_event(s, "import", bundle, "repaired", detail, err)))
+				goto out;
+		}
 		res->status = AL_ALREADY;
 		goto out;
 	}
@@ -688,7 +720,7 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		log_event(s, "import", bundle, "refused", err->msg, NULL);
 		goto out;
 	}
-	if ((rc = install_blobs(s, &v, &res->new_blobs, err)))
+	if ((rc = install_blobs(s, &v, &res->new_blobs, &res->repaired, err)))
 		goto out;
 	fault_point("before-commit");
 	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))

@@ -40,6 +40,8 @@ struct al_import_result {
 	char *quarantine;             /* where a rejected bundle was put, or NULL */
 	uint64_t bytes;               /* bytes read */
 	size_t new_blobs;             /* blobs added to the store */
+	size_t repaired;              /* blobs already there that did not hash to their name (or were
+				       * not regular files) and were replaced by the verified copy */
 	json_t *signers;              /* which roles were satisfied by which keys, or NULL (unsigned) */
 	json_t *custody;              /* the custody records checked, or NULL when the bundle has none */
 };
@@ -54,7 +56,9 @@ void al_import_result_release(struct al_import_result *r);
 /*
  * Verifies a bundle, checks its signatures against the trust policy (the
  * store's, or opts->trust), its expiry and version, and installs it
- * atomically. A bundle that fails
+ * atomically. Blobs the store already holds are re-hashed and, when they
+ * no longer match, replaced by the verified copy (also when the same bundle
+ * was already imported: AL_ALREADY then still repairs). A bundle that fails
  * verification is moved to quarantine/ with a REASON file and AL_EVERIFY is
  * returned; the same name and version with other content is AL_ECONFLICT; a
  * version below the highest imported for that name is AL_ECONFLICT.
