@@ -8,6 +8,29 @@
 
 #include "cli.h"
 #include "store.h"
+#include "store_wait.h"
+
+int cli_wait_parse(const char *v, unsigned *out)
+{
+	unsigned long n = 0;
+	if (!*v)
+		return -1;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -1;
+		n = n * 10 + (unsigned long)(*v - '0');
+		if (n > CLI_WAIT_MAX)
+			return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+void cli_store_waiting(const char *root, unsigned wait)
+{
+	cli_line(stderr, "airlock: store '%s' is busy (another import or gc); waiting up to %u s for it", root, wait);
+	fflush(stderr);
+}
 
 int cmd_import(int argc, char **argv)
 {
@@ -16,12 +39,14 @@ int cmd_import(int argc, char **argv)
 					      { "allow-unsigned", no_argument, NULL, 'u' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "wait", required_argument, NULL, 'w' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *path, *trust_file = NULL;
 	struct al_trust trust = { 0 };
 	struct al_import_opts io = { 0 };
 	int json = 0, quiet = 0, c, code;
+	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
 	struct al_import_result res;
 	struct cli_progress pr;
@@ -35,6 +60,10 @@ int cmd_import(int argc, char **argv)
 		case 'u': io.allow_unsigned = 1; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'w':
+			if (cli_wait_parse(optarg, &wait))
+				return cli_usage("import", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			break;
 		case 'h': return cli_help(al_doc_import);
 		default: return cli_usage("import", "bad option");
 		}
@@ -53,7 +82,7 @@ int cmd_import(int argc, char **argv)
 		io.trust = &trust;
 	}
 	io.now = (int64_t)time(NULL);
-	if (al_store_open(store, AL_STORE_WRITE, &s, &err)) {
+	if (al_store_open_wait(store, AL_STORE_WRITE, wait, cli_store_waiting, &s, &err)) {
 		al_trust_release(&trust);
 		return cli_fail(&err);
 	}

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "json.h"
 #include "store.h"
+#include "store_wait.h"
 #include "trust.h"
 
 static int ls(struct al_store *s, int json)
@@ -133,10 +134,12 @@ int cmd_store(int argc, char **argv)
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "wait", required_argument, NULL, 'w' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *sub;
-	int json = 0, quiet = 0, c, code;
+	int json = 0, quiet = 0, c, code, writer;
+	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
 	struct al_err err = { 0 };
 	if (argc < 2)
@@ -153,6 +156,10 @@ int cmd_store(int argc, char **argv)
 		case 's': store = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'w':
+			if (cli_wait_parse(optarg, &wait))
+				return cli_usage("store", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			break;
 		case 'h': return cli_help(al_doc_store);
 		default: return cli_usage("store", "bad option");
 		}
@@ -167,7 +174,8 @@ int cmd_store(int argc, char **argv)
 	store = al_store_default(store);
 	if (al_crypto_init(&err))
 		return cli_fail(&err);
-	if (al_store_open(store, !strcmp(sub, "gc") || (!strcmp(sub, "trust") && !strcmp(argv[optind], "set")) ? AL_STORE_WRITE : 0, &s, &err))
+	writer = !strcmp(sub, "gc") || (!strcmp(sub, "trust") && !strcmp(argv[optind], "set"));
+	if (al_store_open_wait(store, writer ? AL_STORE_WRITE : 0, wait, cli_store_waiting, &s, &err))
 		return cli_fail(&err);
 	if (!strcmp(sub, "trust"))
 		code = trust(s, store, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);

@@ -201,7 +201,42 @@ enum al_code al_store_init(const char *root, struct al_err *err)
 	return rc;
 }
 
+/* Takes the writer lock, waiting up to WAIT seconds for another writer to finish (polled every 20 ms). */
+static enum al_code take_lock(struct al_store *s, unsigned wait, void (*waiting)(const char *root, unsigned wait),
+			      struct al_err *err)
+{
+	struct timespec start, now;
+	int told = 0;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timespec tick = { 0, 20000000 };
+		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return AL_OK;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return al_fail_errno(err, AL_ESTORE, "cannot lock store '%s'", s->root);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec + (now.tv_nsec - start.tv_nsec) / 1e9 >= (double)wait)
+			break;
+		if (!told && waiting)
+			waiting(s->root, wait);
+		told = 1;
+		nanosleep(&tick, NULL);
+	}
+	if (!wait)
+		return al_fail(err, AL_ESTORE, "store '%s' is busy: another import or gc is running (give '--wait SECONDS' to wait for it)",
+			       s->root);
+	return al_fail(err, AL_ESTORE, "store '%s' is busy: another import or gc is running, still after %u s (give a longer '--wait SECONDS')",
+		       s->root, wait);
+}
+
 enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err)
+{
+	return al_store_open_wait(root, flags, 0, NULL, out, err);
+}
+
+enum al_code al_store_open_wait(const char *root, unsigned flags, unsigned wait,
+				void (*waiting)(const char *root, unsigned wait), struct al_store **out,
+				struct al_err *err)
 {
 	struct al_store *s = NULL;
 	struct stat st;
@@ -226,8 +261,7 @@ enum al_code al_store_open(const char *root, unsigned flags, struct al_store **o
 			al_store_free(s);
 			return rc;
 		}
-		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-			rc = al_fail(err, AL_ESTORE, "store '%s' is busy: another import or gc is running", root);
+		if ((rc = take_lock(s, wait, waiting, err))) {
 			al_store_free(s);
 			return rc;
 		}

@@ -30,6 +30,15 @@ const char *al_store_default(const char *explicit_path);
 enum al_code al_store_init(const char *root, struct al_err *err);
 /* Opens an existing store; WRITE takes the writer lock (fails at once if busy). */
 enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err);
+/*
+ * As al_store_open, but a writer waits up to WAIT seconds for the writer lock
+ * (0: fails at once if another writer holds it). WAITING, when set, is called
+ * once when the lock is busy and the wait begins (the tool says so; the
+ * library never prints); ROOT is borrowed for the call.
+ */
+enum al_code al_store_open_wait(const char *root, unsigned flags, unsigned wait,
+				void (*waiting)(const char *root, unsigned wait), struct al_store **out,
+				struct al_err *err);
 void al_store_free(struct al_store *s);
 
 enum al_import_status { AL_IMPORTED, AL_ALREADY, AL_REJECTED };
