@@ -622,6 +622,28 @@ static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, 
 	return rc;
 }
 
+/*
+ * A bundle inside the store (tmp/, quarantine/, blobs/, reached through any
+ * symlink) is refused before anything is cleaned: tmp/ is emptied by every
+ * writer and a bundle there would be deleted, and nothing else in the store is
+ * an input. A path that does not resolve is left to the import to report.
+ */
+static enum al_code refuse_inside(struct al_store *s, const char *bundle, struct al_err *err)
+{
+	char *b = realpath(bundle, NULL), *r = realpath(s->root, NULL);
+	enum al_code rc = AL_OK;
+	size_t n = r ? strlen(r) : 0;
+	if (!r)
+		rc = al_fail_errno(err, AL_ESTORE, "cannot resolve store '%s'", s->root);
+	else if (b && !strncmp(b, r, n) && (b[n] == '/' || b[n] == '\0' || (n == 1 && r[0] == '/')))
+		rc = al_fail(err, AL_EINVAL,
+			     "bundle '%s' is inside store '%s' ('%s'): nothing was imported or cleaned (move it out of the store, then import it)",
+			     bundle, s->root, b);
+	free(b);
+	free(r);
+	return rc;
+}
+
 enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
 			     struct al_progress *prog, struct al_import_result *res, struct al_err *err)
 {
@@ -636,7 +658,7 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	memset(res, 0, sizeof(*res));
 	if (s->lock_fd < 0)
 		AL_BUG("import needs the writer lock");
-	if ((rc = clean_tmp(s, NULL, err)))
+	if ((rc = refuse_inside(s, bundle, err)) || (rc = clean_tmp(s, NULL, err)))
 		return rc;
 	if (prog) {
 		uint64_t total = 0;
