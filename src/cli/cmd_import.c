@@ -121,6 +121,9 @@ int cmd_import(int argc, char **argv)
 			printf(", %zu damaged or missing blob%s repaired from the bundle", res.repaired,
 			       res.repaired == 1 ? "" : "s");
 		printf("\n");
+		if (trust_file && res.status == AL_IMPORTED)
+			cli_line(stdout, "POLICY OVERRIDE: checked against '%s' (--trust), not the store's policy; recorded in the catalog",
+				 trust_file);
 		if (res.signers) {
 			cli_print_roles(res.signers);
 		} else if (res.status == AL_IMPORTED) {

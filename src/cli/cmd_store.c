@@ -32,6 +32,9 @@ static int ls(struct al_store *s, int json)
 			printf("    UNSIGNED: imported with --allow-unsigned\n");
 		else if (json_is_object(json_object_get(x, "signers")))
 			cli_print_roles(json_object_get(x, "signers"));
+		if (json_is_string(json_object_get(x, "policyOverride")))
+			printf("    POLICY OVERRIDE: checked against 'import --trust FILE', not the store's policy"
+			       " ('store ls --json' shows the policy used)\n");
 	}
 	printf("artifacts:\n");
 	json_array_foreach(json_object_get(j, "artifacts"), i, x) {

@@ -8,6 +8,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsx.h"
 
 static const char *db_name(sqlite3 *db)
 {
@@ -50,6 +54,38 @@ enum al_code al_db_step(sqlite3_stmt *st, const char *what, int *row, struct al_
 	if (r == SQLITE_DONE)
 		return AL_OK;
 	return al_db_fail(sqlite3_db_handle(st), what, err);
+}
+
+enum al_code al_catalog_open_read(const char *root, int extra, sqlite3 **out, struct al_err *err)
+{
+	char *path = al_join(root, "catalog.db"), *uri = NULL;
+	enum al_code rc = AL_OK;
+	*out = NULL;
+	if (!path)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (access(root, W_OK) != 0) {
+		/* no WAL index can be made here: read the file as it is */
+		struct al_buf u;
+		al_buf_init(&u, 16384);
+		al_buf_adds(&u, "file:", NULL);
+		al_buf_add_url(&u, path, "/", NULL);
+		al_buf_adds(&u, "?immutable=1", NULL);
+		if ((rc = al_buf_check(&u, err))) {
+			al_buf_release(&u);
+			free(path);
+			return rc;
+		}
+		uri = al_buf_take(&u, NULL);
+	}
+	if (sqlite3_open_v2(uri ? uri : path, out, SQLITE_OPEN_READONLY | extra | (uri ? SQLITE_OPEN_URI : 0), NULL) !=
+	    SQLITE_OK)
+		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", path,
+			     *out ? sqlite3_errmsg(*out) : "out of memory");
+	else
+		sqlite3_extended_result_codes(*out, 1);
+	free(uri);
+	free(path);
+	return rc;
 }
 
 enum al_code al_db_run(sqlite3_stmt *st, const char *what, struct al_err *err)

@@ -32,4 +32,21 @@ enum al_code al_db_run(sqlite3_stmt *st, const char *what, struct al_err *err);
 /* AL_ESTORE "catalog 'FILE': WHAT: sqlite's message" for DB. */
 enum al_code al_db_fail(sqlite3 *db, const char *what, struct al_err *err);
 
+/*
+ * The catalog's schema version (PRAGMA user_version). Writers migrate an older
+ * catalog up a ladder of steps, one transaction; a catalog without a version
+ * (made before versions existed) is version 0. Nothing opens a newer one.
+ */
+enum { AL_CATALOG_VERSION = 2 };
+
+/*
+ * Opens ROOT/catalog.db for reading only: it never creates, migrates or writes
+ * anything. SQLite's WAL index needs a writable directory; where the store's
+ * directory cannot be written (a read-only mount, someone else's store) the
+ * catalog is opened immutable, which reads the file as it is. EXTRA is added
+ * to the open flags (SQLITE_OPEN_NOMUTEX or SQLITE_OPEN_FULLMUTEX). The
+ * caller closes *out with sqlite3_close (also on failure, when set).
+ */
+enum al_code al_catalog_open_read(const char *root, int extra, sqlite3 **out, struct al_err *err);
+
 #endif

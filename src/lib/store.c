@@ -32,8 +32,8 @@ struct al_store {
 	int lock_fd;
 };
 
+/* Version 1 of the catalog (docs/FORMAT.md §6); later versions are steps of the ladder below. */
 static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"INSERT OR IGNORE INTO meta VALUES('schema', '1');"
 	"CREATE TABLE IF NOT EXISTS bundles(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
@@ -99,14 +99,97 @@ static enum al_code db_exec(struct al_store *s, const char *sql, struct al_err *
 	return AL_OK;
 }
 
-static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
+/* Version 0 -> 1: the schema as it was before versions (idempotent on any store made since). */
+static enum al_code migrate_1(struct al_store *s, struct al_err *err)
 {
-	char *path = al_join(s->root, "catalog.db");
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+	sqlite3_stmt *st;
+	int have = 0, missing = 0, row = 0;
+	enum al_code rc = db_exec(s, schema, err);
+	if (rc)
+		return rc;
+	/* stores made by 0.1.0 lack the trust columns */
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	rc = al_db_step(st, "reading the columns of 'bundles'", &have, err);
+	sqlite3_finalize(st);
+	if (!rc && !have)
+		rc = db_exec(s, "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';"
+				"ALTER TABLE bundles ADD COLUMN unsigned INTEGER NOT NULL DEFAULT 0;", err);
+	if (rc)
+		return rc;
+	/* stores made before the index pages existed get them once */
+	if (sqlite3_prepare_v2(s->db, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel')"
+				      " AND NOT EXISTS(SELECT 1 FROM pypi_pages)", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	if (!(rc = al_db_step(st, "looking for the index pages", &row, err)))
+		missing = row && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!rc && missing)
+		rc = al_pypi_rebuild(s->db, err);
+	return rc;
+}
+
+/* Version 1 -> 2: the trust policy an import was checked against when --trust overrode the store's. */
+static enum al_code migrate_2(struct al_store *s, struct al_err *err)
+{
+	return db_exec(s, "ALTER TABLE bundles ADD COLUMN policy_override TEXT NOT NULL DEFAULT ''", err);
+}
+
+/* The ladder: step i takes a catalog from version i to i + 1. */
+static enum al_code (*const migrations[AL_CATALOG_VERSION])(struct al_store *, struct al_err *) = { migrate_1,
+												 migrate_2 };
+
+static enum al_code catalog_version(struct al_store *s, int64_t *v, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	int row = 0;
+	enum al_code rc;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	rc = al_db_step(st, "reading the catalog version", &row, err);
+	*v = row ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (!rc && !row)
+		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': it has no version", s->root);
+	return rc;
+}
+
+static enum al_code too_new(struct al_store *s, int64_t v, struct al_err *err)
+{
+	return al_fail(err, AL_ESTORE, "store '%s' has catalog version %lld; this airlock reads up to %d: upgrade airlock",
+		       s->root, (long long)v, AL_CATALOG_VERSION);
+}
+
+/*
+ * Opens the catalog. A writer (WRITE) brings an older catalog up the ladder in
+ * one transaction (CREATE: the file may be new); a reader opens it read-only
+ * and never writes: no DDL, no migration, no page rebuild. Both refuse a
+ * catalog newer than this binary knows.
+ */
+static enum al_code open_db(struct al_store *s, int write, int create, struct al_err *err)
+{
+	char *path;
+	int64_t v = 0;
 	enum al_code rc = AL_OK;
-	if (!path)
+	if (!write) {
+		if ((rc = al_catalog_open_read(s->root, SQLITE_OPEN_NOMUTEX, &s->db, err)))
+			return rc;
+		sqlite3_busy_timeout(s->db, 10000);
+		if ((rc = catalog_version(s, &v, err)))
+			return rc;
+		if (v > AL_CATALOG_VERSION)
+			return too_new(s, v, err);
+		if (v < AL_CATALOG_VERSION)
+			return al_fail(err, AL_ESTORE,
+				       "store '%s' has catalog version %lld, older than this airlock's %d: upgrade it with 'airlock init --store %s' (a read-only command never changes a store)",
+				       s->root, (long long)v, AL_CATALOG_VERSION, s->root);
+		return db_exec(s, "PRAGMA foreign_keys=ON", err);
+	}
+	if (!(path = al_join(s->root, "catalog.db")))
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", path,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		free(path);
@@ -115,39 +198,31 @@ static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
 	free(path);
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
-	if (create)
-		rc = db_exec(s, schema, err);
-	if (!rc && create) {
-		/* stores made by 0.1.0 lack the trust columns */
-		sqlite3_stmt *st;
-		int have = 0;
-		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'",
-				       -1, &st, NULL) != SQLITE_OK)
-			rc = db_fail(s, err, "prepare");
-		else
-			rc = al_db_step(st, "reading the columns of 'bundles'", &have, err);
-		sqlite3_finalize(st);
-		if (!rc && !have)
-			rc = db_exec(s, "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';"
-					"ALTER TABLE bundles ADD COLUMN unsigned INTEGER NOT NULL DEFAULT 0;", err);
+	if ((rc = catalog_version(s, &v, err)))
+		return rc;
+	if (v > AL_CATALOG_VERSION)
+		return too_new(s, v, err);
+	if ((rc = db_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", err)))
+		return rc;
+	if (v == AL_CATALOG_VERSION)
+		return AL_OK;
+	/* WAL cannot be turned on inside a transaction; the ladder runs in one */
+	if ((rc = db_exec(s, "PRAGMA journal_mode=WAL", err)) || (rc = db_exec(s, "BEGIN IMMEDIATE", err)))
+		return rc;
+	if (!(rc = catalog_version(s, &v, err)) && v > AL_CATALOG_VERSION)
+		rc = too_new(s, v, err);
+	for (int64_t i = v < 0 ? 0 : v; !rc && i < AL_CATALOG_VERSION; i++)
+		rc = migrations[i](s, err);
+	if (!rc && v < AL_CATALOG_VERSION) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", AL_CATALOG_VERSION);
+		rc = db_exec(s, sql, err);
 	}
 	if (!rc)
-		rc = db_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", err);
-	if (!rc && create) {
-		/* stores made before the index pages existed get them once */
-		sqlite3_stmt *st;
-		int missing = 0, row = 0;
-		if (sqlite3_prepare_v2(s->db, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel')"
-					      " AND NOT EXISTS(SELECT 1 FROM pypi_pages)", -1, &st, NULL) != SQLITE_OK)
-			rc = db_fail(s, err, "prepare");
-		else if (!(rc = al_db_step(st, "looking for the index pages", &row, err)))
-			missing = row && sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-		if (!rc && missing && !(rc = db_exec(s, "BEGIN IMMEDIATE", err))) {
-			rc = al_pypi_rebuild(s->db, err);
-			if (rc || (rc = db_exec(s, "COMMIT", err)))
-				db_exec(s, "ROLLBACK", NULL);
-		}
+		rc = db_exec(s, "COMMIT", err);
+	if (rc) {
+		db_exec(s, "ROLLBACK", NULL);
+		al_err_prefix(err, "store '%s': cannot bring the catalog to version %d", s->root, AL_CATALOG_VERSION);
 	}
 	return rc;
 }
@@ -194,7 +269,7 @@ enum al_code al_store_init(const char *root, struct al_err *err)
 	}
 	if ((rc = store_new(root, &s, err)))
 		return rc;
-	rc = open_db(s, 1, err);
+	rc = open_db(s, 1, 1, err);
 	al_store_free(s);
 	if (!rc)
 		rc = al_fsync_dir(root, err);
@@ -266,7 +341,7 @@ enum al_code al_store_open_wait(const char *root, unsigned flags, unsigned wait,
 			return rc;
 		}
 	}
-	if ((rc = open_db(s, 1, err))) {
+	if ((rc = open_db(s, (flags & AL_STORE_WRITE) != 0, 0, err))) {
 		al_store_free(s);
 		return rc;
 	}
@@ -396,8 +471,8 @@ static const struct al_bfile *view_file(const struct al_bview *v, const char *pa
 
 /* Catalog rows for one verified, installed bundle; the caller holds the transaction. */
 static enum al_code catalog_add(struct al_store *s, const char *source, const struct al_bview *v,
-				const struct al_bundle_info *info, const json_t *signers, sqlite3_int64 *bid_out,
-				struct al_err *err)
+				const struct al_bundle_info *info, const json_t *signers, const char *override,
+				sqlite3_int64 *bid_out, struct al_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 bid, *aids = NULL;
@@ -409,14 +484,15 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	al_time_fmt(info->expires, expires);
 	char *who = signers ? json_dumps(signers, JSON_COMPACT) : NULL;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO bundles(name, version, sums_digest, meta_digest, created,"
-				      " expires, imported_at, source, files, bytes, signers, unsigned)"
-				      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+				      " expires, imported_at, source, files, bytes, signers, unsigned, policy_override)"
+				      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK) {
 		free(who);
 		return db_fail(s, err, "prepare");
 	}
 	sqlite3_bind_text(st, 11, who ? who : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 12, signers ? 0 : 1);
+	sqlite3_bind_text(st, 13, override ? override : "", -1, SQLITE_STATIC);
 	free(who);
 	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, info->version);
@@ -652,10 +728,12 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	unsigned char r[6];
 	char *stage = NULL;
 	struct al_bview v = { 0 };
+	struct al_buf override;
 	enum al_code rc;
 	int found = 0;
 	int64_t maxv = 0;
 	memset(res, 0, sizeof(*res));
+	al_buf_init(&override, 1u << 20);
 	if (s->lock_fd < 0)
 		AL_BUG("import needs the writer lock");
 	if ((rc = refuse_inside(s, bundle, err)) || (rc = clean_tmp(s, NULL, err)))
@@ -778,12 +856,15 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	}
 	if ((rc = install_blobs(s, &v, &res->new_blobs, &res->repaired, err)))
 		goto out;
+	/* an import checked against --trust instead of the store's policy is recorded with that policy */
+	if (opts->trust && ((rc = al_trust_format(opts->trust, &override, err)) || (rc = al_buf_check(&override, err))))
+		goto out;
 	fault_point("before-commit");
 	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
 		goto out;
 	{
 		sqlite3_int64 bid = 0;
-		rc = catalog_add(s, bundle, &v, &res->info, res->signers, &bid, err);
+		rc = catalog_add(s, bundle, &v, &res->info, res->signers, override.data, &bid, err);
 		if (!rc)
 			rc = custody_add(s, bid, res->custody, err);
 		if (!rc)
@@ -791,7 +872,8 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	}
 	if (!rc) {
 		char detail[128];
-		snprintf(detail, sizeof(detail), "%s version %lld", res->info.name, (long long)res->info.version);
+		snprintf(detail, sizeof(detail), "%s version %lld%s", res->info.name, (long long)res->info.version,
+			 opts->trust ? " (checked against --trust, not the store's policy)" : "");
 		rc = log_event(s, "import", bundle, "imported", detail, err);
 		if (!rc)
 			rc = db_exec(s, "COMMIT", err);
@@ -804,6 +886,7 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 out:
 	if (stage && res->status != AL_REJECTED)
 		al_rmtree(stage, NULL);
+	al_buf_release(&override);
 	al_bview_release(&v);
 	al_trust_release(&stored);
 	free(stage);
@@ -869,7 +952,8 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 	if ((rc = db_exec(s, "BEGIN", err)))
 		return rc;
 	if ((b = rows(s->db, "SELECT name, version, created, expires, imported_at AS imported,"
-			     " sums_digest AS sums, files, bytes, signers, unsigned"
+			     " sums_digest AS sums, files, bytes, signers, unsigned,"
+			     " NULLIF(policy_override, '') AS policyOverride"
 			     " FROM bundles ORDER BY name, version", err)) &&
 	    (a = rows(s->db, "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size,"
 			     " a.content_size AS contentSize, b.name AS bundle, b.version AS bundleVersion, a.info"

@@ -486,16 +486,13 @@ static void freshen(struct sv_server *srv)
 	pthread_once(&watch_once, watch_init);
 	w = pthread_getspecific(watch_key);
 	if (!w) {
-		char *db = al_join(srv->root, "catalog.db");
 		w = calloc(1, sizeof(*w));
-		if (!w || !db || sqlite3_open_v2(db, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+		if (!w || al_catalog_open_read(srv->root, SQLITE_OPEN_NOMUTEX, &w->db, NULL) ||
 		    sqlite3_prepare_v2(w->db, "PRAGMA data_version", -1, &w->st, NULL) != SQLITE_OK) {
-			free(db);
 			if (w)
 				watch_free(w);
 			return;
 		}
-		free(db);
 		sqlite3_busy_timeout(w->db, 1000);
 		w->seen = -1;
 		pthread_setspecific(watch_key, w);
@@ -550,7 +547,7 @@ static enum MHD_Result healthz(struct sv_req *rq)
 		why = "out of memory";
 	else if (stat(blobs, &st) != 0 || !S_ISDIR(st.st_mode))
 		why = "the store's blobs directory is missing";
-	else if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	else if (al_catalog_open_read(rq->srv->root, 0, &h, NULL) ||
 		 sqlite3_busy_timeout(h, 2000) != SQLITE_OK || /* many probes at once wait for each other */
 		 sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
 		why = "the catalog cannot be read";
@@ -1149,10 +1146,8 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		rc = al_fail(err, AL_EINVAL, "this libmicrohttpd has no TLS support");
 		goto out;
 	}
-	if (sqlite3_open_v2(dbpath, &srv.watch, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s'", dbpath);
+	if ((rc = al_catalog_open_read(o->root, SQLITE_OPEN_FULLMUTEX, &srv.watch, err)))
 		goto out;
-	}
 	atomic_store(&srv.loaded_ns, mono_ns());
 	atomic_store(&srv.watch_seen, catalog_version(srv.watch));
 	if ((rc = sv_snap_load(o->root, &srv.snap, err)))

@@ -680,11 +680,8 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", blobs);
 		goto out;
 	}
-	if (sqlite3_open_v2(db, &l.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", db,
-			     l.db ? sqlite3_errmsg(l.db) : "out of memory");
+	if ((rc = al_catalog_open_read(root, SQLITE_OPEN_NOMUTEX, &l.db, err)))
 		goto out;
-	}
 	sqlite3_busy_timeout(l.db, 10000);
 	if (sqlite3_exec(l.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_fail(&l, "begin");
