@@ -115,19 +115,22 @@ static int trust(struct al_store *s, const char *store, const char *verb, const 
 	return code;
 }
 
-static int gc(struct al_store *s, int json)
+static int gc(struct al_store *s, int json, int quarantine)
 {
 	struct al_err err = { 0 };
-	size_t removed;
+	size_t removed, rejected = 0;
 	uint64_t bytes;
 	char b[32];
-	if (al_store_gc(s, &removed, &bytes, &err))
+	if (al_store_gc(s, &removed, &bytes, &err) || (quarantine && al_store_quarantine_clear(s, &rejected, &err)))
 		return cli_fail(&err);
 	if (json) {
-		cli_json(json_pack("{s:I, s:I}", "removed", (json_int_t)removed, "bytes", (json_int_t)bytes));
+		cli_json(json_pack("{s:I, s:I, s:I}", "removed", (json_int_t)removed, "bytes", (json_int_t)bytes,
+				   "quarantineRemoved", (json_int_t)rejected));
 	} else {
 		cli_bytes(bytes, b);
 		printf("removed %zu unreferenced blobs (%s)\n", removed, b);
+		if (quarantine)
+			printf("removed %zu rejected bundles from quarantine\n", rejected);
 	}
 	return 0;
 }
@@ -138,10 +141,11 @@ int cmd_store(int argc, char **argv)
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "wait", required_argument, NULL, 'w' },
+					      { "quarantine", no_argument, NULL, 'Q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *sub;
-	int json = 0, quiet = 0, c, code, writer;
+	int json = 0, quiet = 0, c, code, writer, quarantine = 0;
 	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
 	struct al_err err = { 0 };
@@ -159,6 +163,7 @@ int cmd_store(int argc, char **argv)
 		case 's': store = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'Q': quarantine = 1; break;
 		case 'w':
 			if (cli_wait_parse(optarg, &wait))
 				return cli_usage("store", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
@@ -171,6 +176,8 @@ int cmd_store(int argc, char **argv)
 		const char *verb = optind < argc ? argv[optind] : "";
 		if (!((!strcmp(verb, "set") && optind + 2 == argc) || (!strcmp(verb, "show") && optind + 1 == argc)))
 			return cli_usage("store", "use 'store trust set FILE' or 'store trust show'");
+	} else if (quarantine && strcmp(sub, "gc")) {
+		return cli_usage("store", "--quarantine goes with 'store gc'");
 	} else if (optind != argc) {
 		return cli_usage("store", "unexpected argument '%s'", argv[optind]);
 	}
@@ -187,7 +194,7 @@ int cmd_store(int argc, char **argv)
 	else if (!strcmp(sub, "fsck"))
 		code = fsck(s, store, json, quiet);
 	else
-		code = gc(s, json);
+		code = gc(s, json, quarantine);
 	al_store_free(s);
 	return code;
 }

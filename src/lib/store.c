@@ -6,15 +6,19 @@
  */
 #include "store.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -720,6 +724,87 @@ static enum al_code refuse_inside(struct al_store *s, const char *bundle, struct
 	return rc;
 }
 
+/* Per staged file: its directory entry, inode and the last partial block, counted generously. */
+enum { STAGE_OVERHEAD = 8192, STAGE_RESERVE = 16u << 20 };
+
+static _Thread_local uint64_t walk_bytes;
+
+static int walk_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_NS || type == FTW_DNR)
+		return -1;
+	/* the apparent size: a sparse file is copied whole, holes and all */
+	walk_bytes += (type == FTW_F && S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0) + STAGE_OVERHEAD;
+	return 0;
+}
+
+/* What staging BUNDLE will write: the sum of the apparent sizes of its files (tar: of its members). */
+static enum al_code staged_size(const char *bundle, uint64_t *need, struct al_err *err)
+{
+	struct stat st;
+	*need = 0;
+	if (stat(bundle, &st) != 0)
+		return AL_OK; /* staging reports a missing bundle */
+	if (S_ISDIR(st.st_mode)) {
+		walk_bytes = 0;
+		if (nftw(bundle, walk_one, 32, FTW_PHYS) != 0)
+			return al_fail_errno(err, AL_EIO, "cannot measure bundle '%s'", bundle);
+		*need = walk_bytes;
+		return AL_OK;
+	}
+	*need = (uint64_t)st.st_size;
+	if (S_ISREG(st.st_mode)) {
+		/* a tar member's size is what it expands to (a sparse member too); a damaged tar is reported by staging */
+		struct archive *a = archive_read_new();
+		struct archive_entry *e;
+		uint64_t sum = 0;
+		if (!a)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		archive_read_support_format_tar(a);
+		if (archive_read_open_filename(a, bundle, 1u << 20) == ARCHIVE_OK)
+			while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+				int64_t n = archive_entry_size(e);
+				sum += (n > 0 ? (uint64_t)n : 0) + STAGE_OVERHEAD;
+				if (archive_read_data_skip(a) != ARCHIVE_OK)
+					break;
+			}
+		archive_read_free(a);
+		if (sum > *need)
+			*need = sum;
+	}
+	return AL_OK;
+}
+
+/*
+ * Quarantine is bounded by the room there is: staging (which becomes the
+ * quarantined copy when the bundle is rejected) writes every byte of every
+ * file, so the bundle is measured first, sparse files at their apparent size,
+ * and refused before a byte is copied when the store's file system lacks room.
+ */
+static enum al_code check_room(struct al_store *s, const char *bundle, struct al_err *err)
+{
+	struct statvfs vfs;
+	uint64_t need = 0, avail;
+	char *tmp = al_join(s->root, "tmp");
+	enum al_code rc;
+	if (!tmp)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (statvfs(tmp, &vfs) != 0) {
+		rc = al_fail_errno(err, AL_ESTORE, "cannot read the free space of '%s'", tmp);
+		free(tmp);
+		return rc;
+	}
+	free(tmp);
+	if ((rc = staged_size(bundle, &need, err)))
+		return rc;
+	avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	if (need > UINT64_MAX - STAGE_RESERVE || need + STAGE_RESERVE > avail)
+		return al_fail(err, AL_ELIMIT,
+			       "bundle '%s' needs %llu bytes in store '%s', which has %llu free: refused before anything was copied (make room; sparse files count at their full size)",
+			       bundle, (unsigned long long)need, s->root, (unsigned long long)avail);
+	return AL_OK;
+}
+
 enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
 			     struct al_progress *prog, struct al_import_result *res, struct al_err *err)
 {
@@ -736,7 +821,8 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	al_buf_init(&override, 1u << 20);
 	if (s->lock_fd < 0)
 		AL_BUG("import needs the writer lock");
-	if ((rc = refuse_inside(s, bundle, err)) || (rc = clean_tmp(s, NULL, err)))
+	if ((rc = refuse_inside(s, bundle, err)) || (rc = clean_tmp(s, NULL, err)) ||
+	    (rc = check_room(s, bundle, err)))
 		return rc;
 	if (prog) {
 		uint64_t total = 0;
@@ -1354,6 +1440,54 @@ out:
 	free(doomed);
 	free(keep);
 	free(dir);
+	return rc;
+}
+
+enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, struct al_err *err)
+{
+	char *dir = al_join(s->root, "quarantine");
+	DIR *d;
+	struct dirent *e;
+	enum al_code rc = AL_OK;
+	*removed = 0;
+	if (!dir)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (s->lock_fd < 0)
+		AL_BUG("clearing quarantine needs the writer lock");
+	if (!(d = opendir(dir))) {
+		rc = errno == ENOENT ? AL_OK : al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	for (;;) {
+		char *p;
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+			break;
+		}
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!(p = al_join(dir, e->d_name))) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			break;
+		}
+		rc = al_rmtree(p, err);
+		free(p);
+		if (rc)
+			break;
+		(*removed)++;
+	}
+	closedir(d);
+	if (!rc)
+		rc = al_fsync_dir(dir, err);
+	free(dir);
+	if (!rc && *removed) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "%zu rejected bundles removed", *removed);
+		rc = log_event(s, "quarantine", s->root, "cleared", detail, err);
+	}
 	return rc;
 }
 

@@ -96,5 +96,7 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 size_t al_store_sweep_uploads(const char *root, int64_t before);
 /* Removes blobs no bundle references, stale staging directories and uploads idle for an hour. */
 enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err);
+/* Removes every rejected bundle kept in ROOT/quarantine/ (writer lock held); *removed counts them. */
+enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, struct al_err *err);
 
 #endif
