@@ -75,6 +75,24 @@ void al_import_result_release(struct al_import_result *r);
 enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
 			     struct al_progress *prog, struct al_import_result *res, struct al_err *err);
 
+/* What `airlock serve --push-token-file` received: not from a signed bundle. All borrowed. */
+struct al_push {
+	const char *repo;       /* the repository it was pushed to */
+	const char *digest;     /* sha256:<hex>, verified by the caller against TMP's bytes */
+	const char *media_type;
+	const char *tag;        /* a manifest's tag, or NULL */
+	uint64_t size;
+};
+/*
+ * Commits a push: under the store's writer lock (waited for up to WAIT
+ * seconds, as every writer does), moves TMP — fully written, fsynced and
+ * verified by the caller — into blobs/ as P->digest, fsyncs blobs/, and records
+ * the blob, the push and the tag in one catalog transaction. On a catalog
+ * failure the blob stays, unreferenced, for gc. The only way serve writes.
+ */
+enum al_code al_store_push_commit(const char *root, const char *tmp, const struct al_push *p, unsigned wait,
+				  struct al_err *err);
+
 /* The store's trust policy: set (from a parsed policy), or read (AL_ENOENT when none). */
 enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, struct al_err *err);
 enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct al_buf *text,
