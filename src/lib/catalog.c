@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "fsx.h"
+#include "sources.h"
 
 static const char *db_name(sqlite3 *db)
 {
@@ -54,6 +55,65 @@ enum al_code al_db_step(sqlite3_stmt *st, const char *what, int *row, struct al_
 	if (r == SQLITE_DONE)
 		return AL_OK;
 	return al_db_fail(sqlite3_db_handle(st), what, err);
+}
+
+static const char *const queries[AL_Q_COUNT] = {
+	[AL_Q_IMAGES] = "SELECT a.id, a.name, a.digest, ab.digest, ab.media_type, b.size"
+			" FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
+			" JOIN blobs b ON b.digest = ab.digest WHERE a.kind = 'image' ORDER BY a.id",
+	[AL_Q_PUSHED] = "SELECT repo, digest, media_type, size FROM pushed ORDER BY rowid",
+	[AL_Q_PUSHED_TAGS] = "SELECT repo, tag, digest FROM pushed_tags ORDER BY rowid",
+	[AL_Q_PATHS] = "SELECT a.kind, a.name, json_extract(a.info, '$.filename'), ab.media_type, ab.digest,"
+		       " b.size FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
+		       " JOIN blobs b ON b.digest = ab.digest WHERE (a.kind = 'wheel' AND ab.media_type IN (?1, ?2))"
+		       " OR (a.kind = 'file' AND ab.media_type = ?3) ORDER BY a.id DESC",
+	[AL_Q_MODELS] = "SELECT a.name, a.digest, a.size, json_extract(a.info, '$.revision'), b.created"
+			" FROM artifacts a JOIN bundles b ON b.id = a.bundle_id WHERE a.kind = 'model'"
+			" ORDER BY a.id DESC",
+	[AL_Q_PAGES] = "SELECT project, html, json FROM pypi_pages ORDER BY project",
+	[AL_Q_BLOB_TOTALS] = "SELECT count(*), coalesce(sum(size), 0) FROM blobs",
+	[AL_Q_KIND_COUNTS] = "SELECT kind, count(*) FROM artifacts GROUP BY kind",
+	[AL_Q_LAST_IMPORT] = "SELECT time, result FROM events WHERE action = 'import' ORDER BY id DESC LIMIT 1",
+	[AL_Q_REJECTED] = "SELECT count(*) FROM events WHERE action = 'import' AND result = 'rejected'",
+	[AL_Q_HOME_ARTIFACTS] = "SELECT a.name, a.upstream, a.digest, a.content_size, b.name, b.version,"
+				" b.imported_at, b.unsigned FROM artifacts a JOIN bundles b ON b.id = a.bundle_id"
+				" WHERE a.kind = ?1 ORDER BY a.name, a.id DESC",
+	[AL_Q_HOME_PUSHED_TAGS] = "SELECT repo, tag, digest, time FROM pushed_tags ORDER BY repo, tag",
+	[AL_Q_HOME_BUNDLES] = "SELECT id, name, version, created, expires, imported_at, signers, unsigned,"
+			      " files, bytes FROM bundles ORDER BY id DESC",
+	[AL_Q_HOME_CUSTODY] = "SELECT seq, time, event, actor, key FROM custody WHERE bundle_id = ?1 ORDER BY seq",
+	[AL_Q_DATA_VERSION] = "PRAGMA data_version",
+	[AL_Q_HEALTH] = "SELECT count(*) FROM sqlite_master",
+};
+
+enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out, struct al_err *err)
+{
+	*out = NULL;
+	if ((unsigned)q >= AL_Q_COUNT || !queries[q])
+		AL_BUG("unknown catalog query");
+	if (sqlite3_prepare_v2(db, queries[q], -1, out, NULL) != SQLITE_OK)
+		return al_db_fail(db, "prepare", err);
+	if (q == AL_Q_PATHS) {
+		sqlite3_bind_text(*out, 1, AL_MT_WHEEL, -1, SQLITE_STATIC);
+		sqlite3_bind_text(*out, 2, AL_MT_WHEEL_METADATA, -1, SQLITE_STATIC);
+		sqlite3_bind_text(*out, 3, AL_MT_FILE, -1, SQLITE_STATIC);
+	}
+	return AL_OK;
+}
+
+enum al_code al_catalog_read_begin(sqlite3 *db, struct al_err *err)
+{
+	return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? AL_OK : al_db_fail(db, "begin", err);
+}
+
+enum al_code al_catalog_read_end(sqlite3 *db, int ok, struct al_err *err)
+{
+	if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return AL_OK;
+	if (ok)
+		al_db_fail(db, "end of the read", err);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ok ? AL_ESTORE : AL_OK;
 }
 
 enum al_code al_catalog_open_read(const char *root, int extra, sqlite3 **out, struct al_err *err)

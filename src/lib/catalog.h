@@ -40,6 +40,38 @@ enum al_code al_db_fail(sqlite3 *db, const char *what, struct al_err *err);
 enum { AL_CATALOG_VERSION = 2 };
 
 /*
+ * The catalog's read API for `airlock serve`: the SQL of every query it runs
+ * lives in catalog.c, under a name; the caller prepares by name, steps with
+ * al_db_step and reads the columns listed here by index. Parameters the
+ * library knows (media types) are bound by al_catalog_prepare; the others are
+ * noted and bound by the caller.
+ */
+enum al_query {
+	AL_Q_IMAGES,          /* artifact id, name, manifest digest, blob digest, blob media type, blob size */
+	AL_Q_PUSHED,          /* repo, digest, media type, size (oldest first) */
+	AL_Q_PUSHED_TAGS,     /* repo, tag, digest (oldest first) */
+	AL_Q_PATHS,           /* kind, name, wheel file name, media type, digest, size (newest first) */
+	AL_Q_MODELS,          /* name, manifest digest, size, revision or NULL, bundle created (newest first) */
+	AL_Q_PAGES,           /* project, html, json */
+	AL_Q_BLOB_TOTALS,     /* count, bytes (one row) */
+	AL_Q_KIND_COUNTS,     /* kind, count */
+	AL_Q_LAST_IMPORT,     /* time, result (at most one row) */
+	AL_Q_REJECTED,        /* count of rejected imports (one row) */
+	AL_Q_HOME_ARTIFACTS,  /* ?1 kind: name, upstream, digest, content size, bundle, version, imported, unsigned */
+	AL_Q_HOME_PUSHED_TAGS, /* repo, tag, digest, time */
+	AL_Q_HOME_BUNDLES,    /* id, name, version, created, expires, imported, signers, unsigned, files, bytes */
+	AL_Q_HOME_CUSTODY,    /* ?1 bundle id: seq, time, event, actor, key */
+	AL_Q_DATA_VERSION,    /* PRAGMA data_version (one row) */
+	AL_Q_HEALTH,          /* the schema's row count (one row): the catalog opens and reads */
+	AL_Q_COUNT
+};
+/* Prepares query Q on DB into *out (the caller finalizes). */
+enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out, struct al_err *err);
+/* A read transaction, so that every query of one load sees the same catalog; end it with OK = 1 (commit) or 0. */
+enum al_code al_catalog_read_begin(sqlite3 *db, struct al_err *err);
+enum al_code al_catalog_read_end(sqlite3 *db, int ok, struct al_err *err);
+
+/*
  * Opens ROOT/catalog.db for reading only: it never creates, migrates or writes
  * anything. SQLite's WAL index needs a writable directory; where the store's
  * directory cannot be written (a read-only mount, someone else's store) the

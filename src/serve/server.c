@@ -403,7 +403,7 @@ static int64_t catalog_version(sqlite3 *db)
 	sqlite3_stmt *st;
 	int64_t v = -2;
 	int row = 0;
-	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
+	if (!al_catalog_prepare(db, AL_Q_DATA_VERSION, &st, NULL)) {
 		if (!al_db_step(st, "reading the data version", &row, NULL) && row)
 			v = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
@@ -488,7 +488,7 @@ static void freshen(struct sv_server *srv)
 	if (!w) {
 		w = calloc(1, sizeof(*w));
 		if (!w || al_catalog_open_read(srv->root, SQLITE_OPEN_NOMUTEX, &w->db, NULL) ||
-		    sqlite3_prepare_v2(w->db, "PRAGMA data_version", -1, &w->st, NULL) != SQLITE_OK) {
+		    al_catalog_prepare(w->db, AL_Q_DATA_VERSION, &w->st, NULL)) {
 			if (w)
 				watch_free(w);
 			return;
@@ -548,9 +548,15 @@ static enum MHD_Result healthz(struct sv_req *rq)
 	else if (stat(blobs, &st) != 0 || !S_ISDIR(st.st_mode))
 		why = "the store's blobs directory is missing";
 	else if (al_catalog_open_read(rq->srv->root, 0, &h, NULL) ||
-		 sqlite3_busy_timeout(h, 2000) != SQLITE_OK || /* many probes at once wait for each other */
-		 sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+		 sqlite3_busy_timeout(h, 2000) != SQLITE_OK) /* many probes at once wait for each other */
 		why = "the catalog cannot be read";
+	else {
+		sqlite3_stmt *q = NULL;
+		int row = 0;
+		if (al_catalog_prepare(h, AL_Q_HEALTH, &q, NULL) || al_db_step(q, "health", &row, NULL) || !row)
+			why = "the catalog cannot be read";
+		sqlite3_finalize(q);
+	}
 	if (h)
 		sqlite3_close(h);
 	free(db);

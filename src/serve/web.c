@@ -95,12 +95,8 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 
 	for (size_t k = 0; !rc && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		int rows = 0;
-		if (sqlite3_prepare_v2(db, "SELECT a.name, a.upstream, a.digest, a.content_size, b.name, b.version,"
-					   " b.imported_at, b.unsigned FROM artifacts a JOIN bundles b ON b.id = a.bundle_id"
-					   " WHERE a.kind = ?1 ORDER BY a.name, a.id DESC", -1, &st, NULL) != SQLITE_OK) {
-			rc = al_db_fail(db, "prepare", err);
+		if ((rc = al_catalog_prepare(db, AL_Q_HOME_ARTIFACTS, &st, err)))
 			break;
-		}
 		sqlite3_bind_text(st, 1, kinds[k], -1, SQLITE_STATIC);
 		while (!(rc = al_db_step(st, "reading the artifacts for the / page", &row, err)) && row) {
 			char ver[32];
@@ -127,10 +123,7 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 			al_buf_adds(&b, "</table>\n", NULL);
 	}
 
-	if (!rc && sqlite3_prepare_v2(db, "SELECT repo, tag, digest, time FROM pushed_tags ORDER BY repo, tag", -1, &st,
-				      NULL) != SQLITE_OK)
-		rc = al_db_fail(db, "prepare", err);
-	else if (!rc) {
+	if (!rc && !(rc = al_catalog_prepare(db, AL_Q_HOME_PUSHED_TAGS, &st, err))) {
 		int rows = 0;
 		while (!(rc = al_db_step(st, "reading the pushed tags for the / page", &row, err)) && row) {
 			if (!rows++)
@@ -149,14 +142,9 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 	}
 
 	al_buf_adds(&b, "<h2 id=\"bundles\">Bundles</h2>\n", NULL);
-	if (!rc && sqlite3_prepare_v2(db, "SELECT id, name, version, created, expires, imported_at, signers, unsigned,"
-					  " files, bytes FROM bundles ORDER BY id DESC", -1, &st, NULL) != SQLITE_OK)
-		rc = al_db_fail(db, "prepare", err);
-	else if (!rc) {
+	if (!rc && !(rc = al_catalog_prepare(db, AL_Q_HOME_BUNDLES, &st, err))) {
 		sqlite3_stmt *cs = NULL;
-		if (sqlite3_prepare_v2(db, "SELECT seq, time, event, actor, key FROM custody WHERE bundle_id = ?1 ORDER BY seq",
-				       -1, &cs, NULL) != SQLITE_OK)
-			rc = al_db_fail(db, "prepare", err);
+		rc = al_catalog_prepare(db, AL_Q_HOME_CUSTODY, &cs, err);
 		while (!rc && !(rc = al_db_step(st, "reading the bundles for the / page", &row, err)) && row) {
 			char num[64];
 			int rows = 0;
