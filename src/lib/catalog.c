@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -116,16 +117,34 @@ enum al_code al_catalog_read_end(sqlite3 *db, int ok, struct al_err *err)
 	return ok ? AL_ESTORE : AL_OK;
 }
 
+/* Opens PATH read-only and reads the schema once, so that a catalog that cannot be read shows here. */
+static int try_read(const char *name, int flags, sqlite3 **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_open_v2(name, out, flags, NULL);
+	if (r == SQLITE_OK && (r = sqlite3_prepare_v2(*out, "PRAGMA schema_version", -1, &st, NULL)) == SQLITE_OK) {
+		r = sqlite3_step(st);
+		r = r == SQLITE_ROW ? SQLITE_OK : r;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 enum al_code al_catalog_open_read(const char *root, int extra, sqlite3 **out, struct al_err *err)
 {
 	char *path = al_join(root, "catalog.db"), *uri = NULL;
+	struct statvfs vfs;
 	enum al_code rc = AL_OK;
+	int r;
 	*out = NULL;
 	if (!path)
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (access(root, W_OK) != 0) {
-		/* no WAL index can be made here: read the file as it is */
+	r = try_read(path, SQLITE_OPEN_READONLY | extra, out);
+	if (r != SQLITE_OK && statvfs(root, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+		/* a read-only mount: no WAL index can be made here, and nothing writes through it */
 		struct al_buf u;
+		sqlite3_close(*out);
+		*out = NULL;
 		al_buf_init(&u, 16384);
 		al_buf_adds(&u, "file:", NULL);
 		al_buf_add_url(&u, path, "/", NULL);
@@ -136,9 +155,9 @@ enum al_code al_catalog_open_read(const char *root, int extra, sqlite3 **out, st
 			return rc;
 		}
 		uri = al_buf_take(&u, NULL);
+		r = try_read(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | extra, out);
 	}
-	if (sqlite3_open_v2(uri ? uri : path, out, SQLITE_OPEN_READONLY | extra | (uri ? SQLITE_OPEN_URI : 0), NULL) !=
-	    SQLITE_OK)
+	if (r != SQLITE_OK)
 		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", path,
 			     *out ? sqlite3_errmsg(*out) : "out of memory");
 	else

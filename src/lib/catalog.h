@@ -73,9 +73,10 @@ enum al_code al_catalog_read_end(sqlite3 *db, int ok, struct al_err *err);
 
 /*
  * Opens ROOT/catalog.db for reading only: it never creates, migrates or writes
- * anything. SQLite's WAL index needs a writable directory; where the store's
- * directory cannot be written (a read-only mount, someone else's store) the
- * catalog is opened immutable, which reads the file as it is. EXTRA is added
+ * anything. SQLite's WAL index needs a writable directory; on a read-only
+ * mount, where none can be made, the catalog is opened immutable, which reads
+ * the file as it is (a change made through another, writable mount is not
+ * seen, and a torn read is an error, never a result). EXTRA is added
  * to the open flags (SQLITE_OPEN_NOMUTEX or SQLITE_OPEN_FULLMUTEX). The
  * caller closes *out with sqlite3_close (also on failure, when set).
  */
