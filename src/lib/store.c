@@ -853,8 +853,10 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		return al_fail_ssl(err, "cannot make a staging name");
 	}
 	stage = al_strf("%s/tmp/import-%02x%02x%02x%02x%02x%02x", s->root, r[0], r[1], r[2], r[3], r[4], r[5]);
-	if (!stage)
+	if (!stage) {
+		al_trust_release(&stored);
 		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
 	rc = al_bundle_stage(bundle, stage, &v, &res->report, prog, err);
 	res->bytes = v.bytes;
 	if (rc == AL_EVERIFY) {
