@@ -122,6 +122,9 @@ static int try_read(const char *name, int flags, sqlite3 **out)
 {
 	sqlite3_stmt *st = NULL;
 	int r = sqlite3_open_v2(name, out, flags, NULL);
+	/* many readers opening at once wait for the one that rebuilds the WAL index; callers may set their own */
+	if (r == SQLITE_OK)
+		sqlite3_busy_timeout(*out, 5000);
 	if (r == SQLITE_OK && (r = sqlite3_prepare_v2(*out, "PRAGMA schema_version", -1, &st, NULL)) == SQLITE_OK) {
 		r = sqlite3_step(st);
 		r = r == SQLITE_ROW ? SQLITE_OK : r;
