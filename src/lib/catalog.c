@@ -102,6 +102,104 @@ enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out
 	return AL_OK;
 }
 
+_Static_assert(AL_CATALOG_VERSION == 2, "AL_SQL_SET_VERSION writes version 2");
+
+static const char *const sql_texts[AL_SQL_COUNT] = {
+	[AL_SQL_SET_VERSION] = "PRAGMA user_version = 2",
+	/* version 1 of the catalog (docs/FORMAT.md §6): pypi_pages is rewritten by every import
+	 * (pypi.c); pushed and pushed_tags hold what serve --push-token-file received */
+	[AL_SQL_SCHEMA_1] = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);INSERT OR IGNORE "
+		"INTO meta VALUES('schema', '1');CREATE TABLE IF NOT EXISTS bundles(id INTEGER PRIMARY KEY, "
+		"name TEXT NOT NULL, version INTEGER NOT NULL, sums_digest TEXT NOT NULL, meta_digest TEXT NOT "
+		"NULL, created TEXT NOT NULL, expires TEXT NOT NULL, imported_at TEXT NOT NULL, source TEXT NOT "
+		"NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, signers TEXT NOT NULL DEFAULT '', "
+		"unsigned INTEGER NOT NULL DEFAULT 0, UNIQUE(name, version));CREATE TABLE IF NOT EXISTS "
+		"artifacts(id INTEGER PRIMARY KEY, bundle_id INTEGER NOT NULL REFERENCES bundles(id), kind TEXT "
+		"NOT NULL, name TEXT NOT NULL, upstream TEXT NOT NULL, ref TEXT NOT NULL, media_type TEXT NOT "
+		"NULL, digest TEXT NOT NULL, size INTEGER NOT NULL, content_size INTEGER NOT NULL, info TEXT "
+		"NOT NULL);CREATE INDEX IF NOT EXISTS artifacts_by_name ON artifacts(kind, name);CREATE TABLE "
+		"IF NOT EXISTS blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;CREATE TABLE "
+		"IF NOT EXISTS refs(bundle_id INTEGER NOT NULL REFERENCES bundles(id), path TEXT NOT NULL, "
+		"digest TEXT NOT NULL REFERENCES blobs(digest), PRIMARY KEY(bundle_id, path));CREATE INDEX IF "
+		"NOT EXISTS refs_by_digest ON refs(digest);CREATE TABLE IF NOT EXISTS "
+		"artifact_blobs(artifact_id INTEGER NOT NULL REFERENCES artifacts(id), digest TEXT NOT NULL, "
+		"media_type TEXT NOT NULL, PRIMARY KEY(artifact_id, digest));CREATE TABLE IF NOT EXISTS "
+		"custody(bundle_id INTEGER NOT NULL REFERENCES bundles(id), seq INTEGER NOT NULL, time TEXT NOT "
+		"NULL, event TEXT NOT NULL, actor TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, "
+		"PRIMARY KEY(bundle_id, seq));CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time "
+		"TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT "
+		"NOT NULL);CREATE TABLE IF NOT EXISTS pypi_pages(project TEXT PRIMARY KEY, html TEXT NOT NULL, "
+		"json TEXT NOT NULL);CREATE TABLE IF NOT EXISTS pushed(repo TEXT NOT NULL, digest TEXT NOT NULL "
+		"REFERENCES blobs(digest), media_type TEXT NOT NULL, size INTEGER NOT NULL, time TEXT NOT NULL, "
+		"PRIMARY KEY(repo, digest));CREATE INDEX IF NOT EXISTS pushed_by_digest ON "
+		"pushed(digest);CREATE TABLE IF NOT EXISTS pushed_tags(repo TEXT NOT NULL, tag TEXT NOT NULL, "
+		"digest TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(repo, tag));",
+	[AL_SQL_HAS_TRUST_COLUMNS] = "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'",
+	[AL_SQL_PAGES_MISSING] = "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel') AND NOT EXISTS(SELECT 1 FROM "
+		"pypi_pages)",
+	[AL_SQL_USER_VERSION] = "PRAGMA user_version",
+	[AL_SQL_ADD_EVENT] = "INSERT INTO events(time, action, subject, result, detail) VALUES(?,?,?,?,?)",
+	[AL_SQL_ADD_BUNDLE] = "INSERT INTO bundles(name, version, sums_digest, meta_digest, created, expires, imported_at, "
+		"source, files, bytes, signers, unsigned, policy_override) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[AL_SQL_ADD_BLOB] = "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?,?)",
+	[AL_SQL_ADD_REF] = "INSERT INTO refs(bundle_id, path, digest) VALUES(?,?,?)",
+	[AL_SQL_ADD_ARTIFACT] = "INSERT INTO artifacts(bundle_id, kind, name, upstream, ref, media_type, digest, size, "
+		"content_size, info) VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[AL_SQL_ADD_ARTIFACT_BLOB] = "INSERT OR IGNORE INTO artifact_blobs(artifact_id, digest, media_type) VALUES(?,?,?)",
+	[AL_SQL_ADD_CUSTODY] = "INSERT INTO custody(bundle_id, seq, time, event, actor, key, record) VALUES(?,?,?,?,?,?,?)",
+	[AL_SQL_VERSIONS_OF] = "SELECT version, sums_digest FROM bundles WHERE name = ?",
+	[AL_SQL_QUICK_CHECK] = "PRAGMA quick_check",
+	[AL_SQL_FSCK_BLOBS] = "SELECT digest, size, (SELECT COUNT(*) FROM refs r WHERE r.digest = b.digest) + (SELECT "
+		"COUNT(*) FROM pushed p WHERE p.digest = b.digest) FROM blobs b ORDER BY digest",
+	[AL_SQL_FSCK_DANGLING_REFS] = "SELECT r.digest, b.name FROM refs r JOIN bundles b ON b.id = r.bundle_id WHERE r.digest NOT IN "
+		"(SELECT digest FROM blobs)",
+	[AL_SQL_GC_KEEP] = "SELECT digest FROM blobs UNION SELECT digest FROM refs UNION SELECT digest FROM pushed",
+	[AL_SQL_PUSH_BLOB] = "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?1, ?2)",
+	[AL_SQL_PUSH] = "INSERT OR REPLACE INTO pushed(repo, digest, media_type, size, time) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[AL_SQL_PUSH_TAG] = "INSERT OR REPLACE INTO pushed_tags(repo, tag, digest, time) VALUES(?1, ?2, ?3, ?4)",
+	[AL_SQL_SET_TRUST] = "INSERT OR REPLACE INTO meta(key, value) VALUES('trust', ?)",
+	[AL_SQL_GET_TRUST] = "SELECT value FROM meta WHERE key = 'trust'",
+	[AL_SQL_MIGRATE_TRUST_COLUMNS] = "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';ALTER TABLE bundles ADD COLUMN "
+		"unsigned INTEGER NOT NULL DEFAULT 0;",
+	[AL_SQL_MIGRATE_2] = "ALTER TABLE bundles ADD COLUMN policy_override TEXT NOT NULL DEFAULT ''",
+	[AL_SQL_READER_PRAGMAS] = "PRAGMA foreign_keys=ON",
+	[AL_SQL_WRITER_PRAGMAS] = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
+	[AL_SQL_WAL] = "PRAGMA journal_mode=WAL",
+	[AL_SQL_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[AL_SQL_COMMIT] = "COMMIT",
+	[AL_SQL_ROLLBACK] = "ROLLBACK",
+	[AL_SQL_BEGIN_READ] = "BEGIN",
+	[AL_SQL_GC_DROP_UNREFERENCED] = "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs) AND digest NOT IN (SELECT "
+		"digest FROM pushed)",
+	[AL_SQL_ADD_PAGE] = "INSERT INTO pypi_pages(project, html, json) VALUES(?1, ?2, ?3)",
+	[AL_SQL_DROP_PAGES] = "DELETE FROM pypi_pages",
+	[AL_SQL_LIST_BUNDLES] = "SELECT name, version, created, expires, imported_at AS imported, sums_digest AS sums, files, "
+		"bytes, signers, unsigned, NULLIF(policy_override, '') AS policyOverride FROM bundles ORDER BY "
+		"name, version",
+	[AL_SQL_LIST_ARTIFACTS] = "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size, a.content_size AS contentSize, "
+		"b.name AS bundle, b.version AS bundleVersion, a.info FROM artifacts a JOIN bundles b ON "
+		"a.bundle_id = b.id ORDER BY a.kind, a.name, b.version",
+	[AL_SQL_LIST_EVENTS] = "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20",
+	[AL_SQL_LIST_TOTALS] = "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs",
+	[AL_SQL_LIST_CUSTODY] = "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event, c.actor, c.key "
+		"FROM custody c JOIN bundles b ON b.id = c.bundle_id ORDER BY b.name, b.version, c.seq",
+	[AL_SQL_WHEELS] = "SELECT json_extract(a.info, '$.project'), json_extract(a.info, '$.version'), "
+		"json_extract(a.info, '$.filename'), json_extract(a.info, '$.requiresPython'), "
+		"json_extract(a.info, '$.sha256'), substr(m.digest, 8), bl.size, bu.created FROM artifacts a "
+		"JOIN bundles bu ON bu.id = a.bundle_id JOIN artifact_blobs wb ON wb.artifact_id = a.id AND "
+		"wb.media_type = ?1 JOIN blobs bl ON bl.digest = wb.digest LEFT JOIN artifact_blobs m ON "
+		"m.artifact_id = a.id AND m.media_type = ?2 WHERE a.kind = 'wheel' AND a.id = (SELECT "
+		"max(a2.id) FROM artifacts a2 WHERE a2.kind = 'wheel' AND json_extract(a2.info, '$.filename') = "
+		"json_extract(a.info, '$.filename')) ORDER BY 1, 3",
+};
+
+const char *al_sql(enum al_sql q)
+{
+	if ((unsigned)q >= AL_SQL_COUNT || !sql_texts[q])
+		AL_BUG("unknown catalog statement");
+	return sql_texts[q];
+}
+
 enum al_code al_catalog_read_begin(sqlite3 *db, struct al_err *err)
 {
 	return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? AL_OK : al_db_fail(db, "begin", err);

@@ -72,6 +72,56 @@ enum al_code al_catalog_read_begin(sqlite3 *db, struct al_err *err);
 enum al_code al_catalog_read_end(sqlite3 *db, int ok, struct al_err *err);
 
 /*
+ * Every other statement of the library (the store's writes and checks, the
+ * index pages, the schema and its migrations), by name: the text lives in
+ * catalog.c, so the catalog's SQL has one place. Borrowed, static.
+ */
+enum al_sql {
+	AL_SQL_SCHEMA_1,
+	AL_SQL_HAS_TRUST_COLUMNS,
+	AL_SQL_PAGES_MISSING,
+	AL_SQL_USER_VERSION,
+	AL_SQL_ADD_EVENT,
+	AL_SQL_ADD_BUNDLE,
+	AL_SQL_ADD_BLOB,
+	AL_SQL_ADD_REF,
+	AL_SQL_ADD_ARTIFACT,
+	AL_SQL_ADD_ARTIFACT_BLOB,
+	AL_SQL_ADD_CUSTODY,
+	AL_SQL_VERSIONS_OF,
+	AL_SQL_QUICK_CHECK,
+	AL_SQL_FSCK_BLOBS,
+	AL_SQL_FSCK_DANGLING_REFS,
+	AL_SQL_GC_KEEP,
+	AL_SQL_PUSH_BLOB,
+	AL_SQL_PUSH,
+	AL_SQL_PUSH_TAG,
+	AL_SQL_SET_TRUST,
+	AL_SQL_GET_TRUST,
+	AL_SQL_MIGRATE_TRUST_COLUMNS,
+	AL_SQL_MIGRATE_2,
+	AL_SQL_READER_PRAGMAS,
+	AL_SQL_WRITER_PRAGMAS,
+	AL_SQL_WAL,
+	AL_SQL_BEGIN_WRITE,
+	AL_SQL_COMMIT,
+	AL_SQL_ROLLBACK,
+	AL_SQL_BEGIN_READ,
+	AL_SQL_GC_DROP_UNREFERENCED,
+	AL_SQL_ADD_PAGE,
+	AL_SQL_DROP_PAGES,
+	AL_SQL_LIST_BUNDLES,
+	AL_SQL_LIST_ARTIFACTS,
+	AL_SQL_LIST_EVENTS,
+	AL_SQL_LIST_TOTALS,
+	AL_SQL_LIST_CUSTODY,
+	AL_SQL_WHEELS,
+	AL_SQL_SET_VERSION, /* PRAGMA user_version = AL_CATALOG_VERSION */
+	AL_SQL_COUNT
+};
+const char *al_sql(enum al_sql q);
+
+/*
  * Opens ROOT/catalog.db for reading only: it never creates, migrates or writes
  * anything. SQLite's WAL index needs a writable directory; on a read-only
  * mount, where none can be made, the catalog is opened immutable, which reads

@@ -173,21 +173,10 @@ enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err)
 	struct wheel *w = NULL;
 	size_t n = 0, cap = 0;
 	enum al_code rc = AL_OK;
-	/* every wheel once (the newest import of a file name wins), by project then file */
-	static const char sql[] =
-		"SELECT json_extract(a.info, '$.project'), json_extract(a.info, '$.version'),"
-		" json_extract(a.info, '$.filename'), json_extract(a.info, '$.requiresPython'),"
-		" json_extract(a.info, '$.sha256'), substr(m.digest, 8), bl.size, bu.created"
-		" FROM artifacts a JOIN bundles bu ON bu.id = a.bundle_id"
-		" JOIN artifact_blobs wb ON wb.artifact_id = a.id AND wb.media_type = ?1"
-		" JOIN blobs bl ON bl.digest = wb.digest"
-		" LEFT JOIN artifact_blobs m ON m.artifact_id = a.id AND m.media_type = ?2"
-		" WHERE a.kind = 'wheel' AND a.id = (SELECT max(a2.id) FROM artifacts a2 WHERE a2.kind = 'wheel'"
-		" AND json_extract(a2.info, '$.filename') = json_extract(a.info, '$.filename'))"
-		" ORDER BY 1, 3";
-	if (sqlite3_exec(db, "DELETE FROM pypi_pages", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO pypi_pages(project, html, json) VALUES(?1, ?2, ?3)", -1, &ins,
+	/* every wheel once (the newest import of a file name wins), by project then file: AL_SQL_WHEELS */
+	if (sqlite3_exec(db, al_sql(AL_SQL_DROP_PAGES), NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, al_sql(AL_SQL_WHEELS), -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, al_sql(AL_SQL_ADD_PAGE), -1, &ins,
 			       NULL) != SQLITE_OK) {
 		rc = al_fail(err, AL_ESTORE, "catalog: cannot rebuild the index pages: %s", sqlite3_errmsg(db));
 		goto out;

@@ -36,39 +36,6 @@ struct al_store {
 	int lock_fd;
 };
 
-/* Version 1 of the catalog (docs/FORMAT.md §6); later versions are steps of the ladder below. */
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"INSERT OR IGNORE INTO meta VALUES('schema', '1');"
-	"CREATE TABLE IF NOT EXISTS bundles(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-	" version INTEGER NOT NULL, sums_digest TEXT NOT NULL, meta_digest TEXT NOT NULL,"
-	" created TEXT NOT NULL, expires TEXT NOT NULL, imported_at TEXT NOT NULL,"
-	" source TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL,"
-	" signers TEXT NOT NULL DEFAULT '', unsigned INTEGER NOT NULL DEFAULT 0, UNIQUE(name, version));"
-	"CREATE TABLE IF NOT EXISTS artifacts(id INTEGER PRIMARY KEY,"
-	" bundle_id INTEGER NOT NULL REFERENCES bundles(id), kind TEXT NOT NULL, name TEXT NOT NULL,"
-	" upstream TEXT NOT NULL, ref TEXT NOT NULL, media_type TEXT NOT NULL, digest TEXT NOT NULL,"
-	" size INTEGER NOT NULL, content_size INTEGER NOT NULL, info TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS artifacts_by_name ON artifacts(kind, name);"
-	"CREATE TABLE IF NOT EXISTS blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS refs(bundle_id INTEGER NOT NULL REFERENCES bundles(id),"
-	" path TEXT NOT NULL, digest TEXT NOT NULL REFERENCES blobs(digest), PRIMARY KEY(bundle_id, path));"
-	"CREATE INDEX IF NOT EXISTS refs_by_digest ON refs(digest);"
-	"CREATE TABLE IF NOT EXISTS artifact_blobs(artifact_id INTEGER NOT NULL REFERENCES artifacts(id),"
-	" digest TEXT NOT NULL, media_type TEXT NOT NULL, PRIMARY KEY(artifact_id, digest));"
-	"CREATE TABLE IF NOT EXISTS custody(bundle_id INTEGER NOT NULL REFERENCES bundles(id),"
-	" seq INTEGER NOT NULL, time TEXT NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL,"
-	" key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY(bundle_id, seq));"
-	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time TEXT NOT NULL,"
-	" action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);"
-	/* the PyPI simple pages, rewritten by every import (pypi.c) */
-	"CREATE TABLE IF NOT EXISTS pypi_pages(project TEXT PRIMARY KEY, html TEXT NOT NULL, json TEXT NOT NULL);"
-	/* what `serve --push-token-file` received: not from a signed bundle */
-	"CREATE TABLE IF NOT EXISTS pushed(repo TEXT NOT NULL, digest TEXT NOT NULL REFERENCES blobs(digest),"
-	" media_type TEXT NOT NULL, size INTEGER NOT NULL, time TEXT NOT NULL, PRIMARY KEY(repo, digest));"
-	"CREATE INDEX IF NOT EXISTS pushed_by_digest ON pushed(digest);"
-	"CREATE TABLE IF NOT EXISTS pushed_tags(repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
-	" time TEXT NOT NULL, PRIMARY KEY(repo, tag));";
 
 const char *al_store_default(const char *explicit_path)
 {
@@ -108,23 +75,21 @@ static enum al_code migrate_1(struct al_store *s, struct al_err *err)
 {
 	sqlite3_stmt *st;
 	int have = 0, missing = 0, row = 0;
-	enum al_code rc = db_exec(s, schema, err);
+	enum al_code rc = db_exec(s, al_sql(AL_SQL_SCHEMA_1), err);
 	if (rc)
 		return rc;
 	/* stores made by 0.1.0 lack the trust columns */
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'", -1, &st,
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_HAS_TRUST_COLUMNS), -1, &st,
 			       NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	rc = al_db_step(st, "reading the columns of 'bundles'", &have, err);
 	sqlite3_finalize(st);
 	if (!rc && !have)
-		rc = db_exec(s, "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';"
-				"ALTER TABLE bundles ADD COLUMN unsigned INTEGER NOT NULL DEFAULT 0;", err);
+		rc = db_exec(s, al_sql(AL_SQL_MIGRATE_TRUST_COLUMNS), err);
 	if (rc)
 		return rc;
 	/* stores made before the index pages existed get them once */
-	if (sqlite3_prepare_v2(s->db, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel')"
-				      " AND NOT EXISTS(SELECT 1 FROM pypi_pages)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PAGES_MISSING), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	if (!(rc = al_db_step(st, "looking for the index pages", &row, err)))
 		missing = row && sqlite3_column_int(st, 0);
@@ -137,7 +102,7 @@ static enum al_code migrate_1(struct al_store *s, struct al_err *err)
 /* Version 1 -> 2: the trust policy an import was checked against when --trust overrode the store's. */
 static enum al_code migrate_2(struct al_store *s, struct al_err *err)
 {
-	return db_exec(s, "ALTER TABLE bundles ADD COLUMN policy_override TEXT NOT NULL DEFAULT ''", err);
+	return db_exec(s, al_sql(AL_SQL_MIGRATE_2), err);
 }
 
 /* The ladder: step i takes a catalog from version i to i + 1. */
@@ -149,7 +114,7 @@ static enum al_code catalog_version(struct al_store *s, int64_t *v, struct al_er
 	sqlite3_stmt *st;
 	int row = 0;
 	enum al_code rc;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_USER_VERSION), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	rc = al_db_step(st, "reading the catalog version", &row, err);
 	*v = row ? sqlite3_column_int64(st, 0) : -1;
@@ -188,7 +153,7 @@ static enum al_code open_db(struct al_store *s, int write, int create, struct al
 			return al_fail(err, AL_ESTORE,
 				       "store '%s' has catalog version %lld, older than this airlock's %d: upgrade it with 'airlock init --store %s' (a read-only command never changes a store)",
 				       s->root, (long long)v, AL_CATALOG_VERSION, s->root);
-		return db_exec(s, "PRAGMA foreign_keys=ON", err);
+		return db_exec(s, al_sql(AL_SQL_READER_PRAGMAS), err);
 	}
 	if (!(path = al_join(s->root, "catalog.db")))
 		return al_fail(err, AL_ENOMEM, "out of memory");
@@ -206,26 +171,23 @@ static enum al_code open_db(struct al_store *s, int write, int create, struct al
 		return rc;
 	if (v > AL_CATALOG_VERSION)
 		return too_new(s, v, err);
-	if ((rc = db_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", err)))
+	if ((rc = db_exec(s, al_sql(AL_SQL_WRITER_PRAGMAS), err)))
 		return rc;
 	if (v == AL_CATALOG_VERSION)
 		return AL_OK;
 	/* WAL cannot be turned on inside a transaction; the ladder runs in one */
-	if ((rc = db_exec(s, "PRAGMA journal_mode=WAL", err)) || (rc = db_exec(s, "BEGIN IMMEDIATE", err)))
+	if ((rc = db_exec(s, al_sql(AL_SQL_WAL), err)) || (rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
 		return rc;
 	if (!(rc = catalog_version(s, &v, err)) && v > AL_CATALOG_VERSION)
 		rc = too_new(s, v, err);
 	for (int64_t i = v < 0 ? 0 : v; !rc && i < AL_CATALOG_VERSION; i++)
 		rc = migrations[i](s, err);
-	if (!rc && v < AL_CATALOG_VERSION) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", AL_CATALOG_VERSION);
-		rc = db_exec(s, sql, err);
-	}
+	if (!rc && v < AL_CATALOG_VERSION)
+		rc = db_exec(s, al_sql(AL_SQL_SET_VERSION), err);
 	if (!rc)
-		rc = db_exec(s, "COMMIT", err);
+		rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
 	if (rc) {
-		db_exec(s, "ROLLBACK", NULL);
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 		al_err_prefix(err, "store '%s': cannot bring the catalog to version %d", s->root, AL_CATALOG_VERSION);
 	}
 	return rc;
@@ -402,7 +364,7 @@ static enum al_code log_event(struct al_store *s, const char *action, const char
 	char now[32];
 	enum al_code rc;
 	stamp(now);
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO events(time, action, subject, result, detail) VALUES(?,?,?,?,?)",
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_EVENT),
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
@@ -487,9 +449,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	al_time_fmt(info->created, created);
 	al_time_fmt(info->expires, expires);
 	char *who = signers ? json_dumps(signers, JSON_COMPACT) : NULL;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO bundles(name, version, sums_digest, meta_digest, created,"
-				      " expires, imported_at, source, files, bytes, signers, unsigned, policy_override)"
-				      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_BUNDLE),
 			       -1, &st, NULL) != SQLITE_OK) {
 		free(who);
 		return db_fail(s, err, "prepare");
@@ -515,7 +475,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	bid = sqlite3_last_insert_rowid(s->db);
 	*bid_out = bid;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_BLOB), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	for (size_t i = 0; i < v->n && !rc; i++) {
 		sqlite3_bind_text(st, 1, v->files[i].digest, -1, SQLITE_STATIC);
@@ -525,7 +485,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	sqlite3_finalize(st);
 	if (rc)
 		return rc;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO refs(bundle_id, path, digest) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_REF), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	for (size_t i = 0; i < v->n && !rc; i++) {
 		sqlite3_bind_int64(st, 1, bid);
@@ -540,8 +500,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	aids = calloc(info->nartifacts + 1, sizeof(*aids));
 	if (!aids)
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO artifacts(bundle_id, kind, name, upstream, ref, media_type,"
-				      " digest, size, content_size, info) VALUES(?,?,?,?,?,?,?,?,?,?)",
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_ARTIFACT),
 			       -1, &st, NULL) != SQLITE_OK) {
 		free(aids);
 		return db_fail(s, err, "prepare");
@@ -568,8 +527,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 		aids[i] = sqlite3_last_insert_rowid(s->db);
 	}
 	sqlite3_finalize(st);
-	if (!rc && sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO artifact_blobs(artifact_id, digest, media_type)"
-					     " VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (!rc && sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_ARTIFACT_BLOB), -1, &st, NULL) != SQLITE_OK)
 		rc = db_fail(s, err, "prepare");
 	else if (!rc) {
 		for (size_t k = 0; k < info->nblobs && !rc; k++) {
@@ -592,8 +550,7 @@ static enum al_code custody_add(struct al_store *s, sqlite3_int64 bid, const jso
 	size_t i;
 	json_t *r;
 	enum al_code rc = AL_OK;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO custody(bundle_id, seq, time, event, actor, key, record)"
-				      " VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_CUSTODY), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	json_array_foreach(records, i, r) {
 		char *js = json_dumps(r, JSON_COMPACT);
@@ -636,7 +593,7 @@ static enum al_code lookup(struct al_store *s, const struct al_bundle_info *info
 	int row = 0;
 	*found = 0;
 	*maxv = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT version, sums_digest FROM bundles WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_VERSIONS_OF), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
 	while (!(rc = al_db_step(st, "looking up the versions imported", &row, err)) && row) {
@@ -948,7 +905,7 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	if (opts->trust && ((rc = al_trust_format(opts->trust, &override, err)) || (rc = al_buf_check(&override, err))))
 		goto out;
 	fault_point("before-commit");
-	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
+	if ((rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
 		goto out;
 	{
 		sqlite3_int64 bid = 0;
@@ -964,10 +921,10 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 			 opts->trust ? " (checked against --trust, not the store's policy)" : "");
 		rc = log_event(s, "import", bundle, "imported", detail, err);
 		if (!rc)
-			rc = db_exec(s, "COMMIT", err);
+			rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
 	}
 	if (rc)
-		db_exec(s, "ROLLBACK", NULL);
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 	else
 		res->status = AL_IMPORTED;
 	fault_point("after-commit");
@@ -1037,25 +994,18 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 	enum al_code rc;
 	*out = NULL;
 	/* one read transaction: the lists agree with each other */
-	if ((rc = db_exec(s, "BEGIN", err)))
+	if ((rc = db_exec(s, al_sql(AL_SQL_BEGIN_READ), err)))
 		return rc;
-	if ((b = rows(s->db, "SELECT name, version, created, expires, imported_at AS imported,"
-			     " sums_digest AS sums, files, bytes, signers, unsigned,"
-			     " NULLIF(policy_override, '') AS policyOverride"
-			     " FROM bundles ORDER BY name, version", err)) &&
-	    (a = rows(s->db, "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size,"
-			     " a.content_size AS contentSize, b.name AS bundle, b.version AS bundleVersion, a.info"
-			     " FROM artifacts a JOIN bundles b ON a.bundle_id = b.id ORDER BY a.kind, a.name, b.version",
+	if ((b = rows(s->db, al_sql(AL_SQL_LIST_BUNDLES), err)) &&
+	    (a = rows(s->db, al_sql(AL_SQL_LIST_ARTIFACTS),
 		      err)) &&
-	    (e = rows(s->db, "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20",
+	    (e = rows(s->db, al_sql(AL_SQL_LIST_EVENTS),
 		      err)) &&
-	    (tot = rows(s->db, "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs", err)))
-		c = rows(s->db, "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event,"
-				" c.actor, c.key FROM custody c JOIN bundles b ON b.id = c.bundle_id"
-				" ORDER BY b.name, b.version, c.seq", err);
+	    (tot = rows(s->db, al_sql(AL_SQL_LIST_TOTALS), err)))
+		c = rows(s->db, al_sql(AL_SQL_LIST_CUSTODY), err);
 	if (!c || json_array_size(tot) != 1) {
 		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': cannot list the store", s->root);
-		db_exec(s, "ROLLBACK", NULL);
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 		json_decref(c);
 		json_decref(b);
 		json_decref(a);
@@ -1063,8 +1013,8 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 		json_decref(tot);
 		return rc;
 	}
-	if ((rc = db_exec(s, "COMMIT", err))) {
-		db_exec(s, "ROLLBACK", NULL);
+	if ((rc = db_exec(s, al_sql(AL_SQL_COMMIT), err))) {
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 		json_decref(c);
 		json_decref(b);
 		json_decref(a);
@@ -1155,7 +1105,7 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 	{
 		sqlite3_stmt *q;
 		int row = 0;
-		if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &q, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_QUICK_CHECK), -1, &q, NULL) != SQLITE_OK) {
 			rc = db_fail(s, err, "prepare");
 			goto out;
 		}
@@ -1222,9 +1172,7 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 			al_report_add(&res->report, "unreadable blob: %s", v[i].err.msg);
 	}
 	/* every blob the catalog names must be present with its size */
-	if (sqlite3_prepare_v2(s->db, "SELECT digest, size, (SELECT COUNT(*) FROM refs r WHERE r.digest = b.digest)"
-				      " + (SELECT COUNT(*) FROM pushed p WHERE p.digest = b.digest)"
-				      " FROM blobs b ORDER BY digest", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_FSCK_BLOBS), -1, &st, NULL) != SQLITE_OK) {
 		rc = db_fail(s, err, "query failed");
 		goto out;
 	}
@@ -1254,8 +1202,7 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 		}
 		res->unreferenced = n > known ? n - known : 0;
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT r.digest, b.name FROM refs r JOIN bundles b ON b.id = r.bundle_id"
-				      " WHERE r.digest NOT IN (SELECT digest FROM blobs)", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_FSCK_DANGLING_REFS), -1, &st, NULL) != SQLITE_OK) {
 		rc = db_fail(s, err, "prepare");
 		goto out;
 	}
@@ -1322,8 +1269,7 @@ static enum al_code keep_set(struct al_store *s, char (**out)[AL_HEX_LEN], size_
 	enum al_code rc;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT digest FROM blobs UNION SELECT digest FROM refs"
-				      " UNION SELECT digest FROM pushed", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_GC_KEEP), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	while (!(rc = al_db_step(st, "reading the blobs to keep", &row, err)) && row) {
 		const char *d = (const char *)sqlite3_column_text(st, 0);
@@ -1372,11 +1318,10 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (s->lock_fd < 0)
 		AL_BUG("gc needs the writer lock");
-	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
+	if ((rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
 		goto out;
 	in_tx = 1;
-	if ((rc = db_exec(s, "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs)"
-			  " AND digest NOT IN (SELECT digest FROM pushed)", err)) ||
+	if ((rc = db_exec(s, al_sql(AL_SQL_GC_DROP_UNREFERENCED), err)) ||
 	    (rc = keep_set(s, &keep, &nkeep, err)))
 		goto out;
 	if (!(d = opendir(dir))) {
@@ -1413,7 +1358,7 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 	{
 		char detail[64];
 		snprintf(detail, sizeof(detail), "%zu blobs removed", ndoomed);
-		if ((rc = log_event(s, "gc", s->root, "ok", detail, err)) || (rc = db_exec(s, "COMMIT", err)))
+		if ((rc = log_event(s, "gc", s->root, "ok", detail, err)) || (rc = db_exec(s, al_sql(AL_SQL_COMMIT), err)))
 			goto out;
 		in_tx = 0;
 	}
@@ -1434,7 +1379,7 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 		al_store_sweep_uploads(s->root, (int64_t)time(NULL) - 3600);
 out:
 	if (in_tx)
-		db_exec(s, "ROLLBACK", NULL);
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 	if (d)
 		closedir(d);
 	for (size_t i = 0; i < ndoomed; i++)
@@ -1466,13 +1411,11 @@ enum al_code al_store_push_commit(const char *root, const char *tmp, const struc
 		goto out;
 	}
 	unlink(tmp); /* (a mount's link to the very blob: rename(2) onto the same file leaves both names) */
-	if ((rc = al_fsync_dir(blobs, err)) || (rc = db_exec(s, "BEGIN IMMEDIATE", err)))
+	if ((rc = al_fsync_dir(blobs, err)) || (rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
 		goto out;
-	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?1, ?2)", -1, &st[0], NULL) ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO pushed(repo, digest, media_type, size, time)"
-				      " VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st[1], NULL) ||
-	    (p->tag && sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO pushed_tags(repo, tag, digest, time)"
-						 " VALUES(?1, ?2, ?3, ?4)", -1, &st[2], NULL))) {
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PUSH_BLOB), -1, &st[0], NULL) ||
+	    sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PUSH), -1, &st[1], NULL) ||
+	    (p->tag && sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PUSH_TAG), -1, &st[2], NULL))) {
 		rc = db_fail(s, err, "prepare");
 	} else {
 		sqlite3_bind_text(st[0], 1, p->digest, -1, SQLITE_STATIC);
@@ -1493,9 +1436,9 @@ enum al_code al_store_push_commit(const char *root, const char *tmp, const struc
 				rc = al_db_run(st[i], "recording the push", err);
 	}
 	if (!rc)
-		rc = db_exec(s, "COMMIT", err);
+		rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
 	if (rc)
-		db_exec(s, "ROLLBACK", NULL); /* the blob stays, unreferenced: gc removes it */
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL); /* the blob stays, unreferenced: gc removes it */
 out:
 	for (int i = 0; i < 3; i++)
 		sqlite3_finalize(st[i]);
@@ -1563,20 +1506,20 @@ enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, st
 		al_buf_release(&b);
 		return rc;
 	}
-	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES('trust', ?)", -1, &st,
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_SET_TRUST), -1, &st,
 			       NULL) != SQLITE_OK) {
 		al_buf_release(&b);
 		return db_fail(s, err, "prepare");
 	}
 	sqlite3_bind_text(st, 1, b.data, (int)b.len, SQLITE_STATIC);
-	if (!(rc = db_exec(s, "BEGIN IMMEDIATE", err))) {
+	if (!(rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err))) {
 		rc = bind_run(s, st, err);
 		if (!rc)
 			rc = log_event(s, "trust", s->root, "set", b.data, err);
 		if (!rc)
-			rc = db_exec(s, "COMMIT", err);
+			rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
 		if (rc)
-			db_exec(s, "ROLLBACK", NULL);
+			db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 	}
 	sqlite3_finalize(st);
 	al_buf_release(&b);
@@ -1590,7 +1533,7 @@ enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct a
 	enum al_code rc;
 	memset(t, 0, sizeof(*t));
 	int row = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'trust'", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_GET_TRUST), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	/* only a query that ran to its end without a row means "no policy" */
 	if ((rc = al_db_step(st, "reading the trust policy", &row, err)) || !row) {
