@@ -7,7 +7,10 @@
  * Invariants: a blob file is only ever created by rename of a fully written,
  * fsynced, verified temp file; the catalog names a blob only after the blob
  * is durable; everything one import adds to the catalog commits in one
- * transaction. Writers (import, gc) hold an exclusive lock on STORE/lock.
+ * transaction. Writers (import, gc, trust set, a push from serve) hold an
+ * exclusive lock on STORE/lock, waiting for it up to a bound. A reader never
+ * writes anything (no schema, no migration, no page rebuild). Every catalog
+ * statement lives in catalog.c and every step goes through al_db_step.
  */
 #ifndef AL_STORE_H
 #define AL_STORE_H
@@ -28,7 +31,12 @@ enum { AL_STORE_WRITE = 1 << 0 };
 const char *al_store_default(const char *explicit_path);
 /* Creates a store (the directory may exist if empty, or already be a store). */
 enum al_code al_store_init(const char *root, struct al_err *err);
-/* Opens an existing store; WRITE takes the writer lock (fails at once if busy). */
+/*
+ * Opens an existing store. WRITE takes the writer lock (fails at once if busy)
+ * and brings an older catalog up to AL_CATALOG_VERSION; without it the store
+ * is opened read-only and a catalog of another version is refused. Both refuse
+ * a newer catalog ("upgrade airlock").
+ */
 enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err);
 /*
  * As al_store_open, but a writer waits up to WAIT seconds for the writer lock
