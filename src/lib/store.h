@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store.h: the embedded store (DESIGN.md §3, docs/FORMAT.md "The store"):
+ * store.h: the embedded store (docs/FORMAT.md §6, "The store"):
  * content-addressed blobs plus a SQLite catalog, written so that a crash at
  * any point leaves a store that fsck passes and a re-import completes.
  *
