@@ -172,12 +172,12 @@ int cmd_store(int argc, char **argv)
 		default: return cli_usage("store", "bad option");
 		}
 	}
+	if (quarantine && strcmp(sub, "gc"))
+		return cli_usage("store", "--quarantine goes with 'store gc'");
 	if (!strcmp(sub, "trust")) {
 		const char *verb = optind < argc ? argv[optind] : "";
 		if (!((!strcmp(verb, "set") && optind + 2 == argc) || (!strcmp(verb, "show") && optind + 1 == argc)))
 			return cli_usage("store", "use 'store trust set FILE' or 'store trust show'");
-	} else if (quarantine && strcmp(sub, "gc")) {
-		return cli_usage("store", "--quarantine goes with 'store gc'");
 	} else if (optind != argc) {
 		return cli_usage("store", "unexpected argument '%s'", argv[optind]);
 	}
