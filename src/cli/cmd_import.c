@@ -8,6 +8,29 @@
 
 #include "cli.h"
 #include "store.h"
+#include "store_wait.h"
+
+int cli_wait_parse(const char *v, unsigned *out)
+{
+	unsigned long n = 0;
+	if (!*v)
+		return -1;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -1;
+		n = n * 10 + (unsigned long)(*v - '0');
+		if (n > CLI_WAIT_MAX)
+			return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+void cli_store_waiting(const char *root, unsigned wait)
+{
+	cli_line(stderr, "airlock: store '%s' is busy (another import or gc); waiting up to %u s for it", root, wait);
+	fflush(stderr);
+}
 
 int cmd_import(int argc, char **argv)
 {
@@ -16,12 +39,14 @@ int cmd_import(int argc, char **argv)
 					      { "allow-unsigned", no_argument, NULL, 'u' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "wait", required_argument, NULL, 'w' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *path, *trust_file = NULL;
 	struct al_trust trust = { 0 };
 	struct al_import_opts io = { 0 };
 	int json = 0, quiet = 0, c, code;
+	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
 	struct al_import_result res;
 	struct cli_progress pr;
@@ -35,6 +60,10 @@ int cmd_import(int argc, char **argv)
 		case 'u': io.allow_unsigned = 1; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'w':
+			if (cli_wait_parse(optarg, &wait))
+				return cli_usage("import", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			break;
 		case 'h': return cli_help(al_doc_import);
 		default: return cli_usage("import", "bad option");
 		}
@@ -53,7 +82,7 @@ int cmd_import(int argc, char **argv)
 		io.trust = &trust;
 	}
 	io.now = (int64_t)time(NULL);
-	if (al_store_open(store, AL_STORE_WRITE, &s, &err)) {
+	if (al_store_open_wait(store, AL_STORE_WRITE, wait, cli_store_waiting, &s, &err)) {
 		al_trust_release(&trust);
 		return cli_fail(&err);
 	}
@@ -71,11 +100,12 @@ int cmd_import(int argc, char **argv)
 		json_t *probs = json_array();
 		for (size_t i = 0; i < res.report.n; i++)
 			json_array_append_new(probs, json_string(res.report.msg[i]));
-		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:O?, s:b}", "bundle", path, "store",
-				   store, "status", status[res.status], "name", res.info.name, "version",
+		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:I, s:O?, s:b}", "bundle", path,
+				   "store", store, "status", status[res.status], "name", res.info.name, "version",
 				   (json_int_t)res.info.version, "problems", probs, "quarantine", res.quarantine,
-				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs, "signers",
-				   res.signers, "unsigned", res.signers == NULL));
+				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs,
+				   "repairedBlobs", (json_int_t)res.repaired, "signers", res.signers, "unsigned",
+				   res.signers == NULL));
 	} else if (res.status == AL_REJECTED) {
 		for (size_t i = 0; i < res.report.n; i++)
 			fprintf(stderr, "airlock: import: %s\n", res.report.msg[i]);
@@ -85,8 +115,15 @@ int cmd_import(int argc, char **argv)
 	} else {
 		char b[32];
 		cli_bytes(res.bytes, b);
-		printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs\n", status[res.status],
+		printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs", status[res.status],
 		       res.info.name, (long long)res.info.version, store, res.info.nartifacts, b, res.new_blobs);
+		if (res.repaired)
+			printf(", %zu damaged or missing blob%s repaired from the bundle", res.repaired,
+			       res.repaired == 1 ? "" : "s");
+		printf("\n");
+		if (trust_file && res.status == AL_IMPORTED)
+			cli_line(stdout, "POLICY OVERRIDE: checked against '%s' (--trust), not the store's policy; recorded in the catalog",
+				 trust_file);
 		if (res.signers) {
 			cli_print_roles(res.signers);
 		} else if (res.status == AL_IMPORTED) {

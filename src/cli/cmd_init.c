@@ -5,12 +5,14 @@
 
 #include "cli.h"
 #include "store.h"
+#include "store_wait.h"
 #include "trust.h"
 
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
 					      { "trust", required_argument, NULL, 't' },
+					      { "wait", required_argument, NULL, 'w' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *trust_file = NULL;
@@ -18,10 +20,15 @@ int cmd_init(int argc, char **argv)
 	struct al_store *s = NULL;
 	struct al_err err = { 0 };
 	int c;
+	unsigned wait = CLI_WAIT_DEFAULT;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
 		case 't': trust_file = optarg; break;
+		case 'w':
+			if (cli_wait_parse(optarg, &wait))
+				return cli_usage("init", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			break;
 		case 'h': return cli_help(al_doc_init);
 		default: return cli_usage("init", "bad option");
 		}
@@ -32,7 +39,7 @@ int cmd_init(int argc, char **argv)
 	if (al_crypto_init(&err) || (trust_file && al_trust_load(trust_file, &trust, &err)))
 		return cli_fail(&err);
 	if (al_store_init(store, &err) ||
-	    (trust_file && (al_store_open(store, AL_STORE_WRITE, &s, &err) || al_store_trust_set(s, &trust, &err)))) {
+	    (trust_file && (al_store_open_wait(store, AL_STORE_WRITE, wait, cli_store_waiting, &s, &err) || al_store_trust_set(s, &trust, &err)))) {
 		al_store_free(s);
 		al_trust_release(&trust);
 		return cli_fail(&err);

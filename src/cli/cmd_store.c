@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "json.h"
 #include "store.h"
+#include "store_wait.h"
 #include "trust.h"
 
 static int ls(struct al_store *s, int json)
@@ -31,6 +32,9 @@ static int ls(struct al_store *s, int json)
 			printf("    UNSIGNED: imported with --allow-unsigned\n");
 		else if (json_is_object(json_object_get(x, "signers")))
 			cli_print_roles(json_object_get(x, "signers"));
+		if (json_is_string(json_object_get(x, "policyOverride")))
+			printf("    POLICY OVERRIDE: checked against 'import --trust FILE', not the store's policy"
+			       " ('store ls --json' shows the policy used)\n");
 	}
 	printf("artifacts:\n");
 	json_array_foreach(json_object_get(j, "artifacts"), i, x) {
@@ -111,19 +115,22 @@ static int trust(struct al_store *s, const char *store, const char *verb, const 
 	return code;
 }
 
-static int gc(struct al_store *s, int json)
+static int gc(struct al_store *s, int json, int quarantine)
 {
 	struct al_err err = { 0 };
-	size_t removed;
+	size_t removed, rejected = 0;
 	uint64_t bytes;
 	char b[32];
-	if (al_store_gc(s, &removed, &bytes, &err))
+	if (al_store_gc(s, &removed, &bytes, &err) || (quarantine && al_store_quarantine_clear(s, &rejected, &err)))
 		return cli_fail(&err);
 	if (json) {
-		cli_json(json_pack("{s:I, s:I}", "removed", (json_int_t)removed, "bytes", (json_int_t)bytes));
+		cli_json(json_pack("{s:I, s:I, s:I}", "removed", (json_int_t)removed, "bytes", (json_int_t)bytes,
+				   "quarantineRemoved", (json_int_t)rejected));
 	} else {
 		cli_bytes(bytes, b);
 		printf("removed %zu unreferenced blobs (%s)\n", removed, b);
+		if (quarantine)
+			printf("removed %zu rejected bundles from quarantine\n", rejected);
 	}
 	return 0;
 }
@@ -133,10 +140,13 @@ int cmd_store(int argc, char **argv)
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "wait", required_argument, NULL, 'w' },
+					      { "quarantine", no_argument, NULL, 'Q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *sub;
-	int json = 0, quiet = 0, c, code;
+	int json = 0, quiet = 0, c, code, writer, quarantine = 0;
+	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
 	struct al_err err = { 0 };
 	if (argc < 2)
@@ -153,10 +163,17 @@ int cmd_store(int argc, char **argv)
 		case 's': store = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'Q': quarantine = 1; break;
+		case 'w':
+			if (cli_wait_parse(optarg, &wait))
+				return cli_usage("store", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			break;
 		case 'h': return cli_help(al_doc_store);
 		default: return cli_usage("store", "bad option");
 		}
 	}
+	if (quarantine && strcmp(sub, "gc"))
+		return cli_usage("store", "--quarantine goes with 'store gc'");
 	if (!strcmp(sub, "trust")) {
 		const char *verb = optind < argc ? argv[optind] : "";
 		if (!((!strcmp(verb, "set") && optind + 2 == argc) || (!strcmp(verb, "show") && optind + 1 == argc)))
@@ -167,7 +184,8 @@ int cmd_store(int argc, char **argv)
 	store = al_store_default(store);
 	if (al_crypto_init(&err))
 		return cli_fail(&err);
-	if (al_store_open(store, !strcmp(sub, "gc") || (!strcmp(sub, "trust") && !strcmp(argv[optind], "set")) ? AL_STORE_WRITE : 0, &s, &err))
+	writer = !strcmp(sub, "gc") || (!strcmp(sub, "trust") && !strcmp(argv[optind], "set"));
+	if (al_store_open_wait(store, writer ? AL_STORE_WRITE : 0, wait, cli_store_waiting, &s, &err))
 		return cli_fail(&err);
 	if (!strcmp(sub, "trust"))
 		code = trust(s, store, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);
@@ -176,7 +194,7 @@ int cmd_store(int argc, char **argv)
 	else if (!strcmp(sub, "fsck"))
 		code = fsck(s, store, json, quiet);
 	else
-		code = gc(s, json);
+		code = gc(s, json, quarantine);
 	al_store_free(s);
 	return code;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "fsx.h"
 #include "json.h"
 #include "pypi.h"
@@ -41,20 +42,25 @@ static char *col(sqlite3_stmt *st, int i)
 static const char head[] = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 			   "<meta name=\"pypi:repository-version\" content=\"" API_VERSION "\">";
 
+/* Stores one page; a page whose HTML buffer failed (a cap, memory) or whose JSON is missing is an error. */
 static enum al_code put(sqlite3_stmt *ins, const char *project, struct al_buf *html, json_t *js, struct al_err *err)
 {
-	char *j = json_dumps(js, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	enum al_code rc = AL_OK;
+	char *j = NULL;
+	enum al_code rc = al_buf_check(html, err);
+	if (rc) {
+		al_err_prefix(err, "index page of '%s'", project);
+		return rc;
+	}
+	j = js ? json_dumps(js, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	if (!j || !html->data)
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		rc = al_fail(err, AL_ENOMEM, "cannot build the JSON index page of '%s' (out of memory, or a name that is not UTF-8)", project);
 	if (!rc) {
 		sqlite3_bind_text(ins, 1, project, -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 2, html->data, (int)html->len, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 3, j, -1, SQLITE_STATIC);
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			rc = al_fail(err, AL_ESTORE, "catalog: cannot write the index page of '%s': %s", project,
-				     sqlite3_errmsg(sqlite3_db_handle(ins)));
-		sqlite3_reset(ins);
+		rc = al_db_run(ins, "writing an index page", err);
+		if (rc)
+			al_err_prefix(err, "index page of '%s'", project);
 	}
 	free(j);
 	return rc;
@@ -75,7 +81,8 @@ static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_
 	al_buf_adds(&h, "</title></head>\n<body>\n<h1>Links for ", NULL);
 	al_buf_add_html(&h, w[0].project, NULL);
 	al_buf_adds(&h, "</h1>\n", NULL);
-	for (size_t i = 0; i < n && js; i++) {
+	enum al_code brc = js && versions && files ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && !brc; i++) {
 		struct al_buf url;
 		json_t *f, *v;
 		size_t k;
@@ -83,6 +90,11 @@ static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_
 		al_buf_init(&url, 4096);
 		al_buf_adds(&url, "../../packages/", NULL);
 		al_buf_add_url(&url, w[i].filename, "", NULL);
+		if ((brc = al_buf_check(&url, err))) {
+			al_err_prefix(err, "the link to '%s'", w[i].filename);
+			al_buf_release(&url);
+			break;
+		}
 		al_buf_adds(&h, "<a href=\"", NULL);
 		al_buf_add_html(&h, url.data ? url.data : "", NULL);
 		al_buf_addf(&h, NULL, "#sha256=%s\"", w[i].sha256);
@@ -108,15 +120,20 @@ static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_
 		}
 		if (f && w[i].uploaded)
 			json_object_set_new(f, "upload-time", json_string(w[i].uploaded));
-		json_array_append_new(files, f);
+		if (!f || json_array_append_new(files, f)) {
+			brc = al_fail(err, AL_ENOMEM, "cannot build the JSON index page of '%s' (out of memory, or a name that is not UTF-8)", w[0].project);
+			break;
+		}
 		json_array_foreach(versions, k, v)
 			if (!strcmp(json_string_value(v), w[i].version))
 				have = 1;
-		if (!have)
-			json_array_append_new(versions, json_string(w[i].version));
+		if (!have && json_array_append_new(versions, json_string(w[i].version))) {
+			brc = al_fail(err, AL_ENOMEM, "cannot build the JSON index page of '%s' (out of memory, or a name that is not UTF-8)", w[0].project);
+			break;
+		}
 	}
 	al_buf_adds(&h, "</body></html>\n", NULL);
-	rc = js ? put(ins, w[0].project, &h, js, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	rc = brc ? brc : put(ins, w[0].project, &h, js, err);
 	json_decref(js);
 	al_buf_release(&h);
 	return rc;
@@ -131,7 +148,8 @@ static enum al_code root_page(sqlite3_stmt *ins, const struct wheel *w, size_t n
 	al_buf_init(&h, 64u << 20);
 	al_buf_adds(&h, head, NULL);
 	al_buf_adds(&h, "<title>Simple index</title></head>\n<body>\n", NULL);
-	for (size_t i = 0; i < n && js; i++) {
+	enum al_code brc = js && projects ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && !brc; i++) {
 		if (i && !strcmp(w[i - 1].project, w[i].project))
 			continue;
 		al_buf_adds(&h, "<a href=\"", NULL);
@@ -139,10 +157,11 @@ static enum al_code root_page(sqlite3_stmt *ins, const struct wheel *w, size_t n
 		al_buf_adds(&h, "/\">", NULL);
 		al_buf_add_html(&h, w[i].project, NULL);
 		al_buf_adds(&h, "</a><br>\n", NULL);
-		json_array_append_new(projects, json_pack("{s:s}", "name", w[i].project));
+		if (json_array_append_new(projects, json_pack("{s:s}", "name", w[i].project)))
+			brc = al_fail(err, AL_ENOMEM, "cannot build the JSON root index page (out of memory, or a name that is not UTF-8)");
 	}
 	al_buf_adds(&h, "</body></html>\n", NULL);
-	rc = js ? put(ins, "", &h, js, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	rc = brc ? brc : put(ins, "", &h, js, err);
 	json_decref(js);
 	al_buf_release(&h);
 	return rc;
@@ -154,28 +173,17 @@ enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err)
 	struct wheel *w = NULL;
 	size_t n = 0, cap = 0;
 	enum al_code rc = AL_OK;
-	/* every wheel once (the newest import of a file name wins), by project then file */
-	static const char sql[] =
-		"SELECT json_extract(a.info, '$.project'), json_extract(a.info, '$.version'),"
-		" json_extract(a.info, '$.filename'), json_extract(a.info, '$.requiresPython'),"
-		" json_extract(a.info, '$.sha256'), substr(m.digest, 8), bl.size, bu.created"
-		" FROM artifacts a JOIN bundles bu ON bu.id = a.bundle_id"
-		" JOIN artifact_blobs wb ON wb.artifact_id = a.id AND wb.media_type = ?1"
-		" JOIN blobs bl ON bl.digest = wb.digest"
-		" LEFT JOIN artifact_blobs m ON m.artifact_id = a.id AND m.media_type = ?2"
-		" WHERE a.kind = 'wheel' AND a.id = (SELECT max(a2.id) FROM artifacts a2 WHERE a2.kind = 'wheel'"
-		" AND json_extract(a2.info, '$.filename') = json_extract(a.info, '$.filename'))"
-		" ORDER BY 1, 3";
-	if (sqlite3_exec(db, "DELETE FROM pypi_pages", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO pypi_pages(project, html, json) VALUES(?1, ?2, ?3)", -1, &ins,
+	/* every wheel once (the newest import of a file name wins), by project then file: AL_SQL_WHEELS */
+	if (sqlite3_exec(db, al_sql(AL_SQL_DROP_PAGES), NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, al_sql(AL_SQL_WHEELS), -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, al_sql(AL_SQL_ADD_PAGE), -1, &ins,
 			       NULL) != SQLITE_OK) {
 		rc = al_fail(err, AL_ESTORE, "catalog: cannot rebuild the index pages: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, AL_MT_WHEEL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, AL_MT_WHEEL_METADATA, -1, SQLITE_STATIC);
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	for (int row = 0; !rc && !(rc = al_db_step(st, "reading the wheels", &row, err)) && row;) {
 		struct wheel *x;
 		if ((rc = al_array_grow(&w, &cap, n + 1, sizeof(*w), err)))
 			break;

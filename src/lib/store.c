@@ -6,20 +6,25 @@
  */
 #include "store.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
+#include "catalog.h"
 #include "custody.h"
 #include "fsx.h"
 #include "json.h"
@@ -31,39 +36,6 @@ struct al_store {
 	int lock_fd;
 };
 
-static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"INSERT OR IGNORE INTO meta VALUES('schema', '1');"
-	"CREATE TABLE IF NOT EXISTS bundles(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-	" version INTEGER NOT NULL, sums_digest TEXT NOT NULL, meta_digest TEXT NOT NULL,"
-	" created TEXT NOT NULL, expires TEXT NOT NULL, imported_at TEXT NOT NULL,"
-	" source TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL,"
-	" signers TEXT NOT NULL DEFAULT '', unsigned INTEGER NOT NULL DEFAULT 0, UNIQUE(name, version));"
-	"CREATE TABLE IF NOT EXISTS artifacts(id INTEGER PRIMARY KEY,"
-	" bundle_id INTEGER NOT NULL REFERENCES bundles(id), kind TEXT NOT NULL, name TEXT NOT NULL,"
-	" upstream TEXT NOT NULL, ref TEXT NOT NULL, media_type TEXT NOT NULL, digest TEXT NOT NULL,"
-	" size INTEGER NOT NULL, content_size INTEGER NOT NULL, info TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS artifacts_by_name ON artifacts(kind, name);"
-	"CREATE TABLE IF NOT EXISTS blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS refs(bundle_id INTEGER NOT NULL REFERENCES bundles(id),"
-	" path TEXT NOT NULL, digest TEXT NOT NULL REFERENCES blobs(digest), PRIMARY KEY(bundle_id, path));"
-	"CREATE INDEX IF NOT EXISTS refs_by_digest ON refs(digest);"
-	"CREATE TABLE IF NOT EXISTS artifact_blobs(artifact_id INTEGER NOT NULL REFERENCES artifacts(id),"
-	" digest TEXT NOT NULL, media_type TEXT NOT NULL, PRIMARY KEY(artifact_id, digest));"
-	"CREATE TABLE IF NOT EXISTS custody(bundle_id INTEGER NOT NULL REFERENCES bundles(id),"
-	" seq INTEGER NOT NULL, time TEXT NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL,"
-	" key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY(bundle_id, seq));"
-	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time TEXT NOT NULL,"
-	" action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);"
-	/* the PyPI simple pages, rewritten by every import (pypi.c) */
-	"CREATE TABLE IF NOT EXISTS pypi_pages(project TEXT PRIMARY KEY, html TEXT NOT NULL, json TEXT NOT NULL);"
-	/* what `serve --push-token-file` received: not from a signed bundle */
-	"CREATE TABLE IF NOT EXISTS pushed(repo TEXT NOT NULL, digest TEXT NOT NULL REFERENCES blobs(digest),"
-	" media_type TEXT NOT NULL, size INTEGER NOT NULL, time TEXT NOT NULL, PRIMARY KEY(repo, digest));"
-	"CREATE INDEX IF NOT EXISTS pushed_by_digest ON pushed(digest);"
-	"CREATE TABLE IF NOT EXISTS pushed_tags(repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
-	" time TEXT NOT NULL, PRIMARY KEY(repo, tag));";
 
 const char *al_store_default(const char *explicit_path)
 {
@@ -83,7 +55,7 @@ static void fault_point(const char *name)
 
 static enum al_code db_fail(struct al_store *s, struct al_err *err, const char *what)
 {
-	return al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': %s: %s", s->root, what, sqlite3_errmsg(s->db));
+	return al_db_fail(s->db, what, err);
 }
 
 static enum al_code db_exec(struct al_store *s, const char *sql, struct al_err *err)
@@ -98,14 +70,95 @@ static enum al_code db_exec(struct al_store *s, const char *sql, struct al_err *
 	return AL_OK;
 }
 
-static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
+/* Version 0 -> 1: the schema as it was before versions (idempotent on any store made since). */
+static enum al_code migrate_1(struct al_store *s, struct al_err *err)
 {
-	char *path = al_join(s->root, "catalog.db");
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+	sqlite3_stmt *st;
+	int have = 0, missing = 0, row = 0;
+	enum al_code rc = db_exec(s, al_sql(AL_SQL_SCHEMA_1), err);
+	if (rc)
+		return rc;
+	/* stores made by 0.1.0 lack the trust columns */
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_HAS_TRUST_COLUMNS), -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	rc = al_db_step(st, "reading the columns of 'bundles'", &have, err);
+	sqlite3_finalize(st);
+	if (!rc && !have)
+		rc = db_exec(s, al_sql(AL_SQL_MIGRATE_TRUST_COLUMNS), err);
+	if (rc)
+		return rc;
+	/* stores made before the index pages existed get them once */
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PAGES_MISSING), -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	if (!(rc = al_db_step(st, "looking for the index pages", &row, err)))
+		missing = row && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!rc && missing)
+		rc = al_pypi_rebuild(s->db, err);
+	return rc;
+}
+
+/* Version 1 -> 2: the trust policy an import was checked against when --trust overrode the store's. */
+static enum al_code migrate_2(struct al_store *s, struct al_err *err)
+{
+	return db_exec(s, al_sql(AL_SQL_MIGRATE_2), err);
+}
+
+/* The ladder: step i takes a catalog from version i to i + 1. */
+static enum al_code (*const migrations[AL_CATALOG_VERSION])(struct al_store *, struct al_err *) = { migrate_1,
+												 migrate_2 };
+
+static enum al_code catalog_version(struct al_store *s, int64_t *v, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	int row = 0;
+	enum al_code rc;
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_USER_VERSION), -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	rc = al_db_step(st, "reading the catalog version", &row, err);
+	*v = row ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (!rc && !row)
+		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': it has no version", s->root);
+	return rc;
+}
+
+static enum al_code too_new(struct al_store *s, int64_t v, struct al_err *err)
+{
+	return al_fail(err, AL_ESTORE, "store '%s' has catalog version %lld; this airlock reads up to %d: upgrade airlock",
+		       s->root, (long long)v, AL_CATALOG_VERSION);
+}
+
+/*
+ * Opens the catalog. A writer (WRITE) brings an older catalog up the ladder in
+ * one transaction (CREATE: the file may be new); a reader opens it read-only
+ * and never writes: no DDL, no migration, no page rebuild. Both refuse a
+ * catalog newer than this binary knows.
+ */
+static enum al_code open_db(struct al_store *s, int write, int create, struct al_err *err)
+{
+	char *path;
+	int64_t v = 0;
 	enum al_code rc = AL_OK;
-	if (!path)
+	if (!write) {
+		if ((rc = al_catalog_open_read(s->root, SQLITE_OPEN_NOMUTEX, &s->db, err)))
+			return rc;
+		sqlite3_busy_timeout(s->db, 10000);
+		if ((rc = catalog_version(s, &v, err)))
+			return rc;
+		if (v > AL_CATALOG_VERSION)
+			return too_new(s, v, err);
+		if (v < AL_CATALOG_VERSION)
+			return al_fail(err, AL_ESTORE,
+				       "store '%s' has catalog version %lld, older than this airlock's %d: upgrade it with 'airlock init --store %s' (a read-only command never changes a store)",
+				       s->root, (long long)v, AL_CATALOG_VERSION, s->root);
+		return db_exec(s, al_sql(AL_SQL_READER_PRAGMAS), err);
+	}
+	if (!(path = al_join(s->root, "catalog.db")))
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", path,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		free(path);
@@ -114,37 +167,28 @@ static enum al_code open_db(struct al_store *s, int create, struct al_err *err)
 	free(path);
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
-	if (create)
-		rc = db_exec(s, schema, err);
-	if (!rc && create) {
-		/* stores made by 0.1.0 lack the trust columns */
-		sqlite3_stmt *st;
-		int have = 0;
-		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'",
-				       -1, &st, NULL) == SQLITE_OK) {
-			have = sqlite3_step(st) == SQLITE_ROW;
-			sqlite3_finalize(st);
-		}
-		if (!have)
-			rc = db_exec(s, "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';"
-					"ALTER TABLE bundles ADD COLUMN unsigned INTEGER NOT NULL DEFAULT 0;", err);
-	}
+	if ((rc = catalog_version(s, &v, err)))
+		return rc;
+	if (v > AL_CATALOG_VERSION)
+		return too_new(s, v, err);
+	if ((rc = db_exec(s, al_sql(AL_SQL_WRITER_PRAGMAS), err)))
+		return rc;
+	if (v == AL_CATALOG_VERSION)
+		return AL_OK;
+	/* WAL cannot be turned on inside a transaction; the ladder runs in one */
+	if ((rc = db_exec(s, al_sql(AL_SQL_WAL), err)) || (rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
+		return rc;
+	if (!(rc = catalog_version(s, &v, err)) && v > AL_CATALOG_VERSION)
+		rc = too_new(s, v, err);
+	for (int64_t i = v < 0 ? 0 : v; !rc && i < AL_CATALOG_VERSION; i++)
+		rc = migrations[i](s, err);
+	if (!rc && v < AL_CATALOG_VERSION)
+		rc = db_exec(s, al_sql(AL_SQL_SET_VERSION), err);
 	if (!rc)
-		rc = db_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", err);
-	if (!rc && create) {
-		/* stores made before the index pages existed get them once */
-		sqlite3_stmt *st;
-		int missing = 0;
-		if (sqlite3_prepare_v2(s->db, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel')"
-					      " AND NOT EXISTS(SELECT 1 FROM pypi_pages)", -1, &st, NULL) == SQLITE_OK) {
-			missing = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-			sqlite3_finalize(st);
-		}
-		if (missing && !(rc = db_exec(s, "BEGIN IMMEDIATE", err))) {
-			rc = al_pypi_rebuild(s->db, err);
-			if (rc || (rc = db_exec(s, "COMMIT", err)))
-				db_exec(s, "ROLLBACK", NULL);
-		}
+		rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
+	if (rc) {
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
+		al_err_prefix(err, "store '%s': cannot bring the catalog to version %d", s->root, AL_CATALOG_VERSION);
 	}
 	return rc;
 }
@@ -191,14 +235,49 @@ enum al_code al_store_init(const char *root, struct al_err *err)
 	}
 	if ((rc = store_new(root, &s, err)))
 		return rc;
-	rc = open_db(s, 1, err);
+	rc = open_db(s, 1, 1, err);
 	al_store_free(s);
 	if (!rc)
 		rc = al_fsync_dir(root, err);
 	return rc;
 }
 
+/* Takes the writer lock, waiting up to WAIT seconds for another writer to finish (polled every 20 ms). */
+static enum al_code take_lock(struct al_store *s, unsigned wait, void (*waiting)(const char *root, unsigned wait),
+			      struct al_err *err)
+{
+	struct timespec start, now;
+	int told = 0;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timespec tick = { 0, 20000000 };
+		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return AL_OK;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return al_fail_errno(err, AL_ESTORE, "cannot lock store '%s'", s->root);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec + (now.tv_nsec - start.tv_nsec) / 1e9 >= (double)wait)
+			break;
+		if (!told && waiting)
+			waiting(s->root, wait);
+		told = 1;
+		nanosleep(&tick, NULL);
+	}
+	if (!wait)
+		return al_fail(err, AL_ESTORE, "store '%s' is busy: another import or gc is running (give '--wait SECONDS' to wait for it)",
+			       s->root);
+	return al_fail(err, AL_ESTORE, "store '%s' is busy: another import or gc is running, still after %u s (give a longer '--wait SECONDS')",
+		       s->root, wait);
+}
+
 enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err)
+{
+	return al_store_open_wait(root, flags, 0, NULL, out, err);
+}
+
+enum al_code al_store_open_wait(const char *root, unsigned flags, unsigned wait,
+				void (*waiting)(const char *root, unsigned wait), struct al_store **out,
+				struct al_err *err)
 {
 	struct al_store *s = NULL;
 	struct stat st;
@@ -223,13 +302,12 @@ enum al_code al_store_open(const char *root, unsigned flags, struct al_store **o
 			al_store_free(s);
 			return rc;
 		}
-		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-			rc = al_fail(err, AL_ESTORE, "store '%s' is busy: another import or gc is running", root);
+		if ((rc = take_lock(s, wait, waiting, err))) {
 			al_store_free(s);
 			return rc;
 		}
 	}
-	if ((rc = open_db(s, 1, err))) {
+	if ((rc = open_db(s, (flags & AL_STORE_WRITE) != 0, 0, err))) {
 		al_store_free(s);
 		return rc;
 	}
@@ -278,22 +356,25 @@ static void stamp(char out[32])
 	al_time_fmt((int64_t)time(NULL), out);
 }
 
-static void log_event(struct al_store *s, const char *action, const char *subject, const char *result,
-		      const char *detail)
+/* Records one event; the caller decides whether a failure matters (it does inside a transaction). */
+static enum al_code log_event(struct al_store *s, const char *action, const char *subject, const char *result,
+			      const char *detail, struct al_err *err)
 {
 	sqlite3_stmt *st;
 	char now[32];
+	enum al_code rc;
 	stamp(now);
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO events(time, action, subject, result, detail) VALUES(?,?,?,?,?)",
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_EVENT),
 			       -1, &st, NULL) != SQLITE_OK)
-		return;
+		return db_fail(s, err, "prepare");
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, result, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
-	sqlite3_step(st);
+	rc = al_db_run(st, "recording an event", err);
 	sqlite3_finalize(st);
+	return rc;
 }
 
 static enum al_code quarantine(struct al_store *s, const char *bundle, const char *stage,
@@ -334,7 +415,9 @@ static enum al_code quarantine(struct al_store *s, const char *bundle, const cha
 	if (res->report.dropped)
 		al_buf_addf(&text, NULL, "  … and %zu more\n", res->report.dropped);
 	reason = al_join(dest, "REASON");
-	if (reason)
+	if (!reason)
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	else if (!(rc = al_buf_check(&text, err)))
 		rc = al_write_atomic(reason, text.data ? text.data : "", text.len, err);
 	free(reason);
 	al_buf_release(&text);
@@ -344,12 +427,7 @@ static enum al_code quarantine(struct al_store *s, const char *bundle, const cha
 
 static enum al_code bind_run(struct al_store *s, sqlite3_stmt *st, struct al_err *err)
 {
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (r != SQLITE_DONE)
-		return db_fail(s, err, "write failed");
-	return AL_OK;
+	return al_db_run(st, "write failed", err);
 }
 
 static const struct al_bfile *view_file(const struct al_bview *v, const char *path)
@@ -359,8 +437,8 @@ static const struct al_bfile *view_file(const struct al_bview *v, const char *pa
 
 /* Catalog rows for one verified, installed bundle; the caller holds the transaction. */
 static enum al_code catalog_add(struct al_store *s, const char *source, const struct al_bview *v,
-				const struct al_bundle_info *info, const json_t *signers, sqlite3_int64 *bid_out,
-				struct al_err *err)
+				const struct al_bundle_info *info, const json_t *signers, const char *override,
+				sqlite3_int64 *bid_out, struct al_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 bid, *aids = NULL;
@@ -371,15 +449,14 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	al_time_fmt(info->created, created);
 	al_time_fmt(info->expires, expires);
 	char *who = signers ? json_dumps(signers, JSON_COMPACT) : NULL;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO bundles(name, version, sums_digest, meta_digest, created,"
-				      " expires, imported_at, source, files, bytes, signers, unsigned)"
-				      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_BUNDLE),
 			       -1, &st, NULL) != SQLITE_OK) {
 		free(who);
 		return db_fail(s, err, "prepare");
 	}
 	sqlite3_bind_text(st, 11, who ? who : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 12, signers ? 0 : 1);
+	sqlite3_bind_text(st, 13, override ? override : "", -1, SQLITE_STATIC);
 	free(who);
 	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, info->version);
@@ -398,7 +475,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	bid = sqlite3_last_insert_rowid(s->db);
 	*bid_out = bid;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_BLOB), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	for (size_t i = 0; i < v->n && !rc; i++) {
 		sqlite3_bind_text(st, 1, v->files[i].digest, -1, SQLITE_STATIC);
@@ -408,7 +485,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	sqlite3_finalize(st);
 	if (rc)
 		return rc;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO refs(bundle_id, path, digest) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_REF), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	for (size_t i = 0; i < v->n && !rc; i++) {
 		sqlite3_bind_int64(st, 1, bid);
@@ -423,8 +500,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 	aids = calloc(info->nartifacts + 1, sizeof(*aids));
 	if (!aids)
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO artifacts(bundle_id, kind, name, upstream, ref, media_type,"
-				      " digest, size, content_size, info) VALUES(?,?,?,?,?,?,?,?,?,?)",
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_ARTIFACT),
 			       -1, &st, NULL) != SQLITE_OK) {
 		free(aids);
 		return db_fail(s, err, "prepare");
@@ -451,8 +527,7 @@ static enum al_code catalog_add(struct al_store *s, const char *source, const st
 		aids[i] = sqlite3_last_insert_rowid(s->db);
 	}
 	sqlite3_finalize(st);
-	if (!rc && sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO artifact_blobs(artifact_id, digest, media_type)"
-					     " VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (!rc && sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_ARTIFACT_BLOB), -1, &st, NULL) != SQLITE_OK)
 		rc = db_fail(s, err, "prepare");
 	else if (!rc) {
 		for (size_t k = 0; k < info->nblobs && !rc; k++) {
@@ -475,8 +550,7 @@ static enum al_code custody_add(struct al_store *s, sqlite3_int64 bid, const jso
 	size_t i;
 	json_t *r;
 	enum al_code rc = AL_OK;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO custody(bundle_id, seq, time, event, actor, key, record)"
-				      " VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_ADD_CUSTODY), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	json_array_foreach(records, i, r) {
 		char *js = json_dumps(r, JSON_COMPACT);
@@ -515,12 +589,14 @@ static enum al_code lookup(struct al_store *s, const struct al_bundle_info *info
 			   int64_t *maxv, struct al_err *err)
 {
 	sqlite3_stmt *st;
+	enum al_code rc;
+	int row = 0;
 	*found = 0;
 	*maxv = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT version, sums_digest FROM bundles WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_VERSIONS_OF), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
 	sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!(rc = al_db_step(st, "looking up the versions imported", &row, err)) && row) {
 		int64_t ver = sqlite3_column_int64(st, 0);
 		const char *d = (const char *)sqlite3_column_text(st, 1);
 		if (ver > *maxv)
@@ -529,11 +605,28 @@ static enum al_code lookup(struct al_store *s, const struct al_bundle_info *info
 			*found = d && !strcmp(d, info->sums_digest) ? 1 : 2;
 	}
 	sqlite3_finalize(st);
-	return AL_OK;
+	return rc;
 }
 
-/* Moves every staged file into blobs/ under its digest; existing blobs are kept. */
-static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, size_t *added,
+/* Is the blob at PATH whole: a regular file (no symlink followed) whose bytes hash to HEX? */
+static int blob_intact(const char *path, const char *hex)
+{
+	unsigned char d[AL_DIGEST_LEN];
+	char got[AL_HEX_LEN + 1];
+	uint64_t size = 0;
+	if (al_hash_file(path, d, &size, NULL, NULL))
+		return 0; /* missing, a link, unreadable: not a copy to keep */
+	al_hex(d, got);
+	return !strcmp(got, hex);
+}
+
+/*
+ * Moves every staged file into blobs/ under its digest. A blob already there
+ * is re-hashed before its verified staged copy is thrown away: a blob that
+ * rotted, went missing or became something else is replaced by the staged
+ * copy (counted in *repaired), so the next import that carries a blob heals it.
+ */
+static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, size_t *added, size_t *repaired,
 				  struct al_err *err)
 {
 	char *blobs = al_join(s->root, "blobs/sha256");
@@ -544,12 +637,15 @@ static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, 
 		char *from = al_join(v->root, v->files[i].path);
 		char *to = al_strf("%s/%s", blobs, v->files[i].digest + 7);
 		struct stat st;
+		int existed = 0;
 		if (!from || !to)
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
-		else if (lstat(to, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == v->files[i].size)
-			; /* content-addressed: already here (fsck re-hashes it) */
+		else if ((existed = lstat(to, &st) == 0) && blob_intact(to, v->files[i].digest + 7))
+			; /* content-addressed, and re-hashed: already here */
 		else if (rename(from, to) != 0)
 			rc = al_fail_errno(err, AL_EIO, "cannot move '%s' into the store", from);
+		else if (existed)
+			(*repaired)++;
 		else
 			(*added)++;
 		free(from);
@@ -563,6 +659,109 @@ static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, 
 	return rc;
 }
 
+/*
+ * A bundle inside the store (tmp/, quarantine/, blobs/, reached through any
+ * symlink) is refused before anything is cleaned: tmp/ is emptied by every
+ * writer and a bundle there would be deleted, and nothing else in the store is
+ * an input. A path that does not resolve is left to the import to report.
+ */
+static enum al_code refuse_inside(struct al_store *s, const char *bundle, struct al_err *err)
+{
+	char *b = realpath(bundle, NULL), *r = realpath(s->root, NULL);
+	enum al_code rc = AL_OK;
+	size_t n = r ? strlen(r) : 0;
+	if (!r)
+		rc = al_fail_errno(err, AL_ESTORE, "cannot resolve store '%s'", s->root);
+	else if (b && !strncmp(b, r, n) && (b[n] == '/' || b[n] == '\0' || (n == 1 && r[0] == '/')))
+		rc = al_fail(err, AL_EINVAL,
+			     "bundle '%s' is inside store '%s' ('%s'): nothing was imported or cleaned (move it out of the store, then import it)",
+			     bundle, s->root, b);
+	free(b);
+	free(r);
+	return rc;
+}
+
+/* Per staged file: its directory entry, inode and the last partial block, counted generously. */
+enum { STAGE_OVERHEAD = 8192, STAGE_RESERVE = 16u << 20 };
+
+static _Thread_local uint64_t walk_bytes;
+
+static int walk_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_NS || type == FTW_DNR)
+		return -1;
+	/* the apparent size: a sparse file is copied whole, holes and all */
+	walk_bytes += (type == FTW_F && S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0) + STAGE_OVERHEAD;
+	return 0;
+}
+
+/* What staging BUNDLE will write: the sum of the apparent sizes of its files (tar: of its members). */
+static enum al_code staged_size(const char *bundle, uint64_t *need, struct al_err *err)
+{
+	struct stat st;
+	*need = 0;
+	if (stat(bundle, &st) != 0)
+		return AL_OK; /* staging reports a missing bundle */
+	if (S_ISDIR(st.st_mode)) {
+		walk_bytes = 0;
+		if (nftw(bundle, walk_one, 32, FTW_PHYS) != 0)
+			return al_fail_errno(err, AL_EIO, "cannot measure bundle '%s'", bundle);
+		*need = walk_bytes;
+		return AL_OK;
+	}
+	*need = (uint64_t)st.st_size;
+	if (S_ISREG(st.st_mode)) {
+		/* a tar member's size is what it expands to (a sparse member too); a damaged tar is reported by staging */
+		struct archive *a = archive_read_new();
+		struct archive_entry *e;
+		uint64_t sum = 0;
+		if (!a)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		archive_read_support_format_tar(a);
+		if (archive_read_open_filename(a, bundle, 1u << 20) == ARCHIVE_OK)
+			while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+				int64_t n = archive_entry_size(e);
+				sum += (n > 0 ? (uint64_t)n : 0) + STAGE_OVERHEAD;
+				if (archive_read_data_skip(a) != ARCHIVE_OK)
+					break;
+			}
+		archive_read_free(a);
+		if (sum > *need)
+			*need = sum;
+	}
+	return AL_OK;
+}
+
+/*
+ * Quarantine is bounded by the room there is: staging (which becomes the
+ * quarantined copy when the bundle is rejected) writes every byte of every
+ * file, so the bundle is measured first, sparse files at their apparent size,
+ * and refused before a byte is copied when the store's file system lacks room.
+ */
+static enum al_code check_room(struct al_store *s, const char *bundle, struct al_err *err)
+{
+	struct statvfs vfs;
+	uint64_t need = 0, avail;
+	char *tmp = al_join(s->root, "tmp");
+	enum al_code rc;
+	if (!tmp)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (statvfs(tmp, &vfs) != 0) {
+		rc = al_fail_errno(err, AL_ESTORE, "cannot read the free space of '%s'", tmp);
+		free(tmp);
+		return rc;
+	}
+	free(tmp);
+	if ((rc = staged_size(bundle, &need, err)))
+		return rc;
+	avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	if (need > UINT64_MAX - STAGE_RESERVE || need + STAGE_RESERVE > avail)
+		return al_fail(err, AL_ELIMIT,
+			       "bundle '%s' needs %llu bytes in store '%s', which has %llu free: refused before anything was copied (make room; sparse files count at their full size)",
+			       bundle, (unsigned long long)need, s->root, (unsigned long long)avail);
+	return AL_OK;
+}
+
 enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
 			     struct al_progress *prog, struct al_import_result *res, struct al_err *err)
 {
@@ -571,13 +770,16 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	unsigned char r[6];
 	char *stage = NULL;
 	struct al_bview v = { 0 };
+	struct al_buf override;
 	enum al_code rc;
 	int found = 0;
 	int64_t maxv = 0;
 	memset(res, 0, sizeof(*res));
+	al_buf_init(&override, 1u << 20);
 	if (s->lock_fd < 0)
 		AL_BUG("import needs the writer lock");
-	if ((rc = clean_tmp(s, NULL, err)))
+	if ((rc = refuse_inside(s, bundle, err)) || (rc = clean_tmp(s, NULL, err)) ||
+	    (rc = check_room(s, bundle, err)))
 		return rc;
 	if (prog) {
 		uint64_t total = 0;
@@ -608,8 +810,10 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		return al_fail_ssl(err, "cannot make a staging name");
 	}
 	stage = al_strf("%s/tmp/import-%02x%02x%02x%02x%02x%02x", s->root, r[0], r[1], r[2], r[3], r[4], r[5]);
-	if (!stage)
+	if (!stage) {
+		al_trust_release(&stored);
 		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
 	rc = al_bundle_stage(bundle, stage, &v, &res->report, prog, err);
 	res->bytes = v.bytes;
 	if (rc == AL_EVERIFY) {
@@ -655,7 +859,8 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		res->status = AL_REJECTED;
 		al_err_clear(err);
 		rc = quarantine(s, bundle, stage, res, err);
-		log_event(s, "import", bundle, "rejected", res->report.n ? res->report.msg[0] : "");
+		/* the answer is already a refusal; a failure to record it does not change it */
+		log_event(s, "import", bundle, "rejected", res->report.n ? res->report.msg[0] : "", NULL);
 		if (!rc)
 			rc = al_fail(err, AL_EVERIFY, "bundle '%s' failed verification (%zu problem%s); it was moved to '%s'",
 				     bundle, al_report_count(&res->report), al_report_count(&res->report) == 1 ? "" : "s",
@@ -665,6 +870,18 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	if ((rc = lookup(s, &res->info, &found, &maxv, err)))
 		goto out;
 	if (found == 1) {
+		/* the same bundle again: its verified copy still repairs what rotted since */
+		if ((rc = install_blobs(s, &v, &res->new_blobs, &res->repaired, err)))
+			goto out;
+		res->repaired += res->new_blobs; /* a blob the catalog names that had gone */
+		res->new_blobs = 0;
+		if (res->repaired) {
+			char detail[128];
+			snprintf(detail, sizeof(detail), "%s version %lld: %zu blobs repaired", res->info.name,
+				 (long long)res->info.version, res->repaired);
+			if ((rc = log_event(s, "import", bundle, "repaired", detail, err)))
+				goto out;
+		}
 		res->status = AL_ALREADY;
 		goto out;
 	}
@@ -672,24 +889,27 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		rc = al_fail(err, AL_ECONFLICT,
 			     "bundle '%s' version %lld is already imported with different content; a new bundle needs a higher version",
 			     res->info.name, (long long)res->info.version);
-		log_event(s, "import", bundle, "refused", err->msg);
+		log_event(s, "import", bundle, "refused", err->msg, NULL);
 		goto out;
 	}
 	if (res->info.version < maxv) {
 		rc = al_fail(err, AL_ECONFLICT,
 			     "bundle '%s' version %lld is older than version %lld already imported (rollback refused; roll back a release instead)",
 			     res->info.name, (long long)res->info.version, (long long)maxv);
-		log_event(s, "import", bundle, "refused", err->msg);
+		log_event(s, "import", bundle, "refused", err->msg, NULL);
 		goto out;
 	}
-	if ((rc = install_blobs(s, &v, &res->new_blobs, err)))
+	if ((rc = install_blobs(s, &v, &res->new_blobs, &res->repaired, err)))
+		goto out;
+	/* an import checked against --trust instead of the store's policy is recorded with that policy */
+	if (opts->trust && ((rc = al_trust_format(opts->trust, &override, err)) || (rc = al_buf_check(&override, err))))
 		goto out;
 	fault_point("before-commit");
-	if ((rc = db_exec(s, "BEGIN IMMEDIATE", err)))
+	if ((rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
 		goto out;
 	{
 		sqlite3_int64 bid = 0;
-		rc = catalog_add(s, bundle, &v, &res->info, res->signers, &bid, err);
+		rc = catalog_add(s, bundle, &v, &res->info, res->signers, override.data, &bid, err);
 		if (!rc)
 			rc = custody_add(s, bid, res->custody, err);
 		if (!rc)
@@ -697,33 +917,44 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	}
 	if (!rc) {
 		char detail[128];
-		snprintf(detail, sizeof(detail), "%s version %lld", res->info.name, (long long)res->info.version);
-		log_event(s, "import", bundle, "imported", detail);
-		rc = db_exec(s, "COMMIT", err);
+		snprintf(detail, sizeof(detail), "%s version %lld%s", res->info.name, (long long)res->info.version,
+			 opts->trust ? " (checked against --trust, not the store's policy)" : "");
+		rc = log_event(s, "import", bundle, "imported", detail, err);
+		if (!rc)
+			rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
 	}
 	if (rc)
-		db_exec(s, "ROLLBACK", NULL);
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 	else
 		res->status = AL_IMPORTED;
 	fault_point("after-commit");
 out:
 	if (stage && res->status != AL_REJECTED)
 		al_rmtree(stage, NULL);
+	al_buf_release(&override);
 	al_bview_release(&v);
 	al_trust_release(&stored);
 	free(stage);
 	return rc;
 }
 
-static json_t *rows(sqlite3 *db, const char *sql)
+/* Every row of SQL as a JSON array of objects; NULL with err set when the query fails at any row. */
+static json_t *rows(sqlite3 *db, const char *sql, struct al_err *err)
 {
 	sqlite3_stmt *st;
 	json_t *arr = json_array();
-	if (!arr || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	enum al_code rc;
+	int row = 0;
+	if (!arr) {
+		al_fail(err, AL_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		al_db_fail(db, "prepare", err);
 		json_decref(arr);
 		return NULL;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!(rc = al_db_step(st, "listing the store", &row, err)) && row) {
 		json_t *o = json_object();
 		for (int i = 0; i < sqlite3_column_count(st); i++) {
 			const char *name = sqlite3_column_name(st, i);
@@ -744,32 +975,52 @@ static json_t *rows(sqlite3 *db, const char *sql)
 				}
 			}
 		}
-		json_array_append_new(arr, o);
+		if (!o || json_array_append_new(arr, o)) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			break;
+		}
 	}
 	sqlite3_finalize(st);
+	if (rc) {
+		json_decref(arr);
+		return NULL;
+	}
 	return arr;
 }
 
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 {
-	json_t *b = rows(s->db, "SELECT name, version, created, expires, imported_at AS imported,"
-				" sums_digest AS sums, files, bytes, signers, unsigned"
-				" FROM bundles ORDER BY name, version");
-	json_t *a = rows(s->db, "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size,"
-				" a.content_size AS contentSize, b.name AS bundle, b.version AS bundleVersion, a.info"
-				" FROM artifacts a JOIN bundles b ON a.bundle_id = b.id ORDER BY a.kind, a.name, b.version");
-	json_t *e = rows(s->db, "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20");
-	json_t *tot = rows(s->db, "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs");
-	json_t *c = rows(s->db, "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event,"
-				" c.actor, c.key FROM custody c JOIN bundles b ON b.id = c.bundle_id"
-				" ORDER BY b.name, b.version, c.seq");
-	if (!b || !a || !e || !tot || !c) {
+	json_t *b = NULL, *a = NULL, *e = NULL, *tot = NULL, *c = NULL;
+	enum al_code rc;
+	*out = NULL;
+	/* one read transaction: the lists agree with each other */
+	if ((rc = db_exec(s, al_sql(AL_SQL_BEGIN_READ), err)))
+		return rc;
+	if ((b = rows(s->db, al_sql(AL_SQL_LIST_BUNDLES), err)) &&
+	    (a = rows(s->db, al_sql(AL_SQL_LIST_ARTIFACTS),
+		      err)) &&
+	    (e = rows(s->db, al_sql(AL_SQL_LIST_EVENTS),
+		      err)) &&
+	    (tot = rows(s->db, al_sql(AL_SQL_LIST_TOTALS), err)))
+		c = rows(s->db, al_sql(AL_SQL_LIST_CUSTODY), err);
+	if (!c || json_array_size(tot) != 1) {
+		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': cannot list the store", s->root);
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
 		json_decref(c);
 		json_decref(b);
 		json_decref(a);
 		json_decref(e);
 		json_decref(tot);
-		return db_fail(s, err, "query failed");
+		return rc;
+	}
+	if ((rc = db_exec(s, al_sql(AL_SQL_COMMIT), err))) {
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
+		json_decref(c);
+		json_decref(b);
+		json_decref(a);
+		json_decref(e);
+		json_decref(tot);
+		return rc;
 	}
 	*out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:O}", "store", s->root, "bundles", b, "artifacts", a,
 			 "custody", c, "events", e, "totals", json_array_get(tot, 0));
@@ -817,6 +1068,23 @@ static int cmp_fsck(const void *a, const void *b)
 	return strcmp(((const struct fsck_blob *)a)->name, ((const struct fsck_blob *)b)->name);
 }
 
+/*
+ * A catalog query of fsck failed with RC. A catalog that SQLite finds malformed
+ * is what fsck looks for: it becomes a problem of the report (exit 1) and the
+ * check stops; any other failure stays an error (exit 2). Never a pass.
+ */
+static enum al_code fsck_db_error(struct al_store *s, enum al_code rc, struct al_fsck_result *res,
+				  struct al_err *err)
+{
+	int ec = sqlite3_errcode(s->db) & 0xff;
+	if (rc == AL_ESTORE && err && err->code == AL_ESTORE && (ec == SQLITE_CORRUPT || ec == SQLITE_NOTADB)) {
+		al_report_add(&res->report, "%s (the catalog is damaged: restore it from a backup)", err->msg);
+		al_err_clear(err);
+		return AL_OK;
+	}
+	return rc;
+}
+
 enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct al_fsck_result *res,
 			   struct al_err *err)
 {
@@ -836,13 +1104,20 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 	}
 	{
 		sqlite3_stmt *q;
-		if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK) {
-			while (sqlite3_step(q) == SQLITE_ROW) {
-				const char *m = (const char *)sqlite3_column_text(q, 0);
-				if (m && strcmp(m, "ok"))
-					al_report_add(&res->report, "catalog: %s", m);
-			}
-			sqlite3_finalize(q);
+		int row = 0;
+		if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_QUICK_CHECK), -1, &q, NULL) != SQLITE_OK) {
+			rc = db_fail(s, err, "prepare");
+			goto out;
+		}
+		while (!(rc = al_db_step(q, "checking the catalog", &row, err)) && row) {
+			const char *m = (const char *)sqlite3_column_text(q, 0);
+			if (m && strcmp(m, "ok"))
+				al_report_add(&res->report, "catalog: %s", m);
+		}
+		sqlite3_finalize(q);
+		if (rc) {
+			rc = fsck_db_error(s, rc, res, err);
+			goto out;
 		}
 	}
 	if (!(d = opendir(dir))) {
@@ -897,15 +1172,14 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 			al_report_add(&res->report, "unreadable blob: %s", v[i].err.msg);
 	}
 	/* every blob the catalog names must be present with its size */
-	if (sqlite3_prepare_v2(s->db, "SELECT digest, size, (SELECT COUNT(*) FROM refs r WHERE r.digest = b.digest)"
-				      " + (SELECT COUNT(*) FROM pushed p WHERE p.digest = b.digest)"
-				      " FROM blobs b ORDER BY digest", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_FSCK_BLOBS), -1, &st, NULL) != SQLITE_OK) {
 		rc = db_fail(s, err, "query failed");
 		goto out;
 	}
 	{
 		size_t known = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		int row = 0;
+		while (!(rc = al_db_step(st, "reading the blobs", &row, err)) && row) {
 			const char *dg = (const char *)sqlite3_column_text(st, 0);
 			struct fsck_blob key, *hit;
 			if (!dg || !al_digest_valid(dg)) {
@@ -922,14 +1196,26 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 			known++;
 		}
 		sqlite3_finalize(st);
+		if (rc) {
+			rc = fsck_db_error(s, rc, res, err);
+			goto out;
+		}
 		res->unreferenced = n > known ? n - known : 0;
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT r.digest, b.name FROM refs r JOIN bundles b ON b.id = r.bundle_id"
-				      " WHERE r.digest NOT IN (SELECT digest FROM blobs)", -1, &st, NULL) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_FSCK_DANGLING_REFS), -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(s, err, "prepare");
+		goto out;
+	}
+	{
+		int row = 0;
+		while (!(rc = al_db_step(st, "reading the references", &row, err)) && row)
 			al_report_add(&res->report, "catalog: bundle '%s' references unknown blob '%s'",
 				      sqlite3_column_text(st, 1), sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
+		if (rc) {
+			rc = fsck_db_error(s, rc, res, err);
+			goto out;
+		}
 	}
 	if ((d = opendir(tmp))) {
 		while ((e = readdir(d)))
@@ -963,63 +1249,250 @@ size_t al_store_sweep_uploads(const char *root, int64_t before)
 	return n;
 }
 
+static int cmp_hex(const void *a, const void *b)
+{
+	return memcmp(a, b, AL_HEX_LEN);
+}
+
+/*
+ * The digests gc must keep, as sorted hex names: every blob the catalog still
+ * holds after unreferenced rows were deleted, and every digest a bundle or a
+ * push references. Read in the caller's transaction; any failed step is an
+ * error, so an incomplete set is never used.
+ */
+static enum al_code keep_set(struct al_store *s, char (**out)[AL_HEX_LEN], size_t *n, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	char(*v)[AL_HEX_LEN] = NULL;
+	size_t cap = 0;
+	int row = 0;
+	enum al_code rc;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_GC_KEEP), -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	while (!(rc = al_db_step(st, "reading the blobs to keep", &row, err)) && row) {
+		const char *d = (const char *)sqlite3_column_text(st, 0);
+		if (!d || !al_digest_valid(d)) {
+			rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': a referenced digest is malformed ('%.80s'): nothing was removed (run 'airlock store fsck')",
+				     s->root, d ? d : "");
+			break;
+		}
+		if ((rc = al_array_grow(&v, &cap, *n + 1, sizeof(*v), err)))
+			break;
+		memcpy(v[(*n)++], d + 7, AL_HEX_LEN);
+	}
+	sqlite3_finalize(st);
+	if (rc) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_hex);
+	*out = v;
+	return AL_OK;
+}
+
+/*
+ * gc decides before it destroys: in one write transaction it drops the
+ * catalog rows of unreferenced blobs, reads the whole keep-set and lists
+ * blobs/; only when all of that worked and committed does it unlink, and it
+ * unlinks only what is outside the keep-set. Any failure before that point
+ * removes nothing.
+ */
 enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err)
 {
 	char *dir = al_join(s->root, "blobs/sha256");
-	DIR *d;
+	char(*keep)[AL_HEX_LEN] = NULL;
+	char **doomed = NULL;
+	size_t nkeep = 0, ndoomed = 0, cdoomed = 0;
+	uint64_t doomed_bytes = 0;
+	DIR *d = NULL;
 	struct dirent *e;
-	sqlite3_stmt *st = NULL;
 	enum al_code rc = AL_OK;
+	int in_tx = 0;
 	*removed = 0;
 	*bytes = 0;
 	if (!dir)
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (s->lock_fd < 0)
 		AL_BUG("gc needs the writer lock");
-	if ((rc = clean_tmp(s, NULL, err)))
+	if ((rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
 		goto out;
-	al_store_sweep_uploads(s->root, (int64_t)time(NULL) - 3600);
-	if ((rc = db_exec(s, "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs)"
-				  " AND digest NOT IN (SELECT digest FROM pushed)", err)))
+	in_tx = 1;
+	if ((rc = db_exec(s, al_sql(AL_SQL_GC_DROP_UNREFERENCED), err)) ||
+	    (rc = keep_set(s, &keep, &nkeep, err)))
 		goto out;
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM blobs WHERE digest = ?", -1, &st, NULL) != SQLITE_OK) {
-		rc = db_fail(s, err, "prepare");
-		goto out;
-	}
 	if (!(d = opendir(dir))) {
 		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
 		goto out;
 	}
-	while (!rc && (e = readdir(d))) {
-		char digest[AL_DIGEST_STR];
+	for (;;) {
 		struct stat sb;
-		int known;
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+			break;
+		}
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		snprintf(digest, sizeof(digest), "sha256:%.64s", e->d_name);
-		sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-		known = sqlite3_step(st) == SQLITE_ROW && strlen(e->d_name) == AL_HEX_LEN;
-		sqlite3_reset(st);
-		if (known)
+		if (strlen(e->d_name) == AL_HEX_LEN && nkeep && bsearch(e->d_name, keep, nkeep, sizeof(*keep), cmp_hex))
 			continue;
-		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			*bytes += (uint64_t)sb.st_size;
-		if (unlinkat(dirfd(d), e->d_name, 0) != 0)
-			rc = al_fail_errno(err, AL_EIO, "cannot remove 'blobs/sha256/%s'", e->d_name);
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = al_fail_errno(err, AL_EIO, "cannot stat 'blobs/sha256/%s'", e->d_name);
+			break;
+		}
+		if ((rc = al_array_grow(&doomed, &cdoomed, ndoomed + 1, sizeof(*doomed), err)))
+			break;
+		if (!(doomed[ndoomed] = strdup(e->d_name))) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			break;
+		}
+		ndoomed++;
+		doomed_bytes += (uint64_t)sb.st_size;
+	}
+	if (rc)
+		goto out;
+	{
+		char detail[64];
+		snprintf(detail, sizeof(detail), "%zu blobs removed", ndoomed);
+		if ((rc = log_event(s, "gc", s->root, "ok", detail, err)) || (rc = db_exec(s, al_sql(AL_SQL_COMMIT), err)))
+			goto out;
+		in_tx = 0;
+	}
+	/* decided and committed: now destroy, and only what is outside the keep-set */
+	for (size_t i = 0; i < ndoomed && !rc; i++) {
+		if (unlinkat(dirfd(d), doomed[i], 0) != 0 && errno != ENOENT)
+			rc = al_fail_errno(err, AL_EIO, "cannot remove 'blobs/sha256/%s'", doomed[i]);
 		else
 			(*removed)++;
+	}
+	if (!rc)
+		*bytes = doomed_bytes;
+	if (!rc)
+		rc = al_fsync_dir(dir, err);
+	if (!rc)
+		rc = clean_tmp(s, NULL, err);
+	if (!rc)
+		al_store_sweep_uploads(s->root, (int64_t)time(NULL) - 3600);
+out:
+	if (in_tx)
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < ndoomed; i++)
+		free(doomed[i]);
+	free(doomed);
+	free(keep);
+	free(dir);
+	return rc;
+}
+
+enum al_code al_store_push_commit(const char *root, const char *tmp, const struct al_push *p, unsigned wait,
+				  struct al_err *err)
+{
+	struct al_store *s = NULL;
+	sqlite3_stmt *st[3] = { 0 };
+	char now[32], *dst = NULL, *blobs = NULL;
+	enum al_code rc;
+	if (!al_digest_valid(p->digest))
+		return al_fail(err, AL_EINVAL, "push: '%s' is not a digest", p->digest);
+	if ((rc = al_store_open_wait(root, AL_STORE_WRITE, wait, NULL, &s, err)))
+		return rc;
+	stamp(now);
+	if (!(dst = al_strf("%s/blobs/sha256/%s", root, p->digest + 7)) || !(blobs = al_join(root, "blobs/sha256"))) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (rename(tmp, dst) != 0) {
+		rc = al_fail_errno(err, AL_EIO, "cannot store the pushed blob '%s'", p->digest);
+		goto out;
+	}
+	unlink(tmp); /* (a mount's link to the very blob: rename(2) onto the same file leaves both names) */
+	if ((rc = al_fsync_dir(blobs, err)) || (rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err)))
+		goto out;
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PUSH_BLOB), -1, &st[0], NULL) ||
+	    sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PUSH), -1, &st[1], NULL) ||
+	    (p->tag && sqlite3_prepare_v2(s->db, al_sql(AL_SQL_PUSH_TAG), -1, &st[2], NULL))) {
+		rc = db_fail(s, err, "prepare");
+	} else {
+		sqlite3_bind_text(st[0], 1, p->digest, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st[0], 2, (sqlite3_int64)p->size);
+		sqlite3_bind_text(st[1], 1, p->repo, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st[1], 2, p->digest, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st[1], 3, p->media_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st[1], 4, (sqlite3_int64)p->size);
+		sqlite3_bind_text(st[1], 5, now, -1, SQLITE_STATIC);
+		if (p->tag) {
+			sqlite3_bind_text(st[2], 1, p->repo, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st[2], 2, p->tag, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st[2], 3, p->digest, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st[2], 4, now, -1, SQLITE_STATIC);
+		}
+		for (int i = 0; i < 3 && !rc; i++)
+			if (st[i])
+				rc = al_db_run(st[i], "recording the push", err);
+	}
+	if (!rc)
+		rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
+	if (rc)
+		db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL); /* the blob stays, unreferenced: gc removes it */
+out:
+	for (int i = 0; i < 3; i++)
+		sqlite3_finalize(st[i]);
+	al_store_free(s);
+	free(dst);
+	free(blobs);
+	return rc;
+}
+
+enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, struct al_err *err)
+{
+	char *dir = al_join(s->root, "quarantine");
+	DIR *d;
+	struct dirent *e;
+	enum al_code rc = AL_OK;
+	*removed = 0;
+	if (!dir)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (s->lock_fd < 0)
+		AL_BUG("clearing quarantine needs the writer lock");
+	if (!(d = opendir(dir))) {
+		rc = errno == ENOENT ? AL_OK : al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	for (;;) {
+		char *p;
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+			break;
+		}
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!(p = al_join(dir, e->d_name))) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			break;
+		}
+		rc = al_rmtree(p, err);
+		free(p);
+		if (rc)
+			break;
+		(*removed)++;
 	}
 	closedir(d);
 	if (!rc)
 		rc = al_fsync_dir(dir, err);
-	if (!rc) {
-		char detail[64];
-		snprintf(detail, sizeof(detail), "%zu blobs removed", *removed);
-		log_event(s, "gc", s->root, "ok", detail);
-	}
-out:
-	sqlite3_finalize(st);
 	free(dir);
+	if (!rc && *removed) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "%zu rejected bundles removed", *removed);
+		rc = log_event(s, "quarantine", s->root, "cleared", detail, err);
+	}
 	return rc;
 }
 
@@ -1033,16 +1506,22 @@ enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, st
 		al_buf_release(&b);
 		return rc;
 	}
-	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES('trust', ?)", -1, &st,
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_SET_TRUST), -1, &st,
 			       NULL) != SQLITE_OK) {
 		al_buf_release(&b);
 		return db_fail(s, err, "prepare");
 	}
 	sqlite3_bind_text(st, 1, b.data, (int)b.len, SQLITE_STATIC);
-	rc = bind_run(s, st, err);
+	if (!(rc = db_exec(s, al_sql(AL_SQL_BEGIN_WRITE), err))) {
+		rc = bind_run(s, st, err);
+		if (!rc)
+			rc = log_event(s, "trust", s->root, "set", b.data, err);
+		if (!rc)
+			rc = db_exec(s, al_sql(AL_SQL_COMMIT), err);
+		if (rc)
+			db_exec(s, al_sql(AL_SQL_ROLLBACK), NULL);
+	}
 	sqlite3_finalize(st);
-	if (!rc)
-		log_event(s, "trust", s->root, "set", b.data);
 	al_buf_release(&b);
 	return rc;
 }
@@ -1053,11 +1532,13 @@ enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct a
 	sqlite3_stmt *st;
 	enum al_code rc;
 	memset(t, 0, sizeof(*t));
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'trust'", -1, &st, NULL) != SQLITE_OK)
+	int row = 0;
+	if (sqlite3_prepare_v2(s->db, al_sql(AL_SQL_GET_TRUST), -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare");
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	/* only a query that ran to its end without a row means "no policy" */
+	if ((rc = al_db_step(st, "reading the trust policy", &row, err)) || !row) {
 		sqlite3_finalize(st);
-		return al_fail(err, AL_ENOENT, "store '%s' has no trust policy", s->root);
+		return rc ? rc : al_fail(err, AL_ENOENT, "store '%s' has no trust policy", s->root);
 	}
 	{
 		const char *v = (const char *)sqlite3_column_text(st, 0);

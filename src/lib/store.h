@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store.h: the embedded store (docs/ARCHITECTURE.md and docs/FORMAT.md, the store):
+ * store.h: the embedded store (docs/FORMAT.md §6, "The store"):
  * content-addressed blobs plus a SQLite catalog, written so that a crash at
  * any point leaves a store that fsck passes and a re-import completes.
  *
  * Invariants: a blob file is only ever created by rename of a fully written,
  * fsynced, verified temp file; the catalog names a blob only after the blob
  * is durable; everything one import adds to the catalog commits in one
- * transaction. Writers (import, gc) hold an exclusive lock on STORE/lock.
+ * transaction. Writers (import, gc, trust set, a push from serve) hold an
+ * exclusive lock on STORE/lock, waiting for it up to a bound. A reader never
+ * writes anything (no schema, no migration, no page rebuild). Every catalog
+ * statement lives in catalog.c and every step goes through al_db_step.
  */
 #ifndef AL_STORE_H
 #define AL_STORE_H
@@ -28,8 +31,22 @@ enum { AL_STORE_WRITE = 1 << 0 };
 const char *al_store_default(const char *explicit_path);
 /* Creates a store (the directory may exist if empty, or already be a store). */
 enum al_code al_store_init(const char *root, struct al_err *err);
-/* Opens an existing store; WRITE takes the writer lock (fails at once if busy). */
+/*
+ * Opens an existing store. WRITE takes the writer lock (fails at once if busy)
+ * and brings an older catalog up to AL_CATALOG_VERSION; without it the store
+ * is opened read-only and a catalog of another version is refused. Both refuse
+ * a newer catalog ("upgrade airlock").
+ */
 enum al_code al_store_open(const char *root, unsigned flags, struct al_store **out, struct al_err *err);
+/*
+ * As al_store_open, but a writer waits up to WAIT seconds for the writer lock
+ * (0: fails at once if another writer holds it). WAITING, when set, is called
+ * once when the lock is busy and the wait begins (the tool says so; the
+ * library never prints); ROOT is borrowed for the call.
+ */
+enum al_code al_store_open_wait(const char *root, unsigned flags, unsigned wait,
+				void (*waiting)(const char *root, unsigned wait), struct al_store **out,
+				struct al_err *err);
 void al_store_free(struct al_store *s);
 
 enum al_import_status { AL_IMPORTED, AL_ALREADY, AL_REJECTED };
@@ -40,6 +57,8 @@ struct al_import_result {
 	char *quarantine;             /* where a rejected bundle was put, or NULL */
 	uint64_t bytes;               /* bytes read */
 	size_t new_blobs;             /* blobs added to the store */
+	size_t repaired;              /* blobs already there that did not hash to their name (or were
+				       * not regular files) and were replaced by the verified copy */
 	json_t *signers;              /* which roles were satisfied by which keys, or NULL (unsigned) */
 	json_t *custody;              /* the custody records checked, or NULL when the bundle has none */
 };
@@ -54,13 +73,33 @@ void al_import_result_release(struct al_import_result *r);
 /*
  * Verifies a bundle, checks its signatures against the trust policy (the
  * store's, or opts->trust), its expiry and version, and installs it
- * atomically. A bundle that fails
+ * atomically. Blobs the store already holds are re-hashed and, when they
+ * no longer match, replaced by the verified copy (also when the same bundle
+ * was already imported: AL_ALREADY then still repairs). A bundle that fails
  * verification is moved to quarantine/ with a REASON file and AL_EVERIFY is
  * returned; the same name and version with other content is AL_ECONFLICT; a
  * version below the highest imported for that name is AL_ECONFLICT.
  */
 enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
 			     struct al_progress *prog, struct al_import_result *res, struct al_err *err);
+
+/* What `airlock serve --push-token-file` received: not from a signed bundle. All borrowed. */
+struct al_push {
+	const char *repo;       /* the repository it was pushed to */
+	const char *digest;     /* sha256:<hex>, verified by the caller against TMP's bytes */
+	const char *media_type;
+	const char *tag;        /* a manifest's tag, or NULL */
+	uint64_t size;
+};
+/*
+ * Commits a push: under the store's writer lock (waited for up to WAIT
+ * seconds, as every writer does), moves TMP — fully written, fsynced and
+ * verified by the caller — into blobs/ as P->digest, fsyncs blobs/, and records
+ * the blob, the push and the tag in one catalog transaction. On a catalog
+ * failure the blob stays, unreferenced, for gc. The only way serve writes.
+ */
+enum al_code al_store_push_commit(const char *root, const char *tmp, const struct al_push *p, unsigned wait,
+				  struct al_err *err);
 
 /* The store's trust policy: set (from a parsed policy), or read (AL_ENOENT when none). */
 enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, struct al_err *err);
@@ -83,5 +122,7 @@ enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct 
 size_t al_store_sweep_uploads(const char *root, int64_t before);
 /* Removes blobs no bundle references, stale staging directories and uploads idle for an hour. */
 enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err);
+/* Removes every rejected bundle kept in ROOT/quarantine/ (writer lock held); *removed counts them. */
+enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, struct al_err *err);
 
 #endif

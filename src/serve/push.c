@@ -10,7 +10,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "fsx.h"
 #include "json.h"
 #include "serve.h"
+#include "store.h"
 #include "sv_internal.h"
 
 #define MAX_MANIFEST (4u << 20)
@@ -236,109 +236,25 @@ enum MHD_Result sv_push_base(struct sv_req *rq)
 
 /* ------------------------------------------------------------------ committing */
 
-/* The store's writer lock, waited for up to 10 s (an import or gc holds it while it works). */
-static int lock_store(struct sv_server *srv)
-{
-	char *p = al_join(srv->root, "lock");
-	int fd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
-	free(p);
-	if (fd < 0)
-		return -1;
-	for (int i = 0; i < 200; i++) {
-		struct timespec ms50 = { 0, 50000000 };
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		nanosleep(&ms50, NULL);
-	}
-	close(fd);
-	errno = EBUSY;
-	return -1;
-}
-
-/* Moves TMP into blobs/ as DIGEST and records it (and TAG) as pushed to REPO, in one transaction. */
+/*
+ * Moves TMP into blobs/ as DIGEST and records it (and TAG) as pushed to REPO, in one
+ * transaction: the library does it (al_store_push_commit) under the store's writer lock,
+ * waited for up to 10 s (an import or gc holds it while it works).
+ */
 static int commit(struct sv_server *srv, const char *tmp, const char *repo, const char *digest, const char *mt,
 		  uint64_t size, const char *tag, char *why, size_t whylen)
 {
-	char *dst = al_strf("%s/blobs/sha256/%s", srv->root, digest + 7), *db = al_join(srv->root, "catalog.db");
-	char *blobs = al_join(srv->root, "blobs/sha256");
-	char now[32];
-	sqlite3 *h = NULL;
-	int lk = -1, ok = 0;
+	struct al_push p = { .repo = repo, .digest = digest, .media_type = mt, .tag = tag, .size = size };
 	struct al_err e = { 0 };
-	al_time_fmt((int64_t)time(NULL), now);
-	if (!dst || !db || !blobs) {
-		snprintf(why, whylen, "out of memory");
-		goto out;
+	if (al_store_push_commit(srv->root, tmp, &p, 10, &e)) {
+		snprintf(why, whylen, "cannot commit the push: %.200s", e.msg);
+		return 0;
 	}
-	if ((lk = lock_store(srv)) < 0) {
-		snprintf(why, whylen, "the store is busy (an import or gc is running); try again");
-		goto out;
-	}
-	if (rename(tmp, dst) != 0 || al_fsync_dir(blobs, &e)) {
-		snprintf(why, whylen, "cannot store the blob: %.200s", e.msg[0] ? e.msg : strerror(errno));
-		goto out;
-	}
-	unlink(tmp); /* (a mount's link to the very blob: rename(2) leaves both names) */
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		snprintf(why, whylen, "cannot open the catalog");
-		goto out;
-	}
-	sqlite3_busy_timeout(h, 10000);
 	{
-		sqlite3_stmt *st[3] = { 0 };
-		int rc = sqlite3_exec(h, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; BEGIN IMMEDIATE", NULL, NULL,
-				      NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_prepare_v2(h, "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?1, ?2)", -1, &st[0],
-						NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO pushed(repo, digest, media_type, size, time)"
-						   " VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st[1], NULL);
-		if (rc == SQLITE_OK && tag)
-			rc = sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO pushed_tags(repo, tag, digest, time)"
-						   " VALUES(?1, ?2, ?3, ?4)", -1, &st[2], NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(st[0], 1, digest, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st[0], 2, (sqlite3_int64)size);
-			sqlite3_bind_text(st[1], 1, repo, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st[1], 2, digest, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st[1], 3, mt, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st[1], 4, (sqlite3_int64)size);
-			sqlite3_bind_text(st[1], 5, now, -1, SQLITE_STATIC);
-			if (tag) {
-				sqlite3_bind_text(st[2], 1, repo, -1, SQLITE_STATIC);
-				sqlite3_bind_text(st[2], 2, tag, -1, SQLITE_STATIC);
-				sqlite3_bind_text(st[2], 3, digest, -1, SQLITE_STATIC);
-				sqlite3_bind_text(st[2], 4, now, -1, SQLITE_STATIC);
-			}
-			for (int i = 0; i < 3 && rc == SQLITE_OK; i++)
-				if (st[i] && sqlite3_step(st[i]) != SQLITE_DONE)
-					rc = SQLITE_ERROR;
-		}
-		for (int i = 0; i < 3; i++)
-			sqlite3_finalize(st[i]);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
-		if (rc != SQLITE_OK) {
-			snprintf(why, whylen, "cannot record the push in the catalog: %.180s", sqlite3_errmsg(h));
-			sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
-			goto out; /* the blob stays, unreferenced: gc removes it */
-		}
-	}
-	ok = 1;
-out:
-	if (h)
-		sqlite3_close(h);
-	if (lk >= 0)
-		close(lk);
-	free(dst);
-	free(db);
-	free(blobs);
-	if (ok) {
 		struct al_err re = { 0 };
 		sv_reload(srv, &re);
 	}
-	return ok;
+	return 1;
 }
 
 /* ------------------------------------------------------------------ blobs */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "fsx.h"
 #include "serve.h"
 #include "store.h"
@@ -42,13 +43,15 @@ struct sv_snap *sv_snap_current(struct sv_server *srv)
 	return s;
 }
 
-/* PRAGMA data_version of the shared watch connection (serialized by SQLite). */
+/* PRAGMA data_version of the shared watch connection (serialized by SQLite); -2 when it cannot be
+ * read, which differs from every version seen, so the caller loads the catalog again. */
 static int64_t catalog_version(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	int64_t v = -2;
-	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
+	int row = 0;
+	if (!al_catalog_prepare(db, AL_Q_DATA_VERSION, &st, NULL)) {
+		if (!al_db_step(st, "reading the data version", &row, NULL) && row)
 			v = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
@@ -123,24 +126,27 @@ static void freshen(struct sv_server *srv)
 	pthread_once(&watch_once, watch_init);
 	w = pthread_getspecific(watch_key);
 	if (!w) {
-		char *db = al_join(srv->root, "catalog.db");
 		w = calloc(1, sizeof(*w));
-		if (!w || !db || sqlite3_open_v2(db, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-		    sqlite3_prepare_v2(w->db, "PRAGMA data_version", -1, &w->st, NULL) != SQLITE_OK) {
-			free(db);
+		if (!w || al_catalog_open_read(srv->root, SQLITE_OPEN_NOMUTEX, &w->db, NULL) ||
+		    al_catalog_prepare(w->db, AL_Q_DATA_VERSION, &w->st, NULL)) {
 			if (w)
 				watch_free(w);
 			return;
 		}
-		free(db);
 		sqlite3_busy_timeout(w->db, 1000);
 		w->seen = -1;
 		pthread_setspecific(watch_key, w);
 	}
 	t = sv_mono_ns();
-	if (sqlite3_step(w->st) != SQLITE_ROW) {
-		sqlite3_reset(w->st);
-		return;
+	{
+		struct al_err e = { 0 };
+		int row = 0;
+		if (al_db_step(w->st, "reading the data version", &row, &e) || !row) {
+			sqlite3_reset(w->st);
+			sv_logf(srv, SV_LOG_WARNING, "%s (serving the previous state)",
+				e.code ? e.msg : "the catalog's data version is missing");
+			return;
+		}
 	}
 	v = sqlite3_column_int64(w->st, 0);
 	sqlite3_reset(w->st);
@@ -165,10 +171,16 @@ enum MHD_Result sv_healthz(struct sv_req *rq)
 		why = "out of memory";
 	else if (stat(blobs, &st) != 0 || !S_ISDIR(st.st_mode))
 		why = "the store's blobs directory is missing";
-	else if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-		 sqlite3_busy_timeout(h, 2000) != SQLITE_OK || /* many probes at once wait for each other */
-		 sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+	else if (al_catalog_open_read(rq->srv->root, 0, &h, NULL) ||
+		 sqlite3_busy_timeout(h, 2000) != SQLITE_OK) /* many probes at once wait for each other */
 		why = "the catalog cannot be read";
+	else {
+		sqlite3_stmt *q = NULL;
+		int row = 0;
+		if (al_catalog_prepare(h, AL_Q_HEALTH, &q, NULL) || al_db_step(q, "health", &row, NULL) || !row)
+			why = "the catalog cannot be read";
+		sqlite3_finalize(q);
+	}
 	if (h)
 		sqlite3_close(h);
 	free(db);
@@ -515,10 +527,8 @@ enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 		rc = al_fail(err, AL_EINVAL, "this libmicrohttpd has no TLS support");
 		goto out;
 	}
-	if (sqlite3_open_v2(dbpath, &srv.watch, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s'", dbpath);
+	if ((rc = al_catalog_open_read(o->root, SQLITE_OPEN_FULLMUTEX, &srv.watch, err)))
 		goto out;
-	}
 	atomic_store(&srv.loaded_ns, sv_mono_ns());
 	atomic_store(&srv.watch_seen, catalog_version(srv.watch));
 	if ((rc = sv_snap_load(o->root, &srv.snap, err)))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "fsx.h"
 #include "json.h"
 #include "serve.h"
@@ -199,16 +200,17 @@ struct loader {
 	struct al_err *err;
 };
 
-static enum al_code db_fail(struct loader *l, const char *what)
+static enum al_code prepare(struct loader *l, enum al_query q, sqlite3_stmt **st)
 {
-	return al_fail(l->err, AL_ESTORE, "catalog: %s: %s", what, sqlite3_errmsg(l->db));
+	return al_catalog_prepare(l->db, q, st, l->err);
 }
 
-static enum al_code prepare(struct loader *l, const char *sql, sqlite3_stmt **st)
+/* One step through the library's one helper: a failed step is an error, never the end of the rows. */
+static int more(struct loader *l, sqlite3_stmt *st, const char *what, enum al_code *rc)
 {
-	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK)
-		return db_fail(l, "prepare");
-	return AL_OK;
+	int row = 0;
+	*rc = al_db_step(st, what, &row, l->err);
+	return !*rc && row;
 }
 
 static const char *col(sqlite3_stmt *st, int i)
@@ -292,11 +294,9 @@ static enum al_code load_images(struct loader *l)
 	enum al_code rc;
 	sqlite3_int64 last = -1;
 	const char *repo = NULL;
-	if ((rc = prepare(l, "SELECT a.id, a.name, a.digest, ab.digest, ab.media_type, b.size"
-			     " FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
-			     " JOIN blobs b ON b.digest = ab.digest WHERE a.kind = 'image' ORDER BY a.id", &st)))
+	if ((rc = prepare(l, AL_Q_IMAGES, &st)))
 		return rc;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && more(l, st, "reading the images", &rc)) {
 		sqlite3_int64 id = sqlite3_column_int64(st, 0);
 		if (id != last) {
 			char *name = strdup(col(st, 1)), *at = name ? strchr(name, '@') : NULL, *colon;
@@ -335,17 +335,17 @@ static enum al_code load_pushed(struct loader *l)
 {
 	sqlite3_stmt *st;
 	enum al_code rc;
-	if ((rc = prepare(l, "SELECT repo, digest, media_type, size FROM pushed ORDER BY rowid", &st)))
+	if ((rc = prepare(l, AL_Q_PUSHED, &st)))
 		return rc;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && more(l, st, "reading the pushed blobs", &rc)) {
 		const char *repo = sv_keep(l->s, col(st, 0));
 		rc = repo ? add_blob(l, repo, col(st, 1), col(st, 2), (uint64_t)sqlite3_column_int64(st, 3))
 			  : al_fail(l->err, AL_ENOMEM, "out of memory");
 	}
 	sqlite3_finalize(st);
-	if (rc || (rc = prepare(l, "SELECT repo, tag, digest FROM pushed_tags ORDER BY rowid", &st)))
+	if (rc || (rc = prepare(l, AL_Q_PUSHED_TAGS, &st)))
 		return rc;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && more(l, st, "reading the pushed tags", &rc)) {
 		const char *repo = sv_keep(l->s, col(st, 0));
 		rc = repo ? add_tag(l, repo, col(st, 1), col(st, 2), 1) : al_fail(l->err, AL_ENOMEM, "out of memory");
 	}
@@ -456,15 +456,9 @@ static enum al_code load_paths(struct loader *l)
 	sqlite3_stmt *st;
 	enum al_code rc;
 	size_t n = 0;
-	if ((rc = prepare(l, "SELECT a.kind, a.name, json_extract(a.info, '$.filename'), ab.media_type, ab.digest,"
-			     " b.size FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
-			     " JOIN blobs b ON b.digest = ab.digest WHERE (a.kind = 'wheel' AND ab.media_type IN (?1, ?2))"
-			     " OR (a.kind = 'file' AND ab.media_type = ?3) ORDER BY a.id DESC", &st)))
+	if ((rc = prepare(l, AL_Q_PATHS, &st)))
 		return rc;
-	sqlite3_bind_text(st, 1, AL_MT_WHEEL, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, AL_MT_WHEEL_METADATA, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, AL_MT_FILE, -1, SQLITE_STATIC);
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && more(l, st, "reading the packages and files", &rc)) {
 		const char *kind = col(st, 0), *mt = col(st, 3);
 		char *path;
 		if (!strcmp(kind, "file"))
@@ -542,11 +536,9 @@ static enum al_code load_models(struct loader *l)
 	enum al_code rc;
 	size_t n = 0;
 	struct sv_snap *s = l->s;
-	if ((rc = prepare(l, "SELECT a.name, a.digest, a.size, json_extract(a.info, '$.revision'), b.created"
-			     " FROM artifacts a JOIN bundles b ON b.id = a.bundle_id WHERE a.kind = 'model'"
-			     " ORDER BY a.id DESC", &st)))
+	if ((rc = prepare(l, AL_Q_MODELS, &st)))
 		return rc;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && more(l, st, "reading the models", &rc)) {
 		struct sv_model *m;
 		const char *rev = (const char *)sqlite3_column_text(st, 3);
 		if (!sv_hf_repo_valid(col(st, 0)))
@@ -595,9 +587,9 @@ static enum al_code load_pages(struct loader *l)
 	sqlite3_stmt *st;
 	enum al_code rc;
 	struct sv_snap *s = l->s;
-	if ((rc = prepare(l, "SELECT project, html, json FROM pypi_pages ORDER BY project", &st)))
+	if ((rc = prepare(l, AL_Q_PAGES, &st)))
 		return rc;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && more(l, st, "reading the index pages", &rc)) {
 		struct sv_page *p;
 		if (al_array_grow(&s->pages, &l->cpages, s->npages + 1, sizeof(*s->pages), l->err)) {
 			rc = l->err->code;
@@ -621,36 +613,37 @@ static enum al_code load_stats(struct loader *l)
 	sqlite3_stmt *st;
 	enum al_code rc;
 	struct sv_snap *s = l->s;
-	if ((rc = prepare(l, "SELECT count(*), coalesce(sum(size), 0) FROM blobs", &st)))
+	if ((rc = prepare(l, AL_Q_BLOB_TOTALS, &st)))
 		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (more(l, st, "counting the blobs", &rc)) {
 		s->store_blobs = (uint64_t)sqlite3_column_int64(st, 0);
 		s->store_bytes = (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	if ((rc = prepare(l, "SELECT kind, count(*) FROM artifacts GROUP BY kind", &st)))
+	if (rc || (rc = prepare(l, AL_Q_KIND_COUNTS, &st)))
 		return rc;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (more(l, st, "counting the artifacts", &rc)) {
 		enum al_kind k;
 		if (!al_kind_parse(col(st, 0), &k) && (size_t)k < sizeof(s->artifacts) / sizeof(s->artifacts[0]))
 			s->artifacts[k] = (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	if ((rc = prepare(l, "SELECT time, result FROM events WHERE action = 'import' ORDER BY id DESC LIMIT 1", &st)))
+	if (rc ||
+	    (rc = prepare(l, AL_Q_LAST_IMPORT, &st)))
 		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (more(l, st, "reading the last import", &rc)) {
 		int64_t t;
 		if (!al_time_parse(col(st, 0), &t))
 			s->last_import = t;
 		s->last_import_ok = !strcmp(col(st, 1), "imported");
 	}
 	sqlite3_finalize(st);
-	if ((rc = prepare(l, "SELECT count(*) FROM events WHERE action = 'import' AND result = 'rejected'", &st)))
+	if (rc || (rc = prepare(l, AL_Q_REJECTED, &st)))
 		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (more(l, st, "counting the rejected imports", &rc))
 		s->failures = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return AL_OK;
+	return rc;
 }
 
 enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err *err)
@@ -670,16 +663,11 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", blobs);
 		goto out;
 	}
-	if (sqlite3_open_v2(db, &l.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", db,
-			     l.db ? sqlite3_errmsg(l.db) : "out of memory");
+	if ((rc = al_catalog_open_read(root, SQLITE_OPEN_NOMUTEX, &l.db, err)))
 		goto out;
-	}
 	sqlite3_busy_timeout(l.db, 10000);
-	if (sqlite3_exec(l.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_fail(&l, "begin");
+	if ((rc = al_catalog_read_begin(l.db, err)))
 		goto out;
-	}
 	/* pushed first: the newest entry of a tag wins, and an imported tag is newer than any push */
 	if (!rc)
 		rc = load_pushed(&l);
@@ -697,7 +685,11 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 		rc = load_stats(&l);
 	if (!rc)
 		rc = sv_home_build(l.db, l.s, err);
-	sqlite3_exec(l.db, "COMMIT", NULL, NULL, NULL);
+	{
+		enum al_code end = al_catalog_read_end(l.db, !rc, err);
+		if (!rc)
+			rc = end;
+	}
 	l.s->loaded = (int64_t)time(NULL);
 out:
 	if (l.db)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "fsx.h"
 #include "serve.h"
 #include "spec.h"
@@ -80,6 +81,8 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 {
 	struct al_buf b;
 	sqlite3_stmt *st;
+	enum al_code rc = AL_OK;
+	int row = 0;
 	static const char *const kinds[] = { "model", "image", "wheel", "file", "vulndb" };
 	static const char *const kind_titles[] = { "Models", "Images", "Python wheels", "Files", "Vulnerability data" };
 	al_buf_init(&b, 256u << 20);
@@ -90,14 +93,12 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 			      " <code>/api/models/</code> (Hugging Face), <code>/metrics</code>.</p>\n",
 		    (unsigned long long)s->store_blobs, (unsigned long long)s->store_bytes);
 
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+	for (size_t k = 0; !rc && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		int rows = 0;
-		if (sqlite3_prepare_v2(db, "SELECT a.name, a.upstream, a.digest, a.content_size, b.name, b.version,"
-					   " b.imported_at, b.unsigned FROM artifacts a JOIN bundles b ON b.id = a.bundle_id"
-					   " WHERE a.kind = ?1 ORDER BY a.name, a.id DESC", -1, &st, NULL) != SQLITE_OK)
+		if ((rc = al_catalog_prepare(db, AL_Q_HOME_ARTIFACTS, &st, err)))
 			break;
 		sqlite3_bind_text(st, 1, kinds[k], -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while (!(rc = al_db_step(st, "reading the artifacts for the / page", &row, err)) && row) {
 			char ver[32];
 			if (!rows++) {
 				al_buf_addf(&b, NULL, "<h2 id=\"%s\">%s</h2>\n<table><tr><th>name</th><th>upstream</th>"
@@ -122,10 +123,9 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 			al_buf_adds(&b, "</table>\n", NULL);
 	}
 
-	if (sqlite3_prepare_v2(db, "SELECT repo, tag, digest, time FROM pushed_tags ORDER BY repo, tag", -1, &st,
-			       NULL) == SQLITE_OK) {
+	if (!rc && !(rc = al_catalog_prepare(db, AL_Q_HOME_PUSHED_TAGS, &st, err))) {
 		int rows = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while (!(rc = al_db_step(st, "reading the pushed tags for the / page", &row, err)) && row) {
 			if (!rows++)
 				al_buf_adds(&b, "<h2 id=\"pushed\">Pushed images (not from a signed bundle)</h2>\n<table><tr>"
 						"<th>repository</th><th>tag</th><th>digest</th><th>pushed</th></tr>\n", NULL);
@@ -142,12 +142,10 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 	}
 
 	al_buf_adds(&b, "<h2 id=\"bundles\">Bundles</h2>\n", NULL);
-	if (sqlite3_prepare_v2(db, "SELECT id, name, version, created, expires, imported_at, signers, unsigned, files,"
-				   " bytes FROM bundles ORDER BY id DESC", -1, &st, NULL) == SQLITE_OK) {
+	if (!rc && !(rc = al_catalog_prepare(db, AL_Q_HOME_BUNDLES, &st, err))) {
 		sqlite3_stmt *cs = NULL;
-		sqlite3_prepare_v2(db, "SELECT seq, time, event, actor, key FROM custody WHERE bundle_id = ?1 ORDER BY seq",
-				   -1, &cs, NULL);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		rc = al_catalog_prepare(db, AL_Q_HOME_CUSTODY, &cs, err);
+		while (!rc && !(rc = al_db_step(st, "reading the bundles for the / page", &row, err)) && row) {
 			char num[64];
 			int rows = 0;
 			al_buf_adds(&b, "<h3>", NULL);
@@ -164,10 +162,8 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 			cell(&b, num);
 			signers_cell(&b, text(st, 6), sqlite3_column_int(st, 7));
 			al_buf_adds(&b, "</tr></table>\n", NULL);
-			if (!cs)
-				continue;
 			sqlite3_bind_int64(cs, 1, sqlite3_column_int64(st, 0));
-			while (sqlite3_step(cs) == SQLITE_ROW) {
+			while (!(rc = al_db_step(cs, "reading the custody records for the / page", &row, err)) && row) {
 				if (!rows++)
 					al_buf_adds(&b, "<table><caption>custody chain</caption><tr><th>#</th><th>time</th>"
 							"<th>event</th><th>actor</th><th>key</th></tr>\n", NULL);
@@ -181,6 +177,8 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 				al_buf_adds(&b, "</tr>\n", NULL);
 			}
 			sqlite3_reset(cs);
+			if (rc)
+				break;
 			if (rows)
 				al_buf_adds(&b, "</table>\n", NULL);
 			else
@@ -190,8 +188,12 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 		sqlite3_finalize(st);
 	}
 	al_buf_adds(&b, "</body></html>\n", NULL);
-	if (!b.data)
-		return al_fail(err, AL_ENOMEM, "out of memory building the / page");
+	if (!rc && (rc = al_buf_check(&b, err)))
+		al_err_prefix(err, "the / page");
+	if (rc) {
+		al_buf_release(&b);
+		return rc;
+	}
 	s->home = al_buf_take(&b, &s->home_len);
 	return AL_OK;
 }

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * catalog.c: stepping SQLite statements so that every failure is an error
+ * (catalog.h). Never prints; never reads a failed step as the end of rows.
+ */
+#include "catalog.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsx.h"
+#include "sources.h"
+
+static const char *db_name(sqlite3 *db)
+{
+	const char *f = db ? sqlite3_db_filename(db, "main") : NULL;
+	return f && *f ? f : "catalog.db";
+}
+
+enum al_code al_db_fail(sqlite3 *db, const char *what, struct al_err *err)
+{
+	return al_fail(err, AL_ESTORE, "catalog '%s': %s: %s", db_name(db), what,
+		       db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+/* AIRLOCK_FAULT=catalog-step:N: the N-th step of the process fails (tests only). */
+static int injected(void)
+{
+	static atomic_ulong count;
+	const char *f = getenv("AIRLOCK_FAULT");
+	static const char prefix[] = "catalog-step:";
+	unsigned long n = 0;
+	if (!f || strncmp(f, prefix, sizeof(prefix) - 1))
+		return 0;
+	for (const char *p = f + sizeof(prefix) - 1; *p >= '0' && *p <= '9' && n < 100000000ul; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	return atomic_fetch_add(&count, 1) + 1 == n;
+}
+
+enum al_code al_db_step(sqlite3_stmt *st, const char *what, int *row, struct al_err *err)
+{
+	int r;
+	*row = 0;
+	if (injected())
+		return al_fail(err, AL_ESTORE, "catalog '%s': %s: injected fault (AIRLOCK_FAULT)",
+			       db_name(sqlite3_db_handle(st)), what);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*row = 1;
+		return AL_OK;
+	}
+	if (r == SQLITE_DONE)
+		return AL_OK;
+	return al_db_fail(sqlite3_db_handle(st), what, err);
+}
+
+static const char *const queries[AL_Q_COUNT] = {
+	[AL_Q_IMAGES] = "SELECT a.id, a.name, a.digest, ab.digest, ab.media_type, b.size"
+			" FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
+			" JOIN blobs b ON b.digest = ab.digest WHERE a.kind = 'image' ORDER BY a.id",
+	[AL_Q_PUSHED] = "SELECT repo, digest, media_type, size FROM pushed ORDER BY rowid",
+	[AL_Q_PUSHED_TAGS] = "SELECT repo, tag, digest FROM pushed_tags ORDER BY rowid",
+	[AL_Q_PATHS] = "SELECT a.kind, a.name, json_extract(a.info, '$.filename'), ab.media_type, ab.digest,"
+		       " b.size FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
+		       " JOIN blobs b ON b.digest = ab.digest WHERE (a.kind = 'wheel' AND ab.media_type IN (?1, ?2))"
+		       " OR (a.kind = 'file' AND ab.media_type = ?3) ORDER BY a.id DESC",
+	[AL_Q_MODELS] = "SELECT a.name, a.digest, a.size, json_extract(a.info, '$.revision'), b.created"
+			" FROM artifacts a JOIN bundles b ON b.id = a.bundle_id WHERE a.kind = 'model'"
+			" ORDER BY a.id DESC",
+	[AL_Q_PAGES] = "SELECT project, html, json FROM pypi_pages ORDER BY project",
+	[AL_Q_BLOB_TOTALS] = "SELECT count(*), coalesce(sum(size), 0) FROM blobs",
+	[AL_Q_KIND_COUNTS] = "SELECT kind, count(*) FROM artifacts GROUP BY kind",
+	[AL_Q_LAST_IMPORT] = "SELECT time, result FROM events WHERE action = 'import' ORDER BY id DESC LIMIT 1",
+	[AL_Q_REJECTED] = "SELECT count(*) FROM events WHERE action = 'import' AND result = 'rejected'",
+	[AL_Q_HOME_ARTIFACTS] = "SELECT a.name, a.upstream, a.digest, a.content_size, b.name, b.version,"
+				" b.imported_at, b.unsigned FROM artifacts a JOIN bundles b ON b.id = a.bundle_id"
+				" WHERE a.kind = ?1 ORDER BY a.name, a.id DESC",
+	[AL_Q_HOME_PUSHED_TAGS] = "SELECT repo, tag, digest, time FROM pushed_tags ORDER BY repo, tag",
+	[AL_Q_HOME_BUNDLES] = "SELECT id, name, version, created, expires, imported_at, signers, unsigned,"
+			      " files, bytes FROM bundles ORDER BY id DESC",
+	[AL_Q_HOME_CUSTODY] = "SELECT seq, time, event, actor, key FROM custody WHERE bundle_id = ?1 ORDER BY seq",
+	[AL_Q_DATA_VERSION] = "PRAGMA data_version",
+	[AL_Q_HEALTH] = "SELECT count(*) FROM sqlite_master",
+};
+
+enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out, struct al_err *err)
+{
+	*out = NULL;
+	if ((unsigned)q >= AL_Q_COUNT || !queries[q])
+		AL_BUG("unknown catalog query");
+	if (sqlite3_prepare_v2(db, queries[q], -1, out, NULL) != SQLITE_OK)
+		return al_db_fail(db, "prepare", err);
+	if (q == AL_Q_PATHS) {
+		sqlite3_bind_text(*out, 1, AL_MT_WHEEL, -1, SQLITE_STATIC);
+		sqlite3_bind_text(*out, 2, AL_MT_WHEEL_METADATA, -1, SQLITE_STATIC);
+		sqlite3_bind_text(*out, 3, AL_MT_FILE, -1, SQLITE_STATIC);
+	}
+	return AL_OK;
+}
+
+_Static_assert(AL_CATALOG_VERSION == 2, "AL_SQL_SET_VERSION writes version 2");
+
+static const char *const sql_texts[AL_SQL_COUNT] = {
+	[AL_SQL_SET_VERSION] = "PRAGMA user_version = 2",
+	/* version 1 of the catalog (docs/FORMAT.md §6): pypi_pages is rewritten by every import
+	 * (pypi.c); pushed and pushed_tags hold what serve --push-token-file received */
+	[AL_SQL_SCHEMA_1] = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);INSERT OR IGNORE "
+		"INTO meta VALUES('schema', '1');CREATE TABLE IF NOT EXISTS bundles(id INTEGER PRIMARY KEY, "
+		"name TEXT NOT NULL, version INTEGER NOT NULL, sums_digest TEXT NOT NULL, meta_digest TEXT NOT "
+		"NULL, created TEXT NOT NULL, expires TEXT NOT NULL, imported_at TEXT NOT NULL, source TEXT NOT "
+		"NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, signers TEXT NOT NULL DEFAULT '', "
+		"unsigned INTEGER NOT NULL DEFAULT 0, UNIQUE(name, version));CREATE TABLE IF NOT EXISTS "
+		"artifacts(id INTEGER PRIMARY KEY, bundle_id INTEGER NOT NULL REFERENCES bundles(id), kind TEXT "
+		"NOT NULL, name TEXT NOT NULL, upstream TEXT NOT NULL, ref TEXT NOT NULL, media_type TEXT NOT "
+		"NULL, digest TEXT NOT NULL, size INTEGER NOT NULL, content_size INTEGER NOT NULL, info TEXT "
+		"NOT NULL);CREATE INDEX IF NOT EXISTS artifacts_by_name ON artifacts(kind, name);CREATE TABLE "
+		"IF NOT EXISTS blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;CREATE TABLE "
+		"IF NOT EXISTS refs(bundle_id INTEGER NOT NULL REFERENCES bundles(id), path TEXT NOT NULL, "
+		"digest TEXT NOT NULL REFERENCES blobs(digest), PRIMARY KEY(bundle_id, path));CREATE INDEX IF "
+		"NOT EXISTS refs_by_digest ON refs(digest);CREATE TABLE IF NOT EXISTS "
+		"artifact_blobs(artifact_id INTEGER NOT NULL REFERENCES artifacts(id), digest TEXT NOT NULL, "
+		"media_type TEXT NOT NULL, PRIMARY KEY(artifact_id, digest));CREATE TABLE IF NOT EXISTS "
+		"custody(bundle_id INTEGER NOT NULL REFERENCES bundles(id), seq INTEGER NOT NULL, time TEXT NOT "
+		"NULL, event TEXT NOT NULL, actor TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, "
+		"PRIMARY KEY(bundle_id, seq));CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time "
+		"TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL, detail TEXT "
+		"NOT NULL);CREATE TABLE IF NOT EXISTS pypi_pages(project TEXT PRIMARY KEY, html TEXT NOT NULL, "
+		"json TEXT NOT NULL);CREATE TABLE IF NOT EXISTS pushed(repo TEXT NOT NULL, digest TEXT NOT NULL "
+		"REFERENCES blobs(digest), media_type TEXT NOT NULL, size INTEGER NOT NULL, time TEXT NOT NULL, "
+		"PRIMARY KEY(repo, digest));CREATE INDEX IF NOT EXISTS pushed_by_digest ON "
+		"pushed(digest);CREATE TABLE IF NOT EXISTS pushed_tags(repo TEXT NOT NULL, tag TEXT NOT NULL, "
+		"digest TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(repo, tag));",
+	[AL_SQL_HAS_TRUST_COLUMNS] = "SELECT 1 FROM pragma_table_info('bundles') WHERE name = 'signers'",
+	[AL_SQL_PAGES_MISSING] = "SELECT EXISTS(SELECT 1 FROM artifacts WHERE kind = 'wheel') AND NOT EXISTS(SELECT 1 FROM "
+		"pypi_pages)",
+	[AL_SQL_USER_VERSION] = "PRAGMA user_version",
+	[AL_SQL_ADD_EVENT] = "INSERT INTO events(time, action, subject, result, detail) VALUES(?,?,?,?,?)",
+	[AL_SQL_ADD_BUNDLE] = "INSERT INTO bundles(name, version, sums_digest, meta_digest, created, expires, imported_at, "
+		"source, files, bytes, signers, unsigned, policy_override) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[AL_SQL_ADD_BLOB] = "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?,?)",
+	[AL_SQL_ADD_REF] = "INSERT INTO refs(bundle_id, path, digest) VALUES(?,?,?)",
+	[AL_SQL_ADD_ARTIFACT] = "INSERT INTO artifacts(bundle_id, kind, name, upstream, ref, media_type, digest, size, "
+		"content_size, info) VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[AL_SQL_ADD_ARTIFACT_BLOB] = "INSERT OR IGNORE INTO artifact_blobs(artifact_id, digest, media_type) VALUES(?,?,?)",
+	[AL_SQL_ADD_CUSTODY] = "INSERT INTO custody(bundle_id, seq, time, event, actor, key, record) VALUES(?,?,?,?,?,?,?)",
+	[AL_SQL_VERSIONS_OF] = "SELECT version, sums_digest FROM bundles WHERE name = ?",
+	[AL_SQL_QUICK_CHECK] = "PRAGMA quick_check",
+	[AL_SQL_FSCK_BLOBS] = "SELECT digest, size, (SELECT COUNT(*) FROM refs r WHERE r.digest = b.digest) + (SELECT "
+		"COUNT(*) FROM pushed p WHERE p.digest = b.digest) FROM blobs b ORDER BY digest",
+	[AL_SQL_FSCK_DANGLING_REFS] = "SELECT r.digest, b.name FROM refs r JOIN bundles b ON b.id = r.bundle_id WHERE r.digest NOT IN "
+		"(SELECT digest FROM blobs)",
+	[AL_SQL_GC_KEEP] = "SELECT digest FROM blobs UNION SELECT digest FROM refs UNION SELECT digest FROM pushed",
+	[AL_SQL_PUSH_BLOB] = "INSERT OR IGNORE INTO blobs(digest, size) VALUES(?1, ?2)",
+	[AL_SQL_PUSH] = "INSERT OR REPLACE INTO pushed(repo, digest, media_type, size, time) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[AL_SQL_PUSH_TAG] = "INSERT OR REPLACE INTO pushed_tags(repo, tag, digest, time) VALUES(?1, ?2, ?3, ?4)",
+	[AL_SQL_SET_TRUST] = "INSERT OR REPLACE INTO meta(key, value) VALUES('trust', ?)",
+	[AL_SQL_GET_TRUST] = "SELECT value FROM meta WHERE key = 'trust'",
+	[AL_SQL_MIGRATE_TRUST_COLUMNS] = "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';ALTER TABLE bundles ADD COLUMN "
+		"unsigned INTEGER NOT NULL DEFAULT 0;",
+	[AL_SQL_MIGRATE_2] = "ALTER TABLE bundles ADD COLUMN policy_override TEXT NOT NULL DEFAULT ''",
+	[AL_SQL_READER_PRAGMAS] = "PRAGMA foreign_keys=ON",
+	[AL_SQL_WRITER_PRAGMAS] = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
+	[AL_SQL_WAL] = "PRAGMA journal_mode=WAL",
+	[AL_SQL_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[AL_SQL_COMMIT] = "COMMIT",
+	[AL_SQL_ROLLBACK] = "ROLLBACK",
+	[AL_SQL_BEGIN_READ] = "BEGIN",
+	[AL_SQL_GC_DROP_UNREFERENCED] = "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM refs) AND digest NOT IN (SELECT "
+		"digest FROM pushed)",
+	[AL_SQL_ADD_PAGE] = "INSERT INTO pypi_pages(project, html, json) VALUES(?1, ?2, ?3)",
+	[AL_SQL_DROP_PAGES] = "DELETE FROM pypi_pages",
+	[AL_SQL_LIST_BUNDLES] = "SELECT name, version, created, expires, imported_at AS imported, sums_digest AS sums, files, "
+		"bytes, signers, unsigned, NULLIF(policy_override, '') AS policyOverride FROM bundles ORDER BY "
+		"name, version",
+	[AL_SQL_LIST_ARTIFACTS] = "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size, a.content_size AS contentSize, "
+		"b.name AS bundle, b.version AS bundleVersion, a.info FROM artifacts a JOIN bundles b ON "
+		"a.bundle_id = b.id ORDER BY a.kind, a.name, b.version",
+	[AL_SQL_LIST_EVENTS] = "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20",
+	[AL_SQL_LIST_TOTALS] = "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs",
+	[AL_SQL_LIST_CUSTODY] = "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event, c.actor, c.key "
+		"FROM custody c JOIN bundles b ON b.id = c.bundle_id ORDER BY b.name, b.version, c.seq",
+	[AL_SQL_WHEELS] = "SELECT json_extract(a.info, '$.project'), json_extract(a.info, '$.version'), "
+		"json_extract(a.info, '$.filename'), json_extract(a.info, '$.requiresPython'), "
+		"json_extract(a.info, '$.sha256'), substr(m.digest, 8), bl.size, bu.created FROM artifacts a "
+		"JOIN bundles bu ON bu.id = a.bundle_id JOIN artifact_blobs wb ON wb.artifact_id = a.id AND "
+		"wb.media_type = ?1 JOIN blobs bl ON bl.digest = wb.digest LEFT JOIN artifact_blobs m ON "
+		"m.artifact_id = a.id AND m.media_type = ?2 WHERE a.kind = 'wheel' AND a.id = (SELECT "
+		"max(a2.id) FROM artifacts a2 WHERE a2.kind = 'wheel' AND json_extract(a2.info, '$.filename') = "
+		"json_extract(a.info, '$.filename')) ORDER BY 1, 3",
+};
+
+const char *al_sql(enum al_sql q)
+{
+	if ((unsigned)q >= AL_SQL_COUNT || !sql_texts[q])
+		AL_BUG("unknown catalog statement");
+	return sql_texts[q];
+}
+
+enum al_code al_catalog_read_begin(sqlite3 *db, struct al_err *err)
+{
+	return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? AL_OK : al_db_fail(db, "begin", err);
+}
+
+enum al_code al_catalog_read_end(sqlite3 *db, int ok, struct al_err *err)
+{
+	if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return AL_OK;
+	if (ok)
+		al_db_fail(db, "end of the read", err);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ok ? AL_ESTORE : AL_OK;
+}
+
+/* Opens PATH read-only and reads the schema once, so that a catalog that cannot be read shows here. */
+static int try_read(const char *name, int flags, sqlite3 **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_open_v2(name, out, flags, NULL);
+	/* many readers opening at once wait for the one that rebuilds the WAL index; callers may set their own */
+	if (r == SQLITE_OK)
+		sqlite3_busy_timeout(*out, 5000);
+	if (r == SQLITE_OK && (r = sqlite3_prepare_v2(*out, "PRAGMA schema_version", -1, &st, NULL)) == SQLITE_OK) {
+		r = sqlite3_step(st);
+		r = r == SQLITE_ROW ? SQLITE_OK : r;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+enum al_code al_catalog_open_read(const char *root, int extra, sqlite3 **out, struct al_err *err)
+{
+	char *path = al_join(root, "catalog.db"), *uri = NULL;
+	struct statvfs vfs;
+	enum al_code rc = AL_OK;
+	int r;
+	*out = NULL;
+	if (!path)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	r = try_read(path, SQLITE_OPEN_READONLY | extra, out);
+	if (r != SQLITE_OK && statvfs(root, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+		/* a read-only mount: no WAL index can be made here, and nothing writes through it */
+		struct al_buf u;
+		sqlite3_close(*out);
+		*out = NULL;
+		al_buf_init(&u, 16384);
+		al_buf_adds(&u, "file:", NULL);
+		al_buf_add_url(&u, path, "/", NULL);
+		al_buf_adds(&u, "?immutable=1", NULL);
+		if ((rc = al_buf_check(&u, err))) {
+			al_buf_release(&u);
+			free(path);
+			return rc;
+		}
+		uri = al_buf_take(&u, NULL);
+		r = try_read(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | extra, out);
+	}
+	if (r != SQLITE_OK)
+		rc = al_fail(err, AL_ESTORE, "cannot open catalog '%s': %s", path,
+			     *out ? sqlite3_errmsg(*out) : "out of memory");
+	else
+		sqlite3_extended_result_codes(*out, 1);
+	free(uri);
+	free(path);
+	return rc;
+}
+
+enum al_code al_db_run(sqlite3_stmt *st, const char *what, struct al_err *err)
+{
+	int row = 0;
+	enum al_code rc = al_db_step(st, what, &row, err);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!rc && row)
+		rc = al_fail(err, AL_ESTORE, "catalog '%s': %s: a write returned a row",
+			     db_name(sqlite3_db_handle(st)), what);
+	return rc;
+}
