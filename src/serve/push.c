@@ -274,14 +274,15 @@ static enum MHD_Result upload_status(struct sv_req *rq, unsigned status, const c
 /* Content-Range of a chunk ("START-END", no unit): the start must be where the upload is. */
 static int chunk_ok(struct sv_req *rq, const struct sv_upload *u)
 {
-	const char *cr = sv_hdr(rq, MHD_HTTP_HEADER_CONTENT_RANGE);
-	unsigned long long a, b;
-	char tail;
+	const char *cr = sv_hdr(rq, MHD_HTTP_HEADER_CONTENT_RANGE), *dash;
+	uint64_t a, b;
 	if (!cr)
 		return 1;
 	if (!strncmp(cr, "bytes ", 6))
 		cr += 6;
-	if (sscanf(cr, "%llu-%llu%c", &a, &b, &tail) != 2 || b < a)
+	/* digits, '-', digits: no sign, no space, nothing after (sscanf took all three) */
+	dash = strchr(cr, '-');
+	if (!dash || sv_parse_u64(cr, dash, &a) || sv_parse_u64(dash + 1, dash + 1 + strlen(dash + 1), &b) || b < a)
 		return 0;
 	return a == u->size;
 }

@@ -37,7 +37,7 @@ static int etag_match(const char *v, const char *etag)
 }
 
 /* Digits only; a value past UINT64_MAX saturates (a position past any body means "to the end"). */
-static int parse_u64(const char *s, const char *end, uint64_t *out)
+int sv_parse_u64(const char *s, const char *end, uint64_t *out)
 {
 	uint64_t v = 0;
 	if (s == end)
@@ -72,7 +72,7 @@ enum sv_range sv_parse_range(const char *h, uint64_t size, uint64_t *start, uint
 	if (!dash)
 		return SV_RANGE_BAD;
 	if (dash == spec) { /* suffix: -N */
-		if (parse_u64(dash + 1, end, &b) || b == 0 || size == 0)
+		if (sv_parse_u64(dash + 1, end, &b) || b == 0 || size == 0)
 			return SV_RANGE_BAD;
 		if (b > size)
 			b = size;
@@ -80,11 +80,11 @@ enum sv_range sv_parse_range(const char *h, uint64_t size, uint64_t *start, uint
 		*len = b;
 		return SV_RANGE_OK;
 	}
-	if (parse_u64(spec, dash, &a) || a >= size)
+	if (sv_parse_u64(spec, dash, &a) || a >= size)
 		return SV_RANGE_BAD;
 	if (dash + 1 == end)
 		b = size - 1;
-	else if (parse_u64(dash + 1, end, &b) || b < a)
+	else if (sv_parse_u64(dash + 1, end, &b) || b < a)
 		return SV_RANGE_BAD;
 	if (b >= size)
 		b = size - 1;

@@ -67,6 +67,9 @@ enum MHD_Result sv_queue(struct sv_req *rq, unsigned status, struct MHD_Response
 /* server.c: reports one line through the caller's log callback (see struct sv_opts) */
 void sv_logf(struct sv_server *srv, enum sv_log_kind kind, const char *fmt, ...) AL_PRINTF(3, 4);
 
+/* range.c: decimal digits from S to END, nothing else; a value past UINT64_MAX saturates. 0 or -1. */
+int sv_parse_u64(const char *s, const char *end, uint64_t *out);
+
 /* routes.c: the route table; routes RQ and runs its handler */
 enum MHD_Result sv_dispatch(struct sv_req *rq, const char *upload, size_t *upload_size);
 /* server.c: /healthz reads the catalog */
