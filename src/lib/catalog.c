@@ -81,8 +81,8 @@ static const char *const queries[AL_Q_COUNT] = {
 				" WHERE a.kind = ?1 ORDER BY a.name, a.id DESC",
 	[AL_Q_HOME_PUSHED_TAGS] = "SELECT repo, tag, digest, time FROM pushed_tags ORDER BY repo, tag",
 	[AL_Q_HOME_BUNDLES] = "SELECT id, name, version, created, expires, imported_at, signers, unsigned,"
-			      " files, bytes FROM bundles ORDER BY id DESC",
-	[AL_Q_HOME_CUSTODY] = "SELECT seq, time, event, actor, key FROM custody WHERE bundle_id = ?1 ORDER BY seq",
+			      " files, bytes, sums_digest, policy_override FROM bundles ORDER BY id DESC",
+	[AL_Q_HOME_CUSTODY] = "SELECT seq, time, event, actor, key, record FROM custody WHERE bundle_id = ?1 ORDER BY seq",
 	[AL_Q_DATA_VERSION] = "PRAGMA data_version",
 	[AL_Q_HEALTH] = "SELECT count(*) FROM sqlite_master",
 };

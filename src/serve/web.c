@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * web.c: the / page (built with the snapshot, so a request only sends it)
- * and /metrics (Prometheus text format 0.0.4, docs/protocols/prometheus.md).
+ * web.c: the / page, built with the snapshot (so a request only sends it):
+ * what the store holds by kind, with sizes for people, links to where tools
+ * fetch each artifact and the command that does it; each bundle with its
+ * SHA256SUMS digest, signers and custody chain (medium, seal, note), for an
+ * auditor to match against the transfer paperwork.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -11,15 +14,32 @@
 #include "buf.h"
 #include "catalog.h"
 #include "fsx.h"
+#include "json.h"
 #include "serve.h"
 #include "spec.h"
 #include "sv_internal.h"
 
+/*
+ * No script, no outside resource (the server sends a Content-Security-Policy
+ * that forbids both); tables scroll sideways inside their box rather than being
+ * cut, and long digests wrap.
+ */
 static const char style[] =
-	"<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}"
+	"<style>body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:100%}"
+	".wide{overflow-x:auto;max-width:100%}"
 	"table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;"
-	"text-align:left;vertical-align:top}th{background:#f3f3f3}code{font-size:12px}"
-	".warn{color:#a40}h2{margin-top:1.5em}</style>";
+	"text-align:left;vertical-align:top}th{background:#f3f3f3}code{font-size:12px;overflow-wrap:anywhere}"
+	"pre{background:#f6f6f6;padding:.5em;overflow-x:auto}nav a{margin-right:1em}"
+	".warn{color:#a40}h2{margin-top:1.5em}td.num{text-align:right;white-space:nowrap}</style>";
+
+/* How a tool reaches each kind of artifact from inside (HOST:PORT is this server). */
+static const char *const hints[] = {
+	"HF_ENDPOINT=http://HOST:PORT python3 -c 'import huggingface_hub as h; h.snapshot_download(\"NAME\")'",
+	"skopeo copy docker://HOST:PORT/NAME:TAG oci:./NAME:TAG     # or: podman pull HOST:PORT/NAME:TAG",
+	"pip install --index-url http://HOST:PORT/simple/ NAME        # add --trusted-host HOST off loopback, or serve TLS",
+	"curl -O http://HOST:PORT/files/NAME",
+	"# advisory data that crossed for scanning on this side; it is not served over HTTP",
+};
 
 static void cell(struct al_buf *b, const char *s)
 {
@@ -33,6 +53,60 @@ static void code_cell(struct al_buf *b, const char *s)
 	al_buf_adds(b, "<td><code>", NULL);
 	al_buf_add_html(b, s ? s : "", NULL);
 	al_buf_adds(b, "</code></td>", NULL);
+}
+
+/* A size for people (1 KiB = 1024 bytes). */
+static void human_size(char out[32], long long bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(out, 32, "%.1f %s", v, units[u]);
+	else
+		snprintf(out, 32, "%lld B", bytes);
+}
+
+/* The size for people, with the exact bytes in its title. */
+static void size_cell(struct al_buf *b, long long bytes)
+{
+	char h[32];
+	human_size(h, bytes);
+	al_buf_addf(b, NULL, "<td class=\"num\" title=\"%lld bytes\">%s</td>", bytes, h);
+}
+
+/* An anchor id for a bundle (name and version, only [a-z0-9-] kept). */
+static void bundle_anchor(struct al_buf *b, const char *name, long long version)
+{
+	al_buf_adds(b, "bundle-", NULL);
+	for (const char *p = name; *p; p++)
+		al_buf_add(b, (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? p : "-", 1, NULL);
+	al_buf_addf(b, NULL, "-%lld", version);
+}
+
+/* Where a tool fetches an artifact of KIND named NAME: the link of its name cell. */
+static void artifact_link(struct al_buf *b, const char *kind, const char *name)
+{
+	if (!strcmp(kind, "model")) {
+		al_buf_adds(b, "/api/models/", NULL);
+		al_buf_add_url(b, name, "/", NULL);
+	} else if (!strcmp(kind, "image")) {
+		const char *colon = strrchr(name, ':');
+		char *repo = al_memdup(name, colon && !strchr(colon, '/') ? (size_t)(colon - name) : strlen(name));
+		al_buf_adds(b, "/v2/", NULL);
+		al_buf_add_url(b, repo ? repo : "", "/", NULL);
+		al_buf_adds(b, "/tags/list", NULL);
+		free(repo);
+	} else if (!strcmp(kind, "wheel")) {
+		al_buf_adds(b, "/simple/", NULL);
+	} else {
+		al_buf_adds(b, "/files/", NULL);
+		al_buf_add_url(b, name, "/", NULL);
+	}
 }
 
 static const char *text(sqlite3_stmt *st, int i)
@@ -88,10 +162,19 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 	al_buf_init(&b, 256u << 20);
 	al_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>airlock store</title>", NULL);
 	al_buf_adds(&b, style, NULL);
-	al_buf_adds(&b, "</head><body><h1>airlock store</h1>\n<p>", NULL);
-	al_buf_addf(&b, NULL, "%llu blobs, %llu bytes. Endpoints: <code>/v2/</code> (OCI), <code>/simple/</code> (PyPI),"
-			      " <code>/api/models/</code> (Hugging Face), <code>/metrics</code>.</p>\n",
-		    (unsigned long long)s->store_blobs, (unsigned long long)s->store_bytes);
+	al_buf_adds(&b, "</head><body><h1>airlock store</h1>\n<nav><a href=\"#model\">models</a><a href=\"#image\">images</a>"
+			"<a href=\"#wheel\">wheels</a><a href=\"#file\">files</a><a href=\"#bundles\">bundles and custody</a>"
+			"<a href=\"/metrics\">metrics</a></nav>\n<p>", NULL);
+	{
+		char h[32];
+		human_size(h, (long long)s->store_bytes);
+		al_buf_addf(&b, NULL, "%llu blobs, %s (%llu bytes)", (unsigned long long)s->store_blobs, h,
+			    (unsigned long long)s->store_bytes);
+	}
+	al_buf_adds(&b, ". Endpoints: <a href=\"/v2/_catalog\"><code>/v2/</code></a> (OCI),"
+			" <a href=\"/simple/\"><code>/simple/</code></a> (PyPI), <a href=\"/api/models\"><code>/api/models</code></a>"
+			" (Hugging Face), <a href=\"/metrics\"><code>/metrics</code></a>. In the commands below, HOST:PORT is"
+			" the address this page was reached at.</p>\n", NULL);
 
 	for (size_t k = 0; !rc && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		int rows = 0;
@@ -99,36 +182,46 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 			break;
 		sqlite3_bind_text(st, 1, kinds[k], -1, SQLITE_STATIC);
 		while (!(rc = al_db_step(st, "reading the artifacts for the / page", &row, err)) && row) {
-			char ver[32];
 			if (!rows++) {
-				al_buf_addf(&b, NULL, "<h2 id=\"%s\">%s</h2>\n<table><tr><th>name</th><th>upstream</th>"
-						      "<th>digest</th><th>bytes</th><th>bundle</th><th>imported</th></tr>\n",
-					    kinds[k], kind_titles[k]);
+				al_buf_addf(&b, NULL, "<h2 id=\"%s\">%s</h2>\n<pre>", kinds[k], kind_titles[k]);
+				al_buf_add_html(&b, hints[k], NULL);
+				al_buf_adds(&b, "</pre>\n<div class=\"wide\"><table><tr><th>name</th><th>upstream</th>"
+						"<th>digest</th><th>size</th><th>bundle</th><th>imported</th></tr>\n", NULL);
 			}
-			al_buf_adds(&b, "<tr>", NULL);
-			cell(&b, text(st, 0));
+			if (strcmp(kinds[k], "vulndb")) {
+				al_buf_adds(&b, "<tr><td><a href=\"", NULL);
+				artifact_link(&b, kinds[k], text(st, 0));
+				al_buf_adds(&b, "\">", NULL);
+				al_buf_add_html(&b, text(st, 0), NULL);
+				al_buf_adds(&b, "</a></td>", NULL);
+			} else {
+				al_buf_adds(&b, "<tr>", NULL);
+				cell(&b, text(st, 0));
+			}
 			cell(&b, text(st, 1));
 			code_cell(&b, text(st, 2));
-			snprintf(ver, sizeof(ver), "%lld", (long long)sqlite3_column_int64(st, 3));
-			cell(&b, ver);
-			al_buf_adds(&b, "<td>", NULL);
+			size_cell(&b, (long long)sqlite3_column_int64(st, 3));
+			al_buf_adds(&b, "<td><a href=\"#", NULL);
+			bundle_anchor(&b, text(st, 4), (long long)sqlite3_column_int64(st, 5));
+			al_buf_adds(&b, "\">", NULL);
 			al_buf_add_html(&b, text(st, 4), NULL);
-			al_buf_addf(&b, NULL, " v%lld%s</td>", (long long)sqlite3_column_int64(st, 5),
+			al_buf_addf(&b, NULL, " v%lld</a>%s</td>", (long long)sqlite3_column_int64(st, 5),
 				    sqlite3_column_int(st, 7) ? " <span class=\"warn\">(unsigned)</span>" : "");
 			cell(&b, text(st, 6));
 			al_buf_adds(&b, "</tr>\n", NULL);
 		}
 		sqlite3_finalize(st);
 		if (rows)
-			al_buf_adds(&b, "</table>\n", NULL);
+			al_buf_adds(&b, "</table></div>\n", NULL);
 	}
 
 	if (!rc && !(rc = al_catalog_prepare(db, AL_Q_HOME_PUSHED_TAGS, &st, err))) {
 		int rows = 0;
 		while (!(rc = al_db_step(st, "reading the pushed tags for the / page", &row, err)) && row) {
 			if (!rows++)
-				al_buf_adds(&b, "<h2 id=\"pushed\">Pushed images (not from a signed bundle)</h2>\n<table><tr>"
-						"<th>repository</th><th>tag</th><th>digest</th><th>pushed</th></tr>\n", NULL);
+				al_buf_adds(&b, "<h2 id=\"pushed\">Pushed images (not from a signed bundle)</h2>\n<div class=\"wide\">"
+						"<table><tr><th>repository</th><th>tag</th><th>digest</th><th>pushed</th></tr>\n",
+					    NULL);
 			al_buf_adds(&b, "<tr>", NULL);
 			cell(&b, text(st, 0));
 			cell(&b, text(st, 1));
@@ -138,7 +231,7 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 		}
 		sqlite3_finalize(st);
 		if (rows)
-			al_buf_adds(&b, "</table>\n", NULL);
+			al_buf_adds(&b, "</table></div>\n", NULL);
 	}
 
 	al_buf_adds(&b, "<h2 id=\"bundles\">Bundles</h2>\n", NULL);
@@ -148,39 +241,55 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 		while (!rc && !(rc = al_db_step(st, "reading the bundles for the / page", &row, err)) && row) {
 			char num[64];
 			int rows = 0;
-			al_buf_adds(&b, "<h3>", NULL);
+			al_buf_adds(&b, "<h3 id=\"", NULL);
+			bundle_anchor(&b, text(st, 1), (long long)sqlite3_column_int64(st, 2));
+			al_buf_adds(&b, "\">", NULL);
 			al_buf_add_html(&b, text(st, 1), NULL);
-			al_buf_addf(&b, NULL, " version %lld</h3>\n<table><tr><th>created</th><th>expires</th><th>imported</th>"
-					      "<th>files</th><th>bytes</th><th>signers</th></tr><tr>",
-				    (long long)sqlite3_column_int64(st, 2));
+			al_buf_addf(&b, NULL, " version %lld</h3>\n", (long long)sqlite3_column_int64(st, 2));
+			if (text(st, 11)[0])
+				al_buf_adds(&b, "<p class=\"warn\">POLICY OVERRIDE: imported with a trust policy given on the "
+						"command line instead of the store's</p>\n", NULL);
+			/* the SHA256SUMS digest an auditor matches against the transfer paperwork */
+			al_buf_adds(&b, "<p>SHA256SUMS: <code>", NULL);
+			al_buf_add_html(&b, text(st, 10), NULL);
+			al_buf_adds(&b, "</code></p>\n<div class=\"wide\"><table><tr><th>created</th><th>expires</th>"
+					"<th>imported</th><th>files</th><th>size</th><th>signers</th></tr><tr>", NULL);
 			cell(&b, text(st, 3));
 			cell(&b, text(st, 4));
 			cell(&b, text(st, 5));
 			snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(st, 8));
 			cell(&b, num);
-			snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(st, 9));
-			cell(&b, num);
+			size_cell(&b, (long long)sqlite3_column_int64(st, 9));
 			signers_cell(&b, text(st, 6), sqlite3_column_int(st, 7));
-			al_buf_adds(&b, "</tr></table>\n", NULL);
+			al_buf_adds(&b, "</tr></table></div>\n", NULL);
 			sqlite3_bind_int64(cs, 1, sqlite3_column_int64(st, 0));
 			while (!(rc = al_db_step(cs, "reading the custody records for the / page", &row, err)) && row) {
+				json_t *rec = json_loads(text(cs, 5), 0, NULL);
 				if (!rows++)
-					al_buf_adds(&b, "<table><caption>custody chain</caption><tr><th>#</th><th>time</th>"
-							"<th>event</th><th>actor</th><th>key</th></tr>\n", NULL);
+					al_buf_adds(&b, "<div class=\"wide\"><table><caption>custody chain</caption><tr><th>#</th>"
+							"<th>time</th><th>event</th><th>actor</th><th>medium</th><th>seal</th>"
+							"<th>note</th><th>key</th></tr>\n", NULL);
 				snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(cs, 0));
 				al_buf_adds(&b, "<tr>", NULL);
 				cell(&b, num);
 				cell(&b, text(cs, 1));
 				cell(&b, text(cs, 2));
 				cell(&b, text(cs, 3));
-				code_cell(&b, text(cs, 4));
+				cell(&b, al_json_str(rec, "medium"));
+				cell(&b, al_json_str(rec, "seal"));
+				cell(&b, al_json_str(rec, "note"));
+				if (text(cs, 4)[0])
+					code_cell(&b, text(cs, 4));
+				else
+					al_buf_adds(&b, "<td>(the store's own record, unsigned)</td>", NULL);
 				al_buf_adds(&b, "</tr>\n", NULL);
+				json_decref(rec);
 			}
 			sqlite3_reset(cs);
 			if (rc)
 				break;
 			if (rows)
-				al_buf_adds(&b, "</table>\n", NULL);
+				al_buf_adds(&b, "</table></div>\n", NULL);
 			else
 				al_buf_adds(&b, "<p>No custody records.</p>\n", NULL);
 		}

@@ -185,8 +185,24 @@ for v in js nojs; do
     for a in "Bob Builder" "Rita Receiver" "$EVIL" "airlock import"; do shows "$v" "$a"; done
     for e in packed handed-over received verified; do shows "$v" "$e"; done
     for k in "$KC" "$KR"; do shows "$v" "$k"; done
+    # what an auditor matches against the paperwork: the medium, the note, the SHA256SUMS digest
+    shows "$v" USB-0042
+    shows "$v" "built in CI"
+    shows "$v" "sha256:$(sha256 "$B/SHA256SUMS")"
+    shows "$v" "(the store's own record, unsigned)"
+    # sizes for people, and how each kind is fetched from inside
+    shows "$v" " KiB"
+    shows "$v" "pip install --index-url http://HOST:PORT/simple/"
+    shows "$v" "skopeo copy docker://HOST:PORT/"
+    shows "$v" "HF_ENDPOINT=http://HOST:PORT"
     by_kind "$v"
 done
+# names are links to where tools fetch them, and bundles are linked from their artifacts
+grep -qF 'href="/api/models/local/tiny-model"' "$T/raw.html" || fail "the model is not a link to its Hub API entry"
+grep -qF 'href="#bundle-demo-stack-1"' "$T/raw.html" || fail "an artifact does not link to its bundle"
+grep -qF 'id="bundle-demo-stack-1"' "$T/raw.html" || fail "the bundle has no anchor"
+# the twin of the size: the exact bytes are in the title
+grep -qE 'title="[0-9]+ bytes"' "$T/raw.html" || fail "a size has no exact byte count"
 # the actor is text: no <i> element, no script ran, no attribute set
 if grep -qF 'Courier</i>' "$T/js.html"; then fail "the custody actor's <i> became an element"; fi
 if grep -q '<body[^>]*data-pwned' "$T/js.html"; then fail "the custody actor's <script> ran"; fi
