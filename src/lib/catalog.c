@@ -73,7 +73,8 @@ static const char *const queries[AL_Q_COUNT] = {
 			" ORDER BY a.id DESC",
 	[AL_Q_PAGES] = "SELECT project, html, json FROM pypi_pages ORDER BY project",
 	[AL_Q_BLOB_TOTALS] = "SELECT count(*), coalesce(sum(size), 0) FROM blobs",
-	[AL_Q_KIND_COUNTS] = "SELECT kind, count(*) FROM artifacts GROUP BY kind",
+	[AL_Q_KIND_COUNTS] = "SELECT kind, count(DISTINCT name) FROM artifacts GROUP BY kind",
+	[AL_Q_BUNDLE_EXPIRY] = "SELECT name, version, expires FROM bundles ORDER BY name, version",
 	[AL_Q_LAST_IMPORT] = "SELECT time, result FROM events WHERE action = 'import' ORDER BY id DESC LIMIT 1",
 	[AL_Q_REJECTED] = "SELECT count(*) FROM events WHERE action = 'import' AND result = 'rejected'",
 	[AL_Q_HOME_ARTIFACTS] = "SELECT a.name, a.upstream, a.digest, a.content_size, b.name, b.version,"

@@ -54,13 +54,15 @@ enum al_query {
 	AL_Q_MODELS,          /* name, manifest digest, size, revision or NULL, bundle created (newest first) */
 	AL_Q_PAGES,           /* project, html, json */
 	AL_Q_BLOB_TOTALS,     /* count, bytes (one row) */
-	AL_Q_KIND_COUNTS,     /* kind, count */
+	AL_Q_KIND_COUNTS,     /* kind, count of distinct names (what is served; a name in two bundles is one) */
+	AL_Q_BUNDLE_EXPIRY,   /* name, version, expires (each bundle imported) */
 	AL_Q_LAST_IMPORT,     /* time, result (at most one row) */
 	AL_Q_REJECTED,        /* count of rejected imports (one row) */
 	AL_Q_HOME_ARTIFACTS,  /* ?1 kind: name, upstream, digest, content size, bundle, version, imported, unsigned */
 	AL_Q_HOME_PUSHED_TAGS, /* repo, tag, digest, time */
-	AL_Q_HOME_BUNDLES,    /* id, name, version, created, expires, imported, signers, unsigned, files, bytes */
-	AL_Q_HOME_CUSTODY,    /* ?1 bundle id: seq, time, event, actor, key */
+	AL_Q_HOME_BUNDLES,    /* id, name, version, created, expires, imported, signers, unsigned, files, bytes,
+			       * SHA256SUMS digest, policy override */
+	AL_Q_HOME_CUSTODY,    /* ?1 bundle id: seq, time, event, actor, key, record (JSON) */
 	AL_Q_DATA_VERSION,    /* PRAGMA data_version (one row) */
 	AL_Q_HEALTH,          /* the schema's row count (one row): the catalog opens and reads */
 	AL_Q_COUNT

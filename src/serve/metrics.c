@@ -17,6 +17,19 @@
 #include "serve.h"
 #include "sv_internal.h"
 
+/* A label value: backslash, double quote and newline escaped, as the text format requires. */
+static void label_value(struct al_buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			al_buf_addf(b, NULL, "\\%c", *v);
+		else if (*v == '\n')
+			al_buf_adds(b, "\\n", NULL);
+		else
+			al_buf_add(b, v, 1, NULL);
+	}
+}
+
 /*
  * The process_* metrics every Prometheus client library exports, from the
  * kernel: CPU time, memory, descriptors and the start time. A value the
@@ -144,6 +157,14 @@ enum MHD_Result sv_metrics(struct sv_req *rq)
 		    "# TYPE airlock_snapshot_timestamp_seconds gauge\nairlock_snapshot_timestamp_seconds %lld\n",
 		    (long long)s->last_import, s->last_import ? s->last_import_ok : 0, (unsigned long long)s->failures,
 		    (long long)s->loaded);
+	al_buf_adds(&b, "# HELP airlock_bundle_expiry_timestamp_seconds When each imported bundle expires "
+			"(alert before a release does).\n# TYPE airlock_bundle_expiry_timestamp_seconds gauge\n", NULL);
+	for (size_t i = 0; i < s->nexpiry; i++) {
+		al_buf_adds(&b, "airlock_bundle_expiry_timestamp_seconds{bundle=\"", NULL);
+		label_value(&b, s->expiry[i].name);
+		al_buf_addf(&b, NULL, "\",version=\"%lld\"} %lld\n", (long long)s->expiry[i].version,
+			    (long long)s->expiry[i].expires);
+	}
 	al_buf_addf(&b, NULL,
 		    "# HELP airlock_build_info The airlock serving, by version (always 1).\n"
 		    "# TYPE airlock_build_info gauge\nairlock_build_info{version=\"%s\"} 1\n"

@@ -103,6 +103,11 @@ struct sv_snap {
 	int last_import_ok;
 	uint64_t failures;
 	int64_t loaded;
+	struct sv_expiry {        /* each imported bundle's expiry, for an alert before it comes */
+		const char *name;
+		int64_t version, expires;
+	} *expiry;
+	size_t nexpiry;
 	char **strings;           /* every string the tables point into, freed with the snapshot */
 	size_t nstrings, cstrings;
 };

@@ -63,6 +63,7 @@ void sv_snap_put(struct sv_snap *s)
 	free(s->paths);
 	free(s->models);
 	free(s->pages);
+	free(s->expiry);
 	free(s->home);
 	free(s);
 }
@@ -626,6 +627,26 @@ static enum al_code load_stats(struct loader *l)
 		enum al_kind k;
 		if (!al_kind_parse(col(st, 0), &k) && (size_t)k < sizeof(s->artifacts) / sizeof(s->artifacts[0]))
 			s->artifacts[k] = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc || (rc = prepare(l, AL_Q_BUNDLE_EXPIRY, &st)))
+		return rc;
+	for (size_t cap = 0; more(l, st, "reading the bundles' expiry", &rc);) {
+		struct sv_expiry *e;
+		int64_t t;
+		if (al_time_parse(col(st, 2), &t))
+			continue; /* import refuses a bundle whose expiry does not parse */
+		if ((rc = al_array_grow(&s->expiry, &cap, s->nexpiry + 1, sizeof(*e), l->err)))
+			break;
+		e = &s->expiry[s->nexpiry];
+		e->name = sv_keep(s, col(st, 0));
+		e->version = sqlite3_column_int64(st, 1);
+		e->expires = t;
+		if (!e->name) {
+			rc = al_fail(l->err, AL_ENOMEM, "out of memory");
+			break;
+		}
+		s->nexpiry++;
 	}
 	sqlite3_finalize(st);
 	if (rc ||

@@ -110,6 +110,9 @@ python3 -c "import sys, time; s = float(sys.argv[1]); sys.exit(0 if time.time() 
     fail "process_start_time_seconds $start is not within the last ten minutes"
 [ "$(mval "$T/m0" process_cpu_seconds_total)" != absent ] || fail "process_cpu_seconds_total is absent"
 [ "$(mval "$T/m0" process_max_fds)" != absent ] || fail "process_max_fds is absent"
+# each bundle's expiry, as the bundle itself says
+want_exp=$(python3 -c "import json, sys, datetime; e = json.load(open(sys.argv[1]))['expires']; print(int(datetime.datetime.fromisoformat(e.replace('Z', '+00:00')).timestamp()))" "$B/airlock.json")
+expect_metric "$T/m0" "$want_exp" airlock_bundle_expiry_timestamp_seconds bundle=demo-stack version=1
 # the twins: promtool does fail on a lint problem and on a parse error
 { cat "$T/m0"; printf '# HELP airlock_bad_counter x\n# TYPE airlock_bad_counter counter\nairlock_bad_counter 1\n'; } >"$T/m-lint"
 expect_exit 3 promcheck "$T/m-lint"
