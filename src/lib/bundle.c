@@ -88,6 +88,7 @@ enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, c
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	f->size = size;
 	f->data = NULL;
+	f->sniff = AL_SNIFF_WS;
 	snprintf(f->digest, sizeof(f->digest), "%s", digest ? digest : "");
 	v->n++;
 	return AL_OK;

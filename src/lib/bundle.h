@@ -49,6 +49,7 @@ struct al_bfile {
 	uint64_t size;
 	char digest[AL_DIGEST_STR];
 	char *data;        /* tar scans: a small JSON file's bytes, kept to avoid re-reading the tar; or NULL */
+	enum al_sniff sniff; /* may it be a JSON object (so a manifest)? AL_SNIFF_WS (0) until hashed */
 };
 
 struct al_bview;
@@ -62,7 +63,7 @@ struct al_bview {
 	uint64_t bytes;         /* total bytes hashed */
 	size_t cached;          /* bytes held in files[].data, at most AL_VIEW_CACHE */
 };
-enum { AL_VIEW_CACHE = 16u << 20, AL_VIEW_CACHE_FILE = 1u << 20 };
+enum { AL_VIEW_CACHE = 16u << 20, AL_VIEW_CACHE_FILE = AL_MAX_MANIFEST };
 enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, const char *digest,
 			  struct al_err *err);
 void al_bview_sort(struct al_bview *v);

@@ -210,7 +210,8 @@ static const char *tar_entry_file(struct archive_entry *e, char tmp[AL_PATH_MAX 
  */
 static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, const char *tar,
 				   const char *name, int fd, struct al_buf *keep, char digest[AL_DIGEST_STR],
-				   uint64_t *size, struct al_progress *prog, struct al_err *err)
+				   uint64_t *size, enum al_sniff *sniff, struct al_progress *prog,
+				   struct al_err *err)
 {
 	struct al_sha256 h;
 	unsigned char d[AL_DIGEST_LEN];
@@ -232,10 +233,12 @@ static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, c
 			break;
 		}
 		al_sha256_update(&h, blk, n);
+		al_sniff_update(sniff, blk, n);
 		*size += n;
 		al_progress_add(prog, n);
-		if (keep && keep->max && al_buf_add(keep, blk, n, NULL))
-			keep->max = 0; /* larger than declared: stop keeping */
+		/* only what may be JSON is kept; a keep that fails stays failed (checked by the caller) */
+		if (keep && keep->max && *sniff != AL_SNIFF_OTHER)
+			al_buf_add(keep, blk, n, NULL);
 		for (const char *p = blk; fd >= 0 && n > 0;) {
 			ssize_t w = write(fd, p, n);
 			if (w < 0 && errno == EINTR)
@@ -472,6 +475,7 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 		const char *name = tar_entry_file(e, tmp, &is_dir, rep);
 		struct al_buf keep;
 		uint64_t size = 0;
+		enum al_sniff sniff = AL_SNIFF_WS;
 		int fd = -1;
 		if (!name)
 			continue;
@@ -498,12 +502,15 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 		al_buf_init(&keep, !stage && archive_entry_size(e) <= AL_VIEW_CACHE_FILE &&
 					   v->cached + (size_t)archive_entry_size(e) <= AL_VIEW_CACHE
 				   ? (size_t)archive_entry_size(e) : 0);
-		rc = tar_entry_data(a, e, path, name, fd, &keep, digest, &size, prog, err);
+		rc = tar_entry_data(a, e, path, name, fd, &keep, digest, &size, &sniff, prog, err);
 		if (fd >= 0)
 			close(fd);
 		if (!rc)
 			rc = al_bview_add(v, name, size, digest, err);
-		if (!rc && keep.max && keep.len == size && keep.len && keep.data[0] == '{') {
+		if (!rc)
+			v->files[v->n - 1].sniff = sniff;
+		if (!rc && keep.max && !al_buf_check(&keep, NULL) && keep.len == size && keep.len &&
+		    sniff == AL_SNIFF_OBJECT) {
 			v->files[v->n - 1].data = al_buf_take(&keep, NULL);
 			v->cached += size;
 		}
@@ -627,7 +634,8 @@ static void file_one(void *ctx, size_t i, char *buf)
 		w->rc[i] = al_fail_errno(&w->errs[i], AL_EIO, "cannot create '%s'", to);
 		goto out;
 	}
-	w->rc[i] = al_copy_hash_fd(in, out, from, buf, d, &size, w->prog, &w->errs[i]);
+	f->sniff = AL_SNIFF_WS;
+	w->rc[i] = al_copy_hash_fd_sniff(in, out, from, buf, d, &size, &f->sniff, w->prog, &w->errs[i]);
 	if (!w->rc[i]) {
 		al_hex(d, hex);
 		snprintf(f->digest, sizeof(f->digest), "sha256:%s", hex);

@@ -155,8 +155,12 @@ static const struct listed *find_listed(const struct checker *c, const char *pat
 	return c->nlisted ? bsearch(&key, c->listed, c->nlisted, sizeof(key), cmp_listed) : NULL;
 }
 
-/* Reads a listed, hash-checked JSON file; NULL (and a report) when it cannot be used. */
-static json_t *load_json(struct checker *c, const char *path, size_t max)
+/*
+ * Reads a listed, hash-checked file and parses it as JSON; NULL when it cannot
+ * be used. A read failure is always reported; a parse failure only if
+ * report_parse (a blob that merely starts like JSON may be any data).
+ */
+static json_t *read_json(struct checker *c, const char *path, size_t max, int report_parse)
 {
 	const struct al_bfile *f = al_bview_find(c->v, path);
 	struct al_buf b;
@@ -165,9 +169,32 @@ static json_t *load_json(struct checker *c, const char *path, size_t max)
 	if (!f || !find_listed(c, path))
 		return NULL; /* already reported as missing or unlisted */
 	al_buf_init(&b, max);
-	if (c->v->read(c->v, f, &b, &e) || al_json_parse(b.data, b.len, path, &j, &e))
+	if (c->v->read(c->v, f, &b, &e))
+		al_report_add(c->rep, "%s", e.msg);
+	else if (al_json_parse(b.data, b.len, path, &j, &e) && report_parse)
 		al_report_add(c->rep, "%s", e.msg);
 	al_buf_release(&b);
+	return j;
+}
+
+/* Refuses (reports) JSON that nests deeper than AL_JSON_MAX_DEPTH; 0 if it does not. */
+static int too_deep(struct checker *c, const char *path, const json_t *j)
+{
+	size_t d = al_json_depth(j);
+	if (d <= AL_JSON_MAX_DEPTH)
+		return 0;
+	al_report_add(c->rep, "'%s' nests %zu levels deep; at most %d are accepted", path, d, AL_JSON_MAX_DEPTH);
+	return 1;
+}
+
+/* Reads a listed, hash-checked JSON file; NULL (and a report) when it cannot be used. */
+static json_t *load_json(struct checker *c, const char *path, size_t max)
+{
+	json_t *j = read_json(c, path, max, 1);
+	if (j && too_deep(c, path, j)) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -187,6 +214,70 @@ static enum al_code add_blob(struct al_bundle_info *info, const char *digest, ui
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	info->nblobs++;
 	return AL_OK;
+}
+
+static enum al_code check_desc(struct checker *c, const json_t *d, const char *from, size_t artifact,
+			       int depth);
+
+/*
+ * A blob is a manifest or an index by what its descriptor calls it, and also
+ * by what it is: a JSON object whose own mediaType is one of the four, or
+ * with schemaVersion 2 (how skopeo guesses a manifest's type). Either way,
+ * every descriptor it holds (config, layers, manifests) is checked, so a
+ * label such as application/octet-stream cannot hide a missing blob.
+ */
+static enum al_code check_content(struct checker *c, const struct al_bfile *f, const char *path,
+				  const char *mt, size_t artifact, int depth)
+{
+	int declared = al_mt_is_manifest(mt) || al_mt_is_index(mt), is_index, is_manifest;
+	json_t *m, *cfg, *layers, *mans, *x;
+	const char *cmt;
+	char where[64 + AL_HEX_LEN];
+	enum al_code rc = AL_OK;
+	size_t i;
+	if (!declared && (f->sniff == AL_SNIFF_OTHER || f->size > AL_MAX_MANIFEST))
+		return AL_OK; /* not a JSON object, or too big for any registry to take as a manifest */
+	m = read_json(c, path, AL_MAX_MANIFEST, declared);
+	if (!m)
+		return AL_OK;
+	cmt = al_json_str(m, "mediaType");
+	if (!declared && !al_mt_is_manifest(cmt) && !al_mt_is_index(cmt) &&
+	    !(json_is_integer(json_object_get(m, "schemaVersion")) &&
+	      json_integer_value(json_object_get(m, "schemaVersion")) == 2))
+		goto out; /* data that happens to be JSON */
+	if (too_deep(c, path, m))
+		goto out;
+	snprintf(where, sizeof(where), "manifest '%s'", path);
+	if (!json_is_object(m)) {
+		al_report_add(c->rep, "%s is not a JSON object", where);
+		goto out;
+	}
+	is_index = al_mt_is_index(mt) || al_mt_is_index(cmt);
+	is_manifest = al_mt_is_manifest(mt) || al_mt_is_manifest(cmt);
+	cfg = json_object_get(m, "config");
+	layers = json_object_get(m, "layers");
+	mans = json_object_get(m, "manifests");
+	if (is_index && !json_is_array(mans))
+		al_report_add(c->rep, "%s: an index without 'manifests'", where);
+	if (is_manifest && !json_is_object(cfg))
+		al_report_add(c->rep, "%s: a manifest without 'config'", where);
+	if (is_manifest && !json_is_array(layers))
+		al_report_add(c->rep, "%s: a manifest without 'layers'", where);
+	if (cfg && (!is_manifest || json_is_object(cfg)))
+		rc = check_desc(c, cfg, where, artifact, depth + 1);
+	if (!rc && layers && !json_is_array(layers) && !is_manifest)
+		al_report_add(c->rep, "%s: 'layers' is not a list", where);
+	json_array_foreach(layers, i, x)
+		if (rc || (rc = check_desc(c, x, where, artifact, depth + 1)))
+			break;
+	if (!rc && mans && !json_is_array(mans) && !is_index)
+		al_report_add(c->rep, "%s: 'manifests' is not a list", where);
+	json_array_foreach(mans, i, x)
+		if (rc || (rc = check_desc(c, x, where, artifact, depth + 1)))
+			break;
+out:
+	json_decref(m);
+	return rc;
 }
 
 /* Checks one descriptor and, for manifests and indexes, what they reference. */
@@ -226,39 +317,8 @@ static enum al_code check_desc(struct checker *c, const json_t *d, const char *f
 		al_report_add(c->rep, "%s: manifests nest deeper than 4 levels", from);
 		return AL_OK;
 	}
-	if (al_mt_is_manifest(mt) || al_mt_is_index(mt)) {
-		json_t *m = load_json(c, path, AL_MAX_MANIFEST), *arr, *x;
-		char where[64 + AL_HEX_LEN];
-		size_t i;
-		if (!m)
-			return AL_OK;
-		snprintf(where, sizeof(where), "manifest '%s'", path);
-		if (al_mt_is_index(mt)) {
-			arr = json_object_get(m, "manifests");
-			if (!json_is_array(arr))
-				al_report_add(c->rep, "%s: an index without 'manifests'", where);
-			json_array_foreach(arr, i, x)
-				if ((rc = check_desc(c, x, where, artifact, depth + 1)))
-					break;
-		} else {
-			rc = AL_OK;
-			if (!json_is_object(json_object_get(m, "config")))
-				al_report_add(c->rep, "%s: a manifest without 'config'", where);
-			else
-				rc = check_desc(c, json_object_get(m, "config"), where, artifact, depth + 1);
-			arr = json_object_get(m, "layers");
-			if (!rc && !json_is_array(arr))
-				al_report_add(c->rep, "%s: a manifest without 'layers'", where);
-			json_array_foreach(arr, i, x)
-				if (rc || (rc = check_desc(c, x, where, artifact, depth + 1)))
-					break;
-		}
-		json_decref(m);
-		return rc;
-	}
-	return AL_OK;
+	return check_content(c, f, path, mt, artifact, depth);
 }
-
 static enum al_code check_meta(struct checker *c, json_t *index)
 {
 	json_t *meta = load_json(c, "airlock.json", AL_MAX_SMALL), *arts, *a, *mans;

@@ -108,8 +108,16 @@ void al_progress_add(struct al_progress *p, uint64_t n)
 		atomic_fetch_add_explicit(&p->done, n, memory_order_relaxed);
 }
 
+void al_sniff_update(enum al_sniff *s, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; *s == AL_SNIFF_WS && i < n; i++)
+		if (c[i] != ' ' && c[i] != '\t' && c[i] != '\n' && c[i] != '\r')
+			*s = c[i] == '{' ? AL_SNIFF_OBJECT : AL_SNIFF_OTHER;
+}
+
 static enum al_code stream(int src, int dst, const char *what, char *buf,
-			   unsigned char out[AL_DIGEST_LEN], uint64_t *size,
+			   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
 			   struct al_progress *prog, struct al_err *err)
 {
 	struct al_sha256 h;
@@ -129,6 +137,8 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 		if (n == 0)
 			break;
 		al_sha256_update(&h, buf, (size_t)n);
+		if (sniff)
+			al_sniff_update(sniff, buf, (size_t)n);
 		for (ssize_t off = 0; dst >= 0 && off < n;) {
 			ssize_t w = write(dst, buf + off, (size_t)(n - off));
 			if (w < 0) {
@@ -160,14 +170,21 @@ out:
 enum al_code al_hash_fd(int fd, const char *what, char *buf, unsigned char out[AL_DIGEST_LEN],
 			uint64_t *size, struct al_progress *prog, struct al_err *err)
 {
-	return stream(fd, -1, what, buf, out, size, prog, err);
+	return stream(fd, -1, what, buf, out, size, NULL, prog, err);
 }
 
 enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
 			     unsigned char out[AL_DIGEST_LEN], uint64_t *size,
 			     struct al_progress *prog, struct al_err *err)
 {
-	return stream(src, dst, what, buf, out, size, prog, err);
+	return stream(src, dst, what, buf, out, size, NULL, prog, err);
+}
+
+enum al_code al_copy_hash_fd_sniff(int src, int dst, const char *what, char *buf,
+				   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
+				   struct al_progress *prog, struct al_err *err)
+{
+	return stream(src, dst, what, buf, out, size, sniff, prog, err);
 }
 
 enum al_code al_hash_file(const char *path, unsigned char out[AL_DIGEST_LEN], uint64_t *size,

@@ -63,6 +63,20 @@ enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
 			     struct al_progress *prog, struct al_err *err);
 
 /*
+ * Whether a stream may be a JSON object, from its first bytes: AL_SNIFF_WS
+ * while nothing but JSON whitespace has passed (so an empty or all-blank
+ * stream stays "may be"), AL_SNIFF_OBJECT once '{' came first, AL_SNIFF_OTHER
+ * once anything else did. Zero is AL_SNIFF_WS, so an unsniffed file counts as
+ * "may be JSON".
+ */
+enum al_sniff { AL_SNIFF_WS = 0, AL_SNIFF_OBJECT, AL_SNIFF_OTHER };
+void al_sniff_update(enum al_sniff *s, const void *p, size_t n);
+/* al_copy_hash_fd (dst may be -1: hash only), sniffing the content into *sniff. */
+enum al_code al_copy_hash_fd_sniff(int src, int dst, const char *what, char *buf,
+				   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
+				   struct al_progress *prog, struct al_err *err);
+
+/*
  * The parallel runner. `run(job, i, buf, err)` is called once for each index
  * in [0, n), in the order given by `order` (callers pass indexes sorted
  * largest first), from up to `threads` workers, each with its own

@@ -24,6 +24,25 @@ enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t 
 	return AL_OK;
 }
 
+size_t al_json_depth(const json_t *j)
+{
+	size_t deepest = 0, i, d;
+	const char *k;
+	json_t *x;
+	if (json_is_object(j)) {
+		json_object_foreach((json_t *)j, k, x)
+			if ((d = al_json_depth(x)) > deepest)
+				deepest = d;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, x)
+			if ((d = al_json_depth(x)) > deepest)
+				deepest = d;
+	} else {
+		return 0;
+	}
+	return deepest + 1;
+}
+
 static enum al_code convert(struct fy_node *n, const char *what, int depth, json_t **out,
 			    struct al_err *err)
 {

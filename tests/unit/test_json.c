@@ -298,6 +298,29 @@ static void test_json_int_whitespace(void **state)
 		fail_msg("accepted:%s", wrong);
 }
 
+static void test_json_depth(void **state)
+{
+	static const struct {
+		const char *json;
+		size_t depth;
+	} cases[] = {
+		{ "1", 0 },
+		{ "\"s\"", 0 },
+		{ "{}", 1 },
+		{ "[]", 1 },
+		{ "[1, 2, {}]", 2 },
+		{ "{\"a\": [1, [2, [3]]], \"b\": {}}", 4 },
+		{ "[[], [[[]]], []]", 4 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+		assert_non_null(j);
+		assert_int_equal(al_json_depth(j), cases[i].depth);
+		json_decref(j);
+	}
+}
+
 static void test_json_str(void **state)
 {
 	const char *in = "{\"s\":\"x\",\"n\":1,\"z\":null}";
@@ -324,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_json_int),
 		cmocka_unit_test(test_json_int_whitespace),
 		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_json_depth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
