@@ -583,6 +583,9 @@ static enum al_code dir_walk(const char *root, const char *rel, int depth, struc
 			al_report_add(rep, "'%s': %s", r, al_path_unsafe(r));
 		else if (S_ISDIR(st.st_mode))
 			rc = dir_walk(root, r, depth + 1, v, rep, err);
+		else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+			/* a second name for the same bytes: what is hashed under one may change under the other */
+			al_report_add(rep, "'%s' is a hard link (a bundle holds only regular files and directories)", r);
 		else if (S_ISREG(st.st_mode))
 			rc = al_bview_add(v, r, (uint64_t)st.st_size, NULL, err);
 		else

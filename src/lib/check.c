@@ -319,6 +319,130 @@ static enum al_code check_desc(struct checker *c, const json_t *d, const char *f
 	}
 	return check_content(c, f, path, mt, artifact, depth);
 }
+/* Reports each of airlock.json's artifacts[i] fields its index.json entry d says otherwise. */
+static int annotations_differ(struct checker *c, size_t i, const json_t *a, const json_t *d)
+{
+	static const struct {
+		const char *field, *annotation;
+	} pairs[] = { { "kind", AL_ANN_KIND }, { "name", AL_ANN_NAME }, { "upstream", AL_ANN_UPSTREAM },
+		      { "mediaType", NULL } };
+	const json_t *ann = json_object_get(d, "annotations");
+	int differ = 0;
+	for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+		const char *mine = al_json_str(a, pairs[k].field);
+		const char *theirs = pairs[k].annotation ? al_json_str(ann, pairs[k].annotation)
+							 : al_json_str(d, "mediaType");
+		if (mine && theirs && !strcmp(mine, theirs))
+			continue;
+		al_report_add(c->rep, "'airlock.json': artifacts[%zu] ('%s') has %s '%s' but entry %zu of 'index.json' has %s",
+			      i, al_json_str(a, "ref"), pairs[k].field, mine ? mine : "(none)", i,
+			      theirs ? theirs : "none");
+		differ = 1;
+	}
+	return differ;
+}
+
+/* Reports refs (org.opencontainers.image.ref.name) that name more than one entry of index.json. */
+static void check_refs_unique(struct checker *c, const json_t *mans)
+{
+	size_t n = json_array_size(mans);
+	for (size_t i = 0; i < n; i++) {
+		const char *ri = al_json_str(json_object_get(json_array_get(mans, i), "annotations"), AL_ANN_REF);
+		for (size_t k = 0; ri && k < i; k++) {
+			const char *rk = al_json_str(json_object_get(json_array_get(mans, k), "annotations"), AL_ANN_REF);
+			if (rk && !strcmp(ri, rk)) {
+				al_report_add(c->rep, "'index.json': entries %zu and %zu have the same ref '%s' (refs are unique in a bundle)",
+					      k, i, ri);
+				break;
+			}
+		}
+	}
+}
+
+/* Is digest a blob of the given media type that artifact references? */
+static int artifact_has_blob(const struct al_bundle_info *info, size_t artifact, const char *hex, const char *mt)
+{
+	for (size_t i = 0; i < info->nblobs; i++)
+		if (info->blobs[i].artifact == artifact && !strcmp(info->blobs[i].digest + 7, hex) &&
+		    !strcmp(info->blobs[i].media_type, mt))
+			return 1;
+	return 0;
+}
+
+/*
+ * sbom.cdx.json must describe exactly the artifacts: one component per ref,
+ * with the SHA-256 the content has (the .whl or file itself for wheels and
+ * files, the manifest otherwise) and the manifest digest as airlock:manifest.
+ */
+static void check_sbom(struct checker *c, const json_t *arts)
+{
+	const struct al_bundle_info *info = c->info;
+	json_t *sbom = load_json(c, "sbom.cdx.json", AL_MAX_SMALL), *comps, *comp;
+	size_t i, k;
+	if (!sbom)
+		return;
+	comps = json_object_get(sbom, "components");
+	if (!json_is_array(comps)) {
+		al_report_add(c->rep, "'sbom.cdx.json' has no 'components' list");
+		goto out;
+	}
+	json_array_foreach(comps, i, comp) {
+		const char *ref = al_json_str(comp, "bom-ref");
+		int found = 0;
+		for (k = 0; ref && k < json_array_size(arts); k++)
+			found |= al_json_str(json_array_get(arts, k), "ref") &&
+				 !strcmp(al_json_str(json_array_get(arts, k), "ref"), ref);
+		for (k = 0; ref && k < i; k++)
+			if (!strcmp(al_json_str(json_array_get(comps, k), "bom-ref") ? al_json_str(json_array_get(comps, k), "bom-ref") : "", ref)) {
+				al_report_add(c->rep, "'sbom.cdx.json': more than one component is '%s'", ref);
+				break;
+			}
+		if (!found)
+			al_report_add(c->rep, "'sbom.cdx.json': component '%s' is no artifact of this bundle", ref ? ref : "(no bom-ref)");
+	}
+	for (k = 0; k < info->nartifacts; k++) {
+		const struct al_artifact *a = &info->artifacts[k];
+		const char *want, *sha = NULL, *manifest = NULL, *fmt;
+		json_t *h, *p;
+		size_t j;
+		if (!a->ref)
+			continue; /* already reported */
+		comp = NULL;
+		json_array_foreach(comps, i, comp)
+			if (!strcmp(al_json_str(comp, "bom-ref") ? al_json_str(comp, "bom-ref") : "", a->ref))
+				break;
+		if (i == json_array_size(comps)) {
+			al_report_add(c->rep, "'sbom.cdx.json' has no component for '%s'", a->ref);
+			continue;
+		}
+		json_array_foreach(json_object_get(comp, "hashes"), j, h)
+			if (!strcmp(al_json_str(h, "alg") ? al_json_str(h, "alg") : "", "SHA-256"))
+				sha = al_json_str(h, "content");
+		json_array_foreach(json_object_get(comp, "properties"), j, p)
+			if (!strcmp(al_json_str(p, "name") ? al_json_str(p, "name") : "", "airlock:manifest"))
+				manifest = al_json_str(p, "value");
+		want = a->digest + 7;
+		fmt = a->kind == AL_KIND_WHEEL ? AL_MT_WHEEL : a->kind == AL_KIND_FILE ? AL_MT_FILE : NULL;
+		if (fmt) {
+			/* the .whl or file itself: info.sha256, which must be the artifact's own layer */
+			want = al_json_str(a->info, "sha256");
+			if (!want || !artifact_has_blob(info, k, want, fmt)) {
+				al_report_add(c->rep, "'airlock.json': the sha256 of '%s' is not the digest of its %s",
+					      a->ref, a->kind == AL_KIND_WHEEL ? "wheel" : "file");
+				continue;
+			}
+		}
+		if (!sha || strcmp(sha, want))
+			al_report_add(c->rep, "'sbom.cdx.json': the SHA-256 of '%s' is %s, but its content has %s", a->ref,
+				      sha ? sha : "missing", want);
+		if (!manifest || strcmp(manifest, a->digest))
+			al_report_add(c->rep, "'sbom.cdx.json': airlock:manifest of '%s' is %s, but its manifest is %s",
+				      a->ref, manifest ? manifest : "missing", a->digest);
+	}
+out:
+	json_decref(sbom);
+}
+
 static enum al_code check_meta(struct checker *c, json_t *index)
 {
 	json_t *meta = load_json(c, "airlock.json", AL_MAX_SMALL), *arts, *a, *mans;
@@ -374,6 +498,8 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 				      i, ref, i);
 			continue;
 		}
+		if (annotations_differ(c, i, a, d))
+			continue;
 		art->name = strdup(al_json_str(a, "name"));
 		art->ref = strdup(ref);
 		art->upstream = strdup(al_json_str(a, "upstream") ? al_json_str(a, "upstream") : "");
@@ -388,6 +514,7 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 			goto out;
 		}
 	}
+	check_refs_unique(c, mans);
 	info->name = name ? strdup(name) : NULL;
 	info->meta = json_incref(meta);
 out:
@@ -471,6 +598,9 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 	}
 	if (index)
 		rc = check_meta(&c, index);
+	/* the SBOM is held to the artifacts once they are known to be whole */
+	if (!rc && c.info->meta && al_report_count(rep) == before)
+		check_sbom(&c, json_object_get(c.info->meta, "artifacts"));
 	if (!rc && info && !json_is_object(info->meta) && al_report_count(rep) == before)
 		al_report_add(rep, "'airlock.json' could not be read");
 out:

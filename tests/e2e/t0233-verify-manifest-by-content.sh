@@ -38,7 +38,8 @@ expect_stderr_contains "missing blob '$a_blob' (referenced by manifest '$man')"
 
 # hide DIR INNER_DIGEST INNER_SIZE: adds to artifact 0's manifest a layer labelled
 # application/octet-stream that is itself a manifest (schemaVersion 2, no mediaType)
-# with one layer, INNER_DIGEST of INNER_SIZE bytes; index.json and airlock.json follow.
+# with one layer, INNER_DIGEST of INNER_SIZE bytes; index.json, airlock.json and the
+# SBOM follow.
 hide() {
     python3 - "$@" <<'PY'
 import hashlib, json, os, sys
@@ -60,6 +61,11 @@ new = put(data)
 os.unlink(os.path.join(d, "blobs/sha256", old[7:]))
 for o in (index["manifests"][0], meta["artifacts"][0]):
     o["digest"], o["size"] = new, len(data)
+sbom = json.load(open(os.path.join(d, "sbom.cdx.json")))
+for p in sbom["components"][0]["properties"]:
+    if p["name"] == "airlock:manifest":
+        p["value"] = new
+json.dump(sbom, open(os.path.join(d, "sbom.cdx.json"), "w"))
 json.dump(index, open(os.path.join(d, "index.json"), "w"))
 json.dump(meta, open(os.path.join(d, "airlock.json"), "w"))
 print(hashlib.sha256(inner).hexdigest())
