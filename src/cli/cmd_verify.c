@@ -41,7 +41,8 @@ int cmd_verify(int argc, char **argv)
 	path = argv[optind];
 	if (al_crypto_init(&err) || (trust_file && al_trust_load(trust_file, &trust, &err)))
 		return cli_fail(&err);
-	if (al_bundle_measure(path, &total, &err)) {
+	/* a directory's total comes from the scan's own walk; a tar's is its size */
+	if (al_bundle_is_tar(path) && al_bundle_measure(path, &total, &err)) {
 		al_trust_release(&trust);
 		return cli_fail(&err);
 	}
@@ -51,6 +52,7 @@ int cmd_verify(int argc, char **argv)
 		struct al_bview v;
 		int checked;
 		rc = al_bundle_scan_check(path, &v, &rep, &info, &checked, &pr.p, &err);
+		total = v.bytes;
 		if (!rc && checked && trust_file)
 			rc = al_trust_check(&v, &info, &trust, (int64_t)time(NULL), &rep, &signers, &err);
 		al_bview_release(&v);

@@ -681,6 +681,8 @@ static enum al_code dir_each(const char *path, const char *stage, struct al_bvie
 		order[i] = i;
 		v->bytes += v->files[i].size;
 	}
+	if (prog) /* the walk measured it: no caller needs to walk the tree twice */
+		atomic_store(&prog->total, v->bytes);
 	if (v->n)
 		qsort_r(order, v->n, sizeof(*order), cmp_size_desc, v->files);
 	rc = al_parallel(file_one, &w, order, v->n, al_default_threads(), err);

@@ -125,7 +125,6 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 	enum al_code rc = al_sha256_init(&h, err);
 	if (rc)
 		return rc;
-	posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		ssize_t n = read(src, buf, AL_IO_CHUNK);
 		if (n < 0) {
@@ -136,6 +135,9 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 		}
 		if (n == 0)
 			break;
+		/* only a file that fills the first chunk is worth a read-ahead hint (and its syscall) */
+		if (total == 0 && (size_t)n == AL_IO_CHUNK)
+			posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL);
 		al_sha256_update(&h, buf, (size_t)n);
 		if (sniff)
 			al_sniff_update(sniff, buf, (size_t)n);
