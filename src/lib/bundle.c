@@ -214,6 +214,16 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 	enum al_code rc;
 	unsigned char r[4];
 	memset(info, 0, sizeof(*info));
+	/* never write a bundle that verify could not read back */
+	if (spec->version < 1 || spec->version > AL_VERSION_MAX)
+		return al_fail(err, AL_EINVAL,
+			       "bundle '%s': version %lld is out of range (1 to %lld, 2^53-1; docs/FORMAT.md §3)",
+			       spec->name, (long long)spec->version, (long long)AL_VERSION_MAX);
+	if (spec->expires > AL_TIME_MAX || spec->expires <= opts->now)
+		return al_fail(err, AL_EINVAL,
+			       "bundle '%s': 'expires' must be after now and at the latest 9999-12-31T23:59:59Z "
+			       "(choose a nearer date or a shorter time)",
+			       spec->name);
 	if (lstat(out, &st) == 0)
 		return al_fail(err, AL_EINVAL, "'%s' already exists; choose a new output path", out);
 	if (RAND_bytes(r, sizeof(r)) != 1)

@@ -29,6 +29,15 @@ enum { AL_DIGEST_STR = 7 + AL_HEX_LEN + 1 };
 #define AL_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define AL_MT_EMPTY "application/vnd.oci.empty.v1+json"
 
+/*
+ * The largest version a bundle may carry: 2^53-1, the largest integer every
+ * JSON reader holds exactly. And the latest time: 9999-12-31T23:59:59Z, the
+ * last that RFC 3339's four-digit year can write. create refuses more, and so
+ * does verify (docs/FORMAT.md §3).
+ */
+#define AL_VERSION_MAX INT64_C(9007199254740991)
+#define AL_TIME_MAX INT64_C(253402300799)
+
 /* True for the four manifest and index media types. */
 int al_mt_is_manifest(const char *mt);
 int al_mt_is_index(const char *mt);

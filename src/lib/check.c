@@ -459,8 +459,9 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 	if (!name || (bad = al_bundle_name_bad(name)))
 		al_report_add(c->rep, "'airlock.json': missing or bad 'name'");
 	if (!json_is_integer(json_object_get(meta, "version")) ||
-	    (version = json_integer_value(json_object_get(meta, "version"))) < 1)
-		al_report_add(c->rep, "'airlock.json': 'version' must be a positive integer");
+	    (version = json_integer_value(json_object_get(meta, "version"))) < 1 || version > AL_VERSION_MAX)
+		al_report_add(c->rep, "'airlock.json': 'version' must be an integer from 1 to %lld (2^53-1)",
+			      (long long)AL_VERSION_MAX);
 	else
 		info->version = version;
 	if (!al_json_str(meta, "created") || al_time_parse(al_json_str(meta, "created"), &info->created))

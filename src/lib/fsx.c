@@ -344,8 +344,9 @@ void al_time_fmt(int64_t t, char out[32])
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* a time gmtime cannot represent is written as such, never as stack garbage */
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "(invalid time)");
 }
 
 static int digits(const char *s, int n, int *v)
