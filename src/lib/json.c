@@ -250,6 +250,32 @@ enum al_code al_json_dump(const json_t *j, unsigned flags, struct al_buf *b, str
 	return AL_OK;
 }
 
+json_t *al_json_text(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(s), bad;
+	struct al_buf b;
+	json_t *j;
+	if (!al_utf8_bad(s, n))
+		return json_stringn(s, n);
+	al_buf_init(&b, 4 * n + 1);
+	for (size_t i = 0; i < n;) {
+		/* the longest valid prefix as it is, then one bad byte as \xNN */
+		bad = al_utf8_bad(s + i, n - i);
+		if (!bad) {
+			al_buf_add(&b, s + i, n - i, NULL);
+			break;
+		}
+		al_buf_add(&b, s + i, bad - 1, NULL);
+		al_buf_addf(&b, NULL, "\\x%c%c", hex[(unsigned char)s[i + bad - 1] >> 4],
+			    hex[(unsigned char)s[i + bad - 1] & 15]);
+		i += bad;
+	}
+	j = al_buf_check(&b, NULL) ? NULL : json_stringn(b.data ? b.data : "", b.len);
+	al_buf_release(&b);
+	return j;
+}
+
 const char *al_json_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));

@@ -37,6 +37,14 @@ enum { AL_JSON_PRETTY = 1 << 0 };
 /* Serializes into b (appends), keys in insertion order; PRETTY indents by 2 and adds a newline. */
 enum al_code al_json_dump(const json_t *j, unsigned flags, struct al_buf *b, struct al_err *err);
 
+/*
+ * A JSON string of s that loses nothing: bytes that are not UTF-8 (a file
+ * name from a foreign system, a path on the command line) become the four
+ * characters \xNN, where json_string() would return NULL and the member
+ * would silently go missing. New reference; NULL only when out of memory.
+ */
+json_t *al_json_text(const char *s);
+
 /* Typed lookups: NULL / -1 when missing or of another type. Borrowed results. */
 const char *al_json_str(const json_t *obj, const char *key);
 /* An integer member, also accepted as a decimal string (YAML scalars); -1 on error. */
