@@ -36,6 +36,14 @@ int al_mt_is_index(const char *mt)
 	return mt && (!strcmp(mt, AL_MT_OCI_INDEX) || !strcmp(mt, AL_MT_DOCKER_LIST));
 }
 
+int al_json_is_manifest(const json_t *m)
+{
+	const char *mt = json_string_value(json_object_get(m, "mediaType"));
+	const json_t *sv = json_object_get(m, "schemaVersion");
+	return json_is_object(m) && (al_mt_is_manifest(mt) || al_mt_is_index(mt) ||
+				     (json_is_integer(sv) && json_integer_value(sv) == 2));
+}
+
 void al_report_add(struct al_report *r, const char *fmt, ...)
 {
 	va_list ap;

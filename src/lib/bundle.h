@@ -41,6 +41,12 @@ enum { AL_DIGEST_STR = 7 + AL_HEX_LEN + 1 };
 /* True for the four manifest and index media types. */
 int al_mt_is_manifest(const char *mt);
 int al_mt_is_index(const char *mt);
+/*
+ * True when a parsed JSON blob is a manifest or an index by what it is,
+ * whatever a descriptor calls it (as skopeo guesses): its own mediaType is one
+ * of the four, or its schemaVersion is 2.
+ */
+int al_json_is_manifest(const json_t *m);
 
 /* A list of problems, each a full message; capped at AL_REPORT_MAX (the rest counted). */
 enum { AL_REPORT_MAX = 200 };
@@ -57,7 +63,7 @@ struct al_bfile {
 	char *path;
 	uint64_t size;
 	char digest[AL_DIGEST_STR];
-	char *data;        /* tar scans: a small JSON file's bytes, kept to avoid re-reading the tar; or NULL */
+	char *data;        /* tar scans: a manifest or top-level file, kept to avoid re-reading the tar; or NULL */
 	enum al_sniff sniff; /* may it be a JSON object (so a manifest)? AL_SNIFF_WS (0) until hashed */
 };
 

@@ -18,6 +18,7 @@
 
 #include "bundle.h"
 #include "fsx.h"
+#include "json.h"
 
 /* ---- reading back one file of a view, re-verified ---- */
 
@@ -236,8 +237,9 @@ static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, c
 		al_sniff_update(sniff, blk, n);
 		*size += n;
 		al_progress_add(prog, n);
-		/* only what may be JSON is kept; a keep that fails stays failed (checked by the caller) */
-		if (keep && keep->max && *sniff != AL_SNIFF_OTHER)
+		/* only what may be JSON, and the top-level files, are kept; a keep that fails stays
+		 * failed (checked by the caller) */
+		if (keep && keep->max && (*sniff != AL_SNIFF_OTHER || !strchr(name, '/')))
 			al_buf_add(keep, blk, n, NULL);
 		for (const char *p = blk; fd >= 0 && n > 0;) {
 			ssize_t w = write(fd, p, n);
@@ -498,19 +500,32 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 				break;
 			}
 		}
-		/* a scan keeps small JSON files (manifests, metadata) so the check need not re-read the tar */
-		al_buf_init(&keep, !stage && archive_entry_size(e) <= AL_VIEW_CACHE_FILE &&
-					   v->cached + (size_t)archive_entry_size(e) <= AL_VIEW_CACHE
+		/*
+		 * A scan holds on to what may be JSON (up to a manifest's size) while it passes, to
+		 * tell a manifest from other data now: the check re-reads only what may be a manifest,
+		 * and re-reading one from a tar means reading the tar again. Manifests and the
+		 * top-level files (within AL_VIEW_CACHE) are kept so the check need not do even that.
+		 */
+		al_buf_init(&keep, !stage && archive_entry_size(e) >= 0 && archive_entry_size(e) <= AL_MAX_MANIFEST
 				   ? (size_t)archive_entry_size(e) : 0);
 		rc = tar_entry_data(a, e, path, name, fd, &keep, digest, &size, &sniff, prog, err);
 		if (fd >= 0)
 			close(fd);
+		if (!rc && sniff == AL_SNIFF_WS)
+			sniff = AL_SNIFF_OTHER; /* blank from start to end: no JSON object */
+		if (!rc && sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size) {
+			json_t *j = NULL;
+			if (al_json_parse(keep.data, keep.len, name, &j, NULL) || !al_json_is_manifest(j))
+				sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
+			json_decref(j);
+		}
 		if (!rc)
 			rc = al_bview_add(v, name, size, digest, err);
 		if (!rc)
 			v->files[v->n - 1].sniff = sniff;
 		if (!rc && keep.max && !al_buf_check(&keep, NULL) && keep.len == size && keep.len &&
-		    sniff == AL_SNIFF_OBJECT) {
+		    (sniff == AL_SNIFF_OBJECT || !strchr(name, '/')) && size <= AL_VIEW_CACHE_FILE &&
+		    v->cached + size <= AL_VIEW_CACHE) {
 			v->files[v->n - 1].data = al_buf_take(&keep, NULL);
 			v->cached += size;
 		}

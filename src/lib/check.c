@@ -241,9 +241,7 @@ static enum al_code check_content(struct checker *c, const struct al_bfile *f, c
 	if (!m)
 		return AL_OK;
 	cmt = al_json_str(m, "mediaType");
-	if (!declared && !al_mt_is_manifest(cmt) && !al_mt_is_index(cmt) &&
-	    !(json_is_integer(json_object_get(m, "schemaVersion")) &&
-	      json_integer_value(json_object_get(m, "schemaVersion")) == 2))
+	if (!declared && !al_json_is_manifest(m))
 		goto out; /* data that happens to be JSON */
 	if (too_deep(c, path, m))
 		goto out;

@@ -162,6 +162,8 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 	if (dst >= 0 && total > flushed)
 		sync_file_range(dst, (off_t)flushed, 0, SYNC_FILE_RANGE_WRITE);
 	al_sha256_final(&h, out);
+	if (sniff && *sniff == AL_SNIFF_WS)
+		*sniff = AL_SNIFF_OTHER; /* empty or blank from start to end: no JSON object */
 	if (size)
 		*size = total;
 out:

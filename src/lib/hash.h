@@ -71,7 +71,8 @@ enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
  */
 enum al_sniff { AL_SNIFF_WS = 0, AL_SNIFF_OBJECT, AL_SNIFF_OTHER };
 void al_sniff_update(enum al_sniff *s, const void *p, size_t n);
-/* al_copy_hash_fd (dst may be -1: hash only), sniffing the content into *sniff. */
+/* al_copy_hash_fd (dst may be -1: hash only), sniffing the content into *sniff; a stream
+ * that was blank to its end is AL_SNIFF_OTHER. */
 enum al_code al_copy_hash_fd_sniff(int src, int dst, const char *what, char *buf,
 				   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
 				   struct al_progress *prog, struct al_err *err);
