@@ -44,6 +44,11 @@ int al_json_is_manifest(const json_t *m)
 				     (json_is_integer(sv) && json_integer_value(sv) == 2));
 }
 
+int al_json_may_be_manifest(const char *p, size_t n)
+{
+	return memmem(p, n, "mediaType", 9) || memmem(p, n, "schemaVersion", 13) || memmem(p, n, "\\u", 2);
+}
+
 void al_report_add(struct al_report *r, const char *fmt, ...)
 {
 	va_list ap;

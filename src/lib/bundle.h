@@ -47,6 +47,14 @@ int al_mt_is_index(const char *mt);
  * of the four, or its schemaVersion is 2.
  */
 int al_json_is_manifest(const json_t *m);
+/*
+ * Whether n bytes of JSON could be a manifest or an index at all, without
+ * parsing them: one must name "mediaType" or "schemaVersion", and a key can
+ * only spell either in other bytes through a \u escape. So bytes with none of
+ * the three need no parse. Returns 1 when they might (then parse and ask
+ * al_json_is_manifest).
+ */
+int al_json_may_be_manifest(const char *p, size_t n);
 
 /* A list of problems, each a full message; capped at AL_REPORT_MAX (the rest counted). */
 enum { AL_REPORT_MAX = 200 };

@@ -515,7 +515,8 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 			sniff = AL_SNIFF_OTHER; /* blank from start to end: no JSON object */
 		if (!rc && sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size) {
 			json_t *j = NULL;
-			if (al_json_parse(keep.data, keep.len, name, &j, NULL) || !al_json_is_manifest(j))
+			if (!al_json_may_be_manifest(keep.data, keep.len) ||
+			    al_json_parse(keep.data, keep.len, name, &j, NULL) || !al_json_is_manifest(j))
 				sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
 			json_decref(j);
 		}
@@ -637,6 +638,7 @@ static void file_one(void *ctx, size_t i, char *buf)
 	char hex[AL_HEX_LEN + 1];
 	char *from = al_join(w->src ? w->src : w->v->root, f->path);
 	char *to = w->src ? al_join(w->v->root, f->path) : NULL;
+	struct al_buf keep;
 	int in = -1, out = -1;
 	uint64_t size = 0;
 	if (!from || (w->src && !to)) {
@@ -653,7 +655,18 @@ static void file_one(void *ctx, size_t i, char *buf)
 		goto out;
 	}
 	f->sniff = AL_SNIFF_WS;
-	w->rc[i] = al_copy_hash_fd_sniff(in, out, from, buf, d, &size, &f->sniff, w->prog, &w->errs[i]);
+	/* what may be JSON is kept as it is hashed, to tell a manifest from other JSON here, in
+	 * parallel, rather than in the check, one file after another */
+	al_buf_init(&keep, f->size <= AL_MAX_MANIFEST ? (size_t)f->size : 0);
+	w->rc[i] = al_copy_hash_fd_sniff(in, out, from, buf, d, &size, &f->sniff, &keep, w->prog, &w->errs[i]);
+	if (!w->rc[i] && f->sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size) {
+		json_t *j = NULL;
+		if (!al_json_may_be_manifest(keep.data, keep.len) ||
+		    al_json_parse(keep.data, keep.len, f->path, &j, NULL) || !al_json_is_manifest(j))
+			f->sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
+		json_decref(j);
+	}
+	al_buf_release(&keep);
 	if (!w->rc[i]) {
 		al_hex(d, hex);
 		snprintf(f->digest, sizeof(f->digest), "sha256:%s", hex);

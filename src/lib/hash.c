@@ -118,7 +118,7 @@ void al_sniff_update(enum al_sniff *s, const void *p, size_t n)
 
 static enum al_code stream(int src, int dst, const char *what, char *buf,
 			   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
-			   struct al_progress *prog, struct al_err *err)
+			   struct al_buf *keep, struct al_progress *prog, struct al_err *err)
 {
 	struct al_sha256 h;
 	uint64_t total = 0, flushed = 0;
@@ -141,6 +141,8 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 		al_sha256_update(&h, buf, (size_t)n);
 		if (sniff)
 			al_sniff_update(sniff, buf, (size_t)n);
+		if (keep && keep->max && sniff && *sniff != AL_SNIFF_OTHER)
+			al_buf_add(keep, buf, (size_t)n, NULL);
 		for (ssize_t off = 0; dst >= 0 && off < n;) {
 			ssize_t w = write(dst, buf + off, (size_t)(n - off));
 			if (w < 0) {
@@ -174,21 +176,21 @@ out:
 enum al_code al_hash_fd(int fd, const char *what, char *buf, unsigned char out[AL_DIGEST_LEN],
 			uint64_t *size, struct al_progress *prog, struct al_err *err)
 {
-	return stream(fd, -1, what, buf, out, size, NULL, prog, err);
+	return stream(fd, -1, what, buf, out, size, NULL, NULL, prog, err);
 }
 
 enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
 			     unsigned char out[AL_DIGEST_LEN], uint64_t *size,
 			     struct al_progress *prog, struct al_err *err)
 {
-	return stream(src, dst, what, buf, out, size, NULL, prog, err);
+	return stream(src, dst, what, buf, out, size, NULL, NULL, prog, err);
 }
 
 enum al_code al_copy_hash_fd_sniff(int src, int dst, const char *what, char *buf,
 				   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
-				   struct al_progress *prog, struct al_err *err)
+				   struct al_buf *keep, struct al_progress *prog, struct al_err *err)
 {
-	return stream(src, dst, what, buf, out, size, sniff, prog, err);
+	return stream(src, dst, what, buf, out, size, sniff, keep, prog, err);
 }
 
 enum al_code al_hash_file(const char *path, unsigned char out[AL_DIGEST_LEN], uint64_t *size,

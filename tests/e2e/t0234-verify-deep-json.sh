@@ -24,24 +24,24 @@ open(path, "w").write(json.dumps(doc, indent=1).replace('"@DEEP@"', deep))
 PY
 }
 
-# airlock.json: root, artifacts, artifacts[0], then info: 3 + N levels
+# airlock.json: root, artifacts, artifacts[0], info, then info.deep: 4 + N levels
 cp -a "$T/b" "$T/ok"
-deepen "$T/ok/airlock.json" artifacts.0.info 61
+deepen "$T/ok/airlock.json" artifacts.0.info.deep 60
 regen_sums "$T/ok"
 expect_exit 0 airlock verify "$T/ok"
 
 cp -a "$T/b" "$T/deep"
-deepen "$T/deep/airlock.json" artifacts.0.info 62
+deepen "$T/deep/airlock.json" artifacts.0.info.deep 61
 regen_sums "$T/deep"
 expect_exit 1 airlock verify "$T/deep"
 expect_stderr_contains "'airlock.json' nests 65 levels deep; at most 64 are accepted"
 expect_stderr_contains "FAILED verification: 1 problem"
 # far deeper (jansson's own limit is 2048)
 cp -a "$T/b" "$T/deeper"
-deepen "$T/deeper/airlock.json" artifacts.0.info 2000
+deepen "$T/deeper/airlock.json" artifacts.0.info.deep 2000
 regen_sums "$T/deeper"
 expect_exit 1 airlock verify "$T/deeper"
-expect_stderr_contains "'airlock.json' nests 2003 levels deep; at most 64 are accepted"
+expect_stderr_contains "'airlock.json' nests 2004 levels deep; at most 64 are accepted"
 
 # index.json: root, manifests, manifests[0], then the extra member
 cp -a "$T/b" "$T/index"
