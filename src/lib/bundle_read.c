@@ -655,17 +655,16 @@ static void file_one(void *ctx, size_t i, char *buf)
 		goto out;
 	}
 	f->sniff = AL_SNIFF_WS;
-	/* what may be JSON is kept as it is hashed, to tell a manifest from other JSON here, in
-	 * parallel, rather than in the check, one file after another */
+	/*
+	 * What may be JSON is kept as it is hashed, so the workers, in parallel, rule out the
+	 * JSON that cannot be a manifest, and the check re-reads and parses only the rest (a
+	 * manifest is parsed once, there).
+	 */
 	al_buf_init(&keep, f->size <= AL_MAX_MANIFEST ? (size_t)f->size : 0);
 	w->rc[i] = al_copy_hash_fd_sniff(in, out, from, buf, d, &size, &f->sniff, &keep, w->prog, &w->errs[i]);
-	if (!w->rc[i] && f->sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size) {
-		json_t *j = NULL;
-		if (!al_json_may_be_manifest(keep.data, keep.len) ||
-		    al_json_parse(keep.data, keep.len, f->path, &j, NULL) || !al_json_is_manifest(j))
-			f->sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
-		json_decref(j);
-	}
+	if (!w->rc[i] && f->sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size &&
+	    !al_json_may_be_manifest(keep.data, keep.len))
+		f->sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
 	al_buf_release(&keep);
 	if (!w->rc[i]) {
 		al_hex(d, hex);
