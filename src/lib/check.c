@@ -347,7 +347,8 @@ static void check_refs_unique(struct checker *c, const json_t *mans)
 	for (size_t i = 0; i < n; i++) {
 		const char *ri = al_json_str(json_object_get(json_array_get(mans, i), "annotations"), AL_ANN_REF);
 		for (size_t k = 0; ri && k < i; k++) {
-			const char *rk = al_json_str(json_object_get(json_array_get(mans, k), "annotations"), AL_ANN_REF);
+			const json_t *ak = json_object_get(json_array_get(mans, k), "annotations");
+			const char *rk = al_json_str(ak, AL_ANN_REF);
 			if (rk && !strcmp(ri, rk)) {
 				al_report_add(c->rep, "'index.json': entries %zu and %zu have the same ref '%s' (refs are unique in a bundle)",
 					      k, i, ri);
@@ -355,6 +356,13 @@ static void check_refs_unique(struct checker *c, const json_t *mans)
 			}
 		}
 	}
+}
+
+/* A string member, or "" when it is missing or not a string. */
+static const char *str_or_empty(const json_t *o, const char *key)
+{
+	const char *v = al_json_str(o, key);
+	return v ? v : "";
 }
 
 /* Is digest a blob of the given media type that artifact references? */
@@ -391,7 +399,7 @@ static void check_sbom(struct checker *c, const json_t *arts)
 			found |= al_json_str(json_array_get(arts, k), "ref") &&
 				 !strcmp(al_json_str(json_array_get(arts, k), "ref"), ref);
 		for (k = 0; ref && k < i; k++)
-			if (!strcmp(al_json_str(json_array_get(comps, k), "bom-ref") ? al_json_str(json_array_get(comps, k), "bom-ref") : "", ref)) {
+			if (!strcmp(str_or_empty(json_array_get(comps, k), "bom-ref"), ref)) {
 				al_report_add(c->rep, "'sbom.cdx.json': more than one component is '%s'", ref);
 				break;
 			}
@@ -407,17 +415,17 @@ static void check_sbom(struct checker *c, const json_t *arts)
 			continue; /* already reported */
 		comp = NULL;
 		json_array_foreach(comps, i, comp)
-			if (!strcmp(al_json_str(comp, "bom-ref") ? al_json_str(comp, "bom-ref") : "", a->ref))
+			if (!strcmp(str_or_empty(comp, "bom-ref"), a->ref))
 				break;
 		if (i == json_array_size(comps)) {
 			al_report_add(c->rep, "'sbom.cdx.json' has no component for '%s'", a->ref);
 			continue;
 		}
 		json_array_foreach(json_object_get(comp, "hashes"), j, h)
-			if (!strcmp(al_json_str(h, "alg") ? al_json_str(h, "alg") : "", "SHA-256"))
+			if (!strcmp(str_or_empty(h, "alg"), "SHA-256"))
 				sha = al_json_str(h, "content");
 		json_array_foreach(json_object_get(comp, "properties"), j, p)
-			if (!strcmp(al_json_str(p, "name") ? al_json_str(p, "name") : "", "airlock:manifest"))
+			if (!strcmp(str_or_empty(p, "name"), "airlock:manifest"))
 				manifest = al_json_str(p, "value");
 		want = a->digest + 7;
 		fmt = a->kind == AL_KIND_WHEEL ? AL_MT_WHEEL : a->kind == AL_KIND_FILE ? AL_MT_FILE : NULL;
