@@ -59,7 +59,7 @@ static int create(int argc, char **argv)
 		return cli_fail(&err);
 	if (json) {
 		json_t *m = json_deep_copy(info.meta);
-		json_object_set_new(m, "path", json_string(out));
+		json_object_set_new(m, "path", al_json_text(out)); /* a non-UTF-8 path escaped, not dropped */
 		json_object_set_new(m, "format", json_string(tar ? "tar" : "directory"));
 		cli_json(m);
 	} else {

@@ -8,6 +8,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "json.h"
 #include "trust.h"
 
 int cmd_verify(int argc, char **argv)
@@ -41,7 +42,8 @@ int cmd_verify(int argc, char **argv)
 	path = argv[optind];
 	if (al_crypto_init(&err) || (trust_file && al_trust_load(trust_file, &trust, &err)))
 		return cli_fail(&err);
-	if (al_bundle_measure(path, &total, &err)) {
+	/* a directory's total comes from the scan's own walk; a tar's is its size */
+	if (al_bundle_is_tar(path) && al_bundle_measure(path, &total, &err)) {
 		al_trust_release(&trust);
 		return cli_fail(&err);
 	}
@@ -51,6 +53,7 @@ int cmd_verify(int argc, char **argv)
 		struct al_bview v;
 		int checked;
 		rc = al_bundle_scan_check(path, &v, &rep, &info, &checked, &pr.p, &err);
+		total = v.bytes;
 		if (!rc && checked && trust_file)
 			rc = al_trust_check(&v, &info, &trust, (int64_t)time(NULL), &rep, &signers, &err);
 		al_bview_release(&v);
@@ -64,13 +67,25 @@ int cmd_verify(int argc, char **argv)
 	}
 	code = al_report_count(&rep) ? EXIT_VERIFY : 0;
 	if (json) {
-		json_t *probs = json_array();
-		for (size_t i = 0; i < rep.n; i++)
-			json_array_append_new(probs, json_string(rep.msg[i]));
-		cli_json(json_pack("{s:s, s:b, s:o, s:I, s:s*, s:I, s:s, s:O?}", "bundle", path, "ok", code == 0,
-				   "problems", probs, "problemCount", (json_int_t)al_report_count(&rep), "name",
-				   info.name, "version", (json_int_t)info.version, "signatures",
-				   trust_file ? "checked" : "not checked", "roles", signers));
+		/* every problem kept is listed, whatever bytes it names (al_json_text escapes them), and
+		 * problemCount = the list's length + problemsNotListed (past AL_REPORT_MAX) */
+		json_t *probs = json_array(), *out;
+		int lost = !probs;
+		for (size_t i = 0; i < rep.n && !lost; i++)
+			lost = json_array_append_new(probs, al_json_text(rep.msg[i])) != 0;
+		out = lost ? NULL
+			   : json_pack("{s:o, s:b, s:o, s:I, s:I, s:s*, s:I, s:s, s:O?}", "bundle", al_json_text(path),
+				       "ok", code == 0, "problems", probs, "problemCount",
+				       (json_int_t)al_report_count(&rep), "problemsNotListed", (json_int_t)rep.dropped,
+				       "name", info.name, "version", (json_int_t)info.version, "signatures",
+				       trust_file ? "checked" : "not checked", "roles", signers);
+		if (lost)
+			json_decref(probs);
+		if (!out) {
+			fprintf(stderr, "airlock: verify: out of memory writing the JSON result\n");
+			code = EXIT_ERROR;
+		}
+		cli_json(out);
 	} else if (code) {
 		if (signers)
 			cli_print_roles(signers);

@@ -36,6 +36,19 @@ int al_mt_is_index(const char *mt)
 	return mt && (!strcmp(mt, AL_MT_OCI_INDEX) || !strcmp(mt, AL_MT_DOCKER_LIST));
 }
 
+int al_json_is_manifest(const json_t *m)
+{
+	const char *mt = json_string_value(json_object_get(m, "mediaType"));
+	const json_t *sv = json_object_get(m, "schemaVersion");
+	return json_is_object(m) && (al_mt_is_manifest(mt) || al_mt_is_index(mt) ||
+				     (json_is_integer(sv) && json_integer_value(sv) == 2));
+}
+
+int al_json_may_be_manifest(const char *p, size_t n)
+{
+	return memmem(p, n, "mediaType", 9) || memmem(p, n, "schemaVersion", 13) || memmem(p, n, "\\u", 2);
+}
+
 void al_report_add(struct al_report *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -88,6 +101,7 @@ enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, c
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	f->size = size;
 	f->data = NULL;
+	f->sniff = AL_SNIFF_WS;
 	snprintf(f->digest, sizeof(f->digest), "%s", digest ? digest : "");
 	v->n++;
 	return AL_OK;
@@ -217,6 +231,16 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 	enum al_code rc;
 	unsigned char r[4];
 	memset(info, 0, sizeof(*info));
+	/* never write a bundle that verify could not read back */
+	if (spec->version < 1 || spec->version > AL_VERSION_MAX)
+		return al_fail(err, AL_EINVAL,
+			       "bundle '%s': version %lld is out of range (1 to %lld, 2^53-1; docs/FORMAT.md §3)",
+			       spec->name, (long long)spec->version, (long long)AL_VERSION_MAX);
+	if (spec->expires > AL_TIME_MAX || spec->expires <= opts->now)
+		return al_fail(err, AL_EINVAL,
+			       "bundle '%s': 'expires' must be after now and at the latest 9999-12-31T23:59:59Z "
+			       "(choose a nearer date or a shorter time)",
+			       spec->name);
 	if (lstat(out, &st) == 0)
 		return al_fail(err, AL_EINVAL, "'%s' already exists; choose a new output path", out);
 	if (RAND_bytes(r, sizeof(r)) != 1)

@@ -29,9 +29,32 @@ enum { AL_DIGEST_STR = 7 + AL_HEX_LEN + 1 };
 #define AL_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define AL_MT_EMPTY "application/vnd.oci.empty.v1+json"
 
+/*
+ * The largest version a bundle may carry: 2^53-1, the largest integer every
+ * JSON reader holds exactly. And the latest time: 9999-12-31T23:59:59Z, the
+ * last that RFC 3339's four-digit year can write. create refuses more, and so
+ * does verify (docs/FORMAT.md §3).
+ */
+#define AL_VERSION_MAX INT64_C(9007199254740991)
+#define AL_TIME_MAX INT64_C(253402300799)
+
 /* True for the four manifest and index media types. */
 int al_mt_is_manifest(const char *mt);
 int al_mt_is_index(const char *mt);
+/*
+ * True when a parsed JSON blob is a manifest or an index by what it is,
+ * whatever a descriptor calls it (as skopeo guesses): its own mediaType is one
+ * of the four, or its schemaVersion is 2.
+ */
+int al_json_is_manifest(const json_t *m);
+/*
+ * Whether n bytes of JSON could be a manifest or an index at all, without
+ * parsing them: one must name "mediaType" or "schemaVersion", and a key can
+ * only spell either in other bytes through a \u escape. So bytes with none of
+ * the three need no parse. Returns 1 when they might (then parse and ask
+ * al_json_is_manifest).
+ */
+int al_json_may_be_manifest(const char *p, size_t n);
 
 /* A list of problems, each a full message; capped at AL_REPORT_MAX (the rest counted). */
 enum { AL_REPORT_MAX = 200 };
@@ -48,7 +71,8 @@ struct al_bfile {
 	char *path;
 	uint64_t size;
 	char digest[AL_DIGEST_STR];
-	char *data;        /* tar scans: a small JSON file's bytes, kept to avoid re-reading the tar; or NULL */
+	char *data;        /* tar scans: a manifest or top-level file, kept to avoid re-reading the tar; or NULL */
+	enum al_sniff sniff; /* may it be a JSON object (so a manifest)? AL_SNIFF_WS (0) until hashed */
 };
 
 struct al_bview;
@@ -62,7 +86,7 @@ struct al_bview {
 	uint64_t bytes;         /* total bytes hashed */
 	size_t cached;          /* bytes held in files[].data, at most AL_VIEW_CACHE */
 };
-enum { AL_VIEW_CACHE = 16u << 20, AL_VIEW_CACHE_FILE = 1u << 20 };
+enum { AL_VIEW_CACHE = 16u << 20, AL_VIEW_CACHE_FILE = AL_MAX_MANIFEST };
 enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, const char *digest,
 			  struct al_err *err);
 void al_bview_sort(struct al_bview *v);

@@ -18,6 +18,7 @@
 
 #include "bundle.h"
 #include "fsx.h"
+#include "json.h"
 
 /* ---- reading back one file of a view, re-verified ---- */
 
@@ -47,23 +48,105 @@ static enum al_code dir_read(struct al_bview *v, const struct al_bfile *f, struc
 	return rc ? rc : verify_mem(f, out, v->root, err);
 }
 
-static enum al_code tar_open(const char *path, struct archive **out, struct al_err *err)
+/* The compressed formats a bundle tar may arrive in by mistake, by their magic numbers. */
+static const char *compressed_as(const unsigned char *p, size_t n)
 {
-	struct archive *a = archive_read_new();
-	if (!a)
+	static const struct {
+		const char *name;
+		size_t len;
+		unsigned char magic[6];
+	} m[] = {
+		{ "gzip", 2, { 0x1f, 0x8b } },         { "xz", 6, { 0xfd, '7', 'z', 'X', 'Z', 0 } },
+		{ "zstd", 4, { 0x28, 0xb5, 0x2f, 0xfd } }, { "bzip2", 3, { 'B', 'Z', 'h' } },
+		{ "lz4", 4, { 0x04, 0x22, 0x4d, 0x18 } }, { "lzip", 4, { 'L', 'Z', 'I', 'P' } },
+		{ "compress", 2, { 0x1f, 0x9d } },
+	};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (n >= m[i].len && !memcmp(p, m[i].magic, m[i].len))
+			return m[i].name;
+	return NULL;
+}
+
+/*
+ * Opens a tar for one pass; *fd is the descriptor libarchive reads (the caller
+ * closes it after archive_read_free), kept so the bytes after the end of the
+ * archive can be checked on the same file.
+ */
+static enum al_code tar_open(const char *path, struct archive **out, int *fd, struct al_err *err)
+{
+	unsigned char head[8];
+	ssize_t got;
+	const char *comp;
+	struct archive *a;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
+	do
+		got = pread(*fd, head, sizeof(head), 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		enum al_code rc = al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	/* libarchive would say "unrecognized format"; say what it is and what to do */
+	if ((comp = compressed_as(head, (size_t)got))) {
+		close(*fd);
+		*fd = -1;
+		return al_fail(err, AL_EVERIFY,
+			       "tar '%s' is %s-compressed: compressed tars are not accepted (decompress it first)",
+			       path, comp);
+	}
+	a = archive_read_new();
+	if (!a) {
+		close(*fd);
+		*fd = -1;
 		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1u << 20) != ARCHIVE_OK) {
+	if (archive_read_open_fd(a, *fd, 1u << 20) != ARCHIVE_OK) {
 		/* a file we can open that is no tar is untrustworthy input, not a failure of ours */
-		int fd = open(path, O_RDONLY | O_CLOEXEC), format = fd >= 0;
-		if (fd >= 0)
-			close(fd);
-		enum al_code rc = al_fail(err, format ? AL_EVERIFY : AL_EIO, "%s tar '%s': %s",
-					  format ? "damaged or not a" : "cannot read", path, archive_error_string(a));
+		enum al_code rc = al_fail(err, AL_EVERIFY, "damaged or not a tar '%s': %s", path,
+					  archive_error_string(a));
 		archive_read_free(a);
+		close(*fd);
+		*fd = -1;
 		return rc;
 	}
 	*out = a;
+	return AL_OK;
+}
+
+/*
+ * After libarchive's ARCHIVE_EOF: everything from where it stopped to the end
+ * of the file must be zero bytes (the end-of-archive blocks and the record
+ * padding). libarchive stops at the first zero block and ignores the rest;
+ * GNU tar -i, or a reader of a second archive appended, would not.
+ */
+static enum al_code tar_check_tail(struct archive *a, int fd, const char *path, struct al_err *err)
+{
+	la_int64_t pos = archive_filter_bytes(a, -1);
+	struct stat st;
+	unsigned char buf[64 * 1024];
+	if (pos < 0 || fstat(fd, &st) != 0)
+		return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
+	while (pos < st.st_size) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
+		if (n == 0)
+			return al_fail(err, AL_EIO, "tar '%s' shrank while it was being read", path);
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i])
+				return al_fail(err, AL_EVERIFY,
+					       "tar '%s' has data after its end-of-archive marker, at byte %lld "
+					       "(a second archive or hidden members that other tar readers would see)",
+					       path, (long long)(pos + i));
+		pos += n;
+	}
 	return AL_OK;
 }
 
@@ -86,10 +169,11 @@ static const char *tar_name(struct archive_entry *e, char tmp[AL_PATH_MAX + 1])
 }
 
 /*
- * Classifies a tar entry: returns its name if it is a regular file to read, or
- * NULL to skip it (a directory, or a problem now in rep).
+ * Classifies a tar entry: returns its name if it is a regular file to read or
+ * a directory (*is_dir set), or NULL to skip it (the top directory, or a
+ * problem now in rep).
  */
-static const char *tar_entry_file(struct archive_entry *e, char tmp[AL_PATH_MAX + 1],
+static const char *tar_entry_file(struct archive_entry *e, char tmp[AL_PATH_MAX + 1], int *is_dir,
 				  struct al_report *rep)
 {
 	const char *raw = archive_entry_pathname(e), *name = tar_name(e, tmp), *bad;
@@ -108,8 +192,9 @@ static const char *tar_entry_file(struct archive_entry *e, char tmp[AL_PATH_MAX 
 		al_report_add(rep, "'%s' is a hard link (a bundle holds only regular files and directories)", name);
 		return NULL;
 	}
+	*is_dir = type == AE_IFDIR;
 	if (type == AE_IFDIR)
-		return NULL;
+		return name;
 	if (type != AE_IFREG) {
 		al_report_add(rep, "'%s' %s (a bundle holds only regular files and directories)", name,
 			      type == AE_IFLNK ? "is a symbolic link"
@@ -126,7 +211,8 @@ static const char *tar_entry_file(struct archive_entry *e, char tmp[AL_PATH_MAX 
  */
 static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, const char *tar,
 				   const char *name, int fd, struct al_buf *keep, char digest[AL_DIGEST_STR],
-				   uint64_t *size, struct al_progress *prog, struct al_err *err)
+				   uint64_t *size, enum al_sniff *sniff, struct al_progress *prog,
+				   struct al_err *err)
 {
 	struct al_sha256 h;
 	unsigned char d[AL_DIGEST_LEN];
@@ -148,10 +234,13 @@ static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, c
 			break;
 		}
 		al_sha256_update(&h, blk, n);
+		al_sniff_update(sniff, blk, n);
 		*size += n;
 		al_progress_add(prog, n);
-		if (keep && keep->max && al_buf_add(keep, blk, n, NULL))
-			keep->max = 0; /* larger than declared: stop keeping */
+		/* only what may be JSON, and the top-level files, are kept; a keep that fails stays
+		 * failed (checked by the caller) */
+		if (keep && keep->max && (*sniff != AL_SNIFF_OTHER || !strchr(name, '/')))
+			al_buf_add(keep, blk, n, NULL);
 		for (const char *p = blk; fd >= 0 && n > 0;) {
 			ssize_t w = write(fd, p, n);
 			if (w < 0 && errno == EINTR)
@@ -183,8 +272,8 @@ static enum al_code tar_read_named(const char *tar, const char *name, struct al_
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	char tmp[AL_PATH_MAX + 1];
-	enum al_code rc = tar_open(tar, &a, err);
-	int r;
+	int fd = -1, r;
+	enum al_code rc = tar_open(tar, &a, &fd, err);
 	if (rc)
 		return rc;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -214,6 +303,7 @@ static enum al_code tar_read_named(const char *tar, const char *name, struct al_
 			      : al_fail(err, AL_EVERIFY, "tar '%s' is damaged: %s", tar, archive_error_string(a));
 out:
 	archive_read_free(a);
+	close(fd);
 	return rc;
 }
 
@@ -258,6 +348,116 @@ static enum al_code sync_staged(const struct al_bview *v, struct al_err *err)
 }
 
 /*
+ * The names a tar has shown so far, each as a file or a directory (named by
+ * an entry, or implied as the parent of one). A name may be only one of the
+ * two, and only once a file: extracting such a tar fails or overwrites, so it
+ * is refused before anything of it is staged.
+ */
+enum { NAME_FILE = 1, NAME_DIR = 2 };
+struct names {
+	struct name_slot {
+		char *name;
+		int kind;
+	} *slot;
+	size_t n, cap; /* cap is a power of two; slot[i].name == NULL when free */
+};
+
+static uint64_t name_hash(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static struct name_slot *names_find(const struct names *t, const char *s, size_t len)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = name_hash(s, len) & (t->cap - 1); t->slot[i].name; i = (i + 1) & (t->cap - 1))
+		if (!strncmp(t->slot[i].name, s, len) && !t->slot[i].name[len])
+			return &t->slot[i];
+	return NULL;
+}
+
+/* Adds s[0..len) as kind (the caller checked it is not there); takes no ownership of s. */
+static enum al_code names_add(struct names *t, const char *s, size_t len, int kind, struct al_err *err)
+{
+	size_t i;
+	char *copy;
+	if (2 * (t->n + 1) > t->cap) {
+		struct names bigger = { NULL, 0, t->cap ? t->cap * 2 : 1024 };
+		bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+		if (!bigger.slot)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		for (size_t k = 0; k < t->cap; k++)
+			if (t->slot[k].name) {
+				const char *nm = t->slot[k].name;
+				for (i = name_hash(nm, strlen(nm)) & (bigger.cap - 1); bigger.slot[i].name;
+				     i = (i + 1) & (bigger.cap - 1))
+					;
+				bigger.slot[i] = t->slot[k];
+			}
+		free(t->slot);
+		bigger.n = t->n;
+		*t = bigger;
+	}
+	if (!(copy = al_memdup(s, len)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	for (i = name_hash(s, len) & (t->cap - 1); t->slot[i].name; i = (i + 1) & (t->cap - 1))
+		;
+	t->slot[i].name = copy;
+	t->slot[i].kind = kind;
+	t->n++;
+	return AL_OK;
+}
+
+static void names_release(struct names *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slot[i].name);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Records the entry `name` (a file, or a directory) and the directories above
+ * it. Returns AL_OK with *clash set (and the problem in rep) when the name, or
+ * a directory above it, was already seen as the other kind, or the file was
+ * already seen.
+ */
+static enum al_code names_enter(struct names *t, const char *name, int kind, int *clash,
+				struct al_report *rep, struct al_err *err)
+{
+	struct name_slot *s;
+	enum al_code rc;
+	*clash = 0;
+	for (const char *p = strchr(name, '/'); p; p = strchr(p + 1, '/')) {
+		size_t len = (size_t)(p - name);
+		if (!(s = names_find(t, name, len))) {
+			if ((rc = names_add(t, name, len, NAME_DIR, err)))
+				return rc;
+		} else if (s->kind == NAME_FILE) {
+			al_report_add(rep, "'%.*s' is a file in the tar, and also a directory above '%s'", (int)len,
+				      name, name);
+			*clash = 1;
+			return AL_OK;
+		}
+	}
+	s = names_find(t, name, strlen(name));
+	if (!s)
+		return names_add(t, name, strlen(name), kind, err);
+	if (s->kind == NAME_FILE && kind == NAME_FILE)
+		al_report_add(rep, "'%s' appears more than once in the tar", name);
+	else if (s->kind != kind)
+		al_report_add(rep, "'%s' is both a file and a directory in the tar", name);
+	else
+		return AL_OK; /* a directory named again: harmless */
+	*clash = 1;
+	return AL_OK;
+}
+
+/*
  * Reads a whole tar once. Each regular file is hashed and, when stage is set,
  * written below it. The view lists what was read, sorted.
  */
@@ -266,20 +466,27 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 {
 	struct archive *a = NULL;
 	struct archive_entry *e;
+	struct names seen = { NULL, 0, 0 };
 	enum al_code rc;
-	int r;
-	if ((rc = tar_open(path, &a, err)))
+	int r, tfd = -1;
+	if ((rc = tar_open(path, &a, &tfd, err)))
 		return rc;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		char tmp[AL_PATH_MAX + 1], digest[AL_DIGEST_STR], *to = NULL;
-		const char *name = tar_entry_file(e, tmp, rep);
+		int is_dir = 0, clash = 0;
+		const char *name = tar_entry_file(e, tmp, &is_dir, rep);
 		struct al_buf keep;
 		uint64_t size = 0;
+		enum al_sniff sniff = AL_SNIFF_WS;
 		int fd = -1;
 		if (!name)
 			continue;
+		/* name clashes are found here, before anything of the entry is staged */
+		if ((rc = names_enter(&seen, name, is_dir ? NAME_DIR : NAME_FILE, &clash, rep, err)))
+			break;
+		if (clash || is_dir)
+			continue;
 		if (stage) {
-			/* a second entry of the same name fails O_EXCL: report it, as the scan does */
 			if ((rc = al_mkdirs_for(stage, name, err)))
 				break;
 			if (!(to = al_join(stage, name))) {
@@ -288,25 +495,38 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 			}
 			fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 			free(to);
-			if (fd < 0 && errno == EEXIST) {
-				al_report_add(rep, "'%s' appears more than once in the tar", name);
-				continue;
-			}
 			if (fd < 0) {
 				rc = al_fail_errno(err, AL_EIO, "cannot stage '%s'", name);
 				break;
 			}
 		}
-		/* a scan keeps small JSON files (manifests, metadata) so the check need not re-read the tar */
-		al_buf_init(&keep, !stage && archive_entry_size(e) <= AL_VIEW_CACHE_FILE &&
-					   v->cached + (size_t)archive_entry_size(e) <= AL_VIEW_CACHE
+		/*
+		 * A scan holds on to what may be JSON (up to a manifest's size) while it passes, to
+		 * tell a manifest from other data now: the check re-reads only what may be a manifest,
+		 * and re-reading one from a tar means reading the tar again. Manifests and the
+		 * top-level files (within AL_VIEW_CACHE) are kept so the check need not do even that.
+		 */
+		al_buf_init(&keep, !stage && archive_entry_size(e) >= 0 && archive_entry_size(e) <= AL_MAX_MANIFEST
 				   ? (size_t)archive_entry_size(e) : 0);
-		rc = tar_entry_data(a, e, path, name, fd, &keep, digest, &size, prog, err);
+		rc = tar_entry_data(a, e, path, name, fd, &keep, digest, &size, &sniff, prog, err);
 		if (fd >= 0)
 			close(fd);
+		if (!rc && sniff == AL_SNIFF_WS)
+			sniff = AL_SNIFF_OTHER; /* blank from start to end: no JSON object */
+		if (!rc && sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size) {
+			json_t *j = NULL;
+			if (!al_json_may_be_manifest(keep.data, keep.len) ||
+			    al_json_parse(keep.data, keep.len, name, &j, NULL) || !al_json_is_manifest(j))
+				sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
+			json_decref(j);
+		}
 		if (!rc)
 			rc = al_bview_add(v, name, size, digest, err);
-		if (!rc && keep.max && keep.len == size && keep.len && keep.data[0] == '{') {
+		if (!rc)
+			v->files[v->n - 1].sniff = sniff;
+		if (!rc && keep.max && !al_buf_check(&keep, NULL) && keep.len == size && keep.len &&
+		    (sniff == AL_SNIFF_OBJECT || !strchr(name, '/')) && size <= AL_VIEW_CACHE_FILE &&
+		    v->cached + size <= AL_VIEW_CACHE) {
 			v->files[v->n - 1].data = al_buf_take(&keep, NULL);
 			v->cached += size;
 		}
@@ -317,13 +537,14 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = al_fail(err, AL_EVERIFY, "tar '%s' is damaged or truncated: %s", path, archive_error_string(a));
+	if (!rc)
+		rc = tar_check_tail(a, tfd, path, err);
 	archive_read_free(a);
+	close(tfd);
+	names_release(&seen);
 	al_bview_sort(v);
 	if (!rc && stage)
 		rc = sync_staged(v, err);
-	for (size_t i = 1; !rc && !stage && i < v->n; i++)
-		if (!strcmp(v->files[i].path, v->files[i - 1].path))
-			al_report_add(rep, "'%s' appears more than once in the tar", v->files[i].path);
 	return rc;
 }
 
@@ -378,6 +599,9 @@ static enum al_code dir_walk(const char *root, const char *rel, int depth, struc
 			al_report_add(rep, "'%s': %s", r, al_path_unsafe(r));
 		else if (S_ISDIR(st.st_mode))
 			rc = dir_walk(root, r, depth + 1, v, rep, err);
+		else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+			/* a second name for the same bytes: what is hashed under one may change under the other */
+			al_report_add(rep, "'%s' is a hard link (a bundle holds only regular files and directories)", r);
 		else if (S_ISREG(st.st_mode))
 			rc = al_bview_add(v, r, (uint64_t)st.st_size, NULL, err);
 		else
@@ -414,6 +638,7 @@ static void file_one(void *ctx, size_t i, char *buf)
 	char hex[AL_HEX_LEN + 1];
 	char *from = al_join(w->src ? w->src : w->v->root, f->path);
 	char *to = w->src ? al_join(w->v->root, f->path) : NULL;
+	struct al_buf keep;
 	int in = -1, out = -1;
 	uint64_t size = 0;
 	if (!from || (w->src && !to)) {
@@ -429,7 +654,18 @@ static void file_one(void *ctx, size_t i, char *buf)
 		w->rc[i] = al_fail_errno(&w->errs[i], AL_EIO, "cannot create '%s'", to);
 		goto out;
 	}
-	w->rc[i] = al_copy_hash_fd(in, out, from, buf, d, &size, w->prog, &w->errs[i]);
+	f->sniff = AL_SNIFF_WS;
+	/*
+	 * What may be JSON is kept as it is hashed, so the workers, in parallel, rule out the
+	 * JSON that cannot be a manifest, and the check re-reads and parses only the rest (a
+	 * manifest is parsed once, there).
+	 */
+	al_buf_init(&keep, f->size <= AL_MAX_MANIFEST ? (size_t)f->size : 0);
+	w->rc[i] = al_copy_hash_fd_sniff(in, out, from, buf, d, &size, &f->sniff, &keep, w->prog, &w->errs[i]);
+	if (!w->rc[i] && f->sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size &&
+	    !al_json_may_be_manifest(keep.data, keep.len))
+		f->sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
+	al_buf_release(&keep);
 	if (!w->rc[i]) {
 		al_hex(d, hex);
 		snprintf(f->digest, sizeof(f->digest), "sha256:%s", hex);
@@ -472,6 +708,8 @@ static enum al_code dir_each(const char *path, const char *stage, struct al_bvie
 		order[i] = i;
 		v->bytes += v->files[i].size;
 	}
+	if (prog) /* the walk measured it: no caller needs to walk the tree twice */
+		atomic_store(&prog->total, v->bytes);
 	if (v->n)
 		qsort_r(order, v->n, sizeof(*order), cmp_size_desc, v->files);
 	rc = al_parallel(file_one, &w, order, v->n, al_default_threads(), err);

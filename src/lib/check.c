@@ -155,8 +155,12 @@ static const struct listed *find_listed(const struct checker *c, const char *pat
 	return c->nlisted ? bsearch(&key, c->listed, c->nlisted, sizeof(key), cmp_listed) : NULL;
 }
 
-/* Reads a listed, hash-checked JSON file; NULL (and a report) when it cannot be used. */
-static json_t *load_json(struct checker *c, const char *path, size_t max)
+/*
+ * Reads a listed, hash-checked file and parses it as JSON; NULL when it cannot
+ * be used. A read failure is always reported; a parse failure only if
+ * report_parse (a blob that merely starts like JSON may be any data).
+ */
+static json_t *read_json(struct checker *c, const char *path, size_t max, int report_parse)
 {
 	const struct al_bfile *f = al_bview_find(c->v, path);
 	struct al_buf b;
@@ -165,9 +169,32 @@ static json_t *load_json(struct checker *c, const char *path, size_t max)
 	if (!f || !find_listed(c, path))
 		return NULL; /* already reported as missing or unlisted */
 	al_buf_init(&b, max);
-	if (c->v->read(c->v, f, &b, &e) || al_json_parse(b.data, b.len, path, &j, &e))
+	if (c->v->read(c->v, f, &b, &e))
+		al_report_add(c->rep, "%s", e.msg);
+	else if (al_json_parse(b.data, b.len, path, &j, &e) && report_parse)
 		al_report_add(c->rep, "%s", e.msg);
 	al_buf_release(&b);
+	return j;
+}
+
+/* Refuses (reports) JSON that nests deeper than AL_JSON_MAX_DEPTH; 0 if it does not. */
+static int too_deep(struct checker *c, const char *path, const json_t *j)
+{
+	size_t d = al_json_depth(j);
+	if (d <= AL_JSON_MAX_DEPTH)
+		return 0;
+	al_report_add(c->rep, "'%s' nests %zu levels deep; at most %d are accepted", path, d, AL_JSON_MAX_DEPTH);
+	return 1;
+}
+
+/* Reads a listed, hash-checked JSON file; NULL (and a report) when it cannot be used. */
+static json_t *load_json(struct checker *c, const char *path, size_t max)
+{
+	json_t *j = read_json(c, path, max, 1);
+	if (j && too_deep(c, path, j)) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -187,6 +214,68 @@ static enum al_code add_blob(struct al_bundle_info *info, const char *digest, ui
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	info->nblobs++;
 	return AL_OK;
+}
+
+static enum al_code check_desc(struct checker *c, const json_t *d, const char *from, size_t artifact,
+			       int depth);
+
+/*
+ * A blob is a manifest or an index by what its descriptor calls it, and also
+ * by what it is: a JSON object whose own mediaType is one of the four, or
+ * with schemaVersion 2 (how skopeo guesses a manifest's type). Either way,
+ * every descriptor it holds (config, layers, manifests) is checked, so a
+ * label such as application/octet-stream cannot hide a missing blob.
+ */
+static enum al_code check_content(struct checker *c, const struct al_bfile *f, const char *path,
+				  const char *mt, size_t artifact, int depth)
+{
+	int declared = al_mt_is_manifest(mt) || al_mt_is_index(mt), is_index, is_manifest;
+	json_t *m, *cfg, *layers, *mans, *x;
+	const char *cmt;
+	char where[64 + AL_HEX_LEN];
+	enum al_code rc = AL_OK;
+	size_t i;
+	if (!declared && (f->sniff == AL_SNIFF_OTHER || f->size > AL_MAX_MANIFEST))
+		return AL_OK; /* not a JSON object, or too big for any registry to take as a manifest */
+	m = read_json(c, path, AL_MAX_MANIFEST, declared);
+	if (!m)
+		return AL_OK;
+	cmt = al_json_str(m, "mediaType");
+	if (!declared && !al_json_is_manifest(m))
+		goto out; /* data that happens to be JSON */
+	if (too_deep(c, path, m))
+		goto out;
+	snprintf(where, sizeof(where), "manifest '%s'", path);
+	if (!json_is_object(m)) {
+		al_report_add(c->rep, "%s is not a JSON object", where);
+		goto out;
+	}
+	is_index = al_mt_is_index(mt) || al_mt_is_index(cmt);
+	is_manifest = al_mt_is_manifest(mt) || al_mt_is_manifest(cmt);
+	cfg = json_object_get(m, "config");
+	layers = json_object_get(m, "layers");
+	mans = json_object_get(m, "manifests");
+	if (is_index && !json_is_array(mans))
+		al_report_add(c->rep, "%s: an index without 'manifests'", where);
+	if (is_manifest && !json_is_object(cfg))
+		al_report_add(c->rep, "%s: a manifest without 'config'", where);
+	if (is_manifest && !json_is_array(layers))
+		al_report_add(c->rep, "%s: a manifest without 'layers'", where);
+	if (cfg && (!is_manifest || json_is_object(cfg)))
+		rc = check_desc(c, cfg, where, artifact, depth + 1);
+	if (!rc && layers && !json_is_array(layers) && !is_manifest)
+		al_report_add(c->rep, "%s: 'layers' is not a list", where);
+	json_array_foreach(layers, i, x)
+		if (rc || (rc = check_desc(c, x, where, artifact, depth + 1)))
+			break;
+	if (!rc && mans && !json_is_array(mans) && !is_index)
+		al_report_add(c->rep, "%s: 'manifests' is not a list", where);
+	json_array_foreach(mans, i, x)
+		if (rc || (rc = check_desc(c, x, where, artifact, depth + 1)))
+			break;
+out:
+	json_decref(m);
+	return rc;
 }
 
 /* Checks one descriptor and, for manifests and indexes, what they reference. */
@@ -226,37 +315,138 @@ static enum al_code check_desc(struct checker *c, const json_t *d, const char *f
 		al_report_add(c->rep, "%s: manifests nest deeper than 4 levels", from);
 		return AL_OK;
 	}
-	if (al_mt_is_manifest(mt) || al_mt_is_index(mt)) {
-		json_t *m = load_json(c, path, AL_MAX_MANIFEST), *arr, *x;
-		char where[64 + AL_HEX_LEN];
-		size_t i;
-		if (!m)
-			return AL_OK;
-		snprintf(where, sizeof(where), "manifest '%s'", path);
-		if (al_mt_is_index(mt)) {
-			arr = json_object_get(m, "manifests");
-			if (!json_is_array(arr))
-				al_report_add(c->rep, "%s: an index without 'manifests'", where);
-			json_array_foreach(arr, i, x)
-				if ((rc = check_desc(c, x, where, artifact, depth + 1)))
-					break;
-		} else {
-			rc = AL_OK;
-			if (!json_is_object(json_object_get(m, "config")))
-				al_report_add(c->rep, "%s: a manifest without 'config'", where);
-			else
-				rc = check_desc(c, json_object_get(m, "config"), where, artifact, depth + 1);
-			arr = json_object_get(m, "layers");
-			if (!rc && !json_is_array(arr))
-				al_report_add(c->rep, "%s: a manifest without 'layers'", where);
-			json_array_foreach(arr, i, x)
-				if (rc || (rc = check_desc(c, x, where, artifact, depth + 1)))
-					break;
-		}
-		json_decref(m);
-		return rc;
+	return check_content(c, f, path, mt, artifact, depth);
+}
+/* Reports each of airlock.json's artifacts[i] fields its index.json entry d says otherwise. */
+static int annotations_differ(struct checker *c, size_t i, const json_t *a, const json_t *d)
+{
+	static const struct {
+		const char *field, *annotation;
+	} pairs[] = { { "kind", AL_ANN_KIND }, { "name", AL_ANN_NAME }, { "upstream", AL_ANN_UPSTREAM },
+		      { "mediaType", NULL } };
+	const json_t *ann = json_object_get(d, "annotations");
+	int differ = 0;
+	for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+		const char *mine = al_json_str(a, pairs[k].field);
+		const char *theirs = pairs[k].annotation ? al_json_str(ann, pairs[k].annotation)
+							 : al_json_str(d, "mediaType");
+		if (mine && theirs && !strcmp(mine, theirs))
+			continue;
+		al_report_add(c->rep, "'airlock.json': artifacts[%zu] ('%s') has %s '%s' but entry %zu of 'index.json' has %s",
+			      i, al_json_str(a, "ref"), pairs[k].field, mine ? mine : "(none)", i,
+			      theirs ? theirs : "none");
+		differ = 1;
 	}
-	return AL_OK;
+	return differ;
+}
+
+/* Reports refs (org.opencontainers.image.ref.name) that name more than one entry of index.json. */
+static void check_refs_unique(struct checker *c, const json_t *mans)
+{
+	size_t n = json_array_size(mans);
+	for (size_t i = 0; i < n; i++) {
+		const char *ri = al_json_str(json_object_get(json_array_get(mans, i), "annotations"), AL_ANN_REF);
+		for (size_t k = 0; ri && k < i; k++) {
+			const json_t *ak = json_object_get(json_array_get(mans, k), "annotations");
+			const char *rk = al_json_str(ak, AL_ANN_REF);
+			if (rk && !strcmp(ri, rk)) {
+				al_report_add(c->rep, "'index.json': entries %zu and %zu have the same ref '%s' (refs are unique in a bundle)",
+					      k, i, ri);
+				break;
+			}
+		}
+	}
+}
+
+/* A string member, or "" when it is missing or not a string. */
+static const char *str_or_empty(const json_t *o, const char *key)
+{
+	const char *v = al_json_str(o, key);
+	return v ? v : "";
+}
+
+/* Is digest a blob of the given media type that artifact references? */
+static int artifact_has_blob(const struct al_bundle_info *info, size_t artifact, const char *hex, const char *mt)
+{
+	for (size_t i = 0; i < info->nblobs; i++)
+		if (info->blobs[i].artifact == artifact && !strcmp(info->blobs[i].digest + 7, hex) &&
+		    !strcmp(info->blobs[i].media_type, mt))
+			return 1;
+	return 0;
+}
+
+/*
+ * sbom.cdx.json must describe exactly the artifacts: one component per ref,
+ * with the SHA-256 the content has (the .whl or file itself for wheels and
+ * files, the manifest otherwise) and the manifest digest as airlock:manifest.
+ */
+static void check_sbom(struct checker *c, const json_t *arts)
+{
+	const struct al_bundle_info *info = c->info;
+	json_t *sbom = load_json(c, "sbom.cdx.json", AL_MAX_SMALL), *comps, *comp;
+	size_t i, k;
+	if (!sbom)
+		return;
+	comps = json_object_get(sbom, "components");
+	if (!json_is_array(comps)) {
+		al_report_add(c->rep, "'sbom.cdx.json' has no 'components' list");
+		goto out;
+	}
+	json_array_foreach(comps, i, comp) {
+		const char *ref = al_json_str(comp, "bom-ref");
+		int found = 0;
+		for (k = 0; ref && k < json_array_size(arts); k++)
+			found |= al_json_str(json_array_get(arts, k), "ref") &&
+				 !strcmp(al_json_str(json_array_get(arts, k), "ref"), ref);
+		for (k = 0; ref && k < i; k++)
+			if (!strcmp(str_or_empty(json_array_get(comps, k), "bom-ref"), ref)) {
+				al_report_add(c->rep, "'sbom.cdx.json': more than one component is '%s'", ref);
+				break;
+			}
+		if (!found)
+			al_report_add(c->rep, "'sbom.cdx.json': component '%s' is no artifact of this bundle", ref ? ref : "(no bom-ref)");
+	}
+	for (k = 0; k < info->nartifacts; k++) {
+		const struct al_artifact *a = &info->artifacts[k];
+		const char *want, *sha = NULL, *manifest = NULL, *fmt;
+		json_t *h, *p;
+		size_t j;
+		if (!a->ref)
+			continue; /* already reported */
+		comp = NULL;
+		json_array_foreach(comps, i, comp)
+			if (!strcmp(str_or_empty(comp, "bom-ref"), a->ref))
+				break;
+		if (i == json_array_size(comps)) {
+			al_report_add(c->rep, "'sbom.cdx.json' has no component for '%s'", a->ref);
+			continue;
+		}
+		json_array_foreach(json_object_get(comp, "hashes"), j, h)
+			if (!strcmp(str_or_empty(h, "alg"), "SHA-256"))
+				sha = al_json_str(h, "content");
+		json_array_foreach(json_object_get(comp, "properties"), j, p)
+			if (!strcmp(str_or_empty(p, "name"), "airlock:manifest"))
+				manifest = al_json_str(p, "value");
+		want = a->digest + 7;
+		fmt = a->kind == AL_KIND_WHEEL ? AL_MT_WHEEL : a->kind == AL_KIND_FILE ? AL_MT_FILE : NULL;
+		if (fmt) {
+			/* the .whl or file itself: info.sha256, which must be the artifact's own layer */
+			want = al_json_str(a->info, "sha256");
+			if (!want || !artifact_has_blob(info, k, want, fmt)) {
+				al_report_add(c->rep, "'airlock.json': the sha256 of '%s' is not the digest of its %s",
+					      a->ref, a->kind == AL_KIND_WHEEL ? "wheel" : "file");
+				continue;
+			}
+		}
+		if (!sha || strcmp(sha, want))
+			al_report_add(c->rep, "'sbom.cdx.json': the SHA-256 of '%s' is %s, but its content has %s", a->ref,
+				      sha ? sha : "missing", want);
+		if (!manifest || strcmp(manifest, a->digest))
+			al_report_add(c->rep, "'sbom.cdx.json': airlock:manifest of '%s' is %s, but its manifest is %s",
+				      a->ref, manifest ? manifest : "missing", a->digest);
+	}
+out:
+	json_decref(sbom);
 }
 
 static enum al_code check_meta(struct checker *c, json_t *index)
@@ -275,8 +465,9 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 	if (!name || (bad = al_bundle_name_bad(name)))
 		al_report_add(c->rep, "'airlock.json': missing or bad 'name'");
 	if (!json_is_integer(json_object_get(meta, "version")) ||
-	    (version = json_integer_value(json_object_get(meta, "version"))) < 1)
-		al_report_add(c->rep, "'airlock.json': 'version' must be a positive integer");
+	    (version = json_integer_value(json_object_get(meta, "version"))) < 1 || version > AL_VERSION_MAX)
+		al_report_add(c->rep, "'airlock.json': 'version' must be an integer from 1 to %lld (2^53-1)",
+			      (long long)AL_VERSION_MAX);
 	else
 		info->version = version;
 	if (!al_json_str(meta, "created") || al_time_parse(al_json_str(meta, "created"), &info->created))
@@ -314,6 +505,8 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 				      i, ref, i);
 			continue;
 		}
+		if (annotations_differ(c, i, a, d))
+			continue;
 		art->name = strdup(al_json_str(a, "name"));
 		art->ref = strdup(ref);
 		art->upstream = strdup(al_json_str(a, "upstream") ? al_json_str(a, "upstream") : "");
@@ -328,6 +521,7 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 			goto out;
 		}
 	}
+	check_refs_unique(c, mans);
 	info->name = name ? strdup(name) : NULL;
 	info->meta = json_incref(meta);
 out:
@@ -411,6 +605,9 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 	}
 	if (index)
 		rc = check_meta(&c, index);
+	/* the SBOM is held to the artifacts once they are known to be whole */
+	if (!rc && c.info->meta && al_report_count(rep) == before)
+		check_sbom(&c, json_object_get(c.info->meta, "artifacts"));
 	if (!rc && info && !json_is_object(info->meta) && al_report_count(rep) == before)
 		al_report_add(rep, "'airlock.json' could not be read");
 out:

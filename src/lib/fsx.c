@@ -151,6 +151,9 @@ enum al_code al_read_file(const char *path, unsigned flags, struct al_buf *b, st
 		goto out;
 	}
 	al_buf_reset(b);
+	/* room for the whole file at once: growing a manifest 64 KiB at a time copies it many times */
+	if (st.st_size > 0 && (rc = al_buf_grow(b, (size_t)st.st_size, err)))
+		goto out;
 	for (;;) {
 		size_t room = b->max - b->len;
 		ssize_t n;
@@ -162,7 +165,7 @@ enum al_code al_read_file(const char *path, unsigned flags, struct al_buf *b, st
 			}
 			break;
 		}
-		if ((rc = al_buf_grow(b, room < 65536 ? room : 65536, err)))
+		if ((!b->cap || b->cap - 1 == b->len) && (rc = al_buf_grow(b, room < 65536 ? room : 65536, err)))
 			goto out;
 		n = read(fd, b->data + b->len, b->cap - 1 - b->len);
 		if (n < 0) {
@@ -341,8 +344,9 @@ void al_time_fmt(int64_t t, char out[32])
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* a time gmtime cannot represent is written as such, never as stack garbage */
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "(invalid time)");
 }
 
 static int digits(const char *s, int n, int *v)

@@ -108,16 +108,23 @@ void al_progress_add(struct al_progress *p, uint64_t n)
 		atomic_fetch_add_explicit(&p->done, n, memory_order_relaxed);
 }
 
+void al_sniff_update(enum al_sniff *s, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; *s == AL_SNIFF_WS && i < n; i++)
+		if (c[i] != ' ' && c[i] != '\t' && c[i] != '\n' && c[i] != '\r')
+			*s = c[i] == '{' ? AL_SNIFF_OBJECT : AL_SNIFF_OTHER;
+}
+
 static enum al_code stream(int src, int dst, const char *what, char *buf,
-			   unsigned char out[AL_DIGEST_LEN], uint64_t *size,
-			   struct al_progress *prog, struct al_err *err)
+			   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
+			   struct al_buf *keep, struct al_progress *prog, struct al_err *err)
 {
 	struct al_sha256 h;
 	uint64_t total = 0, flushed = 0;
 	enum al_code rc = al_sha256_init(&h, err);
 	if (rc)
 		return rc;
-	posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		ssize_t n = read(src, buf, AL_IO_CHUNK);
 		if (n < 0) {
@@ -128,7 +135,14 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 		}
 		if (n == 0)
 			break;
+		/* only a file that fills the first chunk is worth a read-ahead hint (and its syscall) */
+		if (total == 0 && (size_t)n == AL_IO_CHUNK)
+			posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL);
 		al_sha256_update(&h, buf, (size_t)n);
+		if (sniff)
+			al_sniff_update(sniff, buf, (size_t)n);
+		if (keep && keep->max && sniff && *sniff != AL_SNIFF_OTHER)
+			al_buf_add(keep, buf, (size_t)n, NULL);
 		for (ssize_t off = 0; dst >= 0 && off < n;) {
 			ssize_t w = write(dst, buf + off, (size_t)(n - off));
 			if (w < 0) {
@@ -150,6 +164,8 @@ static enum al_code stream(int src, int dst, const char *what, char *buf,
 	if (dst >= 0 && total > flushed)
 		sync_file_range(dst, (off_t)flushed, 0, SYNC_FILE_RANGE_WRITE);
 	al_sha256_final(&h, out);
+	if (sniff && *sniff == AL_SNIFF_WS)
+		*sniff = AL_SNIFF_OTHER; /* empty or blank from start to end: no JSON object */
 	if (size)
 		*size = total;
 out:
@@ -160,14 +176,21 @@ out:
 enum al_code al_hash_fd(int fd, const char *what, char *buf, unsigned char out[AL_DIGEST_LEN],
 			uint64_t *size, struct al_progress *prog, struct al_err *err)
 {
-	return stream(fd, -1, what, buf, out, size, prog, err);
+	return stream(fd, -1, what, buf, out, size, NULL, NULL, prog, err);
 }
 
 enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
 			     unsigned char out[AL_DIGEST_LEN], uint64_t *size,
 			     struct al_progress *prog, struct al_err *err)
 {
-	return stream(src, dst, what, buf, out, size, prog, err);
+	return stream(src, dst, what, buf, out, size, NULL, NULL, prog, err);
+}
+
+enum al_code al_copy_hash_fd_sniff(int src, int dst, const char *what, char *buf,
+				   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
+				   struct al_buf *keep, struct al_progress *prog, struct al_err *err)
+{
+	return stream(src, dst, what, buf, out, size, sniff, keep, prog, err);
 }
 
 enum al_code al_hash_file(const char *path, unsigned char out[AL_DIGEST_LEN], uint64_t *size,

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 
 enum { AL_DIGEST_LEN = 32, AL_HEX_LEN = 64, AL_IO_CHUNK = 1u << 20 };
@@ -61,6 +62,25 @@ enum al_code al_hash_file(const char *path, unsigned char out[AL_DIGEST_LEN], ui
 enum al_code al_copy_hash_fd(int src, int dst, const char *what, char *buf,
 			     unsigned char out[AL_DIGEST_LEN], uint64_t *size,
 			     struct al_progress *prog, struct al_err *err);
+
+/*
+ * Whether a stream may be a JSON object, from its first bytes: AL_SNIFF_WS
+ * while nothing but JSON whitespace has passed (so an empty or all-blank
+ * stream stays "may be"), AL_SNIFF_OBJECT once '{' came first, AL_SNIFF_OTHER
+ * once anything else did. Zero is AL_SNIFF_WS, so an unsniffed file counts as
+ * "may be JSON".
+ */
+enum al_sniff { AL_SNIFF_WS = 0, AL_SNIFF_OBJECT, AL_SNIFF_OTHER };
+void al_sniff_update(enum al_sniff *s, const void *p, size_t n);
+/*
+ * al_copy_hash_fd (dst may be -1: hash only), sniffing the content into *sniff; a stream
+ * that was blank to its end is AL_SNIFF_OTHER. While it may be JSON, the bytes are also
+ * added to keep (if keep and keep->max; adds with a NULL error: check keep before use),
+ * so a caller can look into exactly the bytes that were hashed.
+ */
+enum al_code al_copy_hash_fd_sniff(int src, int dst, const char *what, char *buf,
+				   unsigned char out[AL_DIGEST_LEN], uint64_t *size, enum al_sniff *sniff,
+				   struct al_buf *keep, struct al_progress *prog, struct al_err *err);
 
 /*
  * The parallel runner. `run(job, i, buf, err)` is called once for each index

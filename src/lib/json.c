@@ -24,6 +24,25 @@ enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t 
 	return AL_OK;
 }
 
+size_t al_json_depth(const json_t *j)
+{
+	size_t deepest = 0, i, d;
+	const char *k;
+	json_t *x;
+	if (json_is_object(j)) {
+		json_object_foreach((json_t *)j, k, x)
+			if ((d = al_json_depth(x)) > deepest)
+				deepest = d;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, x)
+			if ((d = al_json_depth(x)) > deepest)
+				deepest = d;
+	} else {
+		return 0;
+	}
+	return deepest + 1;
+}
+
 static enum al_code convert(struct fy_node *n, const char *what, int depth, json_t **out,
 			    struct al_err *err)
 {
@@ -235,6 +254,32 @@ enum al_code al_json_dump(const json_t *j, unsigned flags, struct al_buf *b, str
 	if (flags & AL_JSON_PRETTY)
 		return al_buf_add(b, "\n", 1, err);
 	return AL_OK;
+}
+
+json_t *al_json_text(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(s), bad;
+	struct al_buf b;
+	json_t *j;
+	if (!al_utf8_bad(s, n))
+		return json_stringn(s, n);
+	al_buf_init(&b, 4 * n + 1);
+	for (size_t i = 0; i < n;) {
+		/* the longest valid prefix as it is, then one bad byte as \xNN */
+		bad = al_utf8_bad(s + i, n - i);
+		if (!bad) {
+			al_buf_add(&b, s + i, n - i, NULL);
+			break;
+		}
+		al_buf_add(&b, s + i, bad - 1, NULL);
+		al_buf_addf(&b, NULL, "\\x%c%c", hex[(unsigned char)s[i + bad - 1] >> 4],
+			    hex[(unsigned char)s[i + bad - 1] & 15]);
+		i += bad;
+	}
+	j = al_buf_check(&b, NULL) ? NULL : json_stringn(b.data ? b.data : "", b.len);
+	al_buf_release(&b);
+	return j;
 }
 
 const char *al_json_str(const json_t *obj, const char *key)

@@ -24,9 +24,26 @@ enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t 
 enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t **out,
 			   struct al_err *err);
 
+/*
+ * How deep a tree nests: 0 for a scalar, 1 for an object or array of
+ * scalars, one more for each level of objects and arrays inside. jansson
+ * accepts 2048 levels and SQLite's JSON functions stop at 2000, so what airlock
+ * reads from a bundle is held to AL_JSON_MAX_DEPTH (docs/FORMAT.md).
+ */
+enum { AL_JSON_MAX_DEPTH = 64 };
+size_t al_json_depth(const json_t *j);
+
 enum { AL_JSON_PRETTY = 1 << 0 };
 /* Serializes into b (appends), keys in insertion order; PRETTY indents by 2 and adds a newline. */
 enum al_code al_json_dump(const json_t *j, unsigned flags, struct al_buf *b, struct al_err *err);
+
+/*
+ * A JSON string of s that loses nothing: bytes that are not UTF-8 (a file
+ * name from a foreign system, a path on the command line) become the four
+ * characters \xNN, where json_string() would return NULL and the member
+ * would silently go missing. New reference; NULL only when out of memory.
+ */
+json_t *al_json_text(const char *s);
 
 /* Typed lookups: NULL / -1 when missing or of another type. Borrowed results. */
 const char *al_json_str(const json_t *obj, const char *key);

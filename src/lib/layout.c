@@ -22,14 +22,55 @@ json_t *al_descriptor(const char *media_type, const char *digest, uint64_t size)
 			 (json_int_t)size);
 }
 
+static uint64_t path_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of path in l->seen (an index into files, plus one; 0 when free). */
+static size_t *seen_slot(const struct al_layout *l, const char *path)
+{
+	size_t i = path_hash(path) & (l->capseen - 1);
+	while (l->seen[i] && strcmp(l->files[l->seen[i] - 1].path, path))
+		i = (i + 1) & (l->capseen - 1);
+	return &l->seen[i];
+}
+
+/* Keeps l->seen at most half full (a model may have tens of thousands of files). */
+static enum al_code seen_grow(struct al_layout *l, struct al_err *err)
+{
+	size_t *old = l->seen, oldcap = l->capseen;
+	if (2 * (l->nfiles + 1) <= l->capseen)
+		return AL_OK;
+	l->capseen = oldcap ? oldcap * 2 : 1024;
+	l->seen = calloc(l->capseen, sizeof(*l->seen));
+	if (!l->seen) {
+		l->seen = old;
+		l->capseen = oldcap;
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i])
+			*seen_slot(l, l->files[old[i] - 1].path) = old[i];
+	free(old);
+	return AL_OK;
+}
+
 static enum al_code record(struct al_layout *l, const char *path, const char *digest, uint64_t size,
 			   struct al_err *err)
 {
 	struct al_layout_file *f;
-	for (size_t i = 0; i < l->nfiles; i++)
-		if (!strcmp(l->files[i].path, path))
-			return AL_OK; /* deduplicated blob */
-	enum al_code rc = al_array_grow(&l->files, &l->capfiles, l->nfiles + 1, sizeof(*l->files), err);
+	size_t *slot;
+	enum al_code rc = seen_grow(l, err);
+	if (rc)
+		return rc;
+	slot = seen_slot(l, path);
+	if (*slot)
+		return AL_OK; /* deduplicated blob */
+	rc = al_array_grow(&l->files, &l->capfiles, l->nfiles + 1, sizeof(*l->files), err);
 	if (rc)
 		return rc;
 	f = &l->files[l->nfiles];
@@ -38,7 +79,7 @@ static enum al_code record(struct al_layout *l, const char *path, const char *di
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	snprintf(f->digest, sizeof(f->digest), "%s", digest);
 	f->size = size;
-	l->nfiles++;
+	*slot = ++l->nfiles;
 	return AL_OK;
 }
 
@@ -67,6 +108,7 @@ void al_layout_release(struct al_layout *l)
 	for (size_t i = 0; i < l->nfiles; i++)
 		free(l->files[i].path);
 	free(l->files);
+	free(l->seen);
 	free(l->dir);
 	json_decref(l->manifests);
 	memset(l, 0, sizeof(*l));
@@ -111,43 +153,44 @@ static void copy_one(void *ctx, size_t i, char *buf)
 	unsigned char d[AL_DIGEST_LEN];
 	char hex[AL_HEX_LEN + 1];
 	char *tmp = al_strf("%s/blobs/sha256/.tmp-%zu", c->l->dir, i), *dst = NULL;
+	struct al_err e = { 0 };
 	uint64_t size = 0;
 	int in = -1, out = -1;
 	if (!tmp) {
-		j->rc = al_fail(&j->err, AL_ENOMEM, "out of memory");
+		j->rc = AL_ENOMEM;
 		return;
 	}
 	in = open(j->src, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
-		j->rc = al_fail_errno(&j->err, AL_EIO, "cannot open '%s'", j->src);
+		j->rc = al_fail_errno(&e, AL_EIO, "cannot open '%s'", j->src);
 		goto out;
 	}
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (out < 0) {
-		j->rc = al_fail_errno(&j->err, AL_EIO, "cannot create '%s'", tmp);
+		j->rc = al_fail_errno(&e, AL_EIO, "cannot create '%s'", tmp);
 		goto out;
 	}
-	j->rc = al_copy_hash_fd(in, out, j->src, buf, d, &size, c->l->prog, &j->err);
+	j->rc = al_copy_hash_fd(in, out, j->src, buf, d, &size, c->l->prog, &e);
 	if (j->rc)
 		goto out;
 	al_hex(d, hex);
 	snprintf(j->digest, sizeof(j->digest), "sha256:%s", hex);
 	if (j->expect[0] && strcmp(j->expect, j->digest) != 0) {
-		j->rc = al_fail(&j->err, AL_EVERIFY, "digest mismatch for '%s': expected %s, got %s",
+		j->rc = al_fail(&e, AL_EVERIFY, "digest mismatch for '%s': expected %s, got %s",
 				j->src, j->expect, j->digest);
 		goto out;
 	}
 	if (size != j->size) {
-		j->rc = al_fail(&j->err, AL_EIO, "'%s' changed size while it was copied", j->src);
+		j->rc = al_fail(&e, AL_EIO, "'%s' changed size while it was copied", j->src);
 		goto out;
 	}
 	dst = blob_path(c->l, j->digest);
 	if (!dst) {
-		j->rc = al_fail(&j->err, AL_ENOMEM, "out of memory");
+		j->rc = al_fail(&e, AL_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (rename(tmp, dst) != 0)
-		j->rc = al_fail_errno(&j->err, AL_EIO, "cannot rename '%s'", tmp);
+		j->rc = al_fail_errno(&e, AL_EIO, "cannot rename '%s'", tmp);
 out:
 	if (out >= 0)
 		close(out);
@@ -157,6 +200,8 @@ out:
 		unlink(tmp);
 	free(tmp);
 	free(dst);
+	if (j->rc && (j->err = malloc(sizeof(*j->err))))
+		*j->err = e;
 }
 
 static int cmp_size_desc(const void *a, const void *b, void *ctx)
@@ -188,8 +233,10 @@ enum al_code al_layout_put_files(struct al_layout *l, struct al_copy_job *jobs, 
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		if (jobs[i].rc) {
+			if (!jobs[i].err)
+				return al_fail(err, jobs[i].rc, "cannot copy '%s': out of memory", jobs[i].src);
 			if (err && err->code == AL_OK)
-				*err = jobs[i].err;
+				*err = *jobs[i].err;
 			return jobs[i].rc;
 		}
 	for (size_t i = 0; i < n; i++) {

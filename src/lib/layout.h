@@ -25,7 +25,9 @@ struct al_copy_job {
 	char expect[7 + AL_HEX_LEN + 1];    /* "sha256:…" the content must have, or "" */
 	char digest[7 + AL_HEX_LEN + 1];    /* result */
 	enum al_code rc;                    /* result */
-	struct al_err err;                  /* result */
+	struct al_err *err;                 /* result when rc is set (owned; NULL otherwise): a model
+					       may have tens of thousands of jobs, so no message is
+					       kept inline */
 };
 
 struct al_layout_file {
@@ -39,6 +41,7 @@ struct al_layout {
 	json_t *manifests;                  /* index.json "manifests", owned */
 	struct al_layout_file *files;       /* every file written, for SHA256SUMS */
 	size_t nfiles, capfiles;
+	size_t *seen, capseen;              /* hash of files[] by path: index + 1, 0 when free */
 	struct al_progress *prog;           /* borrowed, may be NULL */
 	unsigned threads;
 };

@@ -20,8 +20,10 @@
 
 void al_copy_jobs_release(struct al_copy_jobs *j)
 {
-	for (size_t i = 0; i < j->n; i++)
+	for (size_t i = 0; i < j->n; i++) {
 		free(j->v[i].src);
+		free(j->v[i].err);
+	}
 	free(j->v);
 	memset(j, 0, sizeof(*j));
 }
@@ -517,6 +519,25 @@ static enum al_code plan_image(struct al_layout *l, const struct al_source *src,
 	return rc;
 }
 
+static enum al_code too_big(const struct al_plan *p, const char *what, enum al_code rc, struct al_err *err);
+
+/*
+ * Before anything is copied: a directory's manifest has one layer descriptor
+ * per file, each at least 180 bytes plus its media type and the path twice
+ * (compact JSON); if that already passes the manifest limit, say so now
+ * rather than after copying every file. (The exact size is checked again
+ * when the manifest is written.)
+ */
+static enum al_code manifest_fits(const struct al_plan *p, struct al_err *err)
+{
+	uint64_t least = 0;
+	for (size_t i = 0; i < p->nfiles; i++)
+		least += 180 + strlen(p->files[i].media_type) + 2 * strlen(p->files[i].rel);
+	if (least <= AL_MAX_MANIFEST)
+		return AL_OK;
+	return too_big(p, "manifest", al_fail(err, AL_ELIMIT, "at least %llu bytes", (unsigned long long)least), err);
+}
+
 enum al_code al_plan_source(struct al_layout *l, const struct al_source *src, struct al_plans *plans,
 			    struct al_copy_jobs *jobs, struct al_err *err)
 {
@@ -538,6 +559,8 @@ enum al_code al_plan_source(struct al_layout *l, const struct al_source *src, st
 	default:
 		AL_BUG("unknown kind");
 	}
+	if (!rc && (src->kind == AL_KIND_MODEL || src->kind == AL_KIND_VULNDB) && plans->n)
+		rc = manifest_fits(&plans->v[plans->n - 1], err);
 	if (rc)
 		al_err_prefix(err, "artifacts[%u] (%s '%s')", src->line, al_kind_name(src->kind), src->path);
 	return rc;
@@ -559,6 +582,16 @@ static json_t *layer_desc(const struct al_plan *p, const struct al_plan_file *f,
 	json_object_set_new(ann, AL_ANN_TITLE, json_string(f->rel));
 	json_object_set_new(d, "annotations", ann);
 	return d;
+}
+
+/* Says which artifact's manifest (or config) outgrew the manifest limit, and what to do. */
+static enum al_code too_big(const struct al_plan *p, const char *what, enum al_code rc, struct al_err *err)
+{
+	if (rc != AL_ELIMIT)
+		return rc;
+	return al_err_prefix(err, "%s '%s' (%zu files): its %s would be larger than %u bytes (4 MiB), the most a registry "
+			     "accepts for one manifest (split it into several artifacts, or leave files out with 'include:')",
+			     al_kind_name(p->kind), p->name, p->nfiles, what, (unsigned)AL_MAX_MANIFEST);
 }
 
 static enum al_code put_json(struct al_layout *l, json_t *j, char digest[AL_DIGEST_STR],
@@ -635,6 +668,7 @@ enum al_code al_plan_finish(struct al_layout *l, struct al_plan *p, const struct
 			json_object_set_new(json_object_get(cfg, "descriptor"), "revision",
 					    json_string(p->src->revision));
 		if ((rc = put_json(l, cfg, cdigest, &csize, err))) {
+			rc = too_big(p, "config", rc, err);
 			json_decref(cfg);
 			goto out;
 		}
@@ -689,8 +723,10 @@ enum al_code al_plan_finish(struct al_layout *l, struct al_plan *p, const struct
 			al_descriptor(config_mt, cdigest, csize), "layers", layers, "annotations", ann);
 	a->content_size += csize;
 	a->media_type = strdup(AL_MT_OCI_MANIFEST);
-	if ((rc = put_json(l, man, a->digest, &a->size, err)))
+	if ((rc = put_json(l, man, a->digest, &a->size, err))) {
+		rc = too_big(p, "manifest", rc, err);
 		goto out;
+	}
 	a->content_size += a->size;
 	desc = al_descriptor(AL_MT_OCI_MANIFEST, a->digest, a->size);
 	if (desc)

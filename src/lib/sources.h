@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sources.h: turning spec sources into artifacts of a layout (docs/ARCHITECTURE.md, the data model).
+ * sources.h: turning spec sources into artifacts of a layout (docs/FORMAT.md §1, §4).
  *
  * Two phases, so every byte of every artifact is copied in one parallel pass:
  * al_plan_source() looks at a source (walks a model directory, reads a

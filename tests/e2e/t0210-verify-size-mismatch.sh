@@ -4,8 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 need sha256sum
 # rewrite_model_manifest BUNDLE DELTA: re-serializes the model manifest with layer 0's
-# size changed by DELTA, stores it under its new digest, points index.json and
-# airlock.json at it, and regenerates SHA256SUMS. Prints the layer's blob path and the
+# size changed by DELTA, stores it under its new digest, points index.json,
+# airlock.json and the SBOM at it, and regenerates SHA256SUMS. Prints the layer's blob path and the
 # new manifest's blob path.
 rewrite_model_manifest() {
     python3 - "$1" "$2" <<'PY'
@@ -25,6 +25,16 @@ os.remove(f"{b}/blobs/sha256/{old[7:]}")
 for d in (idx["manifests"][i], meta["artifacts"][i]):
     d["digest"] = new
     d["size"] = len(raw)
+# the SBOM names a model by its manifest too (hash and airlock:manifest)
+sbom = json.load(open(f"{b}/sbom.cdx.json"))
+for c in sbom["components"]:
+    for h in c.get("hashes", []):
+        if h["content"] == old[7:]:
+            h["content"] = new[7:]
+    for p in c.get("properties", []):
+        if p["value"] == old:
+            p["value"] = new
+json.dump(sbom, open(f"{b}/sbom.cdx.json", "w"), indent=2)
 json.dump(idx, open(f"{b}/index.json", "w"))
 json.dump(meta, open(f"{b}/airlock.json", "w"), indent=2)
 print("blobs/sha256/" + layer["digest"][7:], "blobs/sha256/" + new[7:], layer["size"] - delta)

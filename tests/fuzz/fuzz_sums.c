@@ -25,7 +25,7 @@
 #define CONFIG_DIGEST	"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 #define LAYER_DIGEST	"1f3d158914b94c10e7d539ec8006a43cb6feecdf820f2fd4150ba7f7e27157be"
 
-/* Byte for byte what `airlock bundle create` wrote (the SBOM shortened: it is not parsed). */
+/* Byte for byte what `airlock bundle create` wrote (the SBOM shortened to what the check reads). */
 /* clang-format off */
 static const struct {
 	const char *path;
@@ -80,7 +80,10 @@ static const struct {
 	  "    }\n"
 	  "  ]\n"
 	  "}\n", 1 },
-	{ "sbom.cdx.json", "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"version\":1}\n", 1 },
+	{ "sbom.cdx.json",
+	  "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"version\":1,\"components\":[{\"bom-ref\":"
+	  "\"file/hello.txt\",\"hashes\":[{\"alg\":\"SHA-256\",\"content\":\"" LAYER_DIGEST "\"}],"
+	  "\"properties\":[{\"name\":\"airlock:manifest\",\"value\":\"sha256:" MANIFEST_DIGEST "\"}]}]}\n", 1 },
 	{ "blobs/sha256/" MANIFEST_DIGEST,
 	  "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
 	  "\"artifactType\":\"application/vnd.airlock.file.v1\",\"config\":{\"mediaType\":"

@@ -360,9 +360,36 @@ static void test_tar_flipped_byte(void **state)
 	free(b);
 }
 
+/* The pre-filter may say "maybe" too often, never "no" to a manifest (keys escaped included). */
+static void test_may_be_manifest(void **state)
+{
+	static const struct {
+		const char *json;
+		int maybe, manifest;
+	} cases[] = {
+		{ "{\"i\": 1, \"pad\": \"xxxx\"}", 0, 0 },
+		{ "{\"schemaVersion\": 2, \"layers\": []}", 1, 1 },
+		{ "{\"mediaType\": \"application/vnd.oci.image.index.v1+json\"}", 1, 1 },
+		{ "{\"\\u0073chemaVersion\": 2}", 1, 1 },
+		{ "{\"media\\u0054ype\": \"application/vnd.oci.image.manifest.v1+json\"}", 1, 1 },
+		{ "{\"mediaType\": \"text/plain\"}", 1, 0 },
+		{ "{\"schemaVersion\": 1}", 1, 0 },
+		{ "{\"note\": \"tab\\there\"}", 0, 0 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_loads(cases[i].json, 0, NULL);
+		assert_non_null(j);
+		assert_int_equal(al_json_may_be_manifest(cases[i].json, strlen(cases[i].json)), cases[i].maybe);
+		assert_int_equal(al_json_is_manifest(j), cases[i].manifest);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_may_be_manifest),
 		cmocka_unit_test_setup_teardown(test_dir_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tar_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_byte_in_blob, setup, teardown),

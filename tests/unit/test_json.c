@@ -298,6 +298,51 @@ static void test_json_int_whitespace(void **state)
 		fail_msg("accepted:%s", wrong);
 }
 
+static void test_json_depth(void **state)
+{
+	static const struct {
+		const char *json;
+		size_t depth;
+	} cases[] = {
+		{ "1", 0 },
+		{ "\"s\"", 0 },
+		{ "{}", 1 },
+		{ "[]", 1 },
+		{ "[1, 2, {}]", 2 },
+		{ "{\"a\": [1, [2, [3]]], \"b\": {}}", 4 },
+		{ "[[], [[[]]], []]", 4 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+		assert_non_null(j);
+		assert_int_equal(al_json_depth(j), cases[i].depth);
+		json_decref(j);
+	}
+}
+
+static void test_json_text(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "", "" },
+		{ "plain", "plain" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },
+		{ "a\xff", "a\\xff" },
+		{ "\xc3", "\\xc3" },
+		{ "\xc3(\xe2\x82", "\\xc3(\\xe2\\x82" },
+		{ "\xed\xa0\x80x", "\\xed\\xa0\\x80x" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = al_json_text(cases[i].in);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(j), cases[i].out);
+		json_decref(j);
+	}
+}
+
 static void test_json_str(void **state)
 {
 	const char *in = "{\"s\":\"x\",\"n\":1,\"z\":null}";
@@ -324,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_json_int),
 		cmocka_unit_test(test_json_int_whitespace),
 		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_json_depth),
+		cmocka_unit_test(test_json_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
