@@ -147,7 +147,24 @@ struct checker {
 	size_t nlisted;
 	struct al_err *err;
 	struct seen seen;
+	enum al_code fatal;   /* an operational failure met on the way (the first); the check's result */
 };
+
+/*
+ * Is E an operational failure (out of memory, an I/O error) rather than a
+ * verdict on the bundle? Then it is recorded as the check's result (it must
+ * never count as a problem of the bundle, nor be lost), and 1 is returned.
+ */
+static int operational(struct checker *c, const struct al_err *e)
+{
+	if (e->code != AL_ENOMEM && e->code != AL_EIO)
+		return 0;
+	if (!c->fatal) {
+		c->fatal = e->code;
+		al_fail(c->err, e->code, "%s", e->msg);
+	}
+	return 1;
+}
 
 static const struct listed *find_listed(const struct checker *c, const char *path)
 {
@@ -169,10 +186,12 @@ static json_t *read_json(struct checker *c, const char *path, size_t max, int re
 	if (!f || !find_listed(c, path))
 		return NULL; /* already reported as missing or unlisted */
 	al_buf_init(&b, max);
-	if (c->v->read(c->v, f, &b, &e))
+	if (c->v->read(c->v, f, &b, &e)) {
+		if (!operational(c, &e))
+			al_report_add(c->rep, "%s", e.msg);
+	} else if (al_json_parse(b.data, b.len, path, &j, &e) && !operational(c, &e) && report_parse) {
 		al_report_add(c->rep, "%s", e.msg);
-	else if (al_json_parse(b.data, b.len, path, &j, &e) && report_parse)
-		al_report_add(c->rep, "%s", e.msg);
+	}
 	al_buf_release(&b);
 	return j;
 }
@@ -516,7 +535,7 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 		art->info = json_incref(json_object_get(a, "info"));
 		if (!art->info)
 			art->info = json_object();
-		if (!art->name || !art->ref || !art->upstream || !art->media_type) {
+		if (!art->name || !art->ref || !art->upstream || !art->media_type || !art->info) {
 			rc = al_fail(c->err, AL_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -524,6 +543,8 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 	check_refs_unique(c, mans);
 	info->name = name ? strdup(name) : NULL;
 	info->meta = json_incref(meta);
+	if (name && !info->name)
+		rc = al_fail(c->err, AL_ENOMEM, "out of memory");
 out:
 	json_decref(meta);
 	return rc;
@@ -535,7 +556,7 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 	static const char *const required[] = { "oci-layout", "index.json", "airlock.json",
 						"sbom.cdx.json", NULL };
 	struct al_bundle_info scratch;
-	struct checker c = { v, rep, info ? info : &scratch, NULL, 0, err, { NULL, 0, 0 } };
+	struct checker c = { v, rep, info ? info : &scratch, NULL, 0, err, { NULL, 0, 0 }, AL_OK };
 	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
 	size_t before = al_report_count(rep);
 	struct al_buf b;
@@ -552,7 +573,8 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 	{
 		struct al_err e = { 0 };
 		if (v->read(v, sums, &b, &e)) {
-			al_report_add(rep, "%s", e.msg);
+			if (!operational(&c, &e))
+				al_report_add(rep, "%s", e.msg);
 			al_buf_release(&b);
 			goto out;
 		}
@@ -611,6 +633,8 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 	if (!rc && info && !json_is_object(info->meta) && al_report_count(rep) == before)
 		al_report_add(rep, "'airlock.json' could not be read");
 out:
+	if (!rc && c.fatal)
+		rc = c.fatal;
 	for (i = 0; i < c.nlisted; i++)
 		free(c.listed[i].path);
 	free(c.listed);
@@ -619,8 +643,11 @@ out:
 	json_decref(index);
 	if (!info)
 		al_bundle_info_release(&scratch);
-	if (rc)
+	if (rc) {
+		if (info)
+			al_bundle_info_release(info); /* nothing half-checked goes out */
 		return rc;
+	}
 	if (al_report_count(rep) != before) {
 		if (info)
 			al_bundle_info_release(info);

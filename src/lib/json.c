@@ -12,6 +12,42 @@
 
 #include <libfyaml.h>
 
+/*
+ * jansson (2.14) is not safe after an allocation fails: its parser can return
+ * an object with a member missing, call the failure a syntax error, or write
+ * past the end of its string buffer (found by the allocation-failure
+ * replays, tests/fuzz/allocfail.c). No verdict and no heap can be trusted
+ * after that, so an allocation jansson cannot have ends the process, with a
+ * message, as an xmalloc does: a crash with a reason, never a corrupt heap
+ * or a wrong verdict. (The replays give jansson an allocator that never
+ * fails, al_json_alloc_for_tests, and fail airlock's own allocations.)
+ */
+static void *(*json_alloc)(size_t) = malloc;
+
+static void *json_malloc(size_t n)
+{
+	void *p = json_alloc(n ? n : 1);
+	if (!p)
+		AL_BUG("out of memory in the JSON library (jansson cannot go on safely)");
+	return p;
+}
+
+void al_json_alloc_for_tests(void *(*alloc)(size_t))
+{
+	json_alloc = alloc;
+}
+
+static void json_free(void *p)
+{
+	free(p);
+}
+
+/* Before main: every jansson allocation of the process, the first included, goes through json_malloc. */
+__attribute__((constructor)) static void json_alloc_setup(void)
+{
+	json_set_alloc_funcs(json_malloc, json_free);
+}
+
 enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t **out,
 			   struct al_err *err)
 {

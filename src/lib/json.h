@@ -17,7 +17,8 @@
 #include "buf.h"
 #include "err.h"
 
-/* Parses JSON from memory; *out is a new reference (caller json_decref). */
+/* Parses JSON from memory; *out is a new reference (caller json_decref). Input that is not
+ * JSON is AL_EVERIFY. (jansson's allocations never fail: see json.c.) */
 enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t **out,
 			   struct al_err *err);
 /* Parses one YAML document from memory into a jansson tree. */
@@ -49,5 +50,8 @@ json_t *al_json_text(const char *s);
 const char *al_json_str(const json_t *obj, const char *key);
 /* An integer member, also accepted as a decimal string (YAML scalars); -1 on error. */
 int al_json_int(const json_t *obj, const char *key, int64_t *out);
+
+/* For the allocation-failure replays only: the allocator jansson's allocations come from. */
+void al_json_alloc_for_tests(void *(*alloc)(size_t));
 
 #endif

@@ -27,9 +27,9 @@
 #include "fsx.h"
 #include "fuzz.h"
 #ifdef AL_ALLOC_FAIL
-#include <jansson.h>
-
 #include "allocfail.h"
+#include "json.h"
+void *__real_malloc(size_t n);
 #endif
 
 enum { REPLAY_MAX = 16u << 20 }; /* corpus files are small; refuse anything absurd */
@@ -131,8 +131,9 @@ int main(int argc, char **argv)
 {
 	size_t count = 0;
 #ifdef AL_ALLOC_FAIL
-	/* jansson allocates through these (wrapped at link time), so its failures are injected too */
-	json_set_alloc_funcs(malloc, free);
+	/* jansson is not safe under allocation failure (json.c ends the process then): give it the
+	 * allocator underneath the injector, so the replays fail airlock's own allocations */
+	al_json_alloc_for_tests(__real_malloc);
 #endif
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s DIR|FILE...\n", argv[0]);
