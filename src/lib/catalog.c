@@ -59,9 +59,10 @@ enum al_code al_db_step(sqlite3_stmt *st, const char *what, int *row, struct al_
 }
 
 static const char *const queries[AL_Q_COUNT] = {
-	[AL_Q_IMAGES] = "SELECT a.id, a.name, a.digest, ab.digest, ab.media_type, b.size"
+	[AL_Q_IMAGES] = "SELECT a.id, a.name, a.digest, ab.digest, ab.media_type, b.size, bu.unsigned"
 			" FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
-			" JOIN blobs b ON b.digest = ab.digest WHERE a.kind = 'image' ORDER BY a.id",
+			" JOIN blobs b ON b.digest = ab.digest JOIN bundles bu ON bu.id = a.bundle_id"
+			" WHERE a.kind = 'image' ORDER BY a.id",
 	[AL_Q_PUSHED] = "SELECT repo, digest, media_type, size FROM pushed ORDER BY rowid",
 	[AL_Q_PUSHED_TAGS] = "SELECT repo, tag, digest FROM pushed_tags ORDER BY rowid",
 	[AL_Q_PATHS] = "SELECT a.kind, a.name, json_extract(a.info, '$.filename'), ab.media_type, ab.digest,"

@@ -47,7 +47,8 @@ enum { AL_CATALOG_VERSION = 2 };
  * noted and bound by the caller.
  */
 enum al_query {
-	AL_Q_IMAGES,          /* artifact id, name, manifest digest, blob digest, blob media type, blob size */
+	AL_Q_IMAGES,          /* artifact id, name, manifest digest, blob digest, blob media type, blob size,
+			       * whether its bundle was imported unsigned */
 	AL_Q_PUSHED,          /* repo, digest, media type, size (oldest first) */
 	AL_Q_PUSHED_TAGS,     /* repo, tag, digest (oldest first) */
 	AL_Q_PATHS,           /* kind, name, wheel file name, media type, digest, size (newest first) */

@@ -171,6 +171,17 @@ enum MHD_Result sv_metrics(struct sv_req *rq)
 		    "# HELP airlock_http_connections Connections open now.\n"
 		    "# TYPE airlock_http_connections gauge\nairlock_http_connections %lu\n",
 		    AL_VERSION, atomic_load(&rq->srv->nconns));
+	al_buf_addf(&b, NULL,
+		    "# HELP airlock_push_blobs_total Blobs pushed and committed (digest checked).\n"
+		    "# TYPE airlock_push_blobs_total counter\nairlock_push_blobs_total %lu\n"
+		    "# HELP airlock_push_mounts_total Blobs mounted from another repository by a push.\n"
+		    "# TYPE airlock_push_mounts_total counter\nairlock_push_mounts_total %lu\n"
+		    "# HELP airlock_push_manifests_total Manifests pushed and committed.\n"
+		    "# TYPE airlock_push_manifests_total counter\nairlock_push_manifests_total %lu\n"
+		    "# HELP airlock_upload_received_bytes_total Bytes of upload bodies received (kept or refused).\n"
+		    "# TYPE airlock_upload_received_bytes_total counter\nairlock_upload_received_bytes_total %lu\n",
+		    atomic_load(&m->push_blobs), atomic_load(&m->push_mounts), atomic_load(&m->push_manifests),
+		    atomic_load(&m->upload_bytes));
 	process_metrics(&b, rq->srv->started);
 	if (al_buf_check(&b, NULL) || !b.data) {
 		al_buf_release(&b);

@@ -332,6 +332,7 @@ static enum MHD_Result finish_blob(struct sv_req *rq)
 		sv_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
 	free(loc);
 	sv_header(rq, "Docker-Content-Digest", digest);
+	atomic_fetch_add(&rq->srv->m.push_blobs, 1);
 	return sv_reply(rq, 201, NULL, "", 0);
 }
 
@@ -362,6 +363,7 @@ static enum MHD_Result mount(struct sv_req *rq, const char *name, const char *di
 				sv_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
 			free(loc);
 			sv_header(rq, "Docker-Content-Digest", digest);
+			atomic_fetch_add(&rq->srv->m.push_mounts, 1);
 			ret = sv_reply(rq, 201, NULL, "", 0);
 			*done = 1;
 		} else if (tmp) {
@@ -488,6 +490,7 @@ static enum MHD_Result finish_manifest(struct sv_req *rq)
 	sv_header(rq, "Docker-Content-Digest", digest);
 	if (subject_digest[0]) /* it is listed by the referrers API at once */
 		sv_header(rq, "OCI-Subject", subject_digest);
+	atomic_fetch_add(&rq->srv->m.push_manifests, 1);
 	return sv_reply(rq, 201, NULL, "", 0);
 }
 
@@ -513,6 +516,7 @@ static enum MHD_Result body(struct sv_req *rq, const char *data, size_t *size)
 		}
 		al_sha256_update(&rq->up->h, data, *size);
 		rq->up->size += *size;
+		atomic_fetch_add(&rq->srv->m.upload_bytes, *size);
 	} else if (rq->op == OP_MANIFEST) {
 		if (rq->mlen + *size > MAX_MANIFEST) {
 			rq->mtoo_big = 1;
@@ -629,9 +633,9 @@ enum MHD_Result sv_push(struct sv_req *rq, int op, const char *name, const char 
 			return sv_oci_error(rq, 400, "MANIFEST_INVALID", "'%s' is not a valid tag", ref);
 		/* what crossed signed is not replaced by a push */
 		if (!strchr(ref, ':') && (t = sv_snap_tag(rq->snap, name, ref)) && !t->pushed)
-			return sv_oci_error(rq, 403, "DENIED",
-					    "%s:%s came in a verified bundle; a push cannot replace it (push another tag)", name,
-					    ref);
+			return sv_oci_error(rq, 403, "DENIED", "%s:%s came in a bundle%s; a push cannot replace it (push another tag)",
+					    name, ref,
+					    t->unsigned_ ? " (imported unsigned, with --allow-unsigned)" : " whose signatures were verified");
 		if (strchr(ref, ':') && !sv_digest_ok(ref))
 			return sv_oci_error(rq, 400, "DIGEST_INVALID", "'%s' is not a sha256 digest", ref);
 		return start_body(rq, OP_MANIFEST, name, ref);

@@ -40,6 +40,7 @@ struct sv_tag {
 	const char *repo, *tag;
 	const struct sv_blob *manifest;
 	int pushed;               /* from a push, not a bundle: an imported tag always wins */
+	int unsigned_;            /* from a bundle imported with --allow-unsigned */
 };
 
 struct sv_referrer {          /* a manifest whose subject is another (distribution-spec 1.1) */
@@ -156,6 +157,8 @@ struct sv_metrics {
 	atomic_ulong sent[SV_R_COUNT];
 	atomic_ulong hist[SV_R_COUNT][SV_HIST_BUCKETS + 1];
 	atomic_ulong sum_ns[SV_R_COUNT];
+	atomic_ulong push_blobs, push_mounts, push_manifests; /* committed by pushes */
+	atomic_ulong upload_bytes; /* body bytes received by uploads (kept or not) */
 };
 
 struct sv_upload;

@@ -318,8 +318,8 @@ static enum al_code load_images(struct loader *l)
 				repo = keep(l->s, name);
 				if (!repo)
 					rc = al_fail(l->err, AL_ENOMEM, "out of memory");
-				else if (colon && sv_oci_tag_valid(colon))
-					rc = add_tag(l, repo, colon, col(st, 2), 0);
+				else if (colon && sv_oci_tag_valid(colon) && !(rc = add_tag(l, repo, colon, col(st, 2), 0)))
+					l->s->tags[l->s->ntags - 1].unsigned_ = sqlite3_column_int(st, 6) != 0;
 			} else {
 				free(name);
 			}

@@ -27,7 +27,9 @@ OTHER=$(digest_of "$T/other.json")
 # the imported tag cannot be replaced, by tag; nothing changes
 req PUT /v2/myorg/app/manifests/1.4 "${AUTH[@]}" -H "Content-Type: $MT" --data-binary @"$T/other.json"
 expect_oci_error 403 DENIED
-grep -q 'verified bundle' "$BODY" || fail_req "the refusal should say why"
+# the store was filled with --allow-unsigned: the refusal says so, and does not call it verified
+grep -q 'imported unsigned, with --allow-unsigned' "$BODY" || fail_req "the refusal should say why, truly"
+if grep -q 'verified' "$BODY"; then fail_req "the refusal calls an unsigned bundle verified"; fi
 req GET /v2/myorg/app/manifests/1.4 -H "Accept: $MT"
 expect_code 200
 expect_body_file "$T/imported.json"
@@ -57,5 +59,6 @@ expect_hdr Docker-Content-Digest "$IMPORTED"
 # and from then on it is protected like any imported tag
 req PUT /v2/myorg/app/manifests/2.0 "${AUTH[@]}" -H "Content-Type: $MT" --data-binary @"$T/other.json"
 expect_oci_error 403 DENIED
+grep -q 'imported unsigned' "$BODY" || fail_req "the refusal should say the bundle was unsigned"
 serve_alive
 serve_stop

@@ -51,6 +51,11 @@ expect_exit 0 timeout 120 ctr -a "$C/sock" images push --plain-http --user "ci:$
     "$HOSTPORT/pushed/app:v1" docker.io/library/app:1.4
 expect_exit 0 skopeo inspect --tls-verify=false "docker://$HOSTPORT/pushed/app:v1"
 assert_eq "$(jq -r .Digest "$OUT")" "sha256:$want" "the digest skopeo reads back"
+# /metrics counts what the push committed: the manifest, and the config and each layer
+metric() { curl -sS "$URL/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+nblobs=$(skopeo inspect --raw "oci:$S/images/app-oci:1.4" | jq '.layers | length + 1')
+assert_eq "$(metric airlock_push_manifests_total)" 1 "manifests pushed"
+assert_eq "$(metric airlock_push_blobs_total)" "$nblobs" "blobs pushed"
 
 # without credentials: the blobs are there, so ctr's first write is the manifest PUT;
 # refused in well under a minute (it used to hang)
@@ -62,6 +67,7 @@ expect_exit 1 timeout 60 ctr -a "$C/sock" images push --plain-http --user "ci:no
     "$HOSTPORT/pushed/app:v3" docker.io/library/app:1.4
 expect_stderr_contains "403 Forbidden"
 expect_exit 0 skopeo inspect --tls-verify=false "docker://$HOSTPORT/pushed/app:v1"
+assert_eq "$(metric airlock_push_manifests_total)" 1 "manifests pushed, after the refused pushes"
 expect_exit 1 skopeo inspect --tls-verify=false "docker://$HOSTPORT/pushed/app:v2"
 expect_stderr_contains "manifest unknown"
 
