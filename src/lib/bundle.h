@@ -18,16 +18,11 @@
 
 #include "buf.h"
 #include "err.h"
+#include "format.h"
 #include "hash.h"
 #include "spec.h"
 
 enum { AL_DIGEST_STR = 7 + AL_HEX_LEN + 1 };
-
-#define AL_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define AL_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define AL_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define AL_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define AL_MT_EMPTY "application/vnd.oci.empty.v1+json"
 
 /*
  * The largest version a bundle may carry: 2^53-1, the largest integer every

@@ -13,7 +13,7 @@
 
 #include "buf.h"
 #include "fsx.h"
-#include "sources.h"
+#include "format.h"
 
 static const char *db_name(sqlite3 *db)
 {

@@ -10,7 +10,6 @@
 #include "bundle.h"
 #include "fsx.h"
 #include "json.h"
-#include "sources.h"
 
 static int exempt(const char *path)
 {

@@ -13,7 +13,7 @@
 #include "fsx.h"
 #include "json.h"
 #include "pypi.h"
-#include "sources.h"
+#include "format.h"
 
 #define API_VERSION "1.1"
 

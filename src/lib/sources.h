@@ -12,32 +12,10 @@
 #define AL_SOURCES_H
 
 #include "bundle.h"
+#include "format.h"
 #include "layout.h"
 #include "spec.h"
 #include "wheel.h"
-
-#define AL_MT_MODEL_ARTIFACT "application/vnd.cncf.model.manifest.v1+json"
-#define AL_MT_MODEL_CONFIG "application/vnd.cncf.model.config.v1+json"
-#define AL_MT_MODEL_WEIGHT "application/vnd.cncf.model.weight.v1.raw"
-#define AL_MT_MODEL_WCONFIG "application/vnd.cncf.model.weight.config.v1.raw"
-#define AL_MT_MODEL_CODE "application/vnd.cncf.model.code.v1.raw"
-#define AL_MT_MODEL_DOC "application/vnd.cncf.model.doc.v1.raw"
-#define AL_MT_WHEEL_ARTIFACT "application/vnd.airlock.python.wheel.v1"
-#define AL_MT_WHEEL_METADATA "application/vnd.airlock.python.metadata.v1"
-#define AL_MT_WHEEL "application/vnd.airlock.python.wheel.v1+zip"
-#define AL_MT_FILE_ARTIFACT "application/vnd.airlock.file.v1"
-#define AL_MT_FILE "application/octet-stream"
-#define AL_MT_OSV_ARTIFACT "application/vnd.airlock.osv.v1"
-#define AL_MT_OSV_JSON "application/vnd.airlock.osv.record.v1+json"
-#define AL_MT_OSV_YAML "application/vnd.airlock.osv.record.v1+yaml"
-
-#define AL_ANN_KIND "io.airlock.kind"
-#define AL_ANN_NAME "io.airlock.name"
-#define AL_ANN_UPSTREAM "io.airlock.upstream"
-#define AL_ANN_PATH "io.airlock.path"
-#define AL_ANN_REF "org.opencontainers.image.ref.name"
-#define AL_ANN_TITLE "org.opencontainers.image.title"
-#define AL_ANN_FILEPATH "org.cncf.model.filepath"
 
 struct al_copy_jobs {
 	struct al_copy_job *v;

@@ -17,7 +17,7 @@
 #include "fsx.h"
 #include "json.h"
 #include "serve.h"
-#include "sources.h"
+#include "format.h"
 #include "spec.h"
 #include "sv_internal.h"
 
