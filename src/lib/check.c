@@ -27,7 +27,17 @@ static int cmp_listed(const void *a, const void *b)
 	return strcmp(((const struct listed *)a)->path, ((const struct listed *)b)->path);
 }
 
-/* Parses SHA256SUMS ("<hex>  <path>" or "<hex> *<path>"); bad lines are reported. */
+static void free_listed(struct listed *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/*
+ * Parses SHA256SUMS ("<hex>  <path>" or "<hex> *<path>"); bad lines are
+ * reported. On error nothing is left allocated and *out is untouched.
+ */
 static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size_t *nout,
 			       struct al_report *rep, struct al_err *err)
 {
@@ -55,7 +65,7 @@ static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size
 		}
 		pathz = al_memdup(path, len - AL_HEX_LEN - 2);
 		if (!pathz) {
-			free(v);
+			free_listed(v, n); /* the paths listed so far leaked here */
 			return al_fail(err, AL_ENOMEM, "out of memory");
 		}
 		if ((bad = al_path_unsafe(pathz))) {
@@ -74,9 +84,7 @@ static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size
 			nv = realloc(v, cap * sizeof(*nv));
 			if (!nv) {
 				free(pathz);
-				for (size_t i = 0; i < n; i++)
-					free(v[i].path);
-				free(v);
+				free_listed(v, n);
 				return al_fail(err, AL_ENOMEM, "out of memory");
 			}
 			v = nv;
