@@ -17,11 +17,15 @@
 
 enum { EXIT_VERIFY = 1, EXIT_ERROR = 2, EXIT_USAGE = 64 };
 
+/* What a command needs before it runs, set up once by main (the command table). */
+enum { CLI_CRYPTO = 1 << 0 /* libsodium and OpenSSL ready (al_crypto_init) */ };
+
 struct cli_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *doc; /* the docs/cmd page, printed by --help */
 	const char *summary;
+	unsigned needs;  /* CLI_* */
 };
 
 /* Pages embedded from docs/cmd by scripts/embed-docs.py. */

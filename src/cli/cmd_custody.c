@@ -280,14 +280,11 @@ int cmd_custody(int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	const char *sub, *trust_file = NULL, *store = NULL;
 	int json = 0, c;
-	struct al_err err = { 0 };
 	if (argc < 2)
 		return cli_usage("custody", "give a subcommand: add, show or verify");
 	sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
 		return cli_help(al_doc_custody);
-	if (al_crypto_init(&err))
-		return cli_fail(&err);
 	if (!strcmp(sub, "add"))
 		return add(argc - 1, argv + 1);
 	if (strcmp(sub, "show") && strcmp(sub, "verify"))

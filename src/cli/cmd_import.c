@@ -10,28 +10,6 @@
 #include "store.h"
 #include "store_wait.h"
 
-int cli_wait_parse(const char *v, unsigned *out)
-{
-	unsigned long n = 0;
-	if (!*v)
-		return -1;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
-			return -1;
-		n = n * 10 + (unsigned long)(*v - '0');
-		if (n > CLI_WAIT_MAX)
-			return -1;
-	}
-	*out = (unsigned)n;
-	return 0;
-}
-
-void cli_store_waiting(const char *root, unsigned wait)
-{
-	cli_line(stderr, "airlock: store '%s' is busy (another import or gc); waiting up to %u s for it", root, wait);
-	fflush(stderr);
-}
-
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
@@ -71,20 +49,17 @@ int cmd_import(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage("import", "give exactly one bundle (a directory or a tar file)");
 	path = argv[optind];
-	store = al_store_default(store);
 	if (io.allow_unsigned && trust_file)
 		return cli_usage("import", "--trust and --allow-unsigned exclude each other");
-	if (al_crypto_init(&err))
-		return cli_fail(&err);
 	if (trust_file) {
 		if (al_trust_load(trust_file, &trust, &err))
 			return cli_fail(&err);
 		io.trust = &trust;
 	}
 	io.now = (int64_t)time(NULL);
-	if (al_store_open_wait(store, AL_STORE_WRITE, wait, cli_store_waiting, &s, &err)) {
+	if ((code = cli_store_open(store, AL_STORE_WRITE, wait, &s))) {
 		al_trust_release(&trust);
-		return cli_fail(&err);
+		return code;
 	}
 	cli_progress_start(&pr, "importing", quiet || json);
 	rc = al_store_import(s, path, &io, &pr.p, &res, &err);

@@ -36,7 +36,7 @@ int cmd_init(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage("init", "unexpected argument '%s'", argv[optind]);
 	store = al_store_default(store);
-	if (al_crypto_init(&err) || (trust_file && al_trust_load(trust_file, &trust, &err)))
+	if (trust_file && al_trust_load(trust_file, &trust, &err))
 		return cli_fail(&err);
 	if (al_store_init(store, &err) ||
 	    (trust_file && (al_store_open_wait(store, AL_STORE_WRITE, wait, cli_store_waiting, &s, &err) || al_store_trust_set(s, &trust, &err)))) {

@@ -85,8 +85,6 @@ int cmd_key(int argc, char **argv)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				return cli_usage("key", "the comment must be one line without control characters");
 	}
-	if (al_crypto_init(&err))
-		return cli_fail(&err);
 	if (!nopass && cli_passphrase(pfile, "passphrase for the new key: ", 1, pass, sizeof(pass)))
 		return EXIT_ERROR;
 	if (!nopass && !*pass) {

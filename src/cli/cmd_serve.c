@@ -79,8 +79,6 @@ int cmd_serve(int argc, char **argv)
 	if (!o.tls_cert != !o.tls_key)
 		return cli_usage("serve", "--tls-cert and --tls-key go together");
 	o.root = al_store_default(o.root);
-	if (al_crypto_init(&err))
-		return cli_fail(&err);
 	/* opening the store once brings an older catalog's schema up to date */
 	if (al_store_open(o.root, 0, &s, &err))
 		return cli_fail(&err);

@@ -148,9 +148,8 @@ int cmd_store(int argc, char **argv)
 	int json = 0, quiet = 0, c, code, writer, quarantine = 0;
 	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
-	struct al_err err = { 0 };
 	if (argc < 2)
-		return cli_usage("store", "give a subcommand: ls, fsck or gc");
+		return cli_usage("store", "give a subcommand: ls, fsck, gc or trust");
 	sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
 		return cli_help(al_doc_store);
@@ -182,11 +181,9 @@ int cmd_store(int argc, char **argv)
 		return cli_usage("store", "unexpected argument '%s'", argv[optind]);
 	}
 	store = al_store_default(store);
-	if (al_crypto_init(&err))
-		return cli_fail(&err);
 	writer = !strcmp(sub, "gc") || (!strcmp(sub, "trust") && !strcmp(argv[optind], "set"));
-	if (al_store_open_wait(store, writer ? AL_STORE_WRITE : 0, wait, cli_store_waiting, &s, &err))
-		return cli_fail(&err);
+	if ((code = cli_store_open(store, writer ? AL_STORE_WRITE : 0, wait, &s)))
+		return code;
 	if (!strcmp(sub, "trust"))
 		code = trust(s, store, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);
 	else if (!strcmp(sub, "ls"))

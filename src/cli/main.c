@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c: the command table. Each command lives in its own cmd_<name>.c and
- * gets argv from its own name on; `--help` anywhere prints its page.
+ * gets argv from its own name on; `--help` anywhere prints its page. What a
+ * command needs first (CLI_CRYPTO) is set up here, once, from its row.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "minisign.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -17,17 +19,26 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct cli_cmd commands[] = {
-	{ "init", cmd_init, al_doc_init, "create an embedded store" },
-	{ "bundle", cmd_bundle, al_doc_airlock, "create or inspect a bundle" },
-	{ "key", cmd_key, al_doc_key, "make a signing key pair" },
-	{ "sign", cmd_sign, al_doc_sign, "sign a bundle in a role" },
-	{ "custody", cmd_custody, al_doc_custody, "add, show or verify custody records" },
-	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly" },
-	{ "import", cmd_import, al_doc_import, "verify and install a bundle" },
-	{ "store", cmd_store, al_doc_store, "list, check and clean the store" },
-	{ "serve", cmd_serve, al_doc_serve, "serve the store as OCI, PyPI and Hugging Face endpoints" },
-	{ "version", cmd_version, al_doc_airlock, "print the version" },
+	{ "init", cmd_init, al_doc_init, "create an embedded store", CLI_CRYPTO },
+	{ "bundle", cmd_bundle, al_doc_airlock, "create or inspect a bundle", 0 },
+	{ "key", cmd_key, al_doc_key, "make a signing key pair", CLI_CRYPTO },
+	{ "sign", cmd_sign, al_doc_sign, "sign a bundle in a role", CLI_CRYPTO },
+	{ "custody", cmd_custody, al_doc_custody, "add, show or verify custody records", CLI_CRYPTO },
+	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly", CLI_CRYPTO },
+	{ "import", cmd_import, al_doc_import, "verify and install a bundle", CLI_CRYPTO },
+	{ "store", cmd_store, al_doc_store, "list, check and clean the store", CLI_CRYPTO },
+	{ "serve", cmd_serve, al_doc_serve, "serve the store as OCI, PyPI and Hugging Face endpoints", CLI_CRYPTO },
+	{ "version", cmd_version, al_doc_airlock, "print the version", 0 },
 };
+
+/* Sets up what the command needs (its table entry's CLI_* flags), then runs it. */
+static int run(const struct cli_cmd *c, int argc, char **argv)
+{
+	struct al_err err = { 0 };
+	if ((c->needs & CLI_CRYPTO) && al_crypto_init(&err))
+		return cli_fail(&err);
+	return c->run(argc, argv);
+}
 
 int main(int argc, char **argv)
 {
@@ -45,7 +56,7 @@ int main(int argc, char **argv)
 		args[n + 1] = NULL;
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 			if (!strcmp(argv[2], commands[i].name))
-				return commands[i].run(n + 1, args);
+				return run(&commands[i], n + 1, args);
 		return cli_usage("", "unknown command '%s'", argv[2]);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
@@ -54,6 +65,6 @@ int main(int argc, char **argv)
 		return cmd_version(0, NULL);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+			return run(&commands[i], argc - 1, argv + 1);
 	return cli_usage("", "unknown command '%s'", argv[1]);
 }
