@@ -49,6 +49,7 @@ int cmd_import(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage("import", "give exactly one bundle (a directory or a tar file)");
 	path = argv[optind];
+	store = al_store_default(store); /* named in what import prints */
 	if (io.allow_unsigned && trust_file)
 		return cli_usage("import", "--trust and --allow-unsigned exclude each other");
 	if (trust_file) {
