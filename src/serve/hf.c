@@ -75,7 +75,6 @@ static enum MHD_Result hf_error(struct sv_req *rq, unsigned status, const char *
 				const struct sv_model *m)
 {
 	struct al_buf b;
-	enum MHD_Result ret;
 	sv_header(rq, "X-Error-Code", code);
 	sv_header(rq, "X-Error-Message", msg);
 	if (m)
@@ -84,9 +83,7 @@ static enum MHD_Result hf_error(struct sv_req *rq, unsigned status, const char *
 	al_buf_adds(&b, "{\"error\":", NULL);
 	sv_json_str(&b, msg, NULL);
 	al_buf_adds(&b, "}\n", NULL);
-	ret = sv_reply(rq, status, "application/json", b.data ? b.data : "", b.len);
-	al_buf_release(&b);
-	return ret;
+	return sv_reply_buf(rq, status, "application/json", &b);
 }
 
 /* The model named by the first one or two segments (two preferred); *used is how many. */
@@ -208,14 +205,7 @@ static void entry_json(struct al_buf *b, const struct entry *e, const struct sv_
 /* A JSON reply from a buffer built with sticky errors: 500 when it could not be built. */
 static enum MHD_Result json_reply(struct sv_req *rq, struct al_buf *b)
 {
-	enum MHD_Result ret;
-	if (al_buf_check(b, NULL) || !b->data) {
-		al_buf_release(b);
-		return hf_error(rq, 500, "InternalError", "the answer could not be built", NULL);
-	}
-	ret = sv_reply(rq, 200, "application/json", b->data, b->len);
-	al_buf_release(b);
-	return ret;
+	return sv_reply_buf(rq, 200, "application/json", b);
 }
 
 /* A decimal query argument in [1, max], else DEF (a missing, malformed or out-of-range one). */
@@ -319,6 +309,10 @@ static char *join_from(struct sv_req *rq, size_t from)
 		if (i > from)
 			al_buf_add(&b, "/", 1, NULL);
 		al_buf_adds(&b, rq->seg[i], NULL);
+	}
+	if (al_buf_check(&b, NULL)) { /* a path too long: never a shorter one */
+		al_buf_release(&b);
+		return NULL;
 	}
 	return al_buf_take(&b, NULL);
 }

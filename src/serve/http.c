@@ -203,6 +203,19 @@ enum MHD_Result sv_reply(struct sv_req *rq, unsigned status, const char *content
 	return sv_queue(rq, status, r, len);
 }
 
+enum MHD_Result sv_reply_buf(struct sv_req *rq, unsigned status, const char *content_type, struct al_buf *b)
+{
+	enum MHD_Result ret;
+	if (al_buf_check(b, NULL) || !b->data) {
+		/* a body that could not be built whole is never sent in part */
+		al_buf_release(b);
+		return sv_reply_text(rq, 500, "internal error: the answer could not be built\n");
+	}
+	ret = sv_reply(rq, status, content_type, b->data, b->len);
+	al_buf_release(b);
+	return ret;
+}
+
 enum MHD_Result sv_reply_text(struct sv_req *rq, unsigned status, const char *text)
 {
 	return sv_reply(rq, status, "text/plain; charset=utf-8", text, strlen(text));
@@ -219,7 +232,6 @@ enum MHD_Result sv_oci_error(struct sv_req *rq, unsigned status, const char *cod
 	struct al_buf b;
 	char msg[512];
 	va_list ap;
-	enum MHD_Result ret;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -227,9 +239,7 @@ enum MHD_Result sv_oci_error(struct sv_req *rq, unsigned status, const char *cod
 	al_buf_addf(&b, NULL, "{\"errors\":[{\"code\":\"%s\",\"message\":", code);
 	sv_json_str(&b, msg, NULL);
 	al_buf_adds(&b, "}]}\n", NULL);
-	ret = sv_reply(rq, status, "application/json", b.data ? b.data : "", b.len);
-	al_buf_release(&b);
-	return ret;
+	return sv_reply_buf(rq, status, "application/json", &b);
 }
 
 

@@ -45,7 +45,15 @@ static void log_line(struct sv_server *srv, struct sv_req *rq, double secs, stru
 	sv_json_str(&b, rq->path ? rq->path : "", NULL);
 	al_buf_addf(&b, NULL, ",\"route\":\"%s\",\"status\":%u,\"bytes\":%llu,\"ms\":%.3f%s}\n", routes[rq->route],
 		    rq->status, (unsigned long long)rq->bytes, secs * 1000, rq->aborted ? ",\"aborted\":true" : "");
-	if (b.data && write(srv->log_fd, b.data, b.len) < 0) {
+	if (al_buf_check(&b, NULL)) {
+		/* never half a line: the line that could not be built says so, with what it can */
+		al_buf_release(&b);
+		al_buf_addf(&b, NULL,
+			    "{\"time\":\"%s\",\"remote\":\"%s\",\"route\":\"%s\",\"status\":%u,\"bytes\":%llu,"
+			    "\"error\":\"the log line could not be built\"}\n",
+			    when, remote, routes[rq->route], rq->status, (unsigned long long)rq->bytes);
+	}
+	if (!al_buf_check(&b, NULL) && b.data && write(srv->log_fd, b.data, b.len) < 0) {
 		/* a full log disk must not stop serving */
 	}
 	al_buf_release(&b);

@@ -48,6 +48,10 @@ static enum sv_oci_op parse(struct sv_req *rq, char **name, const char **ref)
 			al_buf_add(&b, "/", 1, NULL);
 		al_buf_adds(&b, rq->seg[i], NULL);
 	}
+	if (al_buf_check(&b, NULL)) { /* a name too long for the registry: never a shorter one */
+		al_buf_release(&b);
+		return OP_BAD;
+	}
 	*name = al_buf_take(&b, NULL);
 	if (!*name)
 		return OP_BAD;
@@ -90,7 +94,7 @@ static void next_link(struct sv_req *rq, const char *base, long n, const char *l
 	al_buf_addf(&b, NULL, "<%s?n=%ld&last=", base, n);
 	al_buf_add_url(&b, last, "", NULL);
 	al_buf_adds(&b, ">; rel=\"next\"", NULL);
-	if (b.data)
+	if (!al_buf_check(&b, NULL) && b.data)
 		sv_header(rq, "Link", b.data);
 	al_buf_release(&b);
 }
@@ -122,7 +126,7 @@ static enum MHD_Result tags(struct sv_req *rq, const char *name)
 			next_link(rq, base, n, s->tags[i - 1].tag);
 		free(base);
 	}
-	ret = b.data ? sv_reply(rq, 200, "application/json", b.data, b.len) : MHD_NO;
+	ret = sv_reply_buf(rq, 200, "application/json", &b);
 	al_buf_release(&b);
 	return ret;
 }
@@ -149,7 +153,7 @@ static enum MHD_Result catalog(struct sv_req *rq)
 	al_buf_adds(&b, "]}\n", NULL);
 	if (count && i < s->nrepos)
 		next_link(rq, "/v2/_catalog", n, s->repos[i - 1]);
-	ret = b.data ? sv_reply(rq, 200, "application/json", b.data, b.len) : MHD_NO;
+	ret = sv_reply_buf(rq, 200, "application/json", &b);
 	al_buf_release(&b);
 	return ret;
 }
@@ -232,7 +236,7 @@ static enum MHD_Result referrers(struct sv_req *rq, const char *name, const char
 		al_buf_add(&b, "}", 1, NULL);
 	}
 	al_buf_adds(&b, "]}\n", NULL);
-	ret = b.data ? sv_reply(rq, 200, MT_INDEX, b.data, b.len) : MHD_NO;
+	ret = sv_reply_buf(rq, 200, MT_INDEX, &b);
 	al_buf_release(&b);
 	return ret;
 }

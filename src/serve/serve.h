@@ -264,6 +264,8 @@ struct sv_req {
 enum MHD_Result sv_reply(struct sv_req *rq, unsigned status, const char *content_type, const void *body,
 			 size_t len);
 enum MHD_Result sv_reply_text(struct sv_req *rq, unsigned status, const char *text);
+/* B's bytes (B is released), or a 500 when B failed (sticky buffer error): never a part of an answer. */
+enum MHD_Result sv_reply_buf(struct sv_req *rq, unsigned status, const char *content_type, struct al_buf *b);
 enum MHD_Result sv_reply_redirect(struct sv_req *rq, unsigned status, const char *location);
 /* A blob of the store, with Range, ETag and If-None-Match; HEADERS are extra "Name", "value" pairs. */
 enum MHD_Result sv_reply_blob(struct sv_req *rq, const char *digest, uint64_t size, const char *content_type,

@@ -191,7 +191,7 @@ static enum MHD_Result by_path(struct sv_req *rq, const char *prefix, size_t ski
 			al_buf_add(&b, "/", 1, NULL);
 		al_buf_adds(&b, rq->seg[i], NULL);
 	}
-	p = b.data ? sv_snap_path(rq->snap, b.data) : NULL;
+	p = !al_buf_check(&b, NULL) && b.data ? sv_snap_path(rq->snap, b.data) : NULL; /* never a shorter path */
 	al_buf_release(&b);
 	if (!p)
 		return sv_reply_text(rq, 404, "not found\n");
