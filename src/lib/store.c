@@ -1294,6 +1294,22 @@ static enum al_code keep_set(struct al_store *s, char (**out)[AL_HEX_LEN], size_
 	return AL_OK;
 }
 
+/* The next entry of D (listing DIR), "." and ".." skipped; NULL at the end, or on an error (then *RC is set). */
+static struct dirent *next_entry(DIR *d, const char *dir, enum al_code *rc, struct al_err *err)
+{
+	struct dirent *e;
+	for (;;) {
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				*rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+			return NULL;
+		}
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			return e;
+	}
+}
+
 /*
  * gc decides before it destroys: in one write transaction it drops the
  * catalog rows of unreferenced blobs, reads the whole keep-set and lists
@@ -1330,14 +1346,8 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 	}
 	for (;;) {
 		struct stat sb;
-		errno = 0;
-		if (!(e = readdir(d))) {
-			if (errno)
-				rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+		if (!(e = next_entry(d, dir, &rc, err)))
 			break;
-		}
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
 		if (strlen(e->d_name) == AL_HEX_LEN && nkeep && bsearch(e->d_name, keep, nkeep, sizeof(*keep), cmp_hex))
 			continue;
 		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -1466,14 +1476,8 @@ enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, stru
 	}
 	for (;;) {
 		char *p;
-		errno = 0;
-		if (!(e = readdir(d))) {
-			if (errno)
-				rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+		if (!(e = next_entry(d, dir, &rc, err)))
 			break;
-		}
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
 		if (!(p = al_join(dir, e->d_name))) {
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
 			break;
