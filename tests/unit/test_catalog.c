@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_catalog.c: the one step helper (src/lib/catalog.h): a row is a row,
+ * test_catalog.c: the one step helper (src/lib/store/catalog.h): a row is a row,
  * the end is the end, and every other result of sqlite3_step — here an
  * error raised while the rows are produced — is AL_ESTORE with SQLite's
  * message, never an end of rows. A write that returns a row is an error too.

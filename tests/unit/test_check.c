@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_check.c: the strict bundle check (src/lib/check.c through
+ * test_check.c: the strict bundle check (src/lib/bundle/check.c through
  * al_bundle_verify). Each test makes a fresh small bundle with
  * al_bundle_create from a spec on disk (a model directory of two files and a
  * single file), verifies it, and then checks a must-fail twin: one change to

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_err.c: the error type (src/lib/err.h): the first failure wins,
+ * test_err.c: the error type (src/lib/core/err.h): the first failure wins,
  * prefixes only add context in front, errno is captured with its strerror
  * text, and library codes map to the documented exit codes 0, 1, 2 and 64
  * (docs/EXIT-CODES.md).

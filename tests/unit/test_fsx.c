@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_fsx.c: file-system helpers (src/lib/fsx.h): the relative-path check
+ * test_fsx.c: file-system helpers (src/lib/core/fsx.h): the relative-path check
  * applied to hostile input, atomic writes, bounded reads that refuse
  * directories and (with AL_NOFOLLOW) symlinks, RFC 3339 times, directory
  * creation and removal. Expected epoch seconds come from GNU date, e.g.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_hash.c: SHA-256, hex, digests, streaming file hashing and copying, and
- * the parallel runner (src/lib/hash.h).
+ * the parallel runner (src/lib/core/hash.h).
  *
  * The expected digests are data produced by an independent implementation,
  * GNU coreutils `sha256sum` (9.1, Debian 12), with:

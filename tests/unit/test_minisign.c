@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_minisign.c: minisign-compatible keys and signatures (src/lib/minisign.h).
+ * test_minisign.c: minisign-compatible keys and signatures (src/lib/trust/minisign.h).
  * The known-answer vectors of jedisct1/rust-minisign(-verify) (reference notes
  * §1.3, public key RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3,
  * message "test") must verify and every edit of them must not; the parser

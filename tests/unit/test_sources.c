@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_sources.c: the pure helpers of src/lib/sources.h: the OCI reference
+ * test_sources.c: the pure helpers of src/lib/bundle/sources.h: the OCI reference
  * name check and the media type a model file gets from its name.
  *
  * The reference table follows the rule skopeo applies after "oci:DIR:"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_spec.c: the bundle spec (src/lib/spec.h) parsed from in-memory YAML
+ * test_spec.c: the bundle spec (src/lib/bundle/spec.h) parsed from in-memory YAML
  * with base directory "/base" and a fixed creation time: a full valid spec,
  * path resolution, image tags, expiry forms, and one must-fail case per rule
  * (each asserting AL_EINVAL and the part of the message that names the
