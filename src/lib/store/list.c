@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * list.c: what the store holds, as JSON for `airlock store ls`: bundles,
+ * artifacts, custody, events and totals, read in one transaction so that the
+ * lists agree with each other.
+ */
+#include "store_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/*
+ * Column I of the current row as JSON; NULL with err set when it cannot be
+ * read. The columns "info" and "signers" hold JSON as text: an empty text is
+ * no value, and a text that does not parse is an error, never a quiet null.
+ */
+static json_t *column(sqlite3_stmt *st, int i, struct al_err *err)
+{
+	const char *name = sqlite3_column_name(st, i), *text;
+	json_error_t jerr;
+	json_t *j;
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		j = json_integer(sqlite3_column_int64(st, i));
+		break;
+	case SQLITE_NULL:
+		j = json_null();
+		break;
+	default:
+		text = (const char *)sqlite3_column_text(st, i);
+		if (!text)
+			j = NULL;
+		else if (strcmp(name, "info") && strcmp(name, "signers"))
+			j = al_json_text(text);
+		else if (!*text)
+			j = json_null();
+		else if (!(j = json_loads(text, 0, &jerr))) {
+			al_fail(err, AL_ESTORE, "catalog: column '%s' holds malformed JSON (%s at offset %d): run 'airlock store fsck'",
+				name, jerr.text, jerr.position);
+			return NULL;
+		}
+	}
+	if (!j)
+		al_fail(err, AL_ENOMEM, "out of memory");
+	return j;
+}
+
+/* Every row of SQL as a JSON array of objects; NULL with err set when the query fails at any row. */
+static json_t *rows(sqlite3 *db, const char *sql, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+	enum al_code rc;
+	int row = 0;
+	if (!arr) {
+		al_fail(err, AL_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		al_db_fail(db, "prepare", err);
+		json_decref(arr);
+		return NULL;
+	}
+	while (!(rc = al_db_step(st, "listing the store", &row, err)) && row) {
+		json_t *o = json_object();
+		if (!o || json_array_append_new(arr, o)) {
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+			break;
+		}
+		for (int i = 0; i < sqlite3_column_count(st) && !rc; i++) {
+			json_t *val = column(st, i, err);
+			if (!val || json_object_set_new(o, sqlite3_column_name(st, i), val))
+				rc = val ? al_fail(err, AL_ENOMEM, "out of memory") : AL_ESTORE;
+		}
+		if (rc)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
+{
+	json_t *b = NULL, *a = NULL, *e = NULL, *tot = NULL, *c = NULL;
+	enum al_code rc;
+	*out = NULL;
+	/* one read transaction: the lists agree with each other */
+	if ((rc = al_store_exec_q(s, AL_SQL_BEGIN_READ, err)))
+		return rc;
+	if ((b = rows(s->db, al_sql(AL_SQL_LIST_BUNDLES), err)) &&
+	    (a = rows(s->db, al_sql(AL_SQL_LIST_ARTIFACTS),
+		      err)) &&
+	    (e = rows(s->db, al_sql(AL_SQL_LIST_EVENTS),
+		      err)) &&
+	    (tot = rows(s->db, al_sql(AL_SQL_LIST_TOTALS), err)))
+		c = rows(s->db, al_sql(AL_SQL_LIST_CUSTODY), err);
+	if (!c || json_array_size(tot) != 1) {
+		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': cannot list the store", s->root);
+		al_store_rollback(s);
+		json_decref(c);
+		json_decref(b);
+		json_decref(a);
+		json_decref(e);
+		json_decref(tot);
+		return rc;
+	}
+	if ((rc = al_store_exec_q(s, AL_SQL_COMMIT, err))) {
+		al_store_rollback(s);
+		json_decref(c);
+		json_decref(b);
+		json_decref(a);
+		json_decref(e);
+		json_decref(tot);
+		return rc;
+	}
+	*out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:O}", "store", s->root, "bundles", b, "artifacts", a,
+			 "custody", c, "events", e, "totals", json_array_get(tot, 0));
+	json_decref(tot);
+	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store_internal.h: what the store's files share (open.c, import.c, fsck.c,
+ * gc.c, list.c, policy.c, push.c, util.c) and nothing outside the store
+ * sees: the store's struct, and the few helpers every writer uses. The SQL
+ * text itself lives in catalog.c.
+ */
+#ifndef AL_STORE_INTERNAL_H
+#define AL_STORE_INTERNAL_H
+
+#include <dirent.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "store.h"
+
+struct al_store {
+	char *root;
+	sqlite3 *db;
+	int lock_fd; /* the writer lock on ROOT/lock, or -1 for a reader */
+};
+
+/* Test-only fault injection: AIRLOCK_FAULT=<point> kills the process there, as a crash would. */
+void al_store_fault(const char *name);
+
+/* Runs SQL (no rows; several statements allowed): AL_ESTORE naming the catalog on failure. */
+enum al_code al_store_exec(struct al_store *s, const char *sql, struct al_err *err);
+/* Runs the named statement Q of catalog.c, as al_store_exec does. */
+enum al_code al_store_exec_q(struct al_store *s, enum al_sql q, struct al_err *err);
+/* Prepares the named statement Q into *st (the caller finalizes; *st is NULL on failure). */
+enum al_code al_store_prepare(struct al_store *s, enum al_sql q, sqlite3_stmt **st, struct al_err *err);
+/* Rolls back the open transaction; its own failure cannot change an error already being reported. */
+void al_store_rollback(struct al_store *s);
+
+/* The current time as RFC 3339 UTC, for the catalog's rows. */
+void al_store_stamp(char out[32]);
+/* Records one event in the catalog's log; the caller decides whether a failure matters
+ * (it does inside a transaction). All strings borrowed; DETAIL may be NULL. */
+enum al_code al_store_log_event(struct al_store *s, const char *action, const char *subject, const char *result,
+				const char *detail, struct al_err *err);
+
+/*
+ * The next entry of D (listing DIR, for messages), "." and ".." skipped. NULL
+ * at the end of the listing, or on an error of readdir, which then sets *rc:
+ * a listing that failed part-way is never taken for a short one.
+ */
+struct dirent *al_store_next_entry(DIR *d, const char *dir, enum al_code *rc, struct al_err *err);
+/* Removes every leftover of an interrupted import in ROOT/tmp (writer lock held); *count, when
+ * set, is increased by the number of entries removed. A tmp/ that cannot be listed is an error. */
+enum al_code al_store_clean_tmp(struct al_store *s, size_t *count, struct al_err *err);
+
+#endif
