@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "cli.h"
@@ -31,6 +32,9 @@ static int create(int argc, char **argv)
 	struct al_err err = { 0 };
 	enum al_code rc;
 	double t0 = cli_now();
+	static int stdout_fd = STDOUT_FILENO;
+	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
+	FILE *report = stdout;
 	while ((c = getopt_long(argc, argv, "f:o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': spec_path = optarg; break;
@@ -48,6 +52,14 @@ static int create(int argc, char **argv)
 		return cli_usage("bundle create", "unexpected argument '%s'", argv[optind]);
 	co.now = (int64_t)time(NULL);
 	co.tar = tar;
+	if (!strcmp(out, "-")) {
+		/* a tar on standard output, for a pipe (import -, ssh, a media writer); the report goes to stderr */
+		if (isatty(STDOUT_FILENO))
+			return cli_usage("bundle create", "'-o -' writes a tar bundle to standard output, which is a terminal");
+		co.tar = tar = 1;
+		co.sink = &stdout_tar;
+		report = stderr;
+	}
 	if (al_spec_load(spec_path, co.now, &spec, &err))
 		return cli_fail(&err);
 	cli_progress_start(&pr, "gathering", quiet || json);
@@ -61,7 +73,13 @@ static int create(int argc, char **argv)
 		json_t *m = json_deep_copy(info.meta);
 		json_object_set_new(m, "path", al_json_text(out)); /* a non-UTF-8 path escaped, not dropped */
 		json_object_set_new(m, "format", json_string(tar ? "tar" : "directory"));
-		cli_json(m);
+		if (report == stdout) {
+			cli_json(m);
+		} else {
+			json_dumpf(m, report, JSON_INDENT(2));
+			fputc('\n', report);
+			json_decref(m);
+		}
 	} else {
 		uint64_t total = 0;
 		char b[32], t[64];
@@ -69,12 +87,12 @@ static int create(int argc, char **argv)
 			total += info.artifacts[i].content_size;
 		cli_bytes(total, b);
 		snprintf(t, sizeof(t), "%.1fs", cli_now() - t0);
-		printf("wrote %s '%s': %s version %lld, %zu artifacts, %s in %s\n", tar ? "tar bundle" : "bundle",
+		fprintf(report, "wrote %s '%s': %s version %lld, %zu artifacts, %s in %s\n", tar ? "tar bundle" : "bundle",
 		       out, info.name, (long long)info.version, info.nartifacts, b, t);
 		for (size_t i = 0; i < info.nartifacts; i++) {
 			char s[32];
 			cli_bytes(info.artifacts[i].content_size, s);
-			printf("  %-7s %-40s %10s  %.19s…\n", al_kind_name(info.artifacts[i].kind),
+			fprintf(report, "  %-7s %-40s %10s  %.19s…\n", al_kind_name(info.artifacts[i].kind),
 			       info.artifacts[i].name, s, info.artifacts[i].digest);
 		}
 	}

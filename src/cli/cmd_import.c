@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <string.h>
 
@@ -30,6 +31,8 @@ int cmd_import(int argc, char **argv)
 	struct cli_progress pr;
 	struct al_err err = { 0 };
 	enum al_code rc;
+	static int stdin_fd = STDIN_FILENO;
+	static const struct al_tar_source stdin_tar = { "standard input", al_tar_source_fd, &stdin_fd };
 	static const char *const status[] = { "imported", "already imported", "rejected" };
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -49,6 +52,13 @@ int cmd_import(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage("import", "give exactly one bundle (a directory or a tar file)");
 	path = argv[optind];
+	if (!strcmp(path, "-")) {
+		/* a tar on standard input: a pipe from `bundle create -o -`, from joined media, from ssh */
+		if (isatty(STDIN_FILENO))
+			return cli_usage("import", "'-' reads a tar bundle from standard input, which is a terminal");
+		io.stream = &stdin_tar;
+		path = "stdin";
+	}
 	store = al_store_default(store); /* named in what import prints */
 	if (io.allow_unsigned && trust_file)
 		return cli_usage("import", "--trust and --allow-unsigned exclude each other");

@@ -99,6 +99,15 @@ expect_exit() {
 # airlock ARGS...: the binary under test (for use with expect_exit).
 airlock() { "$AIRLOCK" "$@"; }
 
+# expect_exit_stdin CODE FILE CMD...: as expect_exit, with FILE as the command's standard input.
+expect_exit_stdin() {
+    local want=$1 in=$2 rc=0
+    shift 2
+    LAST_CMD="$* < $in"
+    "$@" >"$OUT" 2>"$ERR" <"$in" || rc=$?
+    [ "$rc" -eq "$want" ] || fail "'$LAST_CMD' exited $rc, expected $want"
+}
+
 # skopeo ARGS...: skopeo with its big temporary files (oci-archive:) in $TMPDIR, not /var/tmp.
 skopeo() { command skopeo --tmpdir "$TMPDIR" "$@"; }
 

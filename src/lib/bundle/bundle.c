@@ -219,6 +219,27 @@ static enum al_code write_meta(struct al_layout *l, const struct al_spec *spec, 
 	return rc;
 }
 
+/*
+ * Renames FROM to TO only if TO does not exist, atomically where the file
+ * system can (RENAME_NOREPLACE): a path that appeared since the caller
+ * checked it is never replaced, be it a file or an empty directory.
+ */
+static enum al_code rename_new(const char *from, const char *to, struct al_err *err)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return AL_OK;
+	if (errno == EEXIST || errno == ENOTEMPTY)
+		return al_fail(err, AL_EINVAL, "'%s' already exists; choose a new output path (nothing was written there)", to);
+	if (errno != EINVAL && errno != ENOSYS)
+		return al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", from, to);
+	/* a file system without RENAME_NOREPLACE: a link cannot replace either (files only) */
+	if (link(from, to) == 0)
+		return unlink(from) == 0 ? AL_OK : al_fail_errno(err, AL_EIO, "cannot remove '%s'", from);
+	if (errno == EEXIST)
+		return al_fail(err, AL_EINVAL, "'%s' already exists; choose a new output path (nothing was written there)", to);
+	return al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s' without replacing what may be there", from, to);
+}
+
 enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 			      const struct al_create_opts *opts, struct al_bundle_info *info,
 			      struct al_err *err)
@@ -241,14 +262,19 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 			       "bundle '%s': 'expires' must be after now and at the latest 9999-12-31T23:59:59Z "
 			       "(choose a nearer date or a shorter time)",
 			       spec->name);
-	if (lstat(out, &st) == 0)
+	if (!opts->sink && lstat(out, &st) == 0)
 		return al_fail(err, AL_EINVAL, "'%s' already exists; choose a new output path", out);
 	if (RAND_bytes(r, sizeof(r)) != 1)
 		return al_fail_ssl(err, "cannot make a temporary name");
-	tmp = al_strf("%s.partial-%02x%02x%02x%02x", out, r[0], r[1], r[2], r[3]);
+	if (opts->sink) {
+		const char *t = getenv("TMPDIR");
+		tmp = al_strf("%s/airlock-create-%02x%02x%02x%02x", t && *t ? t : "/tmp", r[0], r[1], r[2], r[3]);
+	} else {
+		tmp = al_strf("%s.partial-%02x%02x%02x%02x", out, r[0], r[1], r[2], r[3]);
+	}
 	if (!tmp)
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	{
+	if (!opts->sink) {
 		char *parent = al_dirname(out);
 		rc = parent ? al_mkdirs(parent, err) : al_fail(err, AL_ENOMEM, "out of memory");
 		free(parent);
@@ -298,13 +324,16 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 		info->created = opts->now;
 		info->expires = spec->expires;
 	}
-	if (!rc && opts->tar) {
+	if (!rc && opts->sink) {
+		rc = al_bundle_write_tar_stream(tmp, opts->sink, opts->now, err);
+		al_rmtree(tmp, NULL);
+	} else if (!rc && opts->tar) {
 		rc = al_bundle_write_tar(tmp, out, opts->now, err);
 		al_rmtree(tmp, NULL);
 	} else if (!rc) {
 		char *parent = al_dirname(out);
-		if (rename(tmp, out) != 0)
-			rc = al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", tmp, out);
+		if ((rc = rename_new(tmp, out, err)))
+			;
 		else if (parent)
 			rc = al_fsync_dir(parent, err);
 		free(parent);
@@ -385,17 +414,60 @@ out:
 	return rc;
 }
 
-enum al_code al_bundle_write_tar(const char *dir, const char *out, int64_t mtime, struct al_err *err)
+enum al_code al_tar_sink_fd(void *ctx, const void *buf, size_t n, struct al_err *err)
+{
+	int fd = *(int *)ctx;
+	for (const char *p = buf; n > 0;) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return al_fail_errno(err, AL_EIO, "cannot write");
+		p += w;
+		n -= (size_t)w;
+	}
+	return AL_OK;
+}
+
+/* libarchive writes through this; the sink's error is kept for the caller, libarchive only sees a failure. */
+struct tar_out {
+	const struct al_tar_sink *sink;
+	struct al_err err;
+	int failed;
+};
+
+static la_ssize_t tar_out_write(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	struct tar_out *o = ctx;
+	(void)a;
+	if (o->sink->write(o->sink->ctx, buf, n, &o->err)) {
+		o->failed = 1;
+		al_err_prefix(&o->err, "tar '%s'", o->sink->name);
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+/* libarchive failed while writing: the sink's own error when it was the sink, else libarchive's. */
+static enum al_code tar_out_fail(struct tar_out *o, struct archive *a, const char *what, struct al_err *err)
+{
+	if (o->failed)
+		return al_fail(err, o->err.code, "%s", o->err.msg);
+	return al_fail(err, AL_EIO, "cannot %s tar '%s': %s", what, o->sink->name, archive_error_string(a));
+}
+
+enum al_code al_bundle_write_tar_stream(const char *dir, const struct al_tar_sink *sink, int64_t mtime,
+					struct al_err *err)
 {
 	static const char *const first[] = { "oci-layout", "index.json", "airlock.json", "sbom.cdx.json",
 					     "SHA256SUMS", NULL };
 	struct al_bview v = { 0 };
 	struct al_report rep = { 0 };
+	struct tar_out o = { sink, { 0 }, 0 };
 	struct archive *a = NULL;
-	char *tmp = al_strf("%s.partial", out), *buf = malloc(AL_IO_CHUNK), *parent = al_dirname(out);
+	char *buf = malloc(AL_IO_CHUNK);
 	enum al_code rc;
-	int fd = -1;
-	if (!tmp || !buf || !parent) {
+	if (!buf) {
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -406,16 +478,11 @@ enum al_code al_bundle_write_tar(const char *dir, const char *out, int64_t mtime
 		goto out;
 	}
 	al_bview_sort(&v);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = al_fail_errno(err, AL_EIO, "cannot create '%s'", tmp);
-		goto out;
-	}
 	a = archive_write_new();
 	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		rc = al_fail(err, AL_EIO, "cannot start tar '%s'", tmp);
+	    archive_write_open(a, &o, NULL, tar_out_write, NULL) != ARCHIVE_OK) {
+		rc = a ? tar_out_fail(&o, a, "start", err) : al_fail(err, AL_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (const char *const *f = first; *f && !rc; f++)
@@ -433,24 +500,53 @@ enum al_code al_bundle_write_tar(const char *dir, const char *out, int64_t mtime
 			rc = tar_add(a, dir, v.files[i].path, mtime, buf, err);
 	}
 	if (!rc && archive_write_close(a) != ARCHIVE_OK)
-		rc = al_fail(err, AL_EIO, "cannot finish tar '%s': %s", tmp, archive_error_string(a));
+		rc = tar_out_fail(&o, a, "finish", err);
+out:
+	if (rc && o.failed) {
+		/* what libarchive said of a sink that failed is less than what the sink said */
+		al_err_clear(err);
+		rc = al_fail(err, o.err.code, "%s", o.err.msg);
+	}
+	if (a)
+		archive_write_free(a);
+	al_err_clear(&o.err);
+	al_bview_release(&v);
+	al_report_release(&rep);
+	free(buf);
+	return rc;
+}
+
+
+enum al_code al_bundle_write_tar(const char *dir, const char *out, int64_t mtime, struct al_err *err)
+{
+	char *tmp = al_strf("%s.partial", out), *parent = al_dirname(out);
+	struct al_tar_sink sink = { NULL, al_tar_sink_fd, NULL };
+	enum al_code rc;
+	int fd = -1;
+	if (!tmp || !parent) {
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = al_fail_errno(err, AL_EIO, "cannot create '%s'", tmp);
+		goto out;
+	}
+	sink.name = tmp;
+	sink.ctx = &fd;
+	rc = al_bundle_write_tar_stream(dir, &sink, mtime, err);
 	if (!rc && fsync(fd) != 0)
 		rc = al_fail_errno(err, AL_EIO, "cannot flush '%s'", tmp);
-	if (!rc && rename(tmp, out) != 0)
-		rc = al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", tmp, out);
+	if (!rc)
+		rc = rename_new(tmp, out, err);
 	if (!rc)
 		rc = al_fsync_dir(parent, err);
 out:
-	if (a)
-		archive_write_free(a);
 	if (fd >= 0)
 		close(fd);
 	if (rc && tmp)
 		unlink(tmp);
-	al_bview_release(&v);
-	al_report_release(&rep);
 	free(tmp);
-	free(buf);
 	free(parent);
 	return rc;
 }

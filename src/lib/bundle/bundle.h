@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "err.h"
@@ -163,11 +164,15 @@ enum al_code al_bundle_verify(const char *path, struct al_report *rep, struct al
 enum al_code al_bundle_read_raw(const char *path, const char *name, struct al_buf *out,
 				struct al_err *err);
 
+struct al_tar_sink;
 /* Options for al_bundle_create. */
 struct al_create_opts {
 	int tar;               /* write one pax tar instead of a directory */
 	int64_t now;           /* creation time */
 	struct al_progress *prog;
+	/* write the tar into this stream instead of at OUT (which is then only its name): the
+	 * layout is made in a temporary directory of $TMPDIR, streamed, and removed */
+	const struct al_tar_sink *sink;
 };
 /* Gathers every source of spec into a new bundle at out (which must not exist). */
 enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
@@ -179,6 +184,39 @@ enum al_code al_bundle_write_tar(const char *dir, const char *out, int64_t mtime
 				 struct al_err *err);
 
 /*
+ * A stream of tar bytes, for a bundle that is not a named file: standard
+ * input, media volumes joined as they are read, a diode's reassembled
+ * stream. READ puts up to N bytes at BUF and returns how many, 0 at the end
+ * of the stream, or -1 with ERR set. NAME is for messages ("tar 'NAME'").
+ */
+struct al_tar_source {
+	const char *name;
+	ssize_t (*read)(void *ctx, void *buf, size_t n, struct al_err *err);
+	void *ctx;
+};
+/* A source that reads the open file descriptor *(int *)ctx to its end (a file, a pipe). */
+ssize_t al_tar_source_fd(void *ctx, void *buf, size_t n, struct al_err *err);
+
+/*
+ * A sink for tar bytes: WRITE takes all N bytes at BUF or fails with ERR set
+ * (a short write is the sink's own business, never the caller's).
+ */
+struct al_tar_sink {
+	const char *name;
+	enum al_code (*write)(void *ctx, const void *buf, size_t n, struct al_err *err);
+	void *ctx;
+};
+/* A sink that writes all of every piece to the file descriptor *(int *)ctx. */
+enum al_code al_tar_sink_fd(void *ctx, const void *buf, size_t n, struct al_err *err);
+/*
+ * Writes the directory bundle DIR as a pax tar into SINK: the same bytes
+ * al_bundle_write_tar puts in a file. On error the sink has received part of
+ * a tar, which its owner must discard.
+ */
+enum al_code al_bundle_write_tar_stream(const char *dir, const struct al_tar_sink *sink, int64_t mtime,
+					struct al_err *err);
+
+/*
  * Copies a bundle (directory or tar) into the new directory stage while
  * hashing every byte once; v then describes the staged copy. Links, devices
  * and unsafe names are reported, never created. Used by import, so that what
@@ -186,5 +224,13 @@ enum al_code al_bundle_write_tar(const char *dir, const char *out, int64_t mtime
  */
 enum al_code al_bundle_stage(const char *path, const char *stage, struct al_bview *v,
 			     struct al_report *rep, struct al_progress *prog, struct al_err *err);
+/*
+ * As al_bundle_stage, for a tar read once from SRC, start to end: the same
+ * checks (the bytes after the end-of-archive marker are read to the end of
+ * the stream and must be zero), the same staged copy. A failure of the
+ * source is its error (operational), never a verdict on the bundle.
+ */
+enum al_code al_bundle_stage_stream(const struct al_tar_source *src, const char *stage, struct al_bview *v,
+				    struct al_report *rep, struct al_progress *prog, struct al_err *err);
 
 #endif

@@ -67,51 +67,134 @@ static const char *compressed_as(const unsigned char *p, size_t n)
 	return NULL;
 }
 
-/*
- * Opens a tar for one pass; *fd is the descriptor libarchive reads (the caller
- * closes it after archive_read_free), kept so the bytes after the end of the
- * archive can be checked on the same file.
- */
-static enum al_code tar_open(const char *path, struct archive **out, int *fd, struct al_err *err)
+/* ---- tar streams ---- */
+
+ssize_t al_tar_source_fd(void *ctx, void *buf, size_t n, struct al_err *err)
 {
-	unsigned char head[8];
+	int fd = *(int *)ctx;
+	for (;;) {
+		ssize_t got = read(fd, buf, n);
+		if (got >= 0)
+			return got;
+		if (errno != EINTR) {
+			al_fail_errno(err, AL_EIO, "cannot read");
+			return -1;
+		}
+	}
+}
+
+/*
+ * What libarchive reads a tar stream through. Each chunk is filled whole
+ * (a pipe gives a few KiB at a time) and the one before it is kept, so that
+ * when libarchive stops at the end-of-archive marker the bytes it read ahead
+ * past that point are still here to be checked: a tar has no length of its
+ * own, and the bytes after its end must be seen as other tar readers see them.
+ */
+struct tar_in {
+	const struct al_tar_source *src;
+	unsigned char *buf[2];
+	size_t len[2];
+	uint64_t off[2];   /* stream offset of each chunk */
+	int cur;           /* the chunk libarchive reads now */
+	uint64_t total;    /* bytes taken from the source */
+	int at_end;
+	int primed;        /* chunk 0 was read by tar_in_open and not yet handed to libarchive */
+	int failed;        /* the source failed: its error is in err, not libarchive's */
+	struct al_err err;
+};
+
+/* Fills B with up to N bytes from the source (less only at its end); -1 when the source failed. */
+static ssize_t tar_in_fill(struct tar_in *in, unsigned char *b, size_t n)
+{
+	size_t have = 0;
+	while (have < n && !in->at_end) {
+		ssize_t got = in->src->read(in->src->ctx, b + have, n - have, &in->err);
+		if (got < 0) {
+			in->failed = 1;
+			al_err_prefix(&in->err, "tar '%s'", in->src->name);
+			return -1;
+		}
+		if (got == 0)
+			in->at_end = 1;
+		have += (size_t)got;
+	}
+	in->total += have;
+	return (ssize_t)have;
+}
+
+static la_ssize_t tar_in_read(struct archive *a, void *ctx, const void **out)
+{
+	struct tar_in *in = ctx;
+	int next = !in->cur;
 	ssize_t got;
+	(void)a;
+	if (in->primed) {
+		in->primed = 0;
+		*out = in->buf[0];
+		return (la_ssize_t)in->len[0];
+	}
+	in->off[next] = in->total;
+	if ((got = tar_in_fill(in, in->buf[next], AL_IO_CHUNK)) < 0)
+		return -1;
+	in->len[next] = (size_t)got;
+	in->cur = next;
+	*out = in->buf[next];
+	return got;
+}
+
+/* libarchive failed at entry NAME (or between entries): the source's own error, or a damaged tar. */
+static enum al_code tar_in_damaged(struct tar_in *in, struct archive *a, const char *name, struct al_err *err)
+{
+	if (in->failed)
+		return al_fail(err, in->err.code, "%s", in->err.msg);
+	if (name)
+		return al_fail(err, AL_EVERIFY, "tar '%s' is damaged or truncated at '%s': %s", in->src->name, name,
+			       archive_error_string(a));
+	return al_fail(err, AL_EVERIFY, "tar '%s' is damaged or truncated: %s", in->src->name, archive_error_string(a));
+}
+
+static void tar_in_release(struct tar_in *in)
+{
+	free(in->buf[0]);
+	free(in->buf[1]);
+	al_err_clear(&in->err);
+}
+
+/*
+ * Opens SRC for one pass into *out. A source that fails is reported as its
+ * own error; a stream that is compressed or not a tar is AL_EVERIFY.
+ */
+static enum al_code tar_in_open(struct tar_in *in, const struct al_tar_source *src, struct archive **out,
+				struct al_err *err)
+{
 	const char *comp;
 	struct archive *a;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
-	do
-		got = pread(*fd, head, sizeof(head), 0);
-	while (got < 0 && errno == EINTR);
-	if (got < 0) {
-		enum al_code rc = al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
-		close(*fd);
-		*fd = -1;
-		return rc;
-	}
-	/* libarchive would say "unrecognized format"; say what it is and what to do */
-	if ((comp = compressed_as(head, (size_t)got))) {
-		close(*fd);
-		*fd = -1;
-		return al_fail(err, AL_EVERIFY,
-			       "tar '%s' is %s-compressed: compressed tars are not accepted (decompress it first)",
-			       path, comp);
-	}
-	a = archive_read_new();
-	if (!a) {
-		close(*fd);
-		*fd = -1;
+	memset(in, 0, sizeof(*in));
+	in->src = src;
+	in->cur = 1; /* the first read fills chunk 0 */
+	if (!(in->buf[0] = malloc(AL_IO_CHUNK)) || !(in->buf[1] = malloc(AL_IO_CHUNK)))
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	}
+	/* the first chunk is read here, to say what a compressed stream is rather than "unrecognized format" */
+	in->off[0] = 0;
+	if (tar_in_fill(in, in->buf[0], AL_IO_CHUNK) < 0)
+		return al_fail(err, in->err.code, "%s", in->err.msg);
+	in->len[0] = (size_t)in->total;
+	in->cur = 0;
+	in->primed = 1;
+	if (!in->len[0])
+		return al_fail(err, AL_EVERIFY, "tar '%s' is empty: no bundle arrived", src->name);
+	if ((comp = compressed_as(in->buf[0], in->len[0])))
+		return al_fail(err, AL_EVERIFY, "tar '%s' is %s-compressed: compressed tars are not accepted (decompress it first)",
+			       src->name, comp);
+	if (!(a = archive_read_new()))
+		return al_fail(err, AL_ENOMEM, "out of memory");
 	archive_read_support_format_tar(a);
-	if (archive_read_open_fd(a, *fd, 1u << 20) != ARCHIVE_OK) {
-		/* a file we can open that is no tar is untrustworthy input, not a failure of ours */
-		enum al_code rc = al_fail(err, AL_EVERIFY, "damaged or not a tar '%s': %s", path,
-					  archive_error_string(a));
+	if (archive_read_open(a, in, NULL, tar_in_read, NULL) != ARCHIVE_OK) {
+		/* a stream we can read that is no tar is untrustworthy input, not a failure of ours */
+		enum al_code rc = in->failed ? al_fail(err, in->err.code, "%s", in->err.msg)
+					     : al_fail(err, AL_EVERIFY, "damaged or not a tar '%s': %s", src->name,
+						       archive_error_string(a));
 		archive_read_free(a);
-		close(*fd);
-		*fd = -1;
 		return rc;
 	}
 	*out = a;
@@ -120,34 +203,43 @@ static enum al_code tar_open(const char *path, struct archive **out, int *fd, st
 
 /*
  * After libarchive's ARCHIVE_EOF: everything from where it stopped to the end
- * of the file must be zero bytes (the end-of-archive blocks and the record
+ * of the stream must be zero bytes (the end-of-archive blocks and the record
  * padding). libarchive stops at the first zero block and ignores the rest;
  * GNU tar -i, or a reader of a second archive appended, would not.
  */
-static enum al_code tar_check_tail(struct archive *a, int fd, const char *path, struct al_err *err)
+static enum al_code tar_in_check_tail(struct tar_in *in, struct archive *a, struct al_err *err)
 {
 	la_int64_t pos = archive_filter_bytes(a, -1);
-	struct stat st;
-	unsigned char buf[64 * 1024];
-	if (pos < 0 || fstat(fd, &st) != 0)
-		return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
-	while (pos < st.st_size) {
-		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)pos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
-		if (n == 0)
-			return al_fail(err, AL_EIO, "tar '%s' shrank while it was being read", path);
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i])
+	int prev = !in->cur;
+	uint64_t p;
+	if (pos < 0)
+		return al_fail(err, AL_EIO, "tar '%s': cannot tell where the archive ended", in->src->name);
+	p = (uint64_t)pos;
+	/* what libarchive read ahead: the rest of the chunk before the current one, then the current one */
+	if (p < in->off[in->cur] && (!in->len[prev] || p < in->off[prev]))
+		return al_fail(err, AL_EIO, "tar '%s': cannot check the bytes after its end-of-archive marker",
+			       in->src->name);
+	for (;;) {
+		int k = p < in->off[in->cur] ? prev : in->cur;
+		uint64_t end = in->off[k] + in->len[k];
+		for (; p < end; p++)
+			if (in->buf[k][p - in->off[k]])
 				return al_fail(err, AL_EVERIFY,
-					       "tar '%s' has data after its end-of-archive marker, at byte %lld "
+					       "tar '%s' has data after its end-of-archive marker, at byte %llu "
 					       "(a second archive or hidden members that other tar readers would see)",
-					       path, (long long)(pos + i));
-		pos += n;
+					       in->src->name, (unsigned long long)p);
+		if (k == in->cur) {
+			if (in->at_end)
+				return AL_OK;
+			/* the rest of the stream, chunk by chunk into the current one */
+			in->off[k] = in->total;
+			if (tar_in_fill(in, in->buf[k], AL_IO_CHUNK) < 0)
+				return al_fail(err, in->err.code, "%s", in->err.msg);
+			in->len[k] = (size_t)(in->total - in->off[k]);
+			if (!in->len[k])
+				return AL_OK;
+		}
 	}
-	return AL_OK;
 }
 
 /* A tar entry's path without a leading "./" and a trailing '/'; into tmp. */
@@ -209,7 +301,7 @@ static const char *tar_entry_file(struct archive_entry *e, char tmp[AL_PATH_MAX 
  * Streams the current entry's data, hashing it and, if fd >= 0, writing it
  * there (then fdatasync). A short or damaged entry is AL_EVERIFY.
  */
-static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, const char *tar,
+static enum al_code tar_entry_data(struct tar_in *in, struct archive *a, struct archive_entry *e,
 				   const char *name, int fd, struct al_buf *keep, char digest[AL_DIGEST_STR],
 				   uint64_t *size, enum al_sniff *sniff, struct al_progress *prog,
 				   struct al_err *err)
@@ -229,8 +321,7 @@ static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, c
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
-			rc = al_fail(err, AL_EVERIFY, "tar '%s' is damaged or truncated at '%s': %s", tar, name,
-				     archive_error_string(a));
+			rc = tar_in_damaged(in, a, name, err);
 			break;
 		}
 		al_sha256_update(&h, blk, n);
@@ -260,7 +351,7 @@ static enum al_code tar_entry_data(struct archive *a, struct archive_entry *e, c
 	if (!rc && fd >= 0)
 		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* made durable by sync_staged() */
 	if (!rc && *size != (uint64_t)archive_entry_size(e))
-		rc = al_fail(err, AL_EVERIFY, "tar '%s' is truncated at '%s'", tar, name);
+		rc = al_fail(err, AL_EVERIFY, "tar '%s' is truncated at '%s'", in->src->name, name);
 	al_hex(d, hex);
 	snprintf(digest, AL_DIGEST_STR, "sha256:%s", hex);
 	return rc;
@@ -272,10 +363,14 @@ static enum al_code tar_read_named(const char *tar, const char *name, struct al_
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	char tmp[AL_PATH_MAX + 1];
-	int fd = -1, r;
-	enum al_code rc = tar_open(tar, &a, &fd, err);
-	if (rc)
-		return rc;
+	int fd = open(tar, O_RDONLY | O_CLOEXEC), r;
+	struct al_tar_source src = { tar, al_tar_source_fd, &fd };
+	struct tar_in in;
+	enum al_code rc;
+	if (fd < 0)
+		return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", tar);
+	if ((rc = tar_in_open(&in, &src, &a, err)))
+		goto out;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		if (strcmp(tar_name(e, tmp), name) != 0 || archive_entry_filetype(e) != AE_IFREG)
 			continue;
@@ -288,8 +383,7 @@ static enum al_code tar_read_named(const char *tar, const char *name, struct al_
 			if (r == ARCHIVE_EOF)
 				break;
 			if (r != ARCHIVE_OK) {
-				rc = al_fail(err, AL_EVERIFY, "tar '%s' is damaged at '%s': %s", tar, name,
-					     archive_error_string(a));
+				rc = tar_in_damaged(&in, a, name, err);
 				goto out;
 			}
 			if ((rc = al_buf_add(out, blk, len, err)))
@@ -300,9 +394,11 @@ static enum al_code tar_read_named(const char *tar, const char *name, struct al_
 		goto out;
 	}
 	rc = r == ARCHIVE_EOF ? al_fail(err, AL_ENOENT, "'%s' is not in tar '%s'", name, tar)
-			      : al_fail(err, AL_EVERIFY, "tar '%s' is damaged: %s", tar, archive_error_string(a));
+			      : tar_in_damaged(&in, a, NULL, err);
 out:
-	archive_read_free(a);
+	if (a)
+		archive_read_free(a);
+	tar_in_release(&in);
 	close(fd);
 	return rc;
 }
@@ -461,16 +557,19 @@ static enum al_code names_enter(struct names *t, const char *name, int kind, int
  * Reads a whole tar once. Each regular file is hashed and, when stage is set,
  * written below it. The view lists what was read, sorted.
  */
-static enum al_code tar_each(const char *path, const char *stage, struct al_bview *v,
-			     struct al_report *rep, struct al_progress *prog, struct al_err *err)
+static enum al_code tar_each_source(const struct al_tar_source *src, const char *stage, struct al_bview *v,
+				    struct al_report *rep, struct al_progress *prog, struct al_err *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	struct names seen = { NULL, 0, 0 };
+	struct tar_in in;
 	enum al_code rc;
-	int r, tfd = -1;
-	if ((rc = tar_open(path, &a, &tfd, err)))
+	int r = ARCHIVE_OK;
+	if ((rc = tar_in_open(&in, src, &a, err))) {
+		tar_in_release(&in);
 		return rc;
+	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		char tmp[AL_PATH_MAX + 1], digest[AL_DIGEST_STR], *to = NULL;
 		int is_dir = 0, clash = 0;
@@ -508,7 +607,7 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 		 */
 		al_buf_init(&keep, !stage && archive_entry_size(e) >= 0 && archive_entry_size(e) <= AL_MAX_MANIFEST
 				   ? (size_t)archive_entry_size(e) : 0);
-		rc = tar_entry_data(a, e, path, name, fd, &keep, digest, &size, &sniff, prog, err);
+		rc = tar_entry_data(&in, a, e, name, fd, &keep, digest, &size, &sniff, prog, err);
 		if (fd >= 0)
 			close(fd);
 		if (!rc && sniff == AL_SNIFF_WS)
@@ -536,15 +635,29 @@ static enum al_code tar_each(const char *path, const char *stage, struct al_bvie
 		v->bytes += size;
 	}
 	if (!rc && r != ARCHIVE_EOF)
-		rc = al_fail(err, AL_EVERIFY, "tar '%s' is damaged or truncated: %s", path, archive_error_string(a));
+		rc = tar_in_damaged(&in, a, NULL, err);
 	if (!rc)
-		rc = tar_check_tail(a, tfd, path, err);
+		rc = tar_in_check_tail(&in, a, err);
 	archive_read_free(a);
-	close(tfd);
+	tar_in_release(&in);
 	names_release(&seen);
 	al_bview_sort(v);
 	if (!rc && stage)
 		rc = sync_staged(v, err);
+	return rc;
+}
+
+/* tar_each_source over the tar file at PATH. */
+static enum al_code tar_each(const char *path, const char *stage, struct al_bview *v, struct al_report *rep,
+			     struct al_progress *prog, struct al_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct al_tar_source src = { path, al_tar_source_fd, &fd };
+	enum al_code rc;
+	if (fd < 0)
+		return al_fail_errno(err, AL_EIO, "cannot read tar '%s'", path);
+	rc = tar_each_source(&src, stage, v, rep, prog, err);
+	close(fd);
 	return rc;
 }
 
@@ -771,6 +884,19 @@ enum al_code al_bundle_stage(const char *path, const char *stage, struct al_bvie
 	if (mkdir(stage, 0755) != 0)
 		return al_fail_errno(err, AL_EIO, "cannot create '%s'", stage);
 	return is_dir ? dir_each(path, stage, v, rep, prog, err) : tar_each(path, stage, v, rep, prog, err);
+}
+
+enum al_code al_bundle_stage_stream(const struct al_tar_source *src, const char *stage, struct al_bview *v,
+				    struct al_report *rep, struct al_progress *prog, struct al_err *err)
+{
+	memset(v, 0, sizeof(*v));
+	v->root = strdup(stage);
+	v->read = dir_read;
+	if (!v->root)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (mkdir(stage, 0755) != 0)
+		return al_fail_errno(err, AL_EIO, "cannot create '%s'", stage);
+	return tar_each_source(src, stage, v, rep, prog, err);
 }
 
 static void measure_dir(const char *path, uint64_t *bytes, int depth)

@@ -438,12 +438,17 @@ static enum al_code check_room(struct al_store *s, const char *bundle, struct al
 	return AL_OK;
 }
 
-/* Before a byte is copied: the bundle is not inside the store, tmp/ is empty, there is room; the progress total. */
-static enum al_code import_prepare(struct al_store *s, const char *bundle, struct al_progress *prog,
-				   struct al_err *err)
+/*
+ * Before a byte is copied: the bundle is not inside the store, tmp/ is empty,
+ * there is room; the progress total. A stream has none of these to check.
+ */
+static enum al_code import_prepare(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
+				   struct al_progress *prog, struct al_err *err)
 {
 	uint64_t total = 0;
 	enum al_code rc;
+	if (opts->stream)
+		return al_store_clean_tmp(s, NULL, err);
 	if ((rc = refuse_inside(s, bundle, err)) || (rc = al_store_clean_tmp(s, NULL, err)) ||
 	    (rc = check_room(s, bundle, err)))
 		return rc;
@@ -646,7 +651,7 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 	memset(res, 0, sizeof(*res));
 	if (s->lock_fd < 0)
 		AL_BUG("import needs the writer lock");
-	if ((rc = import_prepare(s, bundle, prog, err)) || (rc = import_policy(s, opts, &stored, &policy, err)))
+	if ((rc = import_prepare(s, bundle, opts, prog, err)) || (rc = import_policy(s, opts, &stored, &policy, err)))
 		goto out;
 	if (RAND_bytes(r, sizeof(r)) != 1) {
 		rc = al_fail_ssl(err, "cannot make a staging name");
@@ -656,7 +661,8 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = al_bundle_stage(bundle, stage, &v, &res->report, prog, err);
+	rc = opts->stream ? al_bundle_stage_stream(opts->stream, stage, &v, &res->report, prog, err)
+			  : al_bundle_stage(bundle, stage, &v, &res->report, prog, err);
 	res->bytes = v.bytes;
 	if (rc == AL_EVERIFY)
 		al_report_add(&res->report, "%s", err->msg); /* a damaged tar: keep what arrived, with the reason */

@@ -67,6 +67,10 @@ struct al_import_opts {
 	const struct al_trust *trust; /* overrides the store's policy for this import, or NULL */
 	int allow_unsigned;           /* only for a store without a policy; recorded in the catalog */
 	int64_t now;                  /* for expiry and max_age */
+	/* read the bundle as a tar from this stream (standard input, joined media), once, instead
+	 * of from the path; the path is then only its name in messages and the catalog. A stream
+	 * cannot be measured first: a full disk stops it with an error and installs nothing. */
+	const struct al_tar_source *stream;
 };
 void al_import_result_release(struct al_import_result *r);
 
