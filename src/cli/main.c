@@ -4,8 +4,10 @@
  * gets argv from its own name on; `--help` anywhere prints its page. What a
  * command needs first (CLI_CRYPTO) is set up here, once, from its row.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "minisign.h"
@@ -40,8 +42,40 @@ static int run(const struct cli_cmd *c, int argc, char **argv)
 	return c->run(argc, argv);
 }
 
+/*
+ * A write through a memory mapping into a file system with no room left
+ * arrives as SIGBUS, not as an error of write(2): SQLite maps its WAL index,
+ * and where blocks are smaller than a page (ext4 with 1 KiB blocks) the blocks
+ * it did not write are allocated only when the mapping is written. That is a
+ * full disk like any other: the catalog's transaction was not committed, and
+ * SQLite rebuilds its WAL index on the next open as after a crash. So it ends
+ * with a message and exit 2 (the code of a failed write), never a signal. Any
+ * other SIGBUS is a bug and keeps its default action.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	static const char msg[] =
+		"airlock: a write to a memory-mapped file failed (SIGBUS): its file system is full (or the file "
+		"was cut short); nothing more was committed (make room, then run the command again)\n";
+	(void)ctx;
+	if (si && si->si_code == BUS_ADRERR) {
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+			/* nothing more can be said */
+		}
+		_exit(EXIT_ERROR);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
+	struct sigaction bus;
+	memset(&bus, 0, sizeof(bus));
+	bus.sa_sigaction = on_sigbus;
+	bus.sa_flags = SA_SIGINFO;
+	sigemptyset(&bus.sa_mask);
+	sigaction(SIGBUS, &bus, NULL);
 	if (argc < 2) {
 		fputs(al_doc_airlock, stderr);
 		return EXIT_USAGE;
