@@ -68,7 +68,7 @@ enum al_query {
 	AL_Q_HEALTH,          /* the schema's row count (one row): the catalog opens and reads */
 	AL_Q_COUNT
 };
-/* Prepares query Q on DB into *out (the caller finalizes). */
+/* Prepares query Q on DB into *out: the caller finalizes it on success; on error *out is NULL. */
 enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out, struct al_err *err);
 /* A read transaction, so that every query of one load sees the same catalog; end it with OK = 1 (commit) or 0. */
 enum al_code al_catalog_read_begin(sqlite3 *db, struct al_err *err);

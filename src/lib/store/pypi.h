@@ -11,7 +11,8 @@
 
 #include "err.h"
 
-/* Rewrites every page from the wheels the catalog holds (inside the caller's transaction). */
+/* Rewrites every page from the wheels the catalog holds (inside the caller's transaction,
+ * which the caller rolls back on error: the pages are then as they were). DB borrowed. */
 enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err);
 
 #endif

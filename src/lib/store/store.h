@@ -29,7 +29,8 @@ enum { AL_STORE_WRITE = 1 << 0 };
 
 /* The store path: explicit, else $AIRLOCK_STORE, else ./airlock-store. Borrowed. */
 const char *al_store_default(const char *explicit_path);
-/* Creates a store (the directory may exist if empty, or already be a store). */
+/* Creates a store (the directory may exist if empty, or already be a store). On error a
+ * partly made store may remain; running it again completes it. */
 enum al_code al_store_init(const char *root, struct al_err *err);
 /*
  * Opens an existing store. WRITE takes the writer lock (fails at once if busy)
@@ -47,6 +48,8 @@ enum al_code al_store_open(const char *root, unsigned flags, struct al_store **o
 enum al_code al_store_open_wait(const char *root, unsigned flags, unsigned wait,
 				void (*waiting)(const char *root, unsigned wait), struct al_store **out,
 				struct al_err *err);
+/* Ownership: on success *out is the caller's, to end with al_store_free (which releases the
+ * writer lock); on error *out is untouched and nothing is held. al_store_free(NULL) is a no-op. */
 void al_store_free(struct al_store *s);
 
 enum al_import_status { AL_IMPORTED, AL_ALREADY, AL_REJECTED };
@@ -72,6 +75,7 @@ struct al_import_opts {
 	 * cannot be measured first: a full disk stops it with an error and installs nothing. */
 	const struct al_tar_source *stream;
 };
+/* Releases what a result holds and zeroes it; safe on a zeroed result and after any outcome. */
 void al_import_result_release(struct al_import_result *r);
 
 /*
@@ -83,6 +87,8 @@ void al_import_result_release(struct al_import_result *r);
  * verification is moved to quarantine/ with a REASON file and AL_EVERIFY is
  * returned; the same name and version with other content is AL_ECONFLICT; a
  * version below the highest imported for that name is AL_ECONFLICT.
+ * Ownership: *res is always filled (zeroed first), whatever the outcome, and the caller
+ * releases it with al_import_result_release in every case; opts and bundle are borrowed.
  */
 enum al_code al_store_import(struct al_store *s, const char *bundle, const struct al_import_opts *opts,
 			     struct al_progress *prog, struct al_import_result *res, struct al_err *err);
@@ -105,12 +111,17 @@ struct al_push {
 enum al_code al_store_push_commit(const char *root, const char *tmp, const struct al_push *p, unsigned wait,
 				  struct al_err *err);
 
-/* The store's trust policy: set (from a parsed policy), or read (AL_ENOENT when none). */
+/*
+ * The store's trust policy: set (from a parsed policy; T borrowed), or read (AL_ENOENT when
+ * none). al_store_trust_get zeroes *t first and the caller releases it with
+ * al_trust_release in every case; TEXT, when given, gets the policy's text appended.
+ */
 enum al_code al_store_trust_set(struct al_store *s, const struct al_trust *t, struct al_err *err);
 enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct al_buf *text,
 				struct al_err *err);
 
-/* What the store holds, as JSON: {"bundles":[…], "artifacts":[…], "events":[…]}. */
+/* What the store holds, as JSON: {"bundles":[…], "artifacts":[…], "events":[…]}. On success
+ * *out is a new reference (the caller's); on error it is NULL. */
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err);
 
 struct al_fsck_result {
@@ -118,7 +129,8 @@ struct al_fsck_result {
 	size_t blobs, unreferenced, stale_tmp;
 	uint64_t bytes;
 };
-/* Re-hashes every blob and cross-checks blobs and catalog. */
+/* Re-hashes every blob and cross-checks blobs and catalog. *res is zeroed first; its report is
+ * the caller's to release with al_report_release in every case. */
 enum al_code al_store_fsck(struct al_store *s, struct al_progress *prog, struct al_fsck_result *res,
 			   struct al_err *err);
 /* Removes the files in ROOT/uploads (blobs pushed to `airlock serve` but never finished)
