@@ -869,33 +869,36 @@ enum al_code al_bundle_scan(const char *path, struct al_bview *v, struct al_repo
 	return is_dir ? dir_each(path, NULL, v, rep, prog, err) : tar_each(path, NULL, v, rep, prog, err);
 }
 
+/* The view of a staging copy about to be made at STAGE (a new directory). */
+static enum al_code stage_begin(const char *stage, struct al_bview *v, struct al_err *err)
+{
+	v->root = strdup(stage);
+	v->read = dir_read;
+	if (!v->root)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (mkdir(stage, 0755) != 0)
+		return al_fail_errno(err, AL_EIO, "cannot create '%s'", stage);
+	return AL_OK;
+}
+
 enum al_code al_bundle_stage(const char *path, const char *stage, struct al_bview *v,
 			     struct al_report *rep, struct al_progress *prog, struct al_err *err)
 {
 	int is_dir = 0;
 	enum al_code rc;
 	memset(v, 0, sizeof(*v));
-	if ((rc = open_kind(path, &is_dir, err)))
+	if ((rc = open_kind(path, &is_dir, err)) || (rc = stage_begin(stage, v, err)))
 		return rc;
-	v->root = strdup(stage);
-	v->read = dir_read;
-	if (!v->root)
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (mkdir(stage, 0755) != 0)
-		return al_fail_errno(err, AL_EIO, "cannot create '%s'", stage);
 	return is_dir ? dir_each(path, stage, v, rep, prog, err) : tar_each(path, stage, v, rep, prog, err);
 }
 
 enum al_code al_bundle_stage_stream(const struct al_tar_source *src, const char *stage, struct al_bview *v,
 				    struct al_report *rep, struct al_progress *prog, struct al_err *err)
 {
+	enum al_code rc;
 	memset(v, 0, sizeof(*v));
-	v->root = strdup(stage);
-	v->read = dir_read;
-	if (!v->root)
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (mkdir(stage, 0755) != 0)
-		return al_fail_errno(err, AL_EIO, "cannot create '%s'", stage);
+	if ((rc = stage_begin(stage, v, err)))
+		return rc;
 	return tar_each_source(src, stage, v, rep, prog, err);
 }
 

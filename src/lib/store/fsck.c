@@ -186,16 +186,11 @@ static enum al_code fsck_refs(struct al_store *s, struct al_fsck_result *res, st
 /* How many leftovers of interrupted imports tmp/ holds (gc or the next import removes them). */
 static enum al_code fsck_tmp(struct al_store *s, struct al_fsck_result *res, struct al_err *err)
 {
-	char *tmp = al_join(s->root, "tmp");
+	char *tmp;
 	DIR *d;
-	enum al_code rc = AL_OK;
-	if (!tmp)
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (!(d = opendir(tmp))) {
-		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", tmp);
-		free(tmp);
+	enum al_code rc;
+	if ((rc = al_store_open_dir(s, "tmp", 0, &tmp, &d, err)))
 		return rc;
-	}
 	while (al_store_next_entry(d, tmp, &rc, err))
 		res->stale_tmp++;
 	closedir(d);

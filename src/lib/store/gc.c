@@ -174,20 +174,15 @@ out:
 
 enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, struct al_err *err)
 {
-	char *dir = al_join(s->root, "quarantine");
+	char *dir;
 	DIR *d;
 	struct dirent *e;
-	enum al_code rc = AL_OK;
+	enum al_code rc;
 	*removed = 0;
-	if (!dir)
-		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (s->lock_fd < 0)
 		AL_BUG("clearing quarantine needs the writer lock");
-	if (!(d = opendir(dir))) {
-		rc = errno == ENOENT ? AL_OK : al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
-		free(dir);
-		return rc;
-	}
+	if ((rc = al_store_open_dir(s, "quarantine", 1, &dir, &d, err)))
+		return rc == AL_ENOENT ? AL_OK : rc;
 	for (;;) {
 		char *p;
 		if (!(e = al_store_next_entry(d, dir, &rc, err)))

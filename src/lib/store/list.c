@@ -100,17 +100,11 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 		      err)) &&
 	    (tot = rows(s->db, al_sql(AL_SQL_LIST_TOTALS), err)))
 		c = rows(s->db, al_sql(AL_SQL_LIST_CUSTODY), err);
-	if (!c || json_array_size(tot) != 1) {
+	if (!c || json_array_size(tot) != 1)
 		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': cannot list the store", s->root);
-		al_store_rollback(s);
-		json_decref(c);
-		json_decref(b);
-		json_decref(a);
-		json_decref(e);
-		json_decref(tot);
-		return rc;
-	}
-	if ((rc = al_store_exec_q(s, AL_SQL_COMMIT, err))) {
+	else
+		rc = al_store_exec_q(s, AL_SQL_COMMIT, err);
+	if (rc) {
 		al_store_rollback(s);
 		json_decref(c);
 		json_decref(b);

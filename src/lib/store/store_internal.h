@@ -45,6 +45,13 @@ enum al_code al_store_log_event(struct al_store *s, const char *action, const ch
  * a listing that failed part-way is never taken for a short one.
  */
 struct dirent *al_store_next_entry(DIR *d, const char *dir, enum al_code *rc, struct al_err *err);
+/*
+ * Opens ROOT/NAME for listing: *path (the caller frees it) and *d (closedir) on success,
+ * both NULL on error. A directory that cannot be opened is an error naming it, except
+ * that with MISSING_OK a directory that does not exist is AL_ENOENT with no error set.
+ */
+enum al_code al_store_open_dir(struct al_store *s, const char *name, int missing_ok, char **path, DIR **d,
+			       struct al_err *err);
 /* Removes every leftover of an interrupted import in ROOT/tmp (writer lock held); *count, when
  * set, is increased by the number of entries removed. A tmp/ that cannot be listed is an error. */
 enum al_code al_store_clean_tmp(struct al_store *s, size_t *count, struct al_err *err);

@@ -92,19 +92,29 @@ struct dirent *al_store_next_entry(DIR *d, const char *dir, enum al_code *rc, st
 	}
 }
 
+enum al_code al_store_open_dir(struct al_store *s, const char *name, int missing_ok, char **path, DIR **d,
+			       struct al_err *err)
+{
+	enum al_code rc;
+	*d = NULL;
+	if (!(*path = al_join(s->root, name)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if ((*d = opendir(*path)))
+		return AL_OK;
+	rc = missing_ok && errno == ENOENT ? AL_ENOENT : al_fail_errno(err, AL_ESTORE, "cannot open '%s'", *path);
+	free(*path);
+	*path = NULL;
+	return rc;
+}
+
 enum al_code al_store_clean_tmp(struct al_store *s, size_t *count, struct al_err *err)
 {
-	char *tmp = al_join(s->root, "tmp");
+	char *tmp;
 	DIR *d;
 	struct dirent *e;
-	enum al_code rc = AL_OK;
-	if (!tmp)
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (!(d = opendir(tmp))) {
-		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", tmp);
-		free(tmp);
+	enum al_code rc;
+	if ((rc = al_store_open_dir(s, "tmp", 0, &tmp, &d, err)))
 		return rc;
-	}
 	while (!rc && (e = al_store_next_entry(d, tmp, &rc, err))) {
 		char *p = al_join(tmp, e->d_name);
 		if (count)
