@@ -54,10 +54,10 @@ assert_eq "$(pip_pick 3.11 linux/amd64 "$T/ok.txt")" "$got" "pip chooses the sam
 note "an extra pinned hash, and an extra unpinned better wheel, are passed over as pip does"
 
 printf 'alpha==1.0 --hash=sha256:%s\n' "$OTHER" >"$T/wrong.txt"
-refuse "$T/wrong.txt" 1 "alpha==1.0 ($T/wrong.txt:1) for Python 3.11 on linux/x86_64: the wheel for this target is 'alpha-1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl' with sha256 $BUILD1, which is not among the 1 hashes pinned for it; refused"
+refuse "$T/wrong.txt" 1 "alpha==1.0 ($T/wrong.txt:1) for Python 3.11 on linux/amd64: the wheel for this target is 'alpha-1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl' with sha256 $BUILD1, which is not among the 1 hashes pinned for it; refused"
 
 printf '# only Windows was hashed\nalpha==1.0 \\\n    --hash=sha256:%s\n' "$WIN" >"$T/missing.txt"
-refuse "$T/missing.txt" 1 "alpha==1.0 ($T/missing.txt:2) for Python 3.11 on linux/x86_64: the wheel for this target is 'alpha-1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl' with sha256 $BUILD1, which is not among"
+refuse "$T/missing.txt" 1 "alpha==1.0 ($T/missing.txt:2) for Python 3.11 on linux/amd64: the wheel for this target is 'alpha-1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl' with sha256 $BUILD1, which is not among"
 
 printf 'alpha>=1.0 --hash=sha256:%s\n' "$LINUX" >"$T/unpinned.txt"
 refuse "$T/unpinned.txt" 2 "$T/unpinned.txt:1: 'alpha>=1.0' is not pinned to one version: write alpha==VERSION"
@@ -75,7 +75,7 @@ printf 'alpha==1.0 --hash=sha256:%s\ngamma==3.0\n' "$LINUX" >"$T/unhashed2.txt"
 refuse "$T/unhashed2.txt" 2 "$T/unhashed2.txt:2: 'gamma==3.0' has no --hash=sha256:…"
 
 printf 'gamma==3.0 --hash=sha256:%s\n' "$(file_hash "$TREE" gamma-3.0.tar.gz)" >"$T/sdist.txt"
-refuse "$T/sdist.txt" 2 "gamma==3.0 ($T/sdist.txt:1) for Python 3.11 on linux/x86_64: the index has no wheel of this version, only a source distribution"
+refuse "$T/sdist.txt" 2 "gamma==3.0 ($T/sdist.txt:1) for Python 3.11 on linux/amd64: the index has no wheel of this version, only a source distribution"
 
 printf 'alpha==2.0 --hash=sha256:%s\n' "$LINUX" >"$T/absent.txt"
-refuse "$T/absent.txt" 2 "alpha==2.0 ($T/absent.txt:1) for Python 3.11 on linux/x86_64: no file of this version on the index page 'file://$TREE/alpha/'"
+refuse "$T/absent.txt" 2 "alpha==2.0 ($T/absent.txt:1) for Python 3.11 on linux/amd64: no file of this version on the index page 'file://$TREE/alpha/'"

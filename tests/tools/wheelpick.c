@@ -10,7 +10,8 @@
  *   wheelpick platforms PYTHON PLATFORM [--musl MINOR] [--glibc MINOR]
  *   wheelpick pick PYTHON PLATFORM REQUIREMENTS DIR INDEX-URL [--json]
  *
- * `pick` prints one chosen file name a line, in the order of the file;
+ * `pick` prints one chosen file name a line, in the order of the file, for the
+ * requirements whose environment marker holds for the target;
  * the first refusal goes to stderr and sets the exit code (1 for a refused hash,
  * 2 for anything else), as airlock's commands do.
  */
@@ -20,6 +21,7 @@
 
 #include "buf.h"
 #include "fsx.h"
+#include "pymarker.h"
 #include "pyreq.h"
 #include "pytags.h"
 #include "wheels.h"
@@ -68,15 +70,21 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	struct al_pyreqs reqs;
+	unsigned char *applies;
 	int code = 0;
 	if (al_pyreqs_read(argv[4], &reqs, &err))
 		return die(&err);
-	if (al_pytags_build(&t, &tags, &err)) {
+	if (!(applies = calloc(reqs.n + 1, 1)) || al_pyreqs_applying(&reqs, &t, applies, &err) ||
+	    al_pytags_build(&t, &tags, &err)) {
+		code = applies ? die(&err) : 2;
+		free(applies);
 		al_pyreqs_release(&reqs);
-		return die(&err);
+		return code;
 	}
 	for (size_t k = 0; k < reqs.n && !code; k++) {
 		const struct al_pyreq *q = &reqs.v[k];
+		if (!applies[k])
+			continue;
 		char *path = al_strf("%s/%s/index.%s", argv[5], q->normalized, json ? "json" : "html");
 		char *url = al_strf("%s/%s/", argv[6], q->normalized);
 		struct al_buf b;
@@ -102,5 +110,6 @@ int main(int argc, char **argv)
 	}
 	al_pytags_release(&tags);
 	al_pyreqs_release(&reqs);
+	free(applies);
 	return code;
 }

@@ -16,8 +16,8 @@
  * the mode anyway); every other option is refused, with its reason
  * (docs/protocols/pypi-client.md §2 has the table).
  *
- * Nothing is evaluated here: the environment marker after ';' is kept as text;
- * whether a requirement applies to a target is the caller's to decide.
+ * Nothing is evaluated here: the environment marker after ';' is kept as text
+ * for al_pyreqs_applying() (pymarker.h).
  */
 #ifndef AL_PYREQ_H
 #define AL_PYREQ_H

@@ -74,6 +74,8 @@ enum al_code al_pytarget_init(struct al_pytarget *t, const char *python, const c
 		snprintf(t->os, sizeof(t->os), "%s", archs[k].os);
 		snprintf(t->arch, sizeof(t->arch), "%s", archs[k].tag);
 		snprintf(t->machine, sizeof(t->machine), "%s", archs[k].machine);
+		snprintf(t->platform, sizeof(t->platform), "%s/%s%s%s", archs[k].os, archs[k].arch,
+			 archs[k].variant ? "/" : "", archs[k].variant ? archs[k].variant : "");
 		if (!strcmp(t->os, "linux")) {
 			t->libc = AL_PYLIBC_GLIBC;
 			t->libc_major = 2;

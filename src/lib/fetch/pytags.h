@@ -28,6 +28,7 @@ struct al_pytarget {
 	enum al_pylibc libc;          /* GLIBC or MUSL on Linux, NONE elsewhere */
 	unsigned libc_major, libc_minor; /* the newest C library the target has: 2.17, 1.1 */
 	char machine[16];             /* platform.machine() there: x86_64, AMD64, aarch64, … */
+	char platform[32];            /* the spec's spelling, for messages: linux/amd64 */
 };
 
 /*

@@ -316,8 +316,8 @@ static int split_wheel(const char *fn, const char *part[6], size_t len[6], size_
 static void describe(const struct al_pyreqs *reqs, const struct al_pyreq *q,
 			     const struct al_pytarget *t, char *out, size_t n)
 {
-	snprintf(out, n, "%s==%s (%s:%zu) for Python %u.%u on %s/%s", q->name, q->version, reqs->file,
-		 q->line, t->major, t->minor, t->os, t->arch);
+	snprintf(out, n, "%s==%s (%s:%zu) for Python %u.%u on %s", q->name, q->version, reqs->file,
+		 q->line, t->major, t->minor, t->platform);
 }
 
 enum al_code al_wheels_pick(const struct al_pyreqs *reqs, const struct al_pyreq *q,
