@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <libxml/HTMLparser.h>
-#include <libxml/uri.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +64,129 @@ static char *url_filename(const char *url)
 	return out;
 }
 
+/* RFC 3986 §5.2.4: the path with "." and ".." segments removed, appended to out. */
+static void remove_dots(const char *in, size_t n, struct al_buf *out)
+{
+	size_t start = out->len;
+	size_t i = 0;
+	while (i < n) {
+		if (n - i >= 3 && !memcmp(in + i, "../", 3)) {
+			i += 3;
+		} else if (n - i >= 2 && !memcmp(in + i, "./", 2)) {
+			i += 2;
+		} else if ((n - i >= 3 && !memcmp(in + i, "/./", 3)) || (n - i == 2 && !memcmp(in + i, "/.", 2))) {
+			i += 1;
+			if (n - i == 1) { /* "/." at the end becomes "/" */
+				al_buf_adds(out, "/", NULL);
+				return;
+			}
+			i += 1;
+		} else if ((n - i >= 4 && !memcmp(in + i, "/../", 4)) || (n - i == 3 && !memcmp(in + i, "/..", 3))) {
+			int end = n - i == 3;
+			i += 3;
+			while (out->len > start && out->data[out->len - 1] != '/')
+				out->len--;
+			if (out->len > start)
+				out->len--;
+			if (out->data)
+				out->data[out->len] = '\0';
+			if (end) {
+				al_buf_adds(out, "/", NULL);
+				return;
+			}
+		} else if ((n - i == 1 && in[i] == '.') || (n - i == 2 && !memcmp(in + i, "..", 2))) {
+			return;
+		} else {
+			size_t j = i + (in[i] == '/');
+			while (j < n && in[j] != '/')
+				j++;
+			al_buf_add(out, in + i, j - i, NULL);
+			i = j;
+		}
+	}
+}
+
+/* The scheme's length (letters, digits, + - . after a letter, then ':'), or 0. */
+static size_t scheme_len(const char *s)
+{
+	size_t i = 0;
+	if (!isalpha((unsigned char)s[0]))
+		return 0;
+	while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+		i++;
+	return s[i] == ':' ? i : 0;
+}
+
+/*
+ * RFC 3986 §5.2.2: `ref` resolved against the absolute URL `base`, with nothing
+ * decoded or re-encoded (as Python's urljoin, which pip uses). A fresh string, or NULL
+ * when base is not absolute or memory runs out.
+ */
+static char *resolve(const char *base, const char *ref)
+{
+	struct al_buf out;
+	size_t bs = scheme_len(base), ba, bpath, bq, bf, rp, rq;
+	if (!bs)
+		return NULL;
+	al_buf_init(&out, AL_MAX_INDEX_PAGE);
+	/* base: scheme ":" ["//" authority] path ["?" query] ["#" fragment] */
+	ba = bs + 1;
+	bpath = ba;
+	if (!strncmp(base + ba, "//", 2))
+		bpath = ba + 2 + strcspn(base + ba + 2, "/?#");
+	bq = bpath + strcspn(base + bpath, "?#");
+	bf = bq + strcspn(base + bq, "#");
+	if (scheme_len(ref)) {
+		al_buf_adds(&out, ref, NULL); /* as urljoin: an absolute link is taken as written */
+	} else if (!strncmp(ref, "//", 2)) {
+		rp = 2 + strcspn(ref + 2, "/?#");
+		rq = rp + strcspn(ref + rp, "?#");
+		al_buf_add(&out, base, bs + 1, NULL);
+		al_buf_add(&out, ref, rp, NULL);
+		remove_dots(ref + rp, rq - rp, &out);
+		al_buf_adds(&out, ref + rq, NULL);
+	} else {
+		rq = strcspn(ref, "?#");
+		al_buf_add(&out, base, bpath, NULL);
+		if (rq == 0) {
+			al_buf_add(&out, base + bpath, bq - bpath, NULL);
+			if (ref[0] == '?')
+				al_buf_adds(&out, ref, NULL);
+			else {
+				al_buf_add(&out, base + bq, bf - bq, NULL);
+				al_buf_adds(&out, ref, NULL);
+			}
+		} else if (ref[0] == '/') {
+			remove_dots(ref, rq, &out);
+			al_buf_adds(&out, ref + rq, NULL);
+		} else {
+			struct al_buf merged;
+			size_t last = bq;
+			al_buf_init(&merged, AL_MAX_INDEX_PAGE);
+			while (last > bpath && base[last - 1] != '/')
+				last--;
+			if (bpath == bq && bpath > ba)
+				al_buf_adds(&merged, "/", NULL); /* an authority and an empty path */
+			else
+				al_buf_add(&merged, base + bpath, last - bpath, NULL);
+			al_buf_add(&merged, ref, rq, NULL);
+			if (al_buf_check(&merged, NULL) == AL_OK)
+				remove_dots(merged.data, merged.len, &out);
+			else
+				out.rc = merged.rc;
+			al_buf_release(&merged);
+			al_buf_adds(&out, ref + rq, NULL);
+		}
+	}
+	if (al_buf_check(&out, NULL) != AL_OK) {
+		al_buf_release(&out);
+		return NULL;
+	}
+	char *r = al_buf_take(&out, NULL);
+	al_buf_release(&out);
+	return r;
+}
+
 /* pip's LinkHash: "#sha256=HEX" or "&sha256=HEX" anywhere in the URL, up to the next '&'. */
 static void url_sha256(const char *url, char out[129])
 {
@@ -85,12 +207,11 @@ static enum al_code add_file(struct al_pypage *page, const char *base, const cha
 			     const char *reason, struct al_err *err)
 {
 	struct al_pyfile f;
-	xmlChar *abs = xmlBuildURI((const xmlChar *)href, (const xmlChar *)base);
 	memset(&f, 0, sizeof(f));
-	if (!abs)
-		return al_fail(err, AL_EINVAL, "index page '%s': the link '%s' is not a URL", page->url, href);
-	f.url = strdup((const char *)abs);
-	xmlFree(abs);
+	f.url = resolve(base, href);
+	if (!f.url && !scheme_len(base))
+		return al_fail(err, AL_EINVAL, "index page '%s': '%s' is not an absolute URL to resolve links against",
+			       page->url, base);
 	if (!f.url || !(f.filename = url_filename(f.url)) ||
 	    (requires_python && !(f.requires_python = strdup(requires_python))) ||
 	    (reason && *reason && !(f.yanked_reason = strdup(reason)))) {
@@ -165,13 +286,12 @@ static enum al_code parse_html(struct al_pypage *page, const char *data, size_t 
 	const xmlNode *b = find_base(xmlDocGetRootElement(doc));
 	if (b) {
 		xmlChar *href = xmlGetProp((xmlNode *)b, (const xmlChar *)"href");
-		xmlChar *abs = href ? xmlBuildURI(href, (const xmlChar *)page->url) : NULL;
-		base = abs ? strdup((const char *)abs) : NULL;
+		base = href ? resolve(page->url, (const char *)href) : NULL;
 		xmlFree(href);
-		xmlFree(abs);
 		if (!base) {
 			xmlFreeDoc(doc);
-			return al_fail(err, AL_EINVAL, "index page '%s': its <base href> is not a URL", page->url);
+			return al_fail(err, AL_EINVAL, "index page '%s': its <base href> cannot be resolved (or out of memory)",
+				       page->url);
 		}
 	}
 	rc = walk_anchors(page, base ? base : page->url, xmlDocGetRootElement(doc), err);
