@@ -290,7 +290,9 @@ static enum al_code parse_html(struct al_pypage *page, const char *data, size_t 
 		xmlFree(href);
 		if (!base) {
 			xmlFreeDoc(doc);
-			return al_fail(err, AL_EINVAL, "index page '%s': its <base href> cannot be resolved (or out of memory)",
+			if (scheme_len(page->url))
+				return al_fail(err, AL_ENOMEM, "out of memory reading index page '%s'", page->url);
+			return al_fail(err, AL_EINVAL, "index page '%s' is not an absolute URL to resolve links against",
 				       page->url);
 		}
 	}
