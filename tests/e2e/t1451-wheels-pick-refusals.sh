@@ -16,12 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pypi-lib.sh"
 . "$(dirname "$0")/wheels-lib.sh"
-need python3 sha256sum
-[ -n "${WHEELPICK:-}" ] || fail "WHEELPICK is not set (run through meson)"
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pip' 2>/dev/null || skip "Debian's python3-pip is missing"
-pip_setup
-
-TREE=$T/tree
+wheels_setup
 cat >"$T/tree.txt" <<'TXT'
 alpha alpha-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 alpha alpha-1.0-cp311-cp311-win_amd64.whl

@@ -3,6 +3,7 @@
 # wheels-lib.sh: a PEP 503 tree of made-up wheels for the tests of wheel selection
 # (t1450-t1459). Source it after lib.sh and pypi-lib.sh (for pip_setup).
 #
+#   wheels_setup           skips without Debian's pip; pip_setup; TREE=$T/tree
 #   make_tree DIR          writes DIR/<project>/index.html (and index.json, the PEP 691
 #                          form of the same page) from the table in $T/tree.txt: lines
 #                          "PROJECT FILE [requires-python=SPEC] [yanked]"; every file
@@ -12,6 +13,14 @@
 #   pick PY PLATFORM REQ [ARGS]      wheelpick's choices, one file a line, sorted
 #   pip_pick PY PLATFORM REQ [ARGS]  the files `pip download` writes, sorted; ARGS
 #                          are --glibc N / --musl N as for pip-tags.py
+
+wheels_setup() {
+    need python3 sha256sum
+    [ -n "${WHEELPICK:-}" ] || fail "WHEELPICK is not set (run through meson)"
+    [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pip' 2>/dev/null || skip "Debian's python3-pip is missing"
+    pip_setup
+    TREE=$T/tree
+}
 
 make_tree() {
     local dir=$1

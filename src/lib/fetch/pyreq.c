@@ -78,10 +78,43 @@ static void skip_ws(const char *s, size_t n, size_t *i)
 		(*i)++;
 }
 
+/* The extras s[e0..e1) of the requirement s[0..n): names separated by commas. */
+static enum al_code parse_extras(struct ctx *c, const char *s, size_t n, size_t e0, size_t e1, struct al_pyreq *q)
+{
+	struct al_buf x;
+	enum al_code rc = AL_OK;
+	int ok = 1;
+	al_buf_init(&x, 4096);
+	for (size_t k = e0; ok && k < e1;) {
+		size_t k0;
+		skip_ws(s, e1, &k);
+		k0 = k;
+		if (!(ok = scan_name(s, e1, &k)))
+			break;
+		al_buf_add(&x, s + k0, k - k0, NULL);
+		skip_ws(s, e1, &k);
+		if (k < e1 && s[k] == ',') {
+			k++;
+			al_buf_adds(&x, ",", NULL);
+			skip_ws(s, e1, &k);
+			ok = k < e1;
+		} else {
+			ok = k == e1;
+		}
+	}
+	if (!ok)
+		rc = FAIL(c, AL_EINVAL, "'%.*s': '%.*s' is not a list of extras", (int)n, s, (int)(e1 - e0), s + e0);
+	else if (!(rc = al_buf_check(&x, c->err)) && x.len)
+		q->extras = al_buf_take(&x, NULL);
+	al_buf_release(&x);
+	return rc;
+}
+
 /* "name[extras] ==version ; marker" (the words before the options, joined by one space). */
 static enum al_code parse_req(struct ctx *c, const char *s, size_t n, struct al_pyreq *q)
 {
 	size_t i = 0, semi = n, a, b, e0 = 0, e1 = 0;
+	enum al_code rc;
 	const char *at = memchr(s, '@', n), *sc = memchr(s, ';', n);
 	if (sc)
 		semi = (size_t)(sc - s);
@@ -96,46 +129,14 @@ static enum al_code parse_req(struct ctx *c, const char *s, size_t n, struct al_
 		return al_fail(c->err, AL_ENOMEM, "out of memory");
 	skip_ws(s, semi, &i);
 	if (i < semi && s[i] == '[') {
-		struct al_buf x;
-		al_buf_init(&x, 4096);
 		e0 = ++i;
 		while (i < semi && s[i] != ']')
 			i++;
 		if (i == semi)
 			return FAIL(c, AL_EINVAL, "'%.*s': the extras have no closing ']'", (int)n, s);
 		e1 = i++;
-		for (size_t k = e0; k < e1;) {
-			size_t k0;
-			skip_ws(s, e1, &k);
-			k0 = k;
-			if (!scan_name(s, e1, &k)) {
-				al_buf_release(&x);
-				return FAIL(c, AL_EINVAL, "'%.*s': '%.*s' is not a list of extras", (int)n, s,
-					    (int)(e1 - e0), s + e0);
-			}
-			al_buf_add(&x, s + k0, k - k0, NULL);
-			skip_ws(s, e1, &k);
-			if (k < e1 && s[k] == ',') {
-				k++;
-				al_buf_adds(&x, ",", NULL);
-				skip_ws(s, e1, &k);
-				if (k == e1) {
-					al_buf_release(&x);
-					return FAIL(c, AL_EINVAL, "'%.*s': '%.*s' is not a list of extras", (int)n, s,
-						    (int)(e1 - e0), s + e0);
-				}
-			} else if (k < e1) {
-				al_buf_release(&x);
-				return FAIL(c, AL_EINVAL, "'%.*s': '%.*s' is not a list of extras", (int)n, s,
-					    (int)(e1 - e0), s + e0);
-			}
-		}
-		if (al_buf_check(&x, c->err)) {
-			al_buf_release(&x);
-			return c->err ? c->err->code : AL_ENOMEM;
-		}
-		q->extras = x.len ? al_buf_take(&x, NULL) : NULL;
-		al_buf_release(&x);
+		if ((rc = parse_extras(c, s, n, e0, e1, q)))
+			return rc;
 		skip_ws(s, semi, &i);
 	}
 	/* the version part: one "==V", optionally in parentheses (PEP 508) */
