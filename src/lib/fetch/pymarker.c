@@ -12,11 +12,17 @@
 
 #include "pyver.h"
 
+static const char *const names[] = { "python_version", "python_full_version", "implementation_version",
+				     "implementation_name", "platform_python_implementation",
+				     "sys_platform", "platform_system", "os_name", "platform_machine",
+				     "extra" };
+enum { NVARS = sizeof(names) / sizeof(names[0]) };
+
 struct mctx {
 	const char *s, *p;
 	const struct al_pytarget *t;
 	struct al_err *err;
-	char env[8][32];
+	char env[NVARS][32]; /* the value of names[k], filled when used */
 	int depth;
 };
 
@@ -44,10 +50,6 @@ static const char *variable(struct mctx *c, const char *name, size_t n, enum al_
 		{ "platform.python_implementation", "platform_python_implementation" },
 		{ "python_implementation", "platform_python_implementation" },
 	};
-	static const char *const names[] = { "python_version", "python_full_version", "implementation_version",
-					     "implementation_name", "platform_python_implementation",
-					     "sys_platform", "platform_system", "os_name", "platform_machine",
-					     "extra", NULL };
 	char key[64];
 	int win = !strcmp(c->t->os, "windows");
 	if (n >= sizeof(key)) {
@@ -64,7 +66,7 @@ static const char *variable(struct mctx *c, const char *name, size_t n, enum al_
 			      c->s, key, c->t->major, c->t->minor, c->t->platform);
 		return NULL;
 	}
-	for (int k = 0; names[k]; k++) {
+	for (size_t k = 0; k < NVARS; k++) {
 		if (strcmp(key, names[k]))
 			continue;
 		char *v = c->env[k];
