@@ -26,13 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct al_pytarget t;
 	struct al_pytags tags;
 	struct al_pypick k;
-	struct al_err err = { 0 };
+	struct al_err err = {0};
 	enum al_code rc;
 	if (!size || size > 1u << 20)
 		return 0;
 	FUZZ_ON();
-	rc = al_pypage_parse("https://idx.example/simple/foo/", (data[0] & 1) ? AL_PYFORM_JSON : AL_PYFORM_HTML,
-			     (const char *)data + 1, size - 1, &p, &err);
+	rc = al_pypage_parse("https://idx.example/simple/foo/",
+			     (data[0] & 1) ? AL_PYFORM_JSON : AL_PYFORM_HTML, (const char *)data + 1,
+			     size - 1, &p, &err);
 	FUZZ_OFF();
 	if (rc == AL_ENOMEM && err.msg[0])
 		return 0; /* (allocation-failure mode) */
@@ -45,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!strstr(p.f[i].url, ":") || strchr(p.f[i].filename, '/') || strlen(p.f[i].sha256) > 128)
 			AL_BUG("a file of the page is not what al_pypage_parse promises");
 	}
-	if (al_pyreqs_parse("req.txt", req, strlen(req), &r, &err) || al_pytarget_init(&t, "3.11", "linux/amd64", &err) ||
-	    al_pytags_build(&t, &tags, &err))
+	if (al_pyreqs_parse("req.txt", req, strlen(req), &r, &err) ||
+	    al_pytarget_init(&t, "3.11", "linux/amd64", &err) || al_pytags_build(&t, &tags, &err))
 		AL_BUG("cannot set up the requirement and target");
 	rc = al_wheels_pick(&r, &r.v[0], &p, &t, &tags, &k, &err);
 	if (rc && !err.msg[0])

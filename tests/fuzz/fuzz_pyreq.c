@@ -45,9 +45,9 @@ static void check(const struct al_pyreqs *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const targets[][2] = { { "3.11", "linux/amd64" }, { "3.8.2", "windows/386" } };
+	static const char *const targets[][2] = {{"3.11", "linux/amd64"}, {"3.8.2", "windows/386"}};
 	struct al_pyreqs r;
-	struct al_err err = { 0 };
+	struct al_err err = {0};
 	enum al_code rc;
 	if (size > AL_MAX_REQUIREMENTS)
 		return 0;

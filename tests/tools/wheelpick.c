@@ -34,7 +34,7 @@ static int die(const struct al_err *err)
 
 int main(int argc, char **argv)
 {
-	struct al_err err = { 0 };
+	struct al_err err = {0};
 	struct al_pytarget t;
 	struct al_pytags tags;
 	int json = 0;
@@ -66,7 +66,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "pick") || argc < 7) {
-		fprintf(stderr, "usage: wheelpick pick PYTHON PLATFORM REQUIREMENTS DIR INDEX-URL [--json]\n");
+		fprintf(stderr,
+			"usage: wheelpick pick PYTHON PLATFORM REQUIREMENTS DIR INDEX-URL [--json]\n");
 		return 64;
 	}
 	struct al_pyreqs reqs;
@@ -92,10 +93,10 @@ int main(int argc, char **argv)
 		struct al_pypick pick;
 		al_buf_init(&b, AL_MAX_INDEX_PAGE);
 		if (!path || !url)
-			code = die(&(struct al_err){ .code = AL_ENOMEM, .msg = "out of memory" });
+			code = die(&(struct al_err){.code = AL_ENOMEM, .msg = "out of memory"});
 		else if (al_read_file(path, 0, &b, &err) ||
-			 al_pypage_parse(url, json ? AL_PYFORM_JSON : AL_PYFORM_HTML, b.data ? b.data : "", b.len,
-					 &page, &err))
+			 al_pypage_parse(url, json ? AL_PYFORM_JSON : AL_PYFORM_HTML, b.data ? b.data : "",
+					 b.len, &page, &err))
 			code = die(&err);
 		else {
 			if (al_wheels_pick(&reqs, q, &page, &t, &tags, &pick, &err))

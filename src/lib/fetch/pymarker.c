@@ -12,10 +12,16 @@
 
 #include "pyver.h"
 
-static const char *const names[] = { "python_version", "python_full_version", "implementation_version",
-				     "implementation_name", "platform_python_implementation",
-				     "sys_platform", "platform_system", "os_name", "platform_machine",
-				     "extra" };
+static const char *const names[] = {"python_version",
+				    "python_full_version",
+				    "implementation_version",
+				    "implementation_name",
+				    "platform_python_implementation",
+				    "sys_platform",
+				    "platform_system",
+				    "os_name",
+				    "platform_machine",
+				    "extra"};
 enum { NVARS = sizeof(names) / sizeof(names[0]) };
 
 struct mctx {
@@ -43,12 +49,12 @@ static const char *variable(struct mctx *c, const char *name, size_t n, enum al_
 	static const struct {
 		const char *name, *as;
 	} alias[] = {
-		{ "os.name", "os_name" },
-		{ "sys.platform", "sys_platform" },
-		{ "platform.version", "platform_version" },
-		{ "platform.machine", "platform_machine" },
-		{ "platform.python_implementation", "platform_python_implementation" },
-		{ "python_implementation", "platform_python_implementation" },
+	    {"os.name", "os_name"},
+	    {"sys.platform", "sys_platform"},
+	    {"platform.version", "platform_version"},
+	    {"platform.machine", "platform_machine"},
+	    {"platform.python_implementation", "platform_python_implementation"},
+	    {"python_implementation", "platform_python_implementation"},
 	};
 	char key[64];
 	int win = !strcmp(c->t->os, "windows");
@@ -62,8 +68,10 @@ static const char *variable(struct mctx *c, const char *name, size_t n, enum al_
 		if (!strcmp(key, alias[k].name))
 			snprintf(key, sizeof(key), "%s", alias[k].as);
 	if (!strcmp(key, "platform_release") || !strcmp(key, "platform_version")) {
-		*rc = al_fail(c->err, AL_EINVAL, "environment marker '%s': '%s' cannot be known for a target (Python %u.%u on %s)",
-			      c->s, key, c->t->major, c->t->minor, c->t->platform);
+		*rc =
+		    al_fail(c->err, AL_EINVAL,
+			    "environment marker '%s': '%s' cannot be known for a target (Python %u.%u on %s)",
+			    c->s, key, c->t->major, c->t->minor, c->t->platform);
 		return NULL;
 	}
 	for (size_t k = 0; k < NVARS; k++) {
@@ -142,8 +150,8 @@ static int str_op(const char *op, const char *l, size_t ln, const char *r, size_
 }
 
 /* packaging's _eval_op: a version comparison when "OP RHS" is a specifier, else strings. */
-static enum al_code compare(struct mctx *c, const char *op, const char *l, size_t ln, const char *r, size_t rn,
-			    int *yes)
+static enum al_code compare(struct mctx *c, const char *op, const char *l, size_t ln, const char *r,
+			    size_t rn, int *yes)
 {
 	char spec[160], lhs[80];
 	struct al_pyver lv, sv;
@@ -151,7 +159,8 @@ static enum al_code compare(struct mctx *c, const char *op, const char *l, size_
 	if (!strcmp(op, "==="))
 		return merr(c, "the '===' operator is not supported");
 	if (strcmp(op, "in") && strcmp(op, "not in") && n > 0 && (size_t)n < sizeof(spec) &&
-	    !memchr(r, ',', rn) && al_pyspec_contains(spec, (size_t)n, &(struct al_pyver){ .nrel = 1 }, yes, NULL) == AL_OK) {
+	    !memchr(r, ',', rn) &&
+	    al_pyspec_contains(spec, (size_t)n, &(struct al_pyver){.nrel = 1}, yes, NULL) == AL_OK) {
 		/* a valid specifier: the left side must be a version, and a pre-release only
 		 * where the specifier itself names one with ==, >=, <= or ~= */
 		if (ln >= sizeof(lhs) || al_pyver_parse(l, ln, &lv, NULL) != AL_OK) {
@@ -161,8 +170,9 @@ static enum al_code compare(struct mctx *c, const char *op, const char *l, size_
 		size_t vn = rn;
 		if (rn >= 2 && r[rn - 2] == '.' && r[rn - 1] == '*')
 			vn -= 2;
-		int pre_ok = (!strcmp(op, "==") || !strcmp(op, ">=") || !strcmp(op, "<=") || !strcmp(op, "~=")) &&
-			     al_pyver_parse(r, vn, &sv, NULL) == AL_OK && al_pyver_is_pre(&sv);
+		int pre_ok =
+		    (!strcmp(op, "==") || !strcmp(op, ">=") || !strcmp(op, "<=") || !strcmp(op, "~=")) &&
+		    al_pyver_parse(r, vn, &sv, NULL) == AL_OK && al_pyver_is_pre(&sv);
 		if (al_pyver_is_pre(&lv) && !pre_ok) {
 			*yes = 0;
 			return AL_OK;
@@ -178,7 +188,8 @@ static enum al_code expr_or(struct mctx *c, int *yes);
 
 static enum al_code atom(struct mctx *c, int *yes)
 {
-	static const char *const ops[] = { "===", "==", "!=", "<=", ">=", "~=", "<", ">", "not in", "in", NULL };
+	static const char *const ops[] = {
+	    "===", "==", "!=", "<=", ">=", "~=", "<", ">", "not in", "in", NULL};
 	const char *l, *r, *op = NULL;
 	size_t ln, rn;
 	int lvar, rvar;
@@ -202,12 +213,14 @@ static enum al_code atom(struct mctx *c, int *yes)
 	ws(c);
 	for (int k = 0; ops[k]; k++) {
 		size_t n = strlen(ops[k]);
-		if (!strncmp(c->p, ops[k], n) && (isalpha((unsigned char)ops[k][0]) ? !isalnum((unsigned char)c->p[n]) : 1)) {
+		if (!strncmp(c->p, ops[k], n) &&
+		    (isalpha((unsigned char)ops[k][0]) ? !isalnum((unsigned char)c->p[n]) : 1)) {
 			op = ops[k];
 			c->p += n;
 			break;
 		}
-		if (!strcmp(ops[k], "not in") && !strncmp(c->p, "not", 3) && isspace((unsigned char)c->p[3])) {
+		if (!strcmp(ops[k], "not in") && !strncmp(c->p, "not", 3) &&
+		    isspace((unsigned char)c->p[3])) {
 			const char *q = c->p + 3;
 			while (*q == ' ' || *q == '\t')
 				q++;
@@ -262,7 +275,7 @@ static enum al_code expr_or(struct mctx *c, int *yes)
 
 enum al_code al_pymarker_eval(const char *marker, const struct al_pytarget *t, int *yes, struct al_err *err)
 {
-	struct mctx c = { .s = marker, .p = marker, .t = t, .err = err };
+	struct mctx c = {.s = marker, .p = marker, .t = t, .err = err};
 	enum al_code rc;
 	*yes = 0;
 	if ((rc = expr_or(&c, yes)))
@@ -284,7 +297,9 @@ enum al_code al_pyreqs_applying(const struct al_pyreqs *reqs, const struct al_py
 		applies[k] = (unsigned char)yes;
 		for (size_t j = 0; yes && j < k; j++)
 			if (applies[j] && !strcmp(reqs->v[j].normalized, q->normalized))
-				return al_fail(err, AL_EINVAL, "%s:%zu: '%s' applies twice to Python %u.%u on %s (also line %zu): make the markers exclusive",
+				return al_fail(err, AL_EINVAL,
+					       "%s:%zu: '%s' applies twice to Python %u.%u on %s (also line "
+					       "%zu): make the markers exclusive",
 					       reqs->file, q->line, q->name, t->major, t->minor, t->platform,
 					       reqs->v[j].line);
 	}

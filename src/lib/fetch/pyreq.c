@@ -21,22 +21,23 @@ static const struct {
 	const char *name;
 	const char *why;
 } refused[] = {
-	{ "--extra-index-url", "airlock reads one index, so a name cannot be answered by another (dependency confusion)" },
-	{ "-f", "airlock reads files from the index only" },
-	{ "--find-links", "airlock reads files from the index only" },
-	{ "--no-index", "airlock reads files from the index only" },
-	{ "--trusted-host", "give the index as https:// instead, or use the command line" },
-	{ "-r", "list every requirement in this one file" },
-	{ "--requirement", "list every requirement in this one file" },
-	{ "-c", "list every requirement in this one file" },
-	{ "--constraint", "list every requirement in this one file" },
-	{ "-e", "only released wheels from an index are gathered" },
-	{ "--editable", "only released wheels from an index are gathered" },
-	{ "--pre", "a pin already names the one version" },
-	{ "--no-binary", "only wheels are gathered" },
-	{ "--only-binary", "only wheels are gathered anyway" },
-	{ "--prefer-binary", "only wheels are gathered anyway" },
-	{ "--use-feature", "pip options do not apply to airlock" },
+    {"--extra-index-url",
+     "airlock reads one index, so a name cannot be answered by another (dependency confusion)"},
+    {"-f", "airlock reads files from the index only"},
+    {"--find-links", "airlock reads files from the index only"},
+    {"--no-index", "airlock reads files from the index only"},
+    {"--trusted-host", "give the index as https:// instead, or use the command line"},
+    {"-r", "list every requirement in this one file"},
+    {"--requirement", "list every requirement in this one file"},
+    {"-c", "list every requirement in this one file"},
+    {"--constraint", "list every requirement in this one file"},
+    {"-e", "only released wheels from an index are gathered"},
+    {"--editable", "only released wheels from an index are gathered"},
+    {"--pre", "a pin already names the one version"},
+    {"--no-binary", "only wheels are gathered"},
+    {"--only-binary", "only wheels are gathered anyway"},
+    {"--prefer-binary", "only wheels are gathered anyway"},
+    {"--use-feature", "pip options do not apply to airlock"},
 };
 
 struct ctx {
@@ -79,7 +80,8 @@ static void skip_ws(const char *s, size_t n, size_t *i)
 }
 
 /* The extras s[e0..e1) of the requirement s[0..n): names separated by commas. */
-static enum al_code parse_extras(struct ctx *c, const char *s, size_t n, size_t e0, size_t e1, struct al_pyreq *q)
+static enum al_code parse_extras(struct ctx *c, const char *s, size_t n, size_t e0, size_t e1,
+				 struct al_pyreq *q)
 {
 	struct al_buf x;
 	enum al_code rc = AL_OK;
@@ -103,7 +105,8 @@ static enum al_code parse_extras(struct ctx *c, const char *s, size_t n, size_t 
 		}
 	}
 	if (!ok)
-		rc = FAIL(c, AL_EINVAL, "'%.*s': '%.*s' is not a list of extras", (int)n, s, (int)(e1 - e0), s + e0);
+		rc = FAIL(c, AL_EINVAL, "'%.*s': '%.*s' is not a list of extras", (int)n, s, (int)(e1 - e0),
+			  s + e0);
 	else if (!(rc = al_buf_check(&x, c->err)) && x.len)
 		q->extras = al_buf_take(&x, NULL);
 	al_buf_release(&x);
@@ -119,10 +122,13 @@ static enum al_code parse_req(struct ctx *c, const char *s, size_t n, struct al_
 	if (sc)
 		semi = (size_t)(sc - s);
 	if (at && (size_t)(at - s) < semi)
-		return FAIL(c, AL_EINVAL, "'%.*s' is a direct reference: pin a version from the index instead (NAME==VERSION)",
-			    (int)n, s);
+		return FAIL(
+		    c, AL_EINVAL,
+		    "'%.*s' is a direct reference: pin a version from the index instead (NAME==VERSION)",
+		    (int)n, s);
 	if (!scan_name(s, semi, &i))
-		return FAIL(c, AL_EINVAL, "'%.*s' is not a requirement (PEP 508: NAME[EXTRAS]==VERSION)", (int)n, s);
+		return FAIL(c, AL_EINVAL, "'%.*s' is not a requirement (PEP 508: NAME[EXTRAS]==VERSION)",
+			    (int)n, s);
 	q->name = al_memdup(s, i);
 	q->normalized = al_pep503_normalize(s, i);
 	if (!q->name || !q->normalized)
@@ -153,18 +159,23 @@ static enum al_code parse_req(struct ctx *c, const char *s, size_t n, struct al_
 	while (b > a && is_ws(s[b - 1]))
 		b--;
 	if (a == b)
-		return FAIL(c, AL_EINVAL, "'%.*s' is not pinned: write %s==VERSION (airlock takes exact pins only)",
-			    (int)n, s, q->name);
+		return FAIL(c, AL_EINVAL,
+			    "'%.*s' is not pinned: write %s==VERSION (airlock takes exact pins only)", (int)n,
+			    s, q->name);
 	if (memchr(s + a, ',', b - a) || b - a < 2 || s[a] != '=' || s[a + 1] != '=' ||
 	    (b - a > 2 && s[a + 2] == '='))
-		return FAIL(c, AL_EINVAL, "'%.*s' is not pinned to one version: write %s==VERSION (airlock takes exact pins only)",
-			    (int)n, s, q->name);
+		return FAIL(
+		    c, AL_EINVAL,
+		    "'%.*s' is not pinned to one version: write %s==VERSION (airlock takes exact pins only)",
+		    (int)n, s, q->name);
 	a += 2;
 	while (a < b && is_ws(s[a]))
 		a++;
 	if (b - a >= 1 && s[b - 1] == '*')
-		return FAIL(c, AL_EINVAL, "'%.*s' is a wildcard, not a pin: write %s==VERSION (airlock takes exact pins only)",
-			    (int)n, s, q->name);
+		return FAIL(
+		    c, AL_EINVAL,
+		    "'%.*s' is a wildcard, not a pin: write %s==VERSION (airlock takes exact pins only)",
+		    (int)n, s, q->name);
 	if (al_pyver_parse(s + a, b - a, &q->pin, c->err))
 		return al_err_prefix(c->err, "%s:%zu", c->file, c->line);
 	if (!(q->version = al_memdup(s + a, b - a)))
@@ -177,7 +188,8 @@ static enum al_code parse_req(struct ctx *c, const char *s, size_t n, struct al_
 		while (b > a && is_ws(s[b - 1]))
 			b--;
 		if (a == b)
-			return FAIL(c, AL_EINVAL, "'%.*s': nothing follows ';' (an environment marker was expected)",
+			return FAIL(c, AL_EINVAL,
+				    "'%.*s': nothing follows ';' (an environment marker was expected)",
 				    (int)n, s);
 		if (!(q->marker = al_memdup(s + a, b - a)))
 			return al_fail(c->err, AL_ENOMEM, "out of memory");
@@ -210,11 +222,14 @@ static enum al_code add_hash(struct ctx *c, struct al_pyreq *q, const char *v, s
 	if (!colon)
 		return FAIL(c, AL_EINVAL, "--hash '%.*s' is not ALGORITHM:HEX (such as sha256:…)", (int)n, v);
 	if ((size_t)(colon - v) != 6 || memcmp(v, "sha256", 6))
-		return FAIL(c, AL_EINVAL, "--hash '%.*s': only sha256 hashes are supported (the index pages give sha256)",
+		return FAIL(c, AL_EINVAL,
+			    "--hash '%.*s': only sha256 hashes are supported (the index pages give sha256)",
 			    (int)n, v);
 	if (!lower_hex64(colon + 1, n - 7))
-		return FAIL(c, AL_EINVAL, "--hash '%.*s' is not 64 lower-case hex digits (pip compares the text as written)",
-			    (int)n, v);
+		return FAIL(
+		    c, AL_EINVAL,
+		    "--hash '%.*s' is not 64 lower-case hex digits (pip compares the text as written)",
+		    (int)n, v);
 	char h[65];
 	memcpy(h, colon + 1, 64);
 	h[64] = '\0';
@@ -263,7 +278,8 @@ static enum al_code options_only(struct ctx *c, char **w, size_t nw)
 		if (!strcmp(w[k], "--require-hashes"))
 			continue;
 		if (!strncmp(w[k], "--hash", 6))
-			return FAIL(c, AL_EINVAL, "'%s' must follow a requirement on the same (continued) line", w[k]);
+			return FAIL(c, AL_EINVAL,
+				    "'%s' must follow a requirement on the same (continued) line", w[k]);
 		for (size_t r = 0; r < sizeof(refused) / sizeof(refused[0]); r++) {
 			size_t l = strlen(refused[r].name);
 			if (!strncmp(w[k], refused[r].name, l) &&
@@ -271,7 +287,9 @@ static enum al_code options_only(struct ctx *c, char **w, size_t nw)
 				return FAIL(c, AL_EINVAL, "option '%s' is not supported: %s", refused[r].name,
 					    refused[r].why);
 		}
-		return FAIL(c, AL_EINVAL, "unknown option '%s' (supported: --index-url, -i, --require-hashes, and --hash after a requirement)",
+		return FAIL(c, AL_EINVAL,
+			    "unknown option '%s' (supported: --index-url, -i, --require-hashes, and --hash "
+			    "after a requirement)",
 			    w[k]);
 	}
 	return AL_OK;
@@ -334,18 +352,23 @@ static enum al_code logical_line(struct ctx *c, char *s)
 				goto out;
 			continue;
 		}
-		rc = FAIL(c, AL_EINVAL, "option '%s' is not supported on a requirement line (only --hash is)", w[k]);
+		rc = FAIL(c, AL_EINVAL, "option '%s' is not supported on a requirement line (only --hash is)",
+			  w[k]);
 		goto out;
 	}
 	if (!q.nsha256) {
-		rc = FAIL(c, AL_EINVAL, "'%s' has no --hash=sha256:…: hash-checking mode needs one for every requirement (pip-compile --generate-hashes writes them)",
+		rc = FAIL(c, AL_EINVAL,
+			  "'%s' has no --hash=sha256:…: hash-checking mode needs one for every requirement "
+			  "(pip-compile --generate-hashes writes them)",
 			  args.data);
 		goto out;
 	}
 	for (size_t k = 0; k < c->out->n; k++) {
 		const struct al_pyreq *o = &c->out->v[k];
 		if (!strcmp(o->normalized, q.normalized) && (!o->marker || !q.marker)) {
-			rc = FAIL(c, AL_EINVAL, "'%s' is required again (first on line %zu); only requirements with environment markers may repeat a name",
+			rc = FAIL(c, AL_EINVAL,
+				  "'%s' is required again (first on line %zu); only requirements with "
+				  "environment markers may repeat a name",
 				  q.name, o->line);
 			goto out;
 		}
@@ -387,7 +410,8 @@ static enum al_code flush(struct ctx *c, struct al_buf *logical)
 	if (!logical->data)
 		return AL_OK;
 	if (strstr(logical->data, "${"))
-		return FAIL(c, AL_EINVAL, "%s", "environment variables (${…}) are not expanded: write the value");
+		return FAIL(c, AL_EINVAL, "%s",
+			    "environment variables (${…}) are not expanded: write the value");
 	cut_comment(logical->data);
 	rc = logical_line(c, logical->data);
 	al_buf_reset(logical);
@@ -397,7 +421,7 @@ static enum al_code flush(struct ctx *c, struct al_buf *logical)
 enum al_code al_pyreqs_parse(const char *file, const char *data, size_t n, struct al_pyreqs *out,
 			     struct al_err *err)
 {
-	struct ctx c = { .file = file, .line = 0, .out = out, .err = err };
+	struct ctx c = {.file = file, .line = 0, .out = out, .err = err};
 	struct al_buf logical;
 	size_t i = 0, phys = 0, bad;
 	int continuing = 0;
@@ -427,7 +451,8 @@ enum al_code al_pyreqs_parse(const char *file, const char *data, size_t n, struc
 		for (size_t k = 0; k < len; k++)
 			if ((unsigned char)s[k] < 0x20 && s[k] != '\t') {
 				c.line = phys;
-				rc = FAIL(&c, AL_EINVAL, "control character 0x%02x in the line", (unsigned)s[k]);
+				rc = FAIL(&c, AL_EINVAL, "control character 0x%02x in the line",
+					  (unsigned)s[k]);
 				goto out;
 			}
 		if (len && s[len - 1] == '\\' && !is_comment_line(s, len)) {

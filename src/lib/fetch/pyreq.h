@@ -30,22 +30,22 @@
 enum { AL_MAX_REQUIREMENTS = 16u << 20 }; /* bytes of one requirements file */
 
 struct al_pyreq {
-	char *name;            /* as written */
-	char *normalized;      /* PEP 503 */
-	char *extras;          /* "a,b" as written, without spaces, or NULL */
-	char *version;         /* the pinned version, as written */
-	struct al_pyver pin;   /* the same, parsed */
-	char *marker;          /* the environment marker after ';', trimmed, or NULL */
-	char (*sha256)[65];    /* the pinned hashes, lower-case hex, each once */
+	char *name;	     /* as written */
+	char *normalized;    /* PEP 503 */
+	char *extras;	     /* "a,b" as written, without spaces, or NULL */
+	char *version;	     /* the pinned version, as written */
+	struct al_pyver pin; /* the same, parsed */
+	char *marker;	     /* the environment marker after ';', trimmed, or NULL */
+	char (*sha256)[65];  /* the pinned hashes, lower-case hex, each once */
 	size_t nsha256;
-	size_t line;           /* the line the requirement starts on, from 1 */
+	size_t line; /* the line the requirement starts on, from 1 */
 };
 
 struct al_pyreqs {
-	char *file;            /* the name used in messages */
+	char *file; /* the name used in messages */
 	struct al_pyreq *v;
 	size_t n, cap;
-	char *index_url;       /* --index-url / -i, or NULL */
+	char *index_url; /* --index-url / -i, or NULL */
 };
 
 /*

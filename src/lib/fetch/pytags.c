@@ -20,15 +20,11 @@ static const struct {
 	const char *os, *arch, *variant; /* variant NULL: any or none */
 	const char *tag, *machine;
 } archs[] = {
-	{ "linux", "amd64", NULL, "x86_64", "x86_64" },
-	{ "linux", "386", NULL, "i686", "i686" },
-	{ "linux", "arm64", NULL, "aarch64", "aarch64" },
-	{ "linux", "arm", "v7", "armv7l", "armv7l" },
-	{ "linux", "ppc64le", NULL, "ppc64le", "ppc64le" },
-	{ "linux", "s390x", NULL, "s390x", "s390x" },
-	{ "windows", "amd64", NULL, "amd64", "AMD64" },
-	{ "windows", "386", NULL, "win32", "x86" },
-	{ "windows", "arm64", NULL, "arm64", "ARM64" },
+    {"linux", "amd64", NULL, "x86_64", "x86_64"},     {"linux", "386", NULL, "i686", "i686"},
+    {"linux", "arm64", NULL, "aarch64", "aarch64"},   {"linux", "arm", "v7", "armv7l", "armv7l"},
+    {"linux", "ppc64le", NULL, "ppc64le", "ppc64le"}, {"linux", "s390x", NULL, "s390x", "s390x"},
+    {"windows", "amd64", NULL, "amd64", "AMD64"},     {"windows", "386", NULL, "win32", "x86"},
+    {"windows", "arm64", NULL, "arm64", "ARM64"},
 };
 
 static int parse_uint(const char **p, unsigned *out)
@@ -55,7 +51,8 @@ enum al_code al_pytarget_init(struct al_pytarget *t, const char *python, const c
 	    (*p == '.' && (p++, !parse_uint(&p, &t->micro))) || *p)
 		return al_fail(err, AL_EINVAL, "python '%s' is not a version such as 3.11 or 3.11.4", python);
 	if (t->major != 3 || t->minor < 5)
-		return al_fail(err, AL_EINVAL, "python '%s': only CPython 3.5 and later is supported", python);
+		return al_fail(err, AL_EINVAL, "python '%s': only CPython 3.5 and later is supported",
+			       python);
 	s1 = strchr(platform, '/');
 	if (!s1)
 		return al_fail(err, AL_EINVAL, "platform '%s' is not OS/ARCH such as linux/amd64", platform);
@@ -63,7 +60,9 @@ enum al_code al_pytarget_init(struct al_pytarget *t, const char *python, const c
 	los = (size_t)(s1 - platform);
 	larch = s2 ? (size_t)(s2 - s1 - 1) : strlen(s1 + 1);
 	if (los == 6 && !memcmp(platform, "darwin", 6))
-		return al_fail(err, AL_EINVAL, "platform '%s': macOS targets are not supported yet (their wheel tags depend on the macOS version)",
+		return al_fail(err, AL_EINVAL,
+			       "platform '%s': macOS targets are not supported yet (their wheel tags depend "
+			       "on the macOS version)",
 			       platform);
 	for (size_t k = 0; k < sizeof(archs) / sizeof(archs[0]); k++) {
 		if (strlen(archs[k].os) != los || memcmp(archs[k].os, platform, los) ||
@@ -83,8 +82,11 @@ enum al_code al_pytarget_init(struct al_pytarget *t, const char *python, const c
 		}
 		return AL_OK;
 	}
-	return al_fail(err, AL_EINVAL, "platform '%s' has no Python wheel tags airlock knows (linux/amd64, linux/386, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x, windows/amd64, windows/386, windows/arm64)",
-		       platform);
+	return al_fail(
+	    err, AL_EINVAL,
+	    "platform '%s' has no Python wheel tags airlock knows (linux/amd64, linux/386, linux/arm64, "
+	    "linux/arm/v7, linux/ppc64le, linux/s390x, windows/amd64, windows/386, windows/arm64)",
+	    platform);
 }
 
 enum al_code al_pytarget_musl(struct al_pytarget *t, unsigned minor, struct al_err *err)
@@ -156,12 +158,12 @@ static int listed(const struct al_pytags *l, const char *s)
  */
 static enum al_code expand_legacy(struct al_pytags *pl, struct al_err *err)
 {
-	struct al_pytags out = { 0 };
+	struct al_pytags out = {0};
 	enum al_code rc = AL_OK;
 	for (size_t k = 0; !rc && k < pl->n; k++) {
 		const char *p = pl->tag[k], *arch = p + 14;
 		int n = 1;
-		char *add[3] = { strdup(p), NULL, NULL };
+		char *add[3] = {strdup(p), NULL, NULL};
 		if (!strncmp(p, "manylinux2014_", 14) && (!strcmp(arch, "x86_64") || !strcmp(arch, "i686"))) {
 			add[n++] = al_strf("manylinux2010_%s", arch);
 			add[n++] = al_strf("manylinux1_%s", arch);
@@ -170,7 +172,8 @@ static enum al_code expand_legacy(struct al_pytags *pl, struct al_err *err)
 		}
 		for (int i = 0; i < n; i++) {
 			if (!rc && (!add[i] || !listed(&out, add[i]))) {
-				rc = push(&out, add[i], err); /* push frees it on failure, and fails on NULL */
+				rc =
+				    push(&out, add[i], err); /* push frees it on failure, and fails on NULL */
 				add[i] = NULL;
 			}
 			free(add[i]);
@@ -242,7 +245,8 @@ long al_pytags_rank(const struct al_pytags *tags, const char *py, const char *ab
 			size_t lb = strcspn(b, ".");
 			for (const char *c = plat; *c;) {
 				size_t lc = strcspn(c, ".");
-				int n = snprintf(t, sizeof(t), "%.*s-%.*s-%.*s", (int)la, a, (int)lb, b, (int)lc, c);
+				int n = snprintf(t, sizeof(t), "%.*s-%.*s-%.*s", (int)la, a, (int)lb, b,
+						 (int)lc, c);
 				if (n > 0 && (size_t)n < sizeof(t)) {
 					long r = find(tags, t, (size_t)n);
 					if (r >= 0 && (best < 0 || r < best))

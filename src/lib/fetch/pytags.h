@@ -22,13 +22,13 @@ enum al_pylibc { AL_PYLIBC_NONE = 0, AL_PYLIBC_GLIBC, AL_PYLIBC_MUSL };
 enum { AL_PYTAGS_GLIBC_MINOR = 17, AL_PYTAGS_MUSL_MINOR = 1 };
 
 struct al_pytarget {
-	unsigned major, minor, micro; /* micro is 0 when the spec gives "X.Y" (as pip does) */
-	char os[16];                  /* "linux" or "windows" */
-	char arch[16];                /* the wheel tag's spelling: x86_64, aarch64, i686, … */
-	enum al_pylibc libc;          /* GLIBC or MUSL on Linux, NONE elsewhere */
+	unsigned major, minor, micro;	 /* micro is 0 when the spec gives "X.Y" (as pip does) */
+	char os[16];			 /* "linux" or "windows" */
+	char arch[16];			 /* the wheel tag's spelling: x86_64, aarch64, i686, … */
+	enum al_pylibc libc;		 /* GLIBC or MUSL on Linux, NONE elsewhere */
 	unsigned libc_major, libc_minor; /* the newest C library the target has: 2.17, 1.1 */
-	char machine[16];             /* platform.machine() there: x86_64, AMD64, aarch64, … */
-	char platform[32];            /* the spec's spelling, for messages: linux/amd64 */
+	char machine[16];		 /* platform.machine() there: x86_64, AMD64, aarch64, … */
+	char platform[32];		 /* the spec's spelling, for messages: linux/amd64 */
 };
 
 /*
@@ -41,15 +41,14 @@ enum al_code al_pytarget_init(struct al_pytarget *t, const char *python, const c
 enum al_code al_pytarget_musl(struct al_pytarget *t, unsigned minor, struct al_err *err);
 
 struct al_pytags {
-	char **tag;   /* "cp311-cp311-manylinux_2_17_x86_64", … best first, each once */
+	char **tag; /* "cp311-cp311-manylinux_2_17_x86_64", … best first, each once */
 	size_t n, cap;
 };
 
 /* Builds the list (owned by tags; release with al_pytags_release). */
 enum al_code al_pytags_build(const struct al_pytarget *t, struct al_pytags *tags, struct al_err *err);
 /* The platform tags alone, best first (as pip's --platform would be given them). */
-enum al_code al_pytags_platforms(const struct al_pytarget *t, struct al_pytags *plats,
-				 struct al_err *err);
+enum al_code al_pytags_platforms(const struct al_pytarget *t, struct al_pytags *plats, struct al_err *err);
 /*
  * The best (lowest) rank among the tags a wheel file name carries
  * ("cp311", "cp311", "manylinux_2_17_x86_64.manylinux2014_x86_64": compressed tag

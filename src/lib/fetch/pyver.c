@@ -80,11 +80,11 @@ static enum al_code bad(const char *s, size_t n, struct al_err *err)
 
 enum al_code al_pyver_parse(const char *s, size_t n, struct al_pyver *v, struct al_err *err)
 {
-	static const char *const pre_l[] = { "preview", "alpha", "beta", "pre", "rc", "a", "b", "c", NULL };
-	static const enum al_pypre pre_k[] = { AL_PYPRE_RC, AL_PYPRE_A, AL_PYPRE_B, AL_PYPRE_RC,
-					       AL_PYPRE_RC, AL_PYPRE_A, AL_PYPRE_B, AL_PYPRE_RC };
-	static const char *const post_l[] = { "post", "rev", "r", NULL };
-	static const char *const dev_l[] = { "dev", NULL };
+	static const char *const pre_l[] = {"preview", "alpha", "beta", "pre", "rc", "a", "b", "c", NULL};
+	static const enum al_pypre pre_k[] = {AL_PYPRE_RC, AL_PYPRE_A, AL_PYPRE_B, AL_PYPRE_RC,
+					      AL_PYPRE_RC, AL_PYPRE_A, AL_PYPRE_B, AL_PYPRE_RC};
+	static const char *const post_l[] = {"post", "rev", "r", NULL};
+	static const char *const dev_l[] = {"dev", NULL};
 	size_t i = 0, end = n;
 	uint64_t x;
 	int which;
@@ -286,12 +286,13 @@ static int only_release(const struct al_pyver *v)
 /* One specifier "OP VERSION" (already trimmed): *yes, or AL_EINVAL. */
 static enum al_code one_spec(const char *s, size_t n, const struct al_pyver *v, int *yes, struct al_err *err)
 {
-	static const char *const ops[] = { "===", "~=", "==", "!=", "<=", ">=", "<", ">", NULL };
+	static const char *const ops[] = {"===", "~=", "==", "!=", "<=", ">=", "<", ">", NULL};
 	struct al_pyver sv, pv = public_of(v);
 	size_t l, i = 0;
 	int op = label_at(s, n, 0, ops, &l), wild = 0, c;
 	if (op < 0)
-		return al_fail(err, AL_EINVAL, "'%.*s' does not start with an operator such as >= or ==", (int)n, s);
+		return al_fail(err, AL_EINVAL,
+			       "'%.*s' does not start with an operator such as >= or ==", (int)n, s);
 	if (op == 0)
 		return al_fail(err, AL_EINVAL, "'%.*s': the '===' operator is not supported", (int)n, s);
 	i = l;
@@ -301,8 +302,7 @@ static enum al_code one_spec(const char *s, size_t n, const struct al_pyver *v, 
 	}
 	if (al_pyver_parse(s + i, n - i, &sv, NULL) != AL_OK)
 		return al_fail(err, AL_EINVAL, "'%.*s' is not a version specifier", (int)(n + 2 * wild), s);
-	if ((wild && !only_release(&sv)) || (sv.local[0] && op != 2 && op != 3) ||
-	    (op == 1 && sv.nrel < 2))
+	if ((wild && !only_release(&sv)) || (sv.local[0] && op != 2 && op != 3) || (op == 1 && sv.nrel < 2))
 		return al_fail(err, AL_EINVAL, "'%.*s' is not a version specifier", (int)(n + 2 * wild), s);
 	switch (op) {
 	case 1: { /* ~=V: >= V and == V's release without its last number, .* */
@@ -316,12 +316,8 @@ static enum al_code one_spec(const char *s, size_t n, const struct al_pyver *v, 
 		c = wild ? prefix_matches(&sv, &pv) : al_pyver_pin_matches(&sv, v);
 		*yes = op == 2 ? c : !c;
 		break;
-	case 4:
-		*yes = al_pyver_cmp(&pv, &sv) <= 0;
-		break;
-	case 5:
-		*yes = al_pyver_cmp(&pv, &sv) >= 0;
-		break;
+	case 4: *yes = al_pyver_cmp(&pv, &sv) <= 0; break;
+	case 5: *yes = al_pyver_cmp(&pv, &sv) >= 0; break;
 	case 6: { /* <V excludes V's own pre-releases unless V is one */
 		struct al_pyver b1 = base_of(&pv), b2 = base_of(&sv);
 		*yes = al_pyver_cmp(&pv, &sv) < 0 &&

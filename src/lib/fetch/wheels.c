@@ -74,14 +74,16 @@ static void remove_dots(const char *in, size_t n, struct al_buf *out)
 			i += 3;
 		} else if (n - i >= 2 && !memcmp(in + i, "./", 2)) {
 			i += 2;
-		} else if ((n - i >= 3 && !memcmp(in + i, "/./", 3)) || (n - i == 2 && !memcmp(in + i, "/.", 2))) {
+		} else if ((n - i >= 3 && !memcmp(in + i, "/./", 3)) ||
+			   (n - i == 2 && !memcmp(in + i, "/.", 2))) {
 			i += 1;
 			if (n - i == 1) { /* "/." at the end becomes "/" */
 				al_buf_adds(out, "/", NULL);
 				return;
 			}
 			i += 1;
-		} else if ((n - i >= 4 && !memcmp(in + i, "/../", 4)) || (n - i == 3 && !memcmp(in + i, "/..", 3))) {
+		} else if ((n - i >= 4 && !memcmp(in + i, "/../", 4)) ||
+			   (n - i == 3 && !memcmp(in + i, "/..", 3))) {
 			int end = n - i == 3;
 			i += 3;
 			while (out->len > start && out->data[out->len - 1] != '/')
@@ -202,15 +204,15 @@ static void url_sha256(const char *url, char out[129])
 	}
 }
 
-static enum al_code add_file(struct al_pypage *page, const char *base, const char *href,
-			     const char *sha256, const char *requires_python, int yanked,
-			     const char *reason, struct al_err *err)
+static enum al_code add_file(struct al_pypage *page, const char *base, const char *href, const char *sha256,
+			     const char *requires_python, int yanked, const char *reason, struct al_err *err)
 {
 	struct al_pyfile f;
 	memset(&f, 0, sizeof(f));
 	f.url = resolve(base, href);
 	if (!f.url && !scheme_len(base))
-		return al_fail(err, AL_EINVAL, "index page '%s': '%s' is not an absolute URL to resolve links against",
+		return al_fail(err, AL_EINVAL,
+			       "index page '%s': '%s' is not an absolute URL to resolve links against",
 			       page->url, base);
 	if (!f.url || !(f.filename = url_filename(f.url)) ||
 	    (requires_python && !(f.requires_python = strdup(requires_python))) ||
@@ -256,7 +258,8 @@ static enum al_code walk_anchors(struct al_pypage *page, const char *base, const
 		if (n->type == XML_ELEMENT_NODE && !xmlStrcasecmp(n->name, (const xmlChar *)"a")) {
 			xmlChar *href = xmlGetProp((xmlNode *)n, (const xmlChar *)"href");
 			if (href) {
-				xmlChar *rp = xmlGetProp((xmlNode *)n, (const xmlChar *)"data-requires-python");
+				xmlChar *rp =
+				    xmlGetProp((xmlNode *)n, (const xmlChar *)"data-requires-python");
 				xmlChar *yk = xmlGetProp((xmlNode *)n, (const xmlChar *)"data-yanked");
 				int yanked = xmlHasProp((xmlNode *)n, (const xmlChar *)"data-yanked") != NULL;
 				rc = add_file(page, base, (const char *)href, NULL, (const char *)rp, yanked,
@@ -291,8 +294,10 @@ static enum al_code parse_html(struct al_pypage *page, const char *data, size_t 
 		if (!base) {
 			xmlFreeDoc(doc);
 			if (scheme_len(page->url))
-				return al_fail(err, AL_ENOMEM, "out of memory reading index page '%s'", page->url);
-			return al_fail(err, AL_EINVAL, "index page '%s' is not an absolute URL to resolve links against",
+				return al_fail(err, AL_ENOMEM, "out of memory reading index page '%s'",
+					       page->url);
+			return al_fail(err, AL_EINVAL,
+				       "index page '%s' is not an absolute URL to resolve links against",
 				       page->url);
 		}
 	}
@@ -312,9 +317,11 @@ static enum al_code parse_json(struct al_pypage *page, const char *data, size_t 
 	files = json_object_get(root, "files");
 	if (!json_is_array(files)) {
 		json_decref(root);
-		return al_fail(err, AL_EINVAL, "index page '%s' (JSON) has no 'files' array (PEP 691)", page->url);
+		return al_fail(err, AL_EINVAL, "index page '%s' (JSON) has no 'files' array (PEP 691)",
+			       page->url);
 	}
-	json_array_foreach(files, i, f) {
+	json_array_foreach(files, i, f)
+	{
 		const char *url = al_json_str(f, "url"), *fn = al_json_str(f, "filename"), *sha = NULL;
 		const json_t *h = json_object_get(f, "hashes"), *y = json_object_get(f, "yanked");
 		const json_t *rp = json_object_get(f, "requires-python");
@@ -323,13 +330,15 @@ static enum al_code parse_json(struct al_pypage *page, const char *data, size_t 
 			continue;
 		if (json_is_object(h))
 			sha = al_json_str(h, "sha256");
-		if ((rc = add_file(page, page->url, url, sha, json_is_string(rp) ? json_string_value(rp) : NULL,
+		if ((rc = add_file(page, page->url, url, sha,
+				   json_is_string(rp) ? json_string_value(rp) : NULL,
 				   json_is_true(y) || (json_is_string(y) && json_string_length(y) > 0),
 				   json_is_string(y) ? json_string_value(y) : NULL, err)))
 			break;
 		/* pip names a file by its URL; a page whose "filename" says otherwise is refused */
 		if (fn && page->n > before && strcmp(page->f[page->n - 1].filename, fn)) {
-			rc = al_fail(err, AL_EINVAL, "index page '%s': file '%s' has the URL '%s', which names another file",
+			rc = al_fail(err, AL_EINVAL,
+				     "index page '%s': file '%s' has the URL '%s', which names another file",
 				     page->url, fn, page->f[page->n - 1].url);
 			break;
 		}
@@ -344,7 +353,8 @@ enum al_code al_pypage_parse(const char *url, enum al_pyform form, const char *d
 	enum al_code rc;
 	memset(page, 0, sizeof(*page));
 	if (n > AL_MAX_INDEX_PAGE)
-		return al_fail(err, AL_ELIMIT, "index page '%s' is larger than %u bytes", url, AL_MAX_INDEX_PAGE);
+		return al_fail(err, AL_ELIMIT, "index page '%s' is larger than %u bytes", url,
+			       AL_MAX_INDEX_PAGE);
 	if (!(page->url = strdup(url)))
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	rc = form == AL_PYFORM_JSON ? parse_json(page, data, n, err) : parse_html(page, data, n, err);
@@ -363,7 +373,7 @@ struct cand {
 	uint64_t build_n;
 	const char *build_s; /* points into the file name; ends at '-' */
 	size_t build_sl;
-	int allowed;         /* its sha256 is pinned */
+	int allowed; /* its sha256 is pinned */
 };
 
 /* pip's key order, ascending: pinned hash, not yanked, version, tag rank (lower is better), build tag. */
@@ -394,8 +404,8 @@ static int cand_cmp(const struct cand *a, const struct cand *b)
 
 static int is_sdist(const char *fn)
 {
-	static const char *const ext[] = { ".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tbz",
-					   ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma", NULL };
+	static const char *const ext[] = {".tar.gz", ".tgz", ".tar", ".zip",	".tar.bz2",  ".tbz",
+					  ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma", NULL};
 	size_t l = strlen(fn);
 	for (int k = 0; ext[k]; k++) {
 		size_t e = strlen(ext[k]);
@@ -435,11 +445,11 @@ static int split_wheel(const char *fn, const char *part[6], size_t len[6], size_
 	return 1;
 }
 
-static void describe(const struct al_pyreqs *reqs, const struct al_pyreq *q,
-			     const struct al_pytarget *t, char *out, size_t n)
+static void describe(const struct al_pyreqs *reqs, const struct al_pyreq *q, const struct al_pytarget *t,
+		     char *out, size_t n)
 {
-	snprintf(out, n, "%s==%s (%s:%zu) for Python %u.%u on %s", q->name, q->version, reqs->file,
-		 q->line, t->major, t->minor, t->platform);
+	snprintf(out, n, "%s==%s (%s:%zu) for Python %u.%u on %s", q->name, q->version, reqs->file, q->line,
+		 t->major, t->minor, t->platform);
 }
 
 enum al_code al_wheels_pick(const struct al_pyreqs *reqs, const struct al_pyreq *q,
@@ -520,8 +530,10 @@ enum al_code al_wheels_pick(const struct al_pyreqs *reqs, const struct al_pyreq 
 		}
 		if (f->requires_python) {
 			int yes;
-			if ((rc = al_pyspec_contains(f->requires_python, strlen(f->requires_python), &target, &yes, err))) {
-				al_err_prefix(err, "index page '%s': Requires-Python of '%s'", page->url, f->filename);
+			if ((rc = al_pyspec_contains(f->requires_python, strlen(f->requires_python), &target,
+						     &yes, err))) {
+				al_err_prefix(err, "index page '%s': Requires-Python of '%s'", page->url,
+					      f->filename);
 				goto out;
 			}
 			if (!yes) {
@@ -549,15 +561,21 @@ enum al_code al_wheels_pick(const struct al_pyreqs *reqs, const struct al_pyreq 
 	}
 	if (!nc) {
 		if (!matched && sdists)
-			rc = al_fail(err, AL_ENOENT, "%s: the index has no wheel of this version, only a source distribution (airlock gathers wheels only: build one and list it as kind: wheel)",
+			rc = al_fail(err, AL_ENOENT,
+				     "%s: the index has no wheel of this version, only a source distribution "
+				     "(airlock gathers wheels only: build one and list it as kind: wheel)",
 				     what);
 		else if (!matched)
-			rc = al_fail(err, AL_ENOENT, "%s: no file of this version on the index page '%s'", what, page->url);
+			rc = al_fail(err, AL_ENOENT, "%s: no file of this version on the index page '%s'",
+				     what, page->url);
 		else if (wrong_py && !wrong_tag)
-			rc = al_fail(err, AL_ENOENT, "%s: every wheel of this version requires Python '%s'", what, excluded_by);
+			rc = al_fail(err, AL_ENOENT, "%s: every wheel of this version requires Python '%s'",
+				     what, excluded_by);
 		else
-			rc = al_fail(err, AL_ENOENT, "%s: none of the %zu wheels of this version has a tag this target supports%s",
-				     what, matched, wrong_py ? " (or they exclude this Python)" : "");
+			rc = al_fail(
+			    err, AL_ENOENT,
+			    "%s: none of the %zu wheels of this version has a tag this target supports%s",
+			    what, matched, wrong_py ? " (or they exclude this Python)" : "");
 		goto out;
 	}
 	/* filter_unallowed_hashes: with a pinned match, files with another hash go */
@@ -585,10 +603,15 @@ enum al_code al_wheels_pick(const struct al_pyreqs *reqs, const struct al_pyreq 
 				best = &c[k];
 		}
 		if (!best->f->sha256[0])
-			rc = al_fail(err, AL_EVERIFY, "%s: the index gives no sha256 for '%s', so it cannot be matched to a pinned hash",
+			rc = al_fail(err, AL_EVERIFY,
+				     "%s: the index gives no sha256 for '%s', so it cannot be matched to a "
+				     "pinned hash",
 				     what, best->f->filename);
 		else if (!best->allowed)
-			rc = al_fail(err, AL_EVERIFY, "%s: the wheel for this target is '%s' with sha256 %s, which is not among the %zu hashes pinned for it; refused (regenerate the hashes with pip-compile --generate-hashes if the new file is expected)",
+			rc = al_fail(err, AL_EVERIFY,
+				     "%s: the wheel for this target is '%s' with sha256 %s, which is not "
+				     "among the %zu hashes pinned for it; refused (regenerate the hashes "
+				     "with pip-compile --generate-hashes if the new file is expected)",
 				     what, best->f->filename, best->f->sha256, q->nsha256);
 		else {
 			out->file = best->f;

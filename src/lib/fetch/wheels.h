@@ -26,12 +26,12 @@
 enum { AL_MAX_INDEX_PAGE = 64u << 20 }; /* bytes of one project page */
 
 struct al_pyfile {
-	char *url;             /* absolute: the link resolved against the page's URL (and <base>) */
-	char *filename;        /* the URL's last path segment, percent-decoded */
+	char *url;	       /* absolute: the link resolved against the page's URL (and <base>) */
+	char *filename;	       /* the URL's last path segment, percent-decoded */
 	char sha256[129];      /* the page's sha256 as written ("" when it gives none) */
 	char *requires_python; /* or NULL */
 	int yanked;
-	char *yanked_reason;   /* or NULL (also when yanked without a reason) */
+	char *yanked_reason; /* or NULL (also when yanked without a reason) */
 };
 
 struct al_pypage {
@@ -54,8 +54,8 @@ void al_pypage_release(struct al_pypage *page);
 
 struct al_pypick {
 	const struct al_pyfile *file; /* borrowed from the page */
-	long rank;                    /* its best tag's place in the target's list */
-	int yanked;                   /* pip would warn; the caller should say so too */
+	long rank;		      /* its best tag's place in the target's list */
+	int yanked;		      /* pip would warn; the caller should say so too */
 };
 
 /*
