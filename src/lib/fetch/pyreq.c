@@ -79,6 +79,15 @@ static void skip_ws(const char *s, size_t n, size_t *i)
 		(*i)++;
 }
 
+/* Narrows s[*a..*b) to leave out spaces at both ends. */
+static void trim(const char *s, size_t *a, size_t *b)
+{
+	while (*a < *b && is_ws(s[*a]))
+		(*a)++;
+	while (*b > *a && is_ws(s[*b - 1]))
+		(*b)--;
+}
+
 /* The extras s[e0..e1) of the requirement s[0..n): names separated by commas. */
 static enum al_code parse_extras(struct ctx *c, const char *s, size_t n, size_t e0, size_t e1,
 				 struct al_pyreq *q)
@@ -148,16 +157,12 @@ static enum al_code parse_req(struct ctx *c, const char *s, size_t n, struct al_
 	/* the version part: one "==V", optionally in parentheses (PEP 508) */
 	a = i;
 	b = semi;
-	while (b > a && is_ws(s[b - 1]))
-		b--;
+	trim(s, &a, &b);
 	if (a < b && s[a] == '(' && s[b - 1] == ')') {
 		a++;
 		b--;
 	}
-	while (a < b && is_ws(s[a]))
-		a++;
-	while (b > a && is_ws(s[b - 1]))
-		b--;
+	trim(s, &a, &b);
 	if (a == b)
 		return FAIL(c, AL_EINVAL,
 			    "'%.*s' is not pinned: write %s==VERSION (airlock takes exact pins only)", (int)n,
@@ -183,10 +188,7 @@ static enum al_code parse_req(struct ctx *c, const char *s, size_t n, struct al_
 	if (sc) {
 		a = semi + 1;
 		b = n;
-		while (a < b && is_ws(s[a]))
-			a++;
-		while (b > a && is_ws(s[b - 1]))
-			b--;
+		trim(s, &a, &b);
 		if (a == b)
 			return FAIL(c, AL_EINVAL,
 				    "'%.*s': nothing follows ';' (an environment marker was expected)",
