@@ -21,9 +21,11 @@ struct al_wheel {
 	size_t metadata_len;
 };
 
-/* PEP 503: lower-case, runs of '-', '_' and '.' become one '-'. Fresh string. */
+/* PEP 503: lower-case, runs of '-', '_' and '.' become one '-'. A fresh string (caller
+ * frees), or NULL when out of memory. */
 char *al_pep503_normalize(const char *name, size_t n);
-/* Reads and checks a wheel: the file name parses and agrees with METADATA. */
+/* Reads and checks a wheel: the file name parses and agrees with METADATA. On success the
+ * caller releases *w with al_wheel_release; on error *w is zeroed and holds nothing. */
 enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err);
 /*
  * Finds a header's value in an RFC 822 style metadata block: *out is a fresh
