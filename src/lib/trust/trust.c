@@ -274,6 +274,7 @@ enum al_code al_trust_load(const char *path, struct al_trust *t, struct al_err *
 	struct al_buf b;
 	char *base = al_dirname(path);
 	enum al_code rc;
+	memset(t, 0, sizeof(*t)); /* holds nothing on error, however early */
 	al_buf_init(&b, 1u << 20);
 	rc = base ? al_read_file(path, 0, &b, err) : al_fail(err, AL_ENOMEM, "out of memory");
 	if (!rc)
