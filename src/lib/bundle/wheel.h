@@ -30,7 +30,7 @@ enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *
 /*
  * Finds a header's value in an RFC 822 style metadata block: *out is a fresh
  * string (caller frees), or NULL when the header is absent. Running out of
- * memory is AL_ENOMEM, never read as "absent".
+ * memory is AL_ENOMEM, never read as "absent"; *out is NULL on error.
  */
 enum al_code al_metadata_header(const char *meta, size_t n, const char *key, char **out, struct al_err *err);
 void al_wheel_release(struct al_wheel *w);
