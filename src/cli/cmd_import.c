@@ -11,6 +11,51 @@
 #include "store.h"
 #include "store_wait.h"
 
+static const char *const status[] = { "imported", "already imported", "rejected" };
+
+/* The outcome of importing PATH into STORE as one JSON document on stdout. */
+static void print_json(const struct al_import_result *res, const char *path, const char *store)
+{
+	json_t *probs = json_array();
+	for (size_t i = 0; i < res->report.n; i++)
+		json_array_append_new(probs, json_string(res->report.msg[i]));
+	cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:I, s:O?, s:b}", "bundle", path, "store",
+			   store, "status", status[res->status], "name", res->info.name, "version",
+			   (json_int_t)res->info.version, "problems", probs, "quarantine", res->quarantine, "bytes",
+			   (json_int_t)res->bytes, "newBlobs", (json_int_t)res->new_blobs, "repairedBlobs",
+			   (json_int_t)res->repaired, "signers", res->signers, "unsigned", res->signers == NULL));
+}
+
+/* The outcome for a person: a rejection's problems (and ERR, why) on stderr, else what was
+ * installed, the policy override and the signers on stdout. */
+static void print_text(const struct al_import_result *res, const struct al_err *err, const char *store,
+		       const char *trust_file)
+{
+	char b[32];
+	if (res->status == AL_REJECTED) {
+		for (size_t i = 0; i < res->report.n; i++)
+			fprintf(stderr, "airlock: import: %s\n", res->report.msg[i]);
+		if (res->report.dropped)
+			fprintf(stderr, "airlock: import: … and %zu more problems\n", res->report.dropped);
+		fprintf(stderr, "airlock: %s\n", err->msg);
+		return;
+	}
+	cli_bytes(res->bytes, b);
+	printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs", status[res->status], res->info.name,
+	       (long long)res->info.version, store, res->info.nartifacts, b, res->new_blobs);
+	if (res->repaired)
+		printf(", %zu damaged or missing blob%s repaired from the bundle", res->repaired,
+		       res->repaired == 1 ? "" : "s");
+	printf("\n");
+	if (trust_file && res->status == AL_IMPORTED)
+		cli_line(stdout, "POLICY OVERRIDE: checked against '%s' (--trust), not the store's policy; recorded in the catalog",
+			 trust_file);
+	if (res->signers)
+		cli_print_roles(res->signers);
+	else if (res->status == AL_IMPORTED)
+		printf("WARNING: imported UNSIGNED (--allow-unsigned); this is recorded in the catalog\n");
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
@@ -33,7 +78,6 @@ int cmd_import(int argc, char **argv)
 	enum al_code rc;
 	static int stdin_fd = STDIN_FILENO;
 	static const struct al_tar_source stdin_tar = { "standard input", al_tar_source_fd, &stdin_fd };
-	static const char *const status[] = { "imported", "already imported", "rejected" };
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
@@ -82,40 +126,10 @@ int cmd_import(int argc, char **argv)
 		return cli_fail(&err);
 	}
 	code = rc ? al_code_exit(rc) : 0;
-	if (json) {
-		json_t *probs = json_array();
-		for (size_t i = 0; i < res.report.n; i++)
-			json_array_append_new(probs, json_string(res.report.msg[i]));
-		cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:I, s:O?, s:b}", "bundle", path,
-				   "store", store, "status", status[res.status], "name", res.info.name, "version",
-				   (json_int_t)res.info.version, "problems", probs, "quarantine", res.quarantine,
-				   "bytes", (json_int_t)res.bytes, "newBlobs", (json_int_t)res.new_blobs,
-				   "repairedBlobs", (json_int_t)res.repaired, "signers", res.signers, "unsigned",
-				   res.signers == NULL));
-	} else if (res.status == AL_REJECTED) {
-		for (size_t i = 0; i < res.report.n; i++)
-			fprintf(stderr, "airlock: import: %s\n", res.report.msg[i]);
-		if (res.report.dropped)
-			fprintf(stderr, "airlock: import: … and %zu more problems\n", res.report.dropped);
-		fprintf(stderr, "airlock: %s\n", err.msg);
-	} else {
-		char b[32];
-		cli_bytes(res.bytes, b);
-		printf("%s %s version %lld into '%s': %zu artifacts, %s, %zu new blobs", status[res.status],
-		       res.info.name, (long long)res.info.version, store, res.info.nartifacts, b, res.new_blobs);
-		if (res.repaired)
-			printf(", %zu damaged or missing blob%s repaired from the bundle", res.repaired,
-			       res.repaired == 1 ? "" : "s");
-		printf("\n");
-		if (trust_file && res.status == AL_IMPORTED)
-			cli_line(stdout, "POLICY OVERRIDE: checked against '%s' (--trust), not the store's policy; recorded in the catalog",
-				 trust_file);
-		if (res.signers) {
-			cli_print_roles(res.signers);
-		} else if (res.status == AL_IMPORTED) {
-			printf("WARNING: imported UNSIGNED (--allow-unsigned); this is recorded in the catalog\n");
-		}
-	}
+	if (json)
+		print_json(&res, path, store);
+	else
+		print_text(&res, &err, store, trust_file);
 	al_import_result_release(&res);
 	return code;
 }

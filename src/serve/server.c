@@ -492,129 +492,152 @@ static enum al_code read_pem(const char *path, char **out, struct al_err *err)
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
 }
 
+/*
+ * Everything the server reads before it listens: the push token, the TLS pair (PEM, into
+ * *cert and *key), the catalog and its first snapshot, the blobs directory and the access
+ * log. On error what was opened stays in SRV (and *cert, *key) for server_close to free.
+ */
+static enum al_code server_open(struct sv_server *srv, const struct sv_opts *o, char **cert, char **key,
+				struct al_err *err)
+{
+	struct timespec now;
+	enum al_code rc;
+	char *b;
+	clock_gettime(CLOCK_REALTIME, &now);
+	srv->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	if (!(srv->root = strdup(o->root)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (o->token_file && (rc = read_token(o->token_file, &srv->token, err)))
+		return rc;
+	al_store_sweep_uploads(o->root, (int64_t)time(NULL) - 3600); /* what a stopped server left */
+	if (o->tls_cert && ((rc = read_pem(o->tls_cert, cert, err)) || (rc = read_pem(o->tls_key, key, err))))
+		return rc;
+	if (*cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return al_fail(err, AL_EINVAL, "this libmicrohttpd has no TLS support");
+	if ((rc = al_catalog_open_read(o->root, SQLITE_OPEN_FULLMUTEX, &srv->watch, err)))
+		return rc;
+	atomic_store(&srv->loaded_ns, sv_mono_ns());
+	atomic_store(&srv->watch_seen, catalog_version(srv->watch));
+	if ((rc = sv_snap_load(o->root, &srv->snap, err)))
+		return rc;
+	b = al_join(o->root, "blobs/sha256");
+	srv->blobs_fd = b ? open(b, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	free(b);
+	if (srv->blobs_fd < 0)
+		return al_fail_errno(err, AL_ESTORE, "cannot open the blobs of store '%s'", o->root);
+	if (o->access_log && strcmp(o->access_log, "-")) {
+		srv->log_fd = open(o->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (srv->log_fd < 0) {
+			srv->log_fd = STDERR_FILENO;
+			return al_fail_errno(err, AL_EIO, "cannot open the access log '%s'", o->access_log);
+		}
+	}
+	sqlite3_busy_timeout(srv->watch, 1000);
+	return AL_OK;
+}
+
+/* As many file descriptors as the hard limit allows: each connection and each blob served holds one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The libmicrohttpd daemon on the listening socket LFD (which it then owns), with TLS when
+ * CERT is given; SHOWN names the address in messages. */
+static enum al_code start_daemon(struct sv_server *srv, const struct sv_opts *o, int lfd, const char *cert,
+				 const char *key, const char *shown, struct al_err *err)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	if (cert)
+		flags |= MHD_USE_TLS;
+	srv->tls = cert != NULL;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+		MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
+		o->threads, MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_CONNECTION_LIMIT, o->max_conn,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u << 10), MHD_OPTION_NOTIFY_COMPLETED, on_done, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, sv_on_connection, srv,
+		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	if (!srv->daemon)
+		return al_fail(err, AL_EIO, "cannot start the HTTP server on %s%s", shown,
+			       cert ? " (are the TLS certificate and key a matching PEM pair?)" : "");
+	return AL_OK;
+}
+
+/* Once a second until SIGINT or SIGTERM (blocked in SIGS): reload a changed catalog, expire
+ * idle uploads, cut slow clients. */
+static void serve_until_signal(struct sv_server *srv, const sigset_t *sigs)
+{
+	for (;;) {
+		struct timespec tick = { 1, 0 };
+		int sig = sigtimedwait(sigs, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (catalog_version(srv->watch) != atomic_load(&srv->watch_seen)) {
+			struct al_err e = { 0 };
+			if (sv_reload(srv, &e))
+				sv_logf(srv, SV_LOG_WARNING,
+					"the catalog changed but cannot be read: %s (serving the previous state)", e.msg);
+		}
+		sv_uploads_expire(srv, (int64_t)time(NULL));
+		sv_cut_slow(srv);
+	}
+}
+
+/* Frees and closes whatever server_open left in SRV, once the daemon is stopped. */
+static void server_close(struct sv_server *srv)
+{
+	if (srv->watch)
+		sqlite3_close(srv->watch);
+	sv_uploads_expire(srv, INT64_MAX);
+	sv_snap_put(srv->snap);
+	if (srv->blobs_fd >= 0)
+		close(srv->blobs_fd);
+	if (srv->log_fd != STDERR_FILENO)
+		close(srv->log_fd);
+	free(srv->root);
+	free(srv->token);
+	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->conns_lock);
+}
 
 enum al_code sv_run(const struct sv_opts *o, struct al_err *err)
 {
 	struct sv_server srv = { .log_fd = STDERR_FILENO, .blobs_fd = -1 };
-	char shown[80], *cert = NULL, *key = NULL, *dbpath = NULL;
+	char shown[80], *cert = NULL, *key = NULL;
 	int lfd = -1;
 	sigset_t sigs;
-	struct rlimit rl;
 	enum al_code rc;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
 	pthread_mutex_init(&srv.lock, NULL);
 	pthread_mutex_init(&srv.conns_lock, NULL);
 	srv.head_timeout_ns = (int64_t)o->timeout * 1000000000;
 	srv.log = o->log;
 	srv.log_ctx = o->log_ctx;
-	{
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		srv.started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-	}
-	srv.root = strdup(o->root);
-	dbpath = al_join(o->root, "catalog.db");
-	if (!srv.root || !dbpath) {
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	if ((rc = server_open(&srv, o, &cert, &key, err)) ||
+	    (rc = listen_on(o->listen, &lfd, shown, sizeof(shown), err)))
 		goto out;
-	}
-	if (o->token_file && (rc = read_token(o->token_file, &srv.token, err)))
-		goto out;
-	al_store_sweep_uploads(o->root, (int64_t)time(NULL) - 3600); /* what a stopped server left */
-	if (o->tls_cert && ((rc = read_pem(o->tls_cert, &cert, err)) || (rc = read_pem(o->tls_key, &key, err))))
-		goto out;
-	if (cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-		rc = al_fail(err, AL_EINVAL, "this libmicrohttpd has no TLS support");
-		goto out;
-	}
-	if ((rc = al_catalog_open_read(o->root, SQLITE_OPEN_FULLMUTEX, &srv.watch, err)))
-		goto out;
-	atomic_store(&srv.loaded_ns, sv_mono_ns());
-	atomic_store(&srv.watch_seen, catalog_version(srv.watch));
-	if ((rc = sv_snap_load(o->root, &srv.snap, err)))
-		goto out;
-	{
-		char *b = al_join(o->root, "blobs/sha256");
-		srv.blobs_fd = b ? open(b, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		free(b);
-		if (srv.blobs_fd < 0) {
-			rc = al_fail_errno(err, AL_ESTORE, "cannot open the blobs of store '%s'", o->root);
-			goto out;
-		}
-	}
-	if (o->access_log && strcmp(o->access_log, "-")) {
-		srv.log_fd = open(o->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-		if (srv.log_fd < 0) {
-			srv.log_fd = STDERR_FILENO;
-			rc = al_fail_errno(err, AL_EIO, "cannot open the access log '%s'", o->access_log);
-			goto out;
-		}
-	}
-	sqlite3_busy_timeout(srv.watch, 1000);
-	if ((rc = listen_on(o->listen, &lfd, shown, sizeof(shown), err)))
-		goto out;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* the worker threads inherit it */
-	if (cert)
-		flags |= MHD_USE_TLS;
-	srv.tls = cert != NULL;
-	srv.daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &srv,
-		MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
-		o->threads, MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_CONNECTION_LIMIT, o->max_conn,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u << 10), MHD_OPTION_NOTIFY_COMPLETED, on_done, &srv,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv, MHD_OPTION_NOTIFY_CONNECTION, sv_on_connection, &srv,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
-	if (!srv.daemon) {
-		rc = al_fail(err, AL_EIO, "cannot start the HTTP server on %s%s", shown,
-			     cert ? " (are the TLS certificate and key a matching PEM pair?)" : "");
+	if ((rc = start_daemon(&srv, o, lfd, cert, key, shown, err)))
 		goto out;
-	}
 	lfd = -1; /* the daemon owns it */
 	sv_logf(&srv, SV_LOG_LISTENING, "%s://%s/", cert ? "https" : "http", shown);
-	{
-		for (;;) {
-			struct timespec tick = { 1, 0 };
-			int sig = sigtimedwait(&sigs, NULL, &tick);
-			if (sig == SIGINT || sig == SIGTERM)
-				break;
-			if (catalog_version(srv.watch) != atomic_load(&srv.watch_seen)) {
-				struct al_err e = { 0 };
-				if (sv_reload(&srv, &e))
-					sv_logf(&srv, SV_LOG_WARNING,
-						"the catalog changed but cannot be read: %s (serving the previous state)", e.msg);
-			}
-			sv_uploads_expire(&srv, (int64_t)time(NULL));
-			sv_cut_slow(&srv);
-		}
-	}
+	serve_until_signal(&srv, &sigs);
 	MHD_stop_daemon(srv.daemon);
-	rc = AL_OK;
 out:
 	if (lfd >= 0)
 		close(lfd);
-	if (srv.watch)
-		sqlite3_close(srv.watch);
-	sv_uploads_expire(&srv, INT64_MAX);
-	sv_snap_put(srv.snap);
-	if (srv.blobs_fd >= 0)
-		close(srv.blobs_fd);
-	if (srv.log_fd != STDERR_FILENO)
-		close(srv.log_fd);
-	free(srv.root);
-	free(srv.token);
+	server_close(&srv);
 	free(cert);
 	free(key);
-	free(dbpath);
-	pthread_mutex_destroy(&srv.lock);
-	pthread_mutex_destroy(&srv.conns_lock);
 	return rc;
 }

@@ -32,6 +32,10 @@ static const char style[] =
 	"pre{background:#f6f6f6;padding:.5em;overflow-x:auto}nav a{margin-right:1em}"
 	".warn{color:#a40}h2{margin-top:1.5em}td.num{text-align:right;white-space:nowrap}</style>";
 
+/* The sections of artifacts, in page order, with their titles. */
+static const char *const kinds[] = { "model", "image", "wheel", "file", "vulndb" };
+static const char *const kind_titles[] = { "Models", "Images", "Python wheels", "Files", "Vulnerability data" };
+
 /* How a tool reaches each kind of artifact from inside (HOST:PORT is this server). */
 static const char *const hints[] = {
 	"HF_ENDPOINT=http://HOST:PORT python3 -c 'import huggingface_hub as h; h.snapshot_download(\"NAME\")'",
@@ -151,151 +155,196 @@ static void signers_cell(struct al_buf *b, const char *js, int unsigned_)
 	al_buf_adds(b, "</td>", NULL);
 }
 
+/* The page's head: title, style, navigation, the store's size and the endpoints. */
+static void home_head(struct al_buf *b, const struct sv_snap *s)
+{
+	char h[32];
+	al_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>airlock store</title>", NULL);
+	al_buf_adds(b, style, NULL);
+	al_buf_adds(b, "</head><body><h1>airlock store</h1>\n<nav><a href=\"#model\">models</a><a href=\"#image\">images</a>"
+		       "<a href=\"#wheel\">wheels</a><a href=\"#file\">files</a><a href=\"#bundles\">bundles and custody</a>"
+		       "<a href=\"/metrics\">metrics</a></nav>\n<p>", NULL);
+	human_size(h, (long long)s->store_bytes);
+	al_buf_addf(b, NULL, "%llu blobs, %s (%llu bytes)", (unsigned long long)s->store_blobs, h,
+		    (unsigned long long)s->store_bytes);
+	al_buf_adds(b, ". Endpoints: <a href=\"/v2/_catalog\"><code>/v2/</code></a> (OCI),"
+		       " <a href=\"/simple/\"><code>/simple/</code></a> (PyPI), <a href=\"/api/models\"><code>/api/models</code></a>"
+		       " (Hugging Face), <a href=\"/metrics\"><code>/metrics</code></a>. In the commands below, HOST:PORT is"
+		       " the address this page was reached at.</p>\n", NULL);
+}
+
+/* One row of the artifacts of KIND, from an AL_Q_HOME_ARTIFACTS row: the name links to
+ * where a client fetches it (vulnerability data has no such place). */
+static void artifact_row(struct al_buf *b, const char *kind, sqlite3_stmt *st)
+{
+	if (strcmp(kind, "vulndb")) {
+		al_buf_adds(b, "<tr><td><a href=\"", NULL);
+		artifact_link(b, kind, text(st, 0));
+		al_buf_adds(b, "\">", NULL);
+		al_buf_add_html(b, text(st, 0), NULL);
+		al_buf_adds(b, "</a></td>", NULL);
+	} else {
+		al_buf_adds(b, "<tr>", NULL);
+		cell(b, text(st, 0));
+	}
+	cell(b, text(st, 1));
+	code_cell(b, text(st, 2));
+	size_cell(b, (long long)sqlite3_column_int64(st, 3));
+	al_buf_adds(b, "<td><a href=\"#", NULL);
+	bundle_anchor(b, text(st, 4), (long long)sqlite3_column_int64(st, 5));
+	al_buf_adds(b, "\">", NULL);
+	al_buf_add_html(b, text(st, 4), NULL);
+	al_buf_addf(b, NULL, " v%lld</a>%s</td>", (long long)sqlite3_column_int64(st, 5),
+		    sqlite3_column_int(st, 7) ? " <span class=\"warn\">(unsigned)</span>" : "");
+	cell(b, text(st, 6));
+	al_buf_adds(b, "</tr>\n", NULL);
+}
+
+/* The section of one kind of artifact (kinds[K]): a title, how to fetch, and a table; nothing
+ * when the store has none of that kind. */
+static enum al_code home_kind(sqlite3 *db, struct al_buf *b, size_t k, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	enum al_code rc;
+	int row = 0, rows = 0;
+	if ((rc = al_catalog_prepare(db, AL_Q_HOME_ARTIFACTS, &st, err)))
+		return rc;
+	sqlite3_bind_text(st, 1, kinds[k], -1, SQLITE_STATIC);
+	while (!(rc = al_db_step(st, "reading the artifacts for the / page", &row, err)) && row) {
+		if (!rows++) {
+			al_buf_addf(b, NULL, "<h2 id=\"%s\">%s</h2>\n<pre>", kinds[k], kind_titles[k]);
+			al_buf_add_html(b, hints[k], NULL);
+			al_buf_adds(b, "</pre>\n<div class=\"wide\"><table><tr><th>name</th><th>upstream</th>"
+				       "<th>digest</th><th>size</th><th>bundle</th><th>imported</th></tr>\n", NULL);
+		}
+		artifact_row(b, kinds[k], st);
+	}
+	sqlite3_finalize(st);
+	if (rows)
+		al_buf_adds(b, "</table></div>\n", NULL);
+	return rc;
+}
+
+/* Images pushed to the server rather than imported from a signed bundle; nothing when none. */
+static enum al_code home_pushed(sqlite3 *db, struct al_buf *b, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	enum al_code rc;
+	int row = 0, rows = 0;
+	if ((rc = al_catalog_prepare(db, AL_Q_HOME_PUSHED_TAGS, &st, err)))
+		return rc;
+	while (!(rc = al_db_step(st, "reading the pushed tags for the / page", &row, err)) && row) {
+		if (!rows++)
+			al_buf_adds(b, "<h2 id=\"pushed\">Pushed images (not from a signed bundle)</h2>\n<div class=\"wide\">"
+				       "<table><tr><th>repository</th><th>tag</th><th>digest</th><th>pushed</th></tr>\n",
+				    NULL);
+		al_buf_adds(b, "<tr>", NULL);
+		cell(b, text(st, 0));
+		cell(b, text(st, 1));
+		code_cell(b, text(st, 2));
+		cell(b, text(st, 3));
+		al_buf_adds(b, "</tr>\n", NULL);
+	}
+	sqlite3_finalize(st);
+	if (rows)
+		al_buf_adds(b, "</table></div>\n", NULL);
+	return rc;
+}
+
+/* A bundle's heading, override warning, SHA256SUMS digest and facts, from an
+ * AL_Q_HOME_BUNDLES row. */
+static void bundle_head(struct al_buf *b, sqlite3_stmt *st)
+{
+	char num[64];
+	al_buf_adds(b, "<h3 id=\"", NULL);
+	bundle_anchor(b, text(st, 1), (long long)sqlite3_column_int64(st, 2));
+	al_buf_adds(b, "\">", NULL);
+	al_buf_add_html(b, text(st, 1), NULL);
+	al_buf_addf(b, NULL, " version %lld</h3>\n", (long long)sqlite3_column_int64(st, 2));
+	if (text(st, 11)[0])
+		al_buf_adds(b, "<p class=\"warn\">POLICY OVERRIDE: imported with a trust policy given on the "
+			       "command line instead of the store's</p>\n", NULL);
+	/* the SHA256SUMS digest an auditor matches against the transfer paperwork */
+	al_buf_adds(b, "<p>SHA256SUMS: <code>", NULL);
+	al_buf_add_html(b, text(st, 10), NULL);
+	al_buf_adds(b, "</code></p>\n<div class=\"wide\"><table><tr><th>created</th><th>expires</th>"
+		       "<th>imported</th><th>files</th><th>size</th><th>signers</th></tr><tr>", NULL);
+	cell(b, text(st, 3));
+	cell(b, text(st, 4));
+	cell(b, text(st, 5));
+	snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(st, 8));
+	cell(b, num);
+	size_cell(b, (long long)sqlite3_column_int64(st, 9));
+	signers_cell(b, text(st, 6), sqlite3_column_int(st, 7));
+	al_buf_adds(b, "</tr></table></div>\n", NULL);
+}
+
+/* The custody chain of bundle ID as a table, through CS (AL_Q_HOME_CUSTODY, reset after). */
+static enum al_code custody_table(struct al_buf *b, sqlite3_stmt *cs, sqlite3_int64 id, struct al_err *err)
+{
+	enum al_code rc;
+	int row = 0, rows = 0;
+	sqlite3_bind_int64(cs, 1, id);
+	while (!(rc = al_db_step(cs, "reading the custody records for the / page", &row, err)) && row) {
+		json_t *rec = json_loads(text(cs, 5), 0, NULL);
+		char num[64];
+		if (!rows++)
+			al_buf_adds(b, "<div class=\"wide\"><table><caption>custody chain</caption><tr><th>#</th>"
+				       "<th>time</th><th>event</th><th>actor</th><th>medium</th><th>seal</th>"
+				       "<th>note</th><th>key</th></tr>\n", NULL);
+		snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(cs, 0));
+		al_buf_adds(b, "<tr>", NULL);
+		cell(b, num);
+		cell(b, text(cs, 1));
+		cell(b, text(cs, 2));
+		cell(b, text(cs, 3));
+		cell(b, al_json_str(rec, "medium"));
+		cell(b, al_json_str(rec, "seal"));
+		cell(b, al_json_str(rec, "note"));
+		if (text(cs, 4)[0])
+			code_cell(b, text(cs, 4));
+		else
+			al_buf_adds(b, "<td>(the store's own record, unsigned)</td>", NULL);
+		al_buf_adds(b, "</tr>\n", NULL);
+		json_decref(rec);
+	}
+	sqlite3_reset(cs);
+	if (!rc)
+		al_buf_adds(b, rows ? "</table></div>\n" : "<p>No custody records.</p>\n", NULL);
+	return rc;
+}
+
+/* Every bundle with its facts, signers and custody chain. */
+static enum al_code home_bundles(sqlite3 *db, struct al_buf *b, struct al_err *err)
+{
+	sqlite3_stmt *st, *cs = NULL;
+	enum al_code rc;
+	int row = 0;
+	if ((rc = al_catalog_prepare(db, AL_Q_HOME_BUNDLES, &st, err)))
+		return rc;
+	rc = al_catalog_prepare(db, AL_Q_HOME_CUSTODY, &cs, err);
+	while (!rc && !(rc = al_db_step(st, "reading the bundles for the / page", &row, err)) && row) {
+		bundle_head(b, st);
+		rc = custody_table(b, cs, sqlite3_column_int64(st, 0), err);
+	}
+	sqlite3_finalize(cs);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 {
 	struct al_buf b;
-	sqlite3_stmt *st;
 	enum al_code rc = AL_OK;
-	int row = 0;
-	static const char *const kinds[] = { "model", "image", "wheel", "file", "vulndb" };
-	static const char *const kind_titles[] = { "Models", "Images", "Python wheels", "Files", "Vulnerability data" };
 	al_buf_init(&b, 256u << 20);
-	al_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>airlock store</title>", NULL);
-	al_buf_adds(&b, style, NULL);
-	al_buf_adds(&b, "</head><body><h1>airlock store</h1>\n<nav><a href=\"#model\">models</a><a href=\"#image\">images</a>"
-			"<a href=\"#wheel\">wheels</a><a href=\"#file\">files</a><a href=\"#bundles\">bundles and custody</a>"
-			"<a href=\"/metrics\">metrics</a></nav>\n<p>", NULL);
-	{
-		char h[32];
-		human_size(h, (long long)s->store_bytes);
-		al_buf_addf(&b, NULL, "%llu blobs, %s (%llu bytes)", (unsigned long long)s->store_blobs, h,
-			    (unsigned long long)s->store_bytes);
-	}
-	al_buf_adds(&b, ". Endpoints: <a href=\"/v2/_catalog\"><code>/v2/</code></a> (OCI),"
-			" <a href=\"/simple/\"><code>/simple/</code></a> (PyPI), <a href=\"/api/models\"><code>/api/models</code></a>"
-			" (Hugging Face), <a href=\"/metrics\"><code>/metrics</code></a>. In the commands below, HOST:PORT is"
-			" the address this page was reached at.</p>\n", NULL);
-
-	for (size_t k = 0; !rc && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		int rows = 0;
-		if ((rc = al_catalog_prepare(db, AL_Q_HOME_ARTIFACTS, &st, err)))
-			break;
-		sqlite3_bind_text(st, 1, kinds[k], -1, SQLITE_STATIC);
-		while (!(rc = al_db_step(st, "reading the artifacts for the / page", &row, err)) && row) {
-			if (!rows++) {
-				al_buf_addf(&b, NULL, "<h2 id=\"%s\">%s</h2>\n<pre>", kinds[k], kind_titles[k]);
-				al_buf_add_html(&b, hints[k], NULL);
-				al_buf_adds(&b, "</pre>\n<div class=\"wide\"><table><tr><th>name</th><th>upstream</th>"
-						"<th>digest</th><th>size</th><th>bundle</th><th>imported</th></tr>\n", NULL);
-			}
-			if (strcmp(kinds[k], "vulndb")) {
-				al_buf_adds(&b, "<tr><td><a href=\"", NULL);
-				artifact_link(&b, kinds[k], text(st, 0));
-				al_buf_adds(&b, "\">", NULL);
-				al_buf_add_html(&b, text(st, 0), NULL);
-				al_buf_adds(&b, "</a></td>", NULL);
-			} else {
-				al_buf_adds(&b, "<tr>", NULL);
-				cell(&b, text(st, 0));
-			}
-			cell(&b, text(st, 1));
-			code_cell(&b, text(st, 2));
-			size_cell(&b, (long long)sqlite3_column_int64(st, 3));
-			al_buf_adds(&b, "<td><a href=\"#", NULL);
-			bundle_anchor(&b, text(st, 4), (long long)sqlite3_column_int64(st, 5));
-			al_buf_adds(&b, "\">", NULL);
-			al_buf_add_html(&b, text(st, 4), NULL);
-			al_buf_addf(&b, NULL, " v%lld</a>%s</td>", (long long)sqlite3_column_int64(st, 5),
-				    sqlite3_column_int(st, 7) ? " <span class=\"warn\">(unsigned)</span>" : "");
-			cell(&b, text(st, 6));
-			al_buf_adds(&b, "</tr>\n", NULL);
-		}
-		sqlite3_finalize(st);
-		if (rows)
-			al_buf_adds(&b, "</table></div>\n", NULL);
-	}
-
-	if (!rc && !(rc = al_catalog_prepare(db, AL_Q_HOME_PUSHED_TAGS, &st, err))) {
-		int rows = 0;
-		while (!(rc = al_db_step(st, "reading the pushed tags for the / page", &row, err)) && row) {
-			if (!rows++)
-				al_buf_adds(&b, "<h2 id=\"pushed\">Pushed images (not from a signed bundle)</h2>\n<div class=\"wide\">"
-						"<table><tr><th>repository</th><th>tag</th><th>digest</th><th>pushed</th></tr>\n",
-					    NULL);
-			al_buf_adds(&b, "<tr>", NULL);
-			cell(&b, text(st, 0));
-			cell(&b, text(st, 1));
-			code_cell(&b, text(st, 2));
-			cell(&b, text(st, 3));
-			al_buf_adds(&b, "</tr>\n", NULL);
-		}
-		sqlite3_finalize(st);
-		if (rows)
-			al_buf_adds(&b, "</table></div>\n", NULL);
-	}
-
+	home_head(&b, s);
+	for (size_t k = 0; !rc && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		rc = home_kind(db, &b, k, err);
+	if (!rc)
+		rc = home_pushed(db, &b, err);
 	al_buf_adds(&b, "<h2 id=\"bundles\">Bundles</h2>\n", NULL);
-	if (!rc && !(rc = al_catalog_prepare(db, AL_Q_HOME_BUNDLES, &st, err))) {
-		sqlite3_stmt *cs = NULL;
-		rc = al_catalog_prepare(db, AL_Q_HOME_CUSTODY, &cs, err);
-		while (!rc && !(rc = al_db_step(st, "reading the bundles for the / page", &row, err)) && row) {
-			char num[64];
-			int rows = 0;
-			al_buf_adds(&b, "<h3 id=\"", NULL);
-			bundle_anchor(&b, text(st, 1), (long long)sqlite3_column_int64(st, 2));
-			al_buf_adds(&b, "\">", NULL);
-			al_buf_add_html(&b, text(st, 1), NULL);
-			al_buf_addf(&b, NULL, " version %lld</h3>\n", (long long)sqlite3_column_int64(st, 2));
-			if (text(st, 11)[0])
-				al_buf_adds(&b, "<p class=\"warn\">POLICY OVERRIDE: imported with a trust policy given on the "
-						"command line instead of the store's</p>\n", NULL);
-			/* the SHA256SUMS digest an auditor matches against the transfer paperwork */
-			al_buf_adds(&b, "<p>SHA256SUMS: <code>", NULL);
-			al_buf_add_html(&b, text(st, 10), NULL);
-			al_buf_adds(&b, "</code></p>\n<div class=\"wide\"><table><tr><th>created</th><th>expires</th>"
-					"<th>imported</th><th>files</th><th>size</th><th>signers</th></tr><tr>", NULL);
-			cell(&b, text(st, 3));
-			cell(&b, text(st, 4));
-			cell(&b, text(st, 5));
-			snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(st, 8));
-			cell(&b, num);
-			size_cell(&b, (long long)sqlite3_column_int64(st, 9));
-			signers_cell(&b, text(st, 6), sqlite3_column_int(st, 7));
-			al_buf_adds(&b, "</tr></table></div>\n", NULL);
-			sqlite3_bind_int64(cs, 1, sqlite3_column_int64(st, 0));
-			while (!(rc = al_db_step(cs, "reading the custody records for the / page", &row, err)) && row) {
-				json_t *rec = json_loads(text(cs, 5), 0, NULL);
-				if (!rows++)
-					al_buf_adds(&b, "<div class=\"wide\"><table><caption>custody chain</caption><tr><th>#</th>"
-							"<th>time</th><th>event</th><th>actor</th><th>medium</th><th>seal</th>"
-							"<th>note</th><th>key</th></tr>\n", NULL);
-				snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(cs, 0));
-				al_buf_adds(&b, "<tr>", NULL);
-				cell(&b, num);
-				cell(&b, text(cs, 1));
-				cell(&b, text(cs, 2));
-				cell(&b, text(cs, 3));
-				cell(&b, al_json_str(rec, "medium"));
-				cell(&b, al_json_str(rec, "seal"));
-				cell(&b, al_json_str(rec, "note"));
-				if (text(cs, 4)[0])
-					code_cell(&b, text(cs, 4));
-				else
-					al_buf_adds(&b, "<td>(the store's own record, unsigned)</td>", NULL);
-				al_buf_adds(&b, "</tr>\n", NULL);
-				json_decref(rec);
-			}
-			sqlite3_reset(cs);
-			if (rc)
-				break;
-			if (rows)
-				al_buf_adds(&b, "</table></div>\n", NULL);
-			else
-				al_buf_adds(&b, "<p>No custody records.</p>\n", NULL);
-		}
-		sqlite3_finalize(cs);
-		sqlite3_finalize(st);
-	}
+	if (!rc)
+		rc = home_bundles(db, &b, err);
 	al_buf_adds(&b, "</body></html>\n", NULL);
 	if (!rc && (rc = al_buf_check(&b, err)))
 		al_err_prefix(err, "the / page");

@@ -356,6 +356,21 @@ static void test_json_str(void **state)
 	json_decref(j);
 }
 
+/* Input that does not parse leaves *out NULL (json.h), not whatever it held. */
+static void test_parse_error_out_null(void **state)
+{
+	json_t *j = (json_t *)&j;
+	(void)state;
+	assert_int_equal(al_json_parse("{", 1, "t", &j, NULL), AL_EVERIFY);
+	assert_null(j);
+	j = (json_t *)&j;
+	assert_int_not_equal(al_yaml_parse("a: [", 4, "t", &j, NULL), AL_OK);
+	assert_null(j);
+	j = (json_t *)&j;
+	assert_int_not_equal(al_yaml_parse("a: 1\na: 2\n", 10, "t", &j, NULL), AL_OK);
+	assert_null(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_json_depth),
 		cmocka_unit_test(test_json_text),
+		cmocka_unit_test(test_parse_error_out_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -510,6 +510,18 @@ static void test_bundle_name(void **state)
 	assert_non_null(al_bundle_name_bad(long_name));
 }
 
+/* A spec file that cannot be read leaves the spec holding nothing (zeroed), as spec.h says. */
+static void test_load_missing_leaves_nothing(void **state)
+{
+	struct al_spec spec, zero = { 0 };
+	struct al_err err = { 0 };
+	(void)state;
+	memset(&spec, 0xa5, sizeof(spec));
+	assert_int_equal(al_spec_load("/nonexistent/airlock.yaml", 0, &spec, &err), AL_ENOENT);
+	assert_memory_equal(&spec, &zero, sizeof(spec));
+	al_spec_release(&spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_kind_roundtrip),
 		cmocka_unit_test(test_expiry_parse),
 		cmocka_unit_test(test_bundle_name),
+		cmocka_unit_test(test_load_missing_leaves_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

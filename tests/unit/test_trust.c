@@ -1115,6 +1115,19 @@ static void test_check_no_sums(void **state)
 	al_report_release(&rep);
 }
 
+/* A policy that cannot even be read leaves the struct holding nothing (zeroed), as trust.h
+ * says, however it came in: releasing it is harmless and nothing stale is read. */
+static void test_load_missing_leaves_nothing(void **state)
+{
+	struct al_trust t, zero = { 0 };
+	struct al_err err = { 0 };
+	(void)state;
+	memset(&t, 0xa5, sizeof(t));
+	assert_int_equal(al_trust_load("/nonexistent/airlock-trust.yaml", &t, &err), AL_ENOENT);
+	assert_memory_equal(&t, &zero, sizeof(t));
+	al_trust_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1139,6 +1152,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_expired, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_max_age, setup_bundle, teardown),
 		cmocka_unit_test_setup_teardown(test_check_no_sums, setup, teardown),
+		cmocka_unit_test(test_load_missing_leaves_nothing),
 	};
 	if (al_crypto_init(NULL) != AL_OK)
 		return 1;

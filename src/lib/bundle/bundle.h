@@ -52,7 +52,10 @@ int al_json_is_manifest(const json_t *m);
  */
 int al_json_may_be_manifest(const char *p, size_t n);
 
-/* A list of problems, each a full message; capped at AL_REPORT_MAX (the rest counted). */
+/* A list of problems, each a full message; capped at AL_REPORT_MAX (the rest counted).
+ * The report owns its messages (al_report_release). al_report_add never fails: a message
+ * it cannot keep (past the cap, or out of memory) is counted in `dropped`, so
+ * al_report_count still sees it. */
 enum { AL_REPORT_MAX = 200 };
 struct al_report {
 	char **msg;
@@ -83,6 +86,8 @@ struct al_bview {
 	size_t cached;          /* bytes held in files[].data, at most AL_VIEW_CACHE */
 };
 enum { AL_VIEW_CACHE = 16u << 20, AL_VIEW_CACHE_FILE = AL_MAX_MANIFEST };
+/* Appends a file (path copied; digest "sha256:…" or NULL for "not hashed yet"). On error v
+ * has no new entry. A view owns its files; al_bview_release frees them and keeps v usable. */
 enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, const char *digest,
 			  struct al_err *err);
 void al_bview_sort(struct al_bview *v);
@@ -111,7 +116,8 @@ struct al_blobref {
 	size_t artifact;   /* index into artifacts */
 };
 
-/* What a successful check learned. */
+/* What a successful check learned; owned, released with al_bundle_info_release (which
+ * also takes a zeroed one). */
 struct al_bundle_info {
 	char *name;
 	int64_t version;
@@ -125,7 +131,8 @@ struct al_bundle_info {
 };
 void al_bundle_info_release(struct al_bundle_info *info);
 
-/* Lists the regular files under root into v (unhashed); links, devices and unsafe names go to rep. */
+/* Lists the regular files under root into v (unhashed); links, devices and unsafe names go to rep.
+ * On error v keeps what was listed so far: the caller releases v in every case. */
 enum al_code al_bview_walk(const char *root, struct al_bview *v, struct al_report *rep,
 			   struct al_err *err);
 
@@ -135,7 +142,8 @@ int al_bundle_is_tar(const char *path);
 /*
  * Hashes every regular file of a bundle (directory: in parallel, largest
  * first; tar: in one streaming pass) into v. Links, devices, unsafe names and
- * duplicates are added to rep. Fails only on operational errors.
+ * duplicates are added to rep. Fails only on operational errors. v is zeroed
+ * first and filled as far as the scan got: the caller releases v in every case.
  */
 enum al_code al_bundle_scan(const char *path, struct al_bview *v, struct al_report *rep,
 			    struct al_progress *prog, struct al_err *err);
@@ -143,7 +151,9 @@ enum al_code al_bundle_scan(const char *path, struct al_bview *v, struct al_repo
 enum al_code al_bundle_measure(const char *path, uint64_t *bytes, struct al_err *err);
 /*
  * The strict check of docs/FORMAT.md over a scanned view. Problems go to rep;
- * returns AL_EVERIFY if there is any, and fills info when there is none.
+ * returns AL_EVERIFY if there is any, and fills info when there is none. info
+ * may be NULL. On any error (AL_EVERIFY included) *info is left zeroed and holds
+ * nothing; on success the caller releases it with al_bundle_info_release.
  */
 enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 			     struct al_bundle_info *info, struct al_err *err);
@@ -151,16 +161,20 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
  * scan + check, keeping the view for further checks (signatures): problems,
  * a damaged tar's included, go to rep and the call returns AL_OK; *checked is
  * set when the structure passed. Other codes are operational errors. The
- * caller releases v in every case.
+ * caller releases v in every case. *info is filled only when *checked is set;
+ * otherwise it holds nothing (zeroed by the check, or left as it was when the
+ * scan failed first, so pass it zeroed) and releasing it is harmless.
  */
 enum al_code al_bundle_scan_check(const char *path, struct al_bview *v, struct al_report *rep,
 				  struct al_bundle_info *info, int *checked, struct al_progress *prog,
 				  struct al_err *err);
-/* scan + check; AL_EVERIFY when rep holds any problem. */
+/* scan + check; AL_EVERIFY when rep holds any problem. *info as al_bundle_scan_check's:
+ * filled on AL_OK (caller releases it), else holding nothing when it was passed zeroed. */
 enum al_code al_bundle_verify(const char *path, struct al_report *rep, struct al_bundle_info *info,
 			      struct al_progress *prog, struct al_err *err);
 
-/* Reads one small top-level file from a bundle without verifying anything (inspect). */
+/* Reads one small top-level file from a bundle without verifying anything (inspect), in
+ * place of what out held. On error out may hold part of it (see buf.h). */
 enum al_code al_bundle_read_raw(const char *path, const char *name, struct al_buf *out,
 				struct al_err *err);
 
@@ -174,7 +188,9 @@ struct al_create_opts {
 	 * layout is made in a temporary directory of $TMPDIR, streamed, and removed */
 	const struct al_tar_sink *sink;
 };
-/* Gathers every source of spec into a new bundle at out (which must not exist). */
+/* Gathers every source of spec into a new bundle at out (which must not exist). *info is
+ * zeroed first; on success the caller releases it with al_bundle_info_release. On error
+ * *info holds nothing and the half-made bundle is removed. */
 enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 			      const struct al_create_opts *opts, struct al_bundle_info *info,
 			      struct al_err *err);
@@ -220,7 +236,9 @@ enum al_code al_bundle_write_tar_stream(const char *dir, const struct al_tar_sin
  * Copies a bundle (directory or tar) into the new directory stage while
  * hashing every byte once; v then describes the staged copy. Links, devices
  * and unsafe names are reported, never created. Used by import, so that what
- * is checked is exactly what gets installed.
+ * is checked is exactly what gets installed. v as for al_bundle_scan (the
+ * caller releases it in every case); on error the files already written stay
+ * in stage, which the caller removes.
  */
 enum al_code al_bundle_stage(const char *path, const char *stage, struct al_bview *v,
 			     struct al_report *rep, struct al_progress *prog, struct al_err *err);

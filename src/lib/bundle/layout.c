@@ -94,12 +94,13 @@ enum al_code al_layout_create(struct al_layout *l, const char *dir, struct al_er
 	l->dir = strdup(dir);
 	l->manifests = json_array();
 	blobs = al_join(dir, "blobs/sha256");
-	if (!l->dir || !l->manifests || !blobs) {
-		free(blobs);
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	}
-	rc = al_mkdirs(blobs, err);
+	rc = l->dir && l->manifests && blobs ? al_mkdirs(blobs, err) : al_fail(err, AL_ENOMEM, "out of memory");
 	free(blobs);
+	if (rc) {
+		/* nothing half-made is left: neither the directory nor what l holds */
+		al_rmtree(dir, NULL);
+		al_layout_release(l);
+	}
 	return rc;
 }
 

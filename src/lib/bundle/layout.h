@@ -46,17 +46,22 @@ struct al_layout {
 	unsigned threads;
 };
 
-/* Creates dir (which must not exist) with blobs/sha256 inside. */
+/* Creates dir (which must not exist) with blobs/sha256 inside; l is zeroed first. On success
+ * the caller releases l with al_layout_release (the directory stays); on error l holds
+ * nothing and no directory made here is left. */
 enum al_code al_layout_create(struct al_layout *l, const char *dir, struct al_err *err);
 void al_layout_release(struct al_layout *l);
 
 /* Stores bytes as a blob; writes "sha256:…" into digest. */
 enum al_code al_layout_put_mem(struct al_layout *l, const void *p, size_t n,
 			       char digest[7 + AL_HEX_LEN + 1], struct al_err *err);
-/* Copies every job's file into blobs, in parallel; the first failed job's error is returned. */
+/* Copies every job's file into blobs, in parallel; the first failed job's error is returned.
+ * Each job's digest, rc and err are filled (err owned by the job: al_copy_jobs_release);
+ * blobs already copied stay in the layout on error. */
 enum al_code al_layout_put_files(struct al_layout *l, struct al_copy_job *jobs, size_t n,
 				 struct al_err *err);
-/* Adds a descriptor (borrowed, copied) to index.json. */
+/* Adds a descriptor to index.json: desc is borrowed (the layout takes its own reference);
+ * on error the index is unchanged. */
 enum al_code al_layout_add_index(struct al_layout *l, json_t *desc, struct al_err *err);
 /* Writes a top-level file (oci-layout, index.json, airlock.json, …) and records its digest. */
 enum al_code al_layout_put_top(struct al_layout *l, const char *name, const void *p, size_t n,
@@ -66,7 +71,7 @@ enum al_code al_layout_write_index(struct al_layout *l, struct al_err *err);
 /* Writes SHA256SUMS over every file recorded so far (sorted by path). */
 enum al_code al_layout_write_sums(struct al_layout *l, struct al_err *err);
 
-/* A descriptor object {mediaType, digest, size}. New reference. */
+/* A descriptor object {mediaType, digest, size}. New reference, or NULL when out of memory. */
 json_t *al_descriptor(const char *media_type, const char *digest, uint64_t size);
 
 #endif

@@ -10,28 +10,21 @@
 
 #include <openssl/rand.h>
 
+#include "buf.h"
 #include "fsx.h"
 #include "json.h"
 
-/* Percent-encodes everything but unreserved characters and, if keep_slash, '/'. */
-static char *pct(const char *s, int keep_slash)
+/* S percent-encoded by the library's one encoder, keeping the characters in SAFE; a new
+ * string (caller frees), or NULL when out of memory. */
+static char *pct(const char *s, const char *safe)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = malloc(strlen(s) * 3 + 1), *o = out;
-	if (!out)
+	struct al_buf b;
+	al_buf_init(&b, strlen(s) * 3 + 1);
+	if (al_buf_add_url(&b, s, safe, NULL)) {
+		al_buf_release(&b);
 		return NULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~' || (keep_slash && *p == '/')) {
-			*o++ = (char)*p;
-		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
 	}
-	*o = '\0';
-	return out;
+	return al_buf_take(&b, NULL);
 }
 
 char *al_purl(const struct al_artifact *a)
@@ -39,8 +32,8 @@ char *al_purl(const struct al_artifact *a)
 	char *r = NULL, *n = NULL, *v = NULL;
 	switch (a->kind) {
 	case AL_KIND_WHEEL:
-		n = pct(al_json_str(a->info, "project"), 0);
-		v = pct(al_json_str(a->info, "version"), 0);
+		n = pct(al_json_str(a->info, "project"), "");
+		v = pct(al_json_str(a->info, "version"), "");
 		if (n && v)
 			r = al_strf("pkg:pypi/%s@%s?file_name=%s", n, v, al_json_str(a->info, "filename"));
 		break;
@@ -52,7 +45,7 @@ char *al_purl(const struct al_artifact *a)
 		for (char *c = low; c && *c; c++)
 			if (*c >= 'A' && *c <= 'Z')
 				*c = (char)(*c - 'A' + 'a');
-		n = low ? pct(low, 0) : NULL;
+		n = low ? pct(low, "") : NULL;
 		free(low);
 		if (n)
 			r = colon ? al_strf("pkg:oci/%s@sha256%%3A%s?tag=%s", n, a->digest + 7, colon + 1)
@@ -61,7 +54,7 @@ char *al_purl(const struct al_artifact *a)
 	}
 	case AL_KIND_MODEL: {
 		const char *rev = al_json_str(a->info, "revision");
-		n = pct(a->name, 1);
+		n = pct(a->name, "/");
 		if (n && rev && strchr(a->name, '/'))
 			r = al_strf("pkg:huggingface/%s@%s", n, rev);
 		else if (n)
@@ -69,7 +62,7 @@ char *al_purl(const struct al_artifact *a)
 		break;
 	}
 	default:
-		n = pct(a->name, 1);
+		n = pct(a->name, "/");
 		if (n)
 			r = al_strf("pkg:generic/%s@sha256%%3A%s", n, a->digest + 7);
 		break;

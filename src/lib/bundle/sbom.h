@@ -10,10 +10,10 @@
 
 #include "bundle.h"
 
-/* Builds the document; *out is a new reference. */
+/* Builds the document; *out is a new reference (caller json_decref), untouched on error. */
 enum al_code al_sbom_build(const char *name, int64_t version, int64_t created,
 			   const struct al_artifact *arts, size_t n, json_t **out, struct al_err *err);
-/* The purl of an artifact (fresh string) or NULL on ENOMEM. */
+/* The purl of an artifact: a fresh string (caller frees), or NULL on ENOMEM. */
 char *al_purl(const struct al_artifact *a);
 
 #endif

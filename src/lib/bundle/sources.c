@@ -611,127 +611,174 @@ static enum al_code put_json(struct al_layout *l, json_t *j, char digest[AL_DIGE
 	return rc;
 }
 
-enum al_code al_plan_finish(struct al_layout *l, struct al_plan *p, const struct al_copy_jobs *jobs,
-			    struct al_artifact *a, struct al_err *err)
+/* The artifact's identity from the plan: kind, names, upstream, index ref; A is zeroed first.
+ * A holds what was made so far on error (the caller releases it). */
+static enum al_code artifact_start(const struct al_plan *p, struct al_artifact *a, struct al_err *err)
 {
-	json_t *layers = json_array(), *man = NULL, *ann = json_object(), *desc = NULL, *idxann;
-	char cdigest[AL_DIGEST_STR];
-	uint64_t csize = 0;
-	const char *artifact_type = NULL, *config_mt = AL_MT_EMPTY;
-	enum al_code rc = AL_OK;
 	memset(a, 0, sizeof(*a));
 	a->kind = p->kind;
 	a->name = strdup(p->name);
 	a->upstream = strdup(p->upstream);
 	a->ref = al_strf("%s/%s", al_kind_name(p->kind), p->kind == AL_KIND_WHEEL ? p->wheel.filename : p->name);
 	a->info = json_object();
-	if (!layers || !ann || !a->name || !a->upstream || !a->ref || !a->info) {
+	if (!a->name || !a->upstream || !a->ref || !a->info)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (!al_ref_valid(a->ref))
+		return al_fail(err, AL_EINVAL,
+			       "artifacts[%u]: the name '%s' cannot be an OCI reference name (use letters, digits and single '.', '_', '-', ':', '@', '+' between them, '/' between parts)",
+			       p->src->line, a->name);
+	return AL_OK;
+}
+
+/* The config blob a manifest points at, and the artifact type that goes with it. */
+struct config {
+	const char *artifact_type, *media_type;
+	char digest[AL_DIGEST_STR];
+	uint64_t size;
+};
+
+/* A model's config (ModelPack: its name, revision and the layers' digests), written into L;
+ * the source and revision annotations into ANN; revision and file count into a->info. */
+static enum al_code model_config(struct al_layout *l, const struct al_plan *p, const json_t *layers, json_t *ann,
+				 struct al_artifact *a, struct config *c, struct al_err *err)
+{
+	json_t *diff = json_array(), *cfg, *v;
+	enum al_code rc;
+	size_t i;
+	c->artifact_type = AL_MT_MODEL_ARTIFACT;
+	c->media_type = AL_MT_MODEL_CONFIG;
+	json_array_foreach(layers, i, v)
+		json_array_append(diff, json_object_get(v, "digest"));
+	cfg = json_pack("{s:{s:s}, s:{s:s, s:o}}", "descriptor", "name", p->name, "modelfs", "type", "layers",
+			"diffIds", diff);
+	if (cfg && p->src->revision)
+		json_object_set_new(json_object_get(cfg, "descriptor"), "revision", json_string(p->src->revision));
+	rc = put_json(l, cfg, c->digest, &c->size, err);
+	json_decref(cfg);
+	if (rc)
+		return too_big(p, "config", rc, err);
+	if (p->src->source)
+		json_object_set_new(ann, "org.opencontainers.image.source", json_string(p->src->source));
+	if (p->src->revision) {
+		json_object_set_new(ann, "org.opencontainers.image.revision", json_string(p->src->revision));
+		json_object_set_new(a->info, "revision", json_string(p->src->revision));
+	}
+	json_object_set_new(a->info, "files", json_integer((json_int_t)p->nfiles));
+	return AL_OK;
+}
+
+/* A wheel's config is its own METADATA, written into L; its name, version, file name and
+ * Requires-Python go into ANN and a->info. */
+static enum al_code wheel_config(struct al_layout *l, const struct al_plan *p, const struct al_copy_jobs *jobs,
+				 json_t *ann, struct al_artifact *a, struct config *c, struct al_err *err)
+{
+	enum al_code rc;
+	c->artifact_type = AL_MT_WHEEL_ARTIFACT;
+	c->media_type = AL_MT_WHEEL_METADATA;
+	if ((rc = al_layout_put_mem(l, p->wheel.metadata, p->wheel.metadata_len, c->digest, err)))
+		return rc;
+	c->size = p->wheel.metadata_len;
+	json_object_set_new(ann, "io.airlock.python.name", json_string(p->wheel.normalized));
+	json_object_set_new(ann, "io.airlock.python.version", json_string(p->wheel.version));
+	json_object_set_new(ann, "io.airlock.python.filename", json_string(p->wheel.filename));
+	if (p->wheel.requires_python)
+		json_object_set_new(ann, "io.airlock.python.requires-python", json_string(p->wheel.requires_python));
+	json_object_set_new(a->info, "project", json_string(p->wheel.normalized));
+	json_object_set_new(a->info, "version", json_string(p->wheel.version));
+	json_object_set_new(a->info, "filename", json_string(p->wheel.filename));
+	if (p->wheel.requires_python)
+		json_object_set_new(a->info, "requiresPython", json_string(p->wheel.requires_python));
+	json_object_set_new(a->info, "sha256", json_string(jobs->v[p->files[0].job].digest + 7));
+	return AL_OK;
+}
+
+/* A file's or a vulnerability database's config is the empty one; a->info gets the file's
+ * SHA-256 or the number of records. */
+static enum al_code empty_config(struct al_layout *l, const struct al_plan *p, const struct al_copy_jobs *jobs,
+				 struct al_artifact *a, struct config *c, struct al_err *err)
+{
+	enum al_code rc;
+	c->artifact_type = p->kind == AL_KIND_FILE ? AL_MT_FILE_ARTIFACT : AL_MT_OSV_ARTIFACT;
+	c->media_type = AL_MT_EMPTY;
+	if ((rc = al_layout_put_mem(l, "{}", 2, c->digest, err)))
+		return rc;
+	c->size = 2;
+	if (p->kind == AL_KIND_FILE)
+		json_object_set_new(a->info, "sha256", json_string(jobs->v[p->files[0].job].digest + 7));
+	else
+		json_object_set_new(a->info, "records", json_integer((json_int_t)p->nfiles));
+	return AL_OK;
+}
+
+/*
+ * The manifest airlock writes for a model, wheel, file or vulndb: its layers (one per
+ * copied file), its config and annotations. Written into L; fills a's media type,
+ * digest, sizes and info, and *desc with its index descriptor (a new reference).
+ */
+static enum al_code write_manifest(struct al_layout *l, const struct al_plan *p, const struct al_copy_jobs *jobs,
+				   struct al_artifact *a, json_t **desc, struct al_err *err)
+{
+	json_t *layers = json_array(), *ann = json_object(), *man = NULL;
+	struct config c = { 0 };
+	enum al_code rc = AL_OK;
+	if (!layers || !ann)
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (!al_ref_valid(a->ref)) {
-		rc = al_fail(err, AL_EINVAL,
-			     "artifacts[%u]: the name '%s' cannot be an OCI reference name (use letters, digits and single '.', '_', '-', ':', '@', '+' between them, '/' between parts)",
-			     p->src->line, a->name);
-		goto out;
-	}
-	if (p->kind == AL_KIND_IMAGE) {
-		/* the image's own manifest, unchanged */
-		a->media_type = strdup(al_json_str(p->top, "mediaType"));
-		snprintf(a->digest, sizeof(a->digest), "%s", al_json_str(p->top, "digest"));
-		a->size = (uint64_t)json_integer_value(json_object_get(p->top, "size"));
-		a->content_size = p->image_bytes;
-		desc = json_deep_copy(p->top);
-		goto index;
-	}
-	for (size_t i = 0; i < p->nfiles; i++) {
+	for (size_t i = 0; i < p->nfiles && !rc; i++) {
 		const struct al_copy_job *j = &jobs->v[p->files[i].job];
 		json_t *d = layer_desc(p, &p->files[i], j);
-		if (!d || json_array_append_new(layers, d)) {
+		if (!d || json_array_append_new(layers, d))
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
-			goto out;
-		}
 		a->content_size += j->size;
 	}
-	switch (p->kind) {
-	case AL_KIND_MODEL: {
-		json_t *diff = json_array(), *cfg;
-		size_t i;
-		json_t *v;
-		artifact_type = AL_MT_MODEL_ARTIFACT;
-		config_mt = AL_MT_MODEL_CONFIG;
-		json_array_foreach(layers, i, v)
-			json_array_append(diff, json_object_get(v, "digest"));
-		cfg = json_pack("{s:{s:s}, s:{s:s, s:o}}", "descriptor", "name", p->name, "modelfs", "type",
-				"layers", "diffIds", diff);
-		if (cfg && p->src->revision)
-			json_object_set_new(json_object_get(cfg, "descriptor"), "revision",
-					    json_string(p->src->revision));
-		if ((rc = put_json(l, cfg, cdigest, &csize, err))) {
-			rc = too_big(p, "config", rc, err);
-			json_decref(cfg);
-			goto out;
+	if (!rc) {
+		switch (p->kind) {
+		case AL_KIND_MODEL: rc = model_config(l, p, layers, ann, a, &c, err); break;
+		case AL_KIND_WHEEL: rc = wheel_config(l, p, jobs, ann, a, &c, err); break;
+		case AL_KIND_FILE:
+		case AL_KIND_VULNDB: rc = empty_config(l, p, jobs, a, &c, err); break;
+		default: AL_BUG("unexpected kind");
 		}
-		json_decref(cfg);
-		if (p->src->source)
-			json_object_set_new(ann, "org.opencontainers.image.source", json_string(p->src->source));
-		if (p->src->revision) {
-			json_object_set_new(ann, "org.opencontainers.image.revision", json_string(p->src->revision));
-			json_object_set_new(a->info, "revision", json_string(p->src->revision));
-		}
-		json_object_set_new(a->info, "files", json_integer((json_int_t)p->nfiles));
-		break;
 	}
-	case AL_KIND_WHEEL: {
-		artifact_type = AL_MT_WHEEL_ARTIFACT;
-		config_mt = AL_MT_WHEEL_METADATA;
-		if ((rc = al_layout_put_mem(l, p->wheel.metadata, p->wheel.metadata_len, cdigest, err)))
-			goto out;
-		csize = p->wheel.metadata_len;
-		json_object_set_new(ann, "io.airlock.python.name", json_string(p->wheel.normalized));
-		json_object_set_new(ann, "io.airlock.python.version", json_string(p->wheel.version));
-		json_object_set_new(ann, "io.airlock.python.filename", json_string(p->wheel.filename));
-		if (p->wheel.requires_python)
-			json_object_set_new(ann, "io.airlock.python.requires-python",
-					    json_string(p->wheel.requires_python));
-		json_object_set_new(a->info, "project", json_string(p->wheel.normalized));
-		json_object_set_new(a->info, "version", json_string(p->wheel.version));
-		json_object_set_new(a->info, "filename", json_string(p->wheel.filename));
-		if (p->wheel.requires_python)
-			json_object_set_new(a->info, "requiresPython", json_string(p->wheel.requires_python));
-		json_object_set_new(a->info, "sha256",
-				    json_string(jobs->v[p->files[0].job].digest + 7));
-		break;
-	}
-	case AL_KIND_FILE:
-	case AL_KIND_VULNDB:
-		artifact_type = p->kind == AL_KIND_FILE ? AL_MT_FILE_ARTIFACT : AL_MT_OSV_ARTIFACT;
-		if ((rc = al_layout_put_mem(l, "{}", 2, cdigest, err)))
-			goto out;
-		csize = 2;
-		if (p->kind == AL_KIND_FILE)
-			json_object_set_new(a->info, "sha256", json_string(jobs->v[p->files[0].job].digest + 7));
-		else
-			json_object_set_new(a->info, "records", json_integer((json_int_t)p->nfiles));
-		break;
-	default:
-		AL_BUG("unexpected kind");
-	}
+	if (rc)
+		goto out;
 	json_object_set_new(ann, AL_ANN_TITLE, json_string(p->name));
-	man = json_pack("{s:i, s:s, s:s, s:o, s:O, s:O}", "schemaVersion", 2, "mediaType",
-			AL_MT_OCI_MANIFEST, "artifactType", artifact_type, "config",
-			al_descriptor(config_mt, cdigest, csize), "layers", layers, "annotations", ann);
-	a->content_size += csize;
+	man = json_pack("{s:i, s:s, s:s, s:o, s:O, s:O}", "schemaVersion", 2, "mediaType", AL_MT_OCI_MANIFEST,
+			"artifactType", c.artifact_type, "config", al_descriptor(c.media_type, c.digest, c.size),
+			"layers", layers, "annotations", ann);
+	a->content_size += c.size;
 	a->media_type = strdup(AL_MT_OCI_MANIFEST);
 	if ((rc = put_json(l, man, a->digest, &a->size, err))) {
 		rc = too_big(p, "manifest", rc, err);
 		goto out;
 	}
 	a->content_size += a->size;
-	desc = al_descriptor(AL_MT_OCI_MANIFEST, a->digest, a->size);
-	if (desc)
-		json_object_set_new(desc, "artifactType", json_string(artifact_type));
-index:
+	*desc = al_descriptor(AL_MT_OCI_MANIFEST, a->digest, a->size);
+	if (*desc)
+		json_object_set_new(*desc, "artifactType", json_string(c.artifact_type));
+out:
+	json_decref(man);
+	json_decref(layers);
+	json_decref(ann);
+	return rc;
+}
+
+enum al_code al_plan_finish(struct al_layout *l, struct al_plan *p, const struct al_copy_jobs *jobs,
+			    struct al_artifact *a, struct al_err *err)
+{
+	json_t *desc = NULL, *idxann;
+	enum al_code rc = artifact_start(p, a, err);
+	if (!rc && p->kind == AL_KIND_IMAGE) {
+		/* the image's own manifest, unchanged */
+		a->media_type = strdup(al_json_str(p->top, "mediaType"));
+		snprintf(a->digest, sizeof(a->digest), "%s", al_json_str(p->top, "digest"));
+		a->size = (uint64_t)json_integer_value(json_object_get(p->top, "size"));
+		a->content_size = p->image_bytes;
+		desc = json_deep_copy(p->top);
+	} else if (!rc) {
+		rc = write_manifest(l, p, jobs, a, &desc, err);
+	}
+	if (rc)
+		goto out;
 	idxann = json_pack("{s:s, s:s, s:s, s:s}", AL_ANN_REF, a->ref, AL_ANN_KIND, al_kind_name(a->kind),
 			   AL_ANN_NAME, a->name, AL_ANN_UPSTREAM, a->upstream);
 	if (!desc || !idxann || !a->media_type) {
@@ -743,8 +790,7 @@ index:
 	rc = al_layout_add_index(l, desc, err);
 out:
 	json_decref(desc);
-	json_decref(man);
-	json_decref(layers);
-	json_decref(ann);
+	if (rc)
+		al_artifact_release(a);
 	return rc;
 }

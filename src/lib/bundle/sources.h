@@ -48,10 +48,13 @@ struct al_plans {
 };
 void al_plans_release(struct al_plans *p);
 
-/* Looks at one source; appends one plan per artifact (a wheel directory gives several). */
+/* Looks at one source; appends one plan per artifact (a wheel directory gives several) and
+ * its copy jobs. On error plans and jobs may hold entries for this source: the caller
+ * releases both (al_plans_release, al_copy_jobs_release) in every case. */
 enum al_code al_plan_source(struct al_layout *l, const struct al_source *src, struct al_plans *plans,
 			    struct al_copy_jobs *jobs, struct al_err *err);
-/* After the copy: writes the plan's manifest, adds it to index.json, fills a. */
+/* After the copy: writes the plan's manifest, adds it to index.json, fills a (the caller
+ * releases it with al_artifact_release). On error *a is left zeroed: nothing to release. */
 enum al_code al_plan_finish(struct al_layout *l, struct al_plan *p, const struct al_copy_jobs *jobs,
 			    struct al_artifact *a, struct al_err *err);
 

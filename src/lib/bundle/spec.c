@@ -475,17 +475,22 @@ enum al_code al_spec_load(const char *path, int64_t now, struct al_spec *spec, s
 	struct al_buf b;
 	char *base;
 	enum al_code rc;
+	memset(spec, 0, sizeof(*spec));
 	al_buf_init(&b, AL_MAX_SPEC);
-	if ((rc = al_read_file(path, 0, &b, err)))
+	if ((rc = al_read_file(path, 0, &b, err))) {
+		al_buf_release(&b); /* a read that failed part-way holds memory */
 		return rc;
+	}
 	base = al_dirname(path);
 	if (!base) {
 		al_buf_release(&b);
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	}
 	rc = al_spec_parse(b.data, b.len, path, base, now, spec, err);
-	if (!rc)
-		spec->spec_path = strdup(path);
+	if (!rc && !(spec->spec_path = strdup(path))) {
+		al_spec_release(spec);
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	}
 	free(base);
 	al_buf_release(&b);
 	return rc;

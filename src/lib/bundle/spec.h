@@ -51,9 +51,12 @@ struct al_spec {
 /* Checks a bundle name: [a-z0-9][a-z0-9._-]{0,127}. Returns NULL or what is wrong. */
 const char *al_bundle_name_bad(const char *name);
 
-/* Reads and validates a spec file; `now` is the creation time, for relative expiry. */
+/* Reads and validates a spec file; `now` is the creation time, for relative expiry. As
+ * al_spec_parse for ownership, and spec_path is set. */
 enum al_code al_spec_load(const char *path, int64_t now, struct al_spec *spec, struct al_err *err);
-/* Parses a spec from memory; base is the directory relative paths resolve against. */
+/* Parses a spec from memory; base is the directory relative paths resolve against. spec is
+ * zeroed first; on success the caller releases it with al_spec_release, on error it holds
+ * nothing. */
 enum al_code al_spec_parse(const char *data, size_t n, const char *what, const char *base,
 			   int64_t now, struct al_spec *spec, struct al_err *err);
 void al_spec_release(struct al_spec *spec);
@@ -61,7 +64,8 @@ void al_spec_release(struct al_spec *spec);
 /*
  * Records what the spec says for later use in airlock.json (docs/FORMAT.md §3): sets
  * "platforms" (an array) and "python" (a string) in meta when the spec gives them; leaves
- * meta alone otherwise. meta is borrowed and changed.
+ * meta alone otherwise. meta is borrowed and changed; on error it may already hold
+ * "platforms" (still the caller's to release, as always).
  */
 enum al_code al_spec_meta_add(const struct al_spec *spec, json_t *meta, struct al_err *err);
 

@@ -67,39 +67,63 @@ void al_wheel_release(struct al_wheel *w)
 	memset(w, 0, sizeof(*w));
 }
 
-enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err)
+/*
+ * The distribution name (PEP 503 normalized) and version a wheel's file name BASE gives:
+ * {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl. *norm and *ver are
+ * fresh strings (caller frees) on success, NULL on error.
+ */
+static enum al_code parse_wheel_name(const char *path, const char *base, char **norm, char **ver,
+				     struct al_err *err)
 {
-	const char *base = strrchr(path, '/');
+	size_t n = strlen(base), dashes = 0;
 	const char *dash1, *dash2;
-	struct archive *a;
-	struct archive_entry *e;
-	struct al_buf meta;
-	char *fname_norm = NULL, *fname_ver = NULL;
-	enum al_code rc = AL_OK;
-	int found = 0, r;
-	memset(w, 0, sizeof(*w));
-	base = base ? base + 1 : path;
-	/* {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl */
-	{
-		size_t n = strlen(base), dashes = 0;
-		if (n < 5 || strcmp(base + n - 4, ".whl") != 0)
-			return al_fail(err, AL_EINVAL, "'%s' is not a wheel: the name does not end in .whl", path);
-		for (const char *p = base; *p; p++)
-			dashes += *p == '-';
-		if (dashes != 4 && dashes != 5)
-			return al_fail(err, AL_EINVAL, "'%s' is not a wheel: the file name does not have the form NAME-VERSION-PY-ABI-PLATFORM.whl", path);
-	}
+	*norm = *ver = NULL;
+	if (n < 5 || strcmp(base + n - 4, ".whl") != 0)
+		return al_fail(err, AL_EINVAL, "'%s' is not a wheel: the name does not end in .whl", path);
+	for (const char *p = base; *p; p++)
+		dashes += *p == '-';
+	if (dashes != 4 && dashes != 5)
+		return al_fail(err, AL_EINVAL, "'%s' is not a wheel: the file name does not have the form NAME-VERSION-PY-ABI-PLATFORM.whl", path);
 	dash1 = strchr(base, '-');
 	dash2 = strchr(dash1 + 1, '-');
-	fname_norm = al_pep503_normalize(base, (size_t)(dash1 - base));
-	fname_ver = strndup(dash1 + 1, (size_t)(dash2 - dash1 - 1));
-	w->filename = strdup(base);
-	if (!fname_norm || !fname_ver || !w->filename) {
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
-		goto out_noarchive;
+	*norm = al_pep503_normalize(base, (size_t)(dash1 - base));
+	*ver = strndup(dash1 + 1, (size_t)(dash2 - dash1 - 1));
+	if (!*norm || !*ver) {
+		free(*norm);
+		free(*ver);
+		*norm = *ver = NULL;
+		return al_fail(err, AL_ENOMEM, "out of memory");
 	}
-	al_buf_init(&meta, AL_MAX_METADATA);
-	a = archive_read_new();
+	return AL_OK;
+}
+
+/* The rest of the current entry of A (named P, in wheel PATH) into META. */
+static enum al_code read_entry(struct archive *a, const char *p, const char *path, struct al_buf *meta,
+			       struct al_err *err)
+{
+	for (;;) {
+		char chunk[16384];
+		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
+		enum al_code rc;
+		if (n < 0)
+			return al_fail(err, AL_EINVAL, "cannot read '%s' in '%s': %s", p, path, archive_error_string(a));
+		if (n == 0)
+			return AL_OK;
+		if ((rc = al_buf_add(meta, chunk, (size_t)n, err)))
+			return rc;
+	}
+}
+
+/* The bytes of the wheel's one top-level NAME-VERSION.dist-info/METADATA into META (capped at
+ * AL_MAX_METADATA); missing is an error. */
+static enum al_code read_metadata(const char *path, struct al_buf *meta, struct al_err *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	enum al_code rc = AL_OK;
+	int found = 0, r;
+	if (!a)
+		return al_fail(err, AL_ENOMEM, "out of memory");
 	archive_read_support_format_zip(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
 		rc = al_fail(err, AL_EINVAL, "cannot read wheel '%s': %s", path, archive_error_string(a));
@@ -108,64 +132,65 @@ enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *p = archive_entry_pathname(e);
 		const char *slash = p ? strchr(p, '/') : NULL;
-		/* the one top-level NAME-VERSION.dist-info/METADATA */
 		if (!slash || strcmp(slash, "/METADATA") != 0 || slash - p < 11 ||
 		    strncmp(slash - 10, ".dist-info", 10) != 0)
 			continue;
-		if (archive_entry_size(e) > (la_int64_t)AL_MAX_METADATA) {
+		if (archive_entry_size(e) > (la_int64_t)AL_MAX_METADATA)
 			rc = al_fail(err, AL_ELIMIT, "'%s' in '%s' is larger than %u bytes", p, path, AL_MAX_METADATA);
-			goto out;
-		}
-		for (;;) {
-			char chunk[16384];
-			la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
-			if (n < 0) {
-				rc = al_fail(err, AL_EINVAL, "cannot read '%s' in '%s': %s", p, path,
-					     archive_error_string(a));
-				goto out;
-			}
-			if (n == 0)
-				break;
-			if ((rc = al_buf_add(&meta, chunk, (size_t)n, err)))
-				goto out;
-		}
+		else
+			rc = read_entry(a, p, path, meta, err);
 		found = 1;
 		break;
 	}
-	if (!found) {
+	if (!found)
 		rc = al_fail(err, AL_EINVAL, "'%s' has no *.dist-info/METADATA%s", path,
 			     r == ARCHIVE_OK || r == ARCHIVE_EOF ? "" : " (the zip is damaged)");
-		goto out;
-	}
-	w->metadata_len = meta.len;
-	w->metadata = al_buf_take(&meta, NULL);
-	if (!w->metadata) {
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
-		goto out;
-	}
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+/* Name, Version and Requires-Python from w->metadata, checked against the file name's
+ * normalized name NORM and version VER. */
+static enum al_code read_headers(const char *path, const char *norm, const char *ver, struct al_wheel *w,
+				 struct al_err *err)
+{
+	enum al_code rc;
 	if ((rc = al_metadata_header(w->metadata, w->metadata_len, "Name", &w->name, err)) ||
 	    (rc = al_metadata_header(w->metadata, w->metadata_len, "Version", &w->version, err)) ||
 	    (rc = al_metadata_header(w->metadata, w->metadata_len, "Requires-Python", &w->requires_python, err)))
-		goto out;
-	if (!w->name || !w->version) {
-		rc = al_fail(err, AL_EINVAL, "'%s': METADATA lacks Name or Version", path);
-		goto out;
-	}
-	w->normalized = al_pep503_normalize(w->name, strlen(w->name));
-	if (!w->normalized) {
+		return rc;
+	if (!w->name || !w->version)
+		return al_fail(err, AL_EINVAL, "'%s': METADATA lacks Name or Version", path);
+	if (!(w->normalized = al_pep503_normalize(w->name, strlen(w->name))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (strcmp(w->normalized, norm) != 0 || strcmp(w->version, ver) != 0)
+		return al_fail(err, AL_EINVAL, "'%s': the file name says %s %s but METADATA says %s %s", path, norm,
+			       ver, w->name, w->version);
+	return AL_OK;
+}
+
+enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err)
+{
+	const char *base = strrchr(path, '/');
+	char *norm = NULL, *ver = NULL;
+	struct al_buf meta;
+	enum al_code rc;
+	memset(w, 0, sizeof(*w));
+	base = base ? base + 1 : path;
+	if ((rc = parse_wheel_name(path, base, &norm, &ver, err)))
+		return rc;
+	al_buf_init(&meta, AL_MAX_METADATA);
+	if (!(w->filename = strdup(base)))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
-		goto out;
+	if (!rc && !(rc = read_metadata(path, &meta, err))) {
+		w->metadata_len = meta.len;
+		w->metadata = al_buf_take(&meta, NULL);
+		rc = w->metadata ? read_headers(path, norm, ver, w, err) : al_fail(err, AL_ENOMEM, "out of memory");
 	}
-	if (strcmp(w->normalized, fname_norm) != 0 || strcmp(w->version, fname_ver) != 0)
-		rc = al_fail(err, AL_EINVAL,
-			     "'%s': the file name says %s %s but METADATA says %s %s", path, fname_norm,
-			     fname_ver, w->name, w->version);
-out:
-	archive_read_free(a);
 	al_buf_release(&meta);
-out_noarchive:
-	free(fname_norm);
-	free(fname_ver);
+	free(norm);
+	free(ver);
 	if (rc)
 		al_wheel_release(w);
 	return rc;

@@ -21,14 +21,16 @@ struct al_wheel {
 	size_t metadata_len;
 };
 
-/* PEP 503: lower-case, runs of '-', '_' and '.' become one '-'. Fresh string. */
+/* PEP 503: lower-case, runs of '-', '_' and '.' become one '-'. A fresh string (caller
+ * frees), or NULL when out of memory. */
 char *al_pep503_normalize(const char *name, size_t n);
-/* Reads and checks a wheel: the file name parses and agrees with METADATA. */
+/* Reads and checks a wheel: the file name parses and agrees with METADATA. On success the
+ * caller releases *w with al_wheel_release; on error *w is zeroed and holds nothing. */
 enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err);
 /*
  * Finds a header's value in an RFC 822 style metadata block: *out is a fresh
  * string (caller frees), or NULL when the header is absent. Running out of
- * memory is AL_ENOMEM, never read as "absent".
+ * memory is AL_ENOMEM, never read as "absent"; *out is NULL on error.
  */
 enum al_code al_metadata_header(const char *meta, size_t n, const char *key, char **out, struct al_err *err);
 void al_wheel_release(struct al_wheel *w);

@@ -11,6 +11,12 @@
  * pass a NULL error to its adds and check once, with al_buf_check(), before
  * the bytes are used: a buffer that failed is never mistaken for a whole one.
  * Whoever uses a buffer's bytes must have checked it (or every add) first.
+ *
+ * Ownership: the caller owns a buffer it passes in, always. A function that
+ * appends to a caller's buffer may, when it fails, leave part of its output in
+ * it; the caller releases the buffer as usual (al_buf_release) and never uses
+ * those bytes. No function hands a buffer's memory elsewhere except
+ * al_buf_take.
  */
 #ifndef AL_BUF_H
 #define AL_BUF_H

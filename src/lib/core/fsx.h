@@ -37,7 +37,8 @@ char *al_memdup(const void *p, size_t n);
 char *al_strf(const char *fmt, ...) AL_PRINTF(1, 2);
 
 enum { AL_NOFOLLOW = 1 << 0 };
-/* Reads a whole (small) regular file into b; fails past b->max. */
+/* Reads a whole (small) regular file into b (replacing what it held); fails past b->max. On
+ * error b may hold part of the file (and memory): the caller releases it as always. */
 enum al_code al_read_file(const char *path, unsigned flags, struct al_buf *b, struct al_err *err);
 /* Writes data durably and atomically to path (temp, fsync, rename, fsync dir); mode 0644. */
 enum al_code al_write_atomic(const char *path, const void *data, size_t n, struct al_err *err);
@@ -51,7 +52,7 @@ enum al_code al_sync_file(const char *path, struct al_err *err);
 enum al_code al_fsync_dir(const char *dir, struct al_err *err);
 /* Removes a tree (no symlinks followed). Missing is fine. */
 enum al_code al_rmtree(const char *path, struct al_err *err);
-/* The directory part of path, fresh (caller frees); "." when none. */
+/* The directory part of path, fresh (caller frees); "." when none; NULL on ENOMEM. */
 char *al_dirname(const char *path);
 /* RFC 3339 UTC time ("2026-11-29T17:24:47Z") into out (21 bytes). */
 void al_time_fmt(int64_t t, char out[32]);

@@ -23,6 +23,8 @@ struct al_sha256 {
 	void *ctx; /* EVP_MD_CTX, owned */
 };
 
+/* h->ctx is new on success (release with al_sha256_release); on error h is untouched and
+ * holds nothing. */
 enum al_code al_sha256_init(struct al_sha256 *h, struct al_err *err);
 void al_sha256_update(struct al_sha256 *h, const void *p, size_t n);
 void al_sha256_final(struct al_sha256 *h, unsigned char out[AL_DIGEST_LEN]);

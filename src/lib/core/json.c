@@ -53,10 +53,10 @@ enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t 
 {
 	json_error_t je;
 	json_t *j = json_loadb(data, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	*out = j;
 	if (!j)
 		return al_fail(err, AL_EVERIFY, "'%s' is not valid JSON: line %d column %d: %s", what,
 			       je.line, je.column, je.text);
-	*out = j;
 	return AL_OK;
 }
 
@@ -222,6 +222,7 @@ enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t 
 	struct fy_parser *fyp = NULL;
 	struct fy_document *doc = NULL, *extra = NULL;
 	enum al_code rc;
+	*out = NULL;
 	/* libfyaml 0.7.12 can loop forever on invalid UTF-8 (upstream issue 101): check first */
 	{
 		size_t bad = al_utf8_bad(data, n);

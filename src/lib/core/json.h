@@ -17,11 +17,12 @@
 #include "buf.h"
 #include "err.h"
 
-/* Parses JSON from memory; *out is a new reference (caller json_decref). Input that is not
- * JSON is AL_EVERIFY. (jansson's allocations never fail: see json.c.) */
+/* Parses JSON from memory; *out is a new reference (caller json_decref), and NULL on error.
+ * Input that is not JSON is AL_EVERIFY. (jansson's allocations never fail: see json.c.) */
 enum al_code al_json_parse(const char *data, size_t n, const char *what, json_t **out,
 			   struct al_err *err);
-/* Parses one YAML document from memory into a jansson tree. */
+/* Parses one YAML document from memory into a jansson tree: *out is a new reference (caller
+ * json_decref), and NULL on error. */
 enum al_code al_yaml_parse(const char *data, size_t n, const char *what, json_t **out,
 			   struct al_err *err);
 
@@ -35,7 +36,8 @@ enum { AL_JSON_MAX_DEPTH = 64 };
 size_t al_json_depth(const json_t *j);
 
 enum { AL_JSON_PRETTY = 1 << 0 };
-/* Serializes into b (appends), keys in insertion order; PRETTY indents by 2 and adds a newline. */
+/* Serializes into b (appends), keys in insertion order; PRETTY indents by 2 and adds a newline.
+ * On error b may hold part of the text (see buf.h). */
 enum al_code al_json_dump(const json_t *j, unsigned flags, struct al_buf *b, struct al_err *err);
 
 /*

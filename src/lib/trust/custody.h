@@ -36,8 +36,9 @@ const char *al_custody_event_bad(const char *event);
  * signature, the fields of each record (version 1 only: no unknown field, the
  * right types, a known event, RFC 3339 times that never go backwards), and
  * (when keys is set) that every actor's key is one of keys.
- * Problems go to rep (one per record at fault); *records (new reference) lists
- * the records as JSON objects with their key ids.
+ * Problems go to rep (one per record at fault); *records (new reference, caller
+ * json_decref) lists the records as JSON objects with their key ids. On error
+ * *records is untouched.
  */
 enum al_code al_custody_check(const char *text, size_t n, const char *sums_digest,
 			      const struct al_pubkey *keys, size_t nkeys, struct al_report *rep,
@@ -48,7 +49,9 @@ enum al_code al_custody_check(const char *text, size_t n, const char *sums_diges
  * short of it (its tail removed) fails. A problem goes to rep.
  */
 void al_custody_require_last(const json_t *records, const char *event, struct al_report *rep);
-/* Appends one signed record to the log text in out (which holds the current, checked log). */
+/* Appends one signed record to the log text in log (which holds the current, checked log).
+ * On error log may end with a newline added and part of the record (see buf.h): it is to
+ * be thrown away, never written. */
 enum al_code al_custody_append(struct al_buf *log, const char *sums_digest,
 			       const struct al_custody_event *ev, const struct al_seckey *sk,
 			       struct al_err *err);

@@ -45,7 +45,8 @@ struct al_sig {
 /* Initializes libsodium; call once before anything below (safe to call again). */
 enum al_code al_crypto_init(struct al_err *err);
 
-/* A public key from a .pub file's text, or from its base64 line alone. */
+/* A public key from a .pub file's text, or from its base64 line alone. The al_pubkey,
+ * al_seckey and al_sig structs hold no pointers: nothing to release. */
 enum al_code al_pubkey_parse(const char *text, size_t n, struct al_pubkey *pk, struct al_err *err);
 enum al_code al_pubkey_load(const char *path, struct al_pubkey *pk, struct al_err *err);
 /* "untrusted comment: minisign public key ID\n<base64>\n" into out (appends). */
@@ -57,10 +58,14 @@ void al_pubkey_b64(const struct al_pubkey *pk, char out[64]);
  * Makes a key pair. With a passphrase (not NULL, not empty) the secret key is
  * encrypted exactly as minisign does (scrypt with its default limits, about
  * 1 GiB of memory for a moment); without, it is stored unencrypted (minisign -W).
+ * The two texts are appended to the caller's buffers; on error they may hold part
+ * of them (see buf.h) and must not be written anywhere.
  */
 enum al_code al_key_generate(const char *passphrase, const char *comment, struct al_buf *pub_text,
 			     struct al_buf *sec_text, struct al_pubkey *pk, struct al_err *err);
-/* Reads a secret key file; passphrase may be NULL for an unencrypted key. */
+/* Reads a secret key file; passphrase may be NULL for an unencrypted key. On success the
+ * caller wipes *sk with al_seckey_wipe; on error *sk and *pk are untouched and no copy of
+ * the secret is left in memory. */
 enum al_code al_seckey_load(const char *path, const char *passphrase, struct al_seckey *sk,
 			    struct al_pubkey *pk, struct al_err *err);
 /* True if the key file is encrypted (needs a passphrase). */
@@ -75,7 +80,8 @@ void al_prehash_mem(const void *p, size_t n, unsigned char out[64]);
 /*
  * Signs a prehashed message ("ED") with a trusted comment (printable UTF-8,
  * no newline) and writes the 4-line .minisig text into out. The signature is
- * verified with the key's public half before it is returned.
+ * verified with the key's public half before it is returned. Appended to out; on
+ * error out may hold part of it (see buf.h).
  */
 enum al_code al_sign_prehashed(const struct al_seckey *sk, const unsigned char hash[64],
 			       const char *trusted, const char *untrusted, struct al_buf *out,

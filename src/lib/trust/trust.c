@@ -61,201 +61,208 @@ static enum al_code parse_key(const char *s, const char *base, const char *where
 	return rc;
 }
 
+static const struct al_trust_role *find_role(const struct al_trust *t, const char *name)
+{
+	for (size_t i = 0; i < t->nroles; i++)
+		if (!strcmp(t->roles[i].name, name))
+			return &t->roles[i];
+	return NULL;
+}
+
+/* The top level holds only the keys a policy may have: a misspelt one is refused, not ignored. */
+static enum al_code check_top_keys(const json_t *root, const char *what, struct al_err *err)
+{
+	static const char *const known[] = { "roles", "require", "max_age", "allow_legacy_signatures",
+					     "custody_keys", "custody", "distinct_roles" };
+	const char *name;
+	json_t *v;
+	json_object_foreach((json_t *)root, name, v) {
+		size_t i = 0;
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(name, known[i]))
+			i++;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return al_fail(err, AL_EINVAL, "'%s': unknown key '%s'", what, name);
+	}
+	return AL_OK;
+}
+
+/*
+ * One role NAME: V into R, which is zeroed and filled as far as it got, so that
+ * al_trust_release() frees it on error too. Keys are parsed with parse_key (inline or a
+ * .pub file relative to BASE); a key listed twice, under any key id, is refused.
+ */
+static enum al_code parse_role(const char *name, const json_t *v, const char *what, const char *base,
+			       struct al_trust_role *r, struct al_err *err)
+{
+	const json_t *keys = json_object_get(v, "keys"), *k;
+	const char *bad = al_role_bad(name), *kk;
+	int64_t th = 1;
+	enum al_code rc;
+	json_t *x;
+	size_t i;
+	char where[96];
+	snprintf(where, sizeof(where), "'%s': role '%.32s'", what, name);
+	if (!(r->name = strdup(name)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (bad)
+		return al_fail(err, AL_EINVAL, "%s: %s", where, bad);
+	json_object_foreach((json_t *)v, kk, x) {
+		if (strcmp(kk, "keys") && strcmp(kk, "threshold"))
+			return al_fail(err, AL_EINVAL, "%s: unknown key '%s'", where, kk);
+	}
+	if (!json_is_array(keys) || json_array_size(keys) == 0)
+		return al_fail(err, AL_EINVAL, "%s: 'keys' must list at least one public key", where);
+	if (json_object_get(v, "threshold") && (al_json_int(v, "threshold", &th) || th < 1))
+		return al_fail(err, AL_EINVAL, "%s: 'threshold' must be a positive integer", where);
+	if (!(r->keys = calloc(json_array_size(keys), sizeof(*r->keys))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	json_array_foreach(keys, i, k) {
+		if (!json_is_string(k))
+			return al_fail(err, AL_EINVAL, "%s: keys[%zu] must be a string", where, i);
+		if ((rc = parse_key(json_string_value(k), base, where, &r->keys[r->nkeys], err)))
+			return rc;
+		/* the same Ed25519 key under another key id is still the same key */
+		for (size_t j = 0; j < r->nkeys; j++)
+			if (!memcmp(r->keys[j].keynum, r->keys[r->nkeys].keynum, AL_KEYNUM) ||
+			    !memcmp(r->keys[j].pk, r->keys[r->nkeys].pk, AL_PK))
+				return al_fail(err, AL_EINVAL, "%s: key %s is listed twice", where, r->keys[j].id);
+		r->nkeys++;
+	}
+	if ((size_t)th > r->nkeys)
+		return al_fail(err, AL_EINVAL, "%s: threshold %lld can never be met by %zu keys", where,
+			       (long long)th, r->nkeys);
+	r->threshold = (unsigned)th;
+	return AL_OK;
+}
+
+/* 'roles': at least one, each by parse_role, into t->roles (counted in t->nroles as they are begun). */
+static enum al_code parse_roles(const json_t *root, const char *what, const char *base, struct al_trust *t,
+				struct al_err *err)
+{
+	const json_t *roles = json_object_get(root, "roles");
+	const char *name;
+	enum al_code rc;
+	json_t *v;
+	if (!json_is_object(roles) || json_object_size(roles) == 0)
+		return al_fail(err, AL_EINVAL, "'%s': 'roles' must map role names to keys and a threshold", what);
+	if (!(t->roles = calloc(json_object_size(roles), sizeof(*t->roles))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	json_object_foreach((json_t *)roles, name, v) {
+		if ((rc = parse_role(name, v, what, base, &t->roles[t->nroles++], err)))
+			return rc;
+	}
+	return AL_OK;
+}
+
+/* 'require': a non-empty list of role names, each defined in t->roles. */
+static enum al_code parse_require(const json_t *root, const char *what, struct al_trust *t, struct al_err *err)
+{
+	const json_t *req = json_object_get(root, "require"), *v;
+	size_t i;
+	if (!json_is_array(req) || json_array_size(req) == 0)
+		return al_fail(err, AL_EINVAL, "'%s': 'require' must list the roles every bundle needs", what);
+	if (!(t->require = calloc(json_array_size(req), sizeof(char *))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	json_array_foreach(req, i, v) {
+		const char *name = json_string_value(v);
+		if (!name)
+			return al_fail(err, AL_EINVAL, "'%s': 'require' must list role names", what);
+		if (!find_role(t, name))
+			return al_fail(err, AL_EINVAL, "'%s': required role '%s' is not defined in 'roles'", what, name);
+		if (!(t->require[t->nrequire++] = strdup(name)))
+			return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	return AL_OK;
+}
+
+/* 'custody_keys' (optional): a non-empty list of public keys, into t->custody. */
+static enum al_code parse_custody_keys(const json_t *root, const char *what, const char *base, struct al_trust *t,
+				       struct al_err *err)
+{
+	const json_t *v = json_object_get(root, "custody_keys"), *k;
+	enum al_code rc;
+	char where[64];
+	size_t i;
+	if (!v)
+		return AL_OK;
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return al_fail(err, AL_EINVAL, "'%s': 'custody_keys' must list public keys", what);
+	if (!(t->custody = calloc(json_array_size(v), sizeof(*t->custody))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	snprintf(where, sizeof(where), "'%s': custody_keys", what);
+	json_array_foreach(v, i, k) {
+		if (!json_is_string(k))
+			return al_fail(err, AL_EINVAL, "%s[%zu] must be a string", where, i);
+		if ((rc = parse_key(json_string_value(k), base, where, &t->custody[t->ncustody++], err)))
+			return rc;
+	}
+	return AL_OK;
+}
+
+/* 'custody' (optional): exactly 'require_last: EVENT', into t->custody_last. */
+static enum al_code parse_custody(const json_t *root, const char *what, struct al_trust *t, struct al_err *err)
+{
+	const json_t *v = json_object_get(root, "custody");
+	const char *kk, *ev;
+	json_t *x;
+	if (!v)
+		return AL_OK;
+	if (!json_is_object(v) || !json_object_get(v, "require_last"))
+		return al_fail(err, AL_EINVAL, "'%s': 'custody' must be a mapping with 'require_last: EVENT'", what);
+	json_object_foreach((json_t *)v, kk, x) {
+		if (strcmp(kk, "require_last"))
+			return al_fail(err, AL_EINVAL, "'%s': custody: unknown key '%s'", what, kk);
+	}
+	ev = al_json_str(v, "require_last");
+	if (!ev || al_custody_event_bad(ev))
+		return al_fail(err, AL_EINVAL, "'%s': custody: 'require_last' must be an event: %s", what,
+			       al_custody_event_bad(""));
+	if (!(t->custody_last = strdup(ev)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	return AL_OK;
+}
+
+/* An optional flag KEY, written as the string true or false; *out is left alone when absent. */
+static enum al_code parse_flag(const json_t *root, const char *key, const char *what, int *out, struct al_err *err)
+{
+	const json_t *v = json_object_get(root, key);
+	const char *b;
+	if (!v)
+		return AL_OK;
+	b = json_string_value(v);
+	if (!b || (strcmp(b, "true") && strcmp(b, "false")))
+		return al_fail(err, AL_EINVAL, "'%s': '%s' is true or false", what, key);
+	*out = !strcmp(b, "true");
+	return AL_OK;
+}
+
 enum al_code al_trust_parse(const char *data, size_t n, const char *what, const char *base,
 			    struct al_trust *t, struct al_err *err)
 {
-	json_t *root = NULL, *roles, *req, *v;
-	const char *name, *age;
-	enum al_code rc = AL_OK;
-	size_t i;
+	json_t *root = NULL;
+	const char *age;
+	enum al_code rc;
 	memset(t, 0, sizeof(*t));
 	if ((rc = al_yaml_parse(data, n, what, &root, err)))
 		return rc;
-	if (!json_is_object(root)) {
+	if (!json_is_object(root))
 		rc = al_fail(err, AL_EINVAL, "'%s': the top level must be a mapping", what);
-		goto out;
-	}
-	json_object_foreach(root, name, v) {
-		if (strcmp(name, "roles") && strcmp(name, "require") && strcmp(name, "max_age") &&
-		    strcmp(name, "allow_legacy_signatures") && strcmp(name, "custody_keys") && strcmp(name, "custody") &&
-		    strcmp(name, "distinct_roles")) {
-			rc = al_fail(err, AL_EINVAL, "'%s': unknown key '%s'", what, name);
-			goto out;
-		}
-	}
-	roles = json_object_get(root, "roles");
-	if (!json_is_object(roles) || json_object_size(roles) == 0) {
-		rc = al_fail(err, AL_EINVAL, "'%s': 'roles' must map role names to keys and a threshold", what);
-		goto out;
-	}
-	t->roles = calloc(json_object_size(roles), sizeof(*t->roles));
-	if (!t->roles) {
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
-		goto out;
-	}
-	json_object_foreach(roles, name, v) {
-		struct al_trust_role *r = &t->roles[t->nroles++];
-		const json_t *keys = json_object_get(v, "keys"), *k;
-		int64_t th = 1;
-		const char *bad = al_role_bad(name), *kk;
-		json_t *x;
-		char where[96];
-		snprintf(where, sizeof(where), "'%s': role '%.32s'", what, name);
-		r->name = strdup(name);
-		if (!r->name) {
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (bad) {
-			rc = al_fail(err, AL_EINVAL, "%s: %s", where, bad);
-			goto out;
-		}
-		json_object_foreach(v, kk, x) {
-			if (strcmp(kk, "keys") && strcmp(kk, "threshold")) {
-				rc = al_fail(err, AL_EINVAL, "%s: unknown key '%s'", where, kk);
-				goto out;
-			}
-		}
-		if (!json_is_array(keys) || json_array_size(keys) == 0) {
-			rc = al_fail(err, AL_EINVAL, "%s: 'keys' must list at least one public key", where);
-			goto out;
-		}
-		if (json_object_get(v, "threshold") && (al_json_int(v, "threshold", &th) || th < 1)) {
-			rc = al_fail(err, AL_EINVAL, "%s: 'threshold' must be a positive integer", where);
-			goto out;
-		}
-		r->keys = calloc(json_array_size(keys), sizeof(*r->keys));
-		if (!r->keys) {
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-			goto out;
-		}
-		json_array_foreach(keys, i, k) {
-			if (!json_is_string(k)) {
-				rc = al_fail(err, AL_EINVAL, "%s: keys[%zu] must be a string", where, i);
-				goto out;
-			}
-			if ((rc = parse_key(json_string_value(k), base, where, &r->keys[r->nkeys], err)))
-				goto out;
-			/* the same Ed25519 key under another key id is still the same key */
-			for (size_t j = 0; j < r->nkeys; j++)
-				if (!memcmp(r->keys[j].keynum, r->keys[r->nkeys].keynum, AL_KEYNUM) ||
-				    !memcmp(r->keys[j].pk, r->keys[r->nkeys].pk, AL_PK)) {
-					rc = al_fail(err, AL_EINVAL, "%s: key %s is listed twice", where, r->keys[j].id);
-					goto out;
-				}
-			r->nkeys++;
-		}
-		if ((size_t)th > r->nkeys) {
-			rc = al_fail(err, AL_EINVAL, "%s: threshold %lld can never be met by %zu keys", where,
-				     (long long)th, r->nkeys);
-			goto out;
-		}
-		r->threshold = (unsigned)th;
-	}
-	req = json_object_get(root, "require");
-	if (!json_is_array(req) || json_array_size(req) == 0) {
-		rc = al_fail(err, AL_EINVAL, "'%s': 'require' must list the roles every bundle needs", what);
-		goto out;
-	}
-	t->require = calloc(json_array_size(req), sizeof(char *));
-	if (!t->require) {
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
-		goto out;
-	}
-	json_array_foreach(req, i, v) {
-		int known = 0;
-		if (!json_is_string(v)) {
-			rc = al_fail(err, AL_EINVAL, "'%s': 'require' must list role names", what);
-			goto out;
-		}
-		for (size_t r = 0; r < t->nroles; r++)
-			known |= !strcmp(t->roles[r].name, json_string_value(v));
-		if (!known) {
-			rc = al_fail(err, AL_EINVAL, "'%s': required role '%s' is not defined in 'roles'", what,
-				     json_string_value(v));
-			goto out;
-		}
-		if (!(t->require[t->nrequire++] = strdup(json_string_value(v)))) {
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	v = json_object_get(root, "custody_keys");
-	if (v) {
-		json_t *k;
-		if (!json_is_array(v) || json_array_size(v) == 0) {
-			rc = al_fail(err, AL_EINVAL, "'%s': 'custody_keys' must list public keys", what);
-			goto out;
-		}
-		t->custody = calloc(json_array_size(v), sizeof(*t->custody));
-		if (!t->custody) {
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-			goto out;
-		}
-		json_array_foreach(v, i, k) {
-			char where[64];
-			snprintf(where, sizeof(where), "'%s': custody_keys", what);
-			if (!json_is_string(k)) {
-				rc = al_fail(err, AL_EINVAL, "%s[%zu] must be a string", where, i);
-				goto out;
-			}
-			if ((rc = parse_key(json_string_value(k), base, where, &t->custody[t->ncustody++], err)))
-				goto out;
-		}
-	}
-	v = json_object_get(root, "custody");
-	if (v) {
-		const char *kk, *ev;
-		json_t *x;
-		if (!json_is_object(v) || !json_object_get(v, "require_last")) {
-			rc = al_fail(err, AL_EINVAL, "'%s': 'custody' must be a mapping with 'require_last: EVENT'", what);
-			goto out;
-		}
-		json_object_foreach(v, kk, x) {
-			if (strcmp(kk, "require_last")) {
-				rc = al_fail(err, AL_EINVAL, "'%s': custody: unknown key '%s'", what, kk);
-				goto out;
-			}
-		}
-		ev = al_json_str(v, "require_last");
-		if (!ev || al_custody_event_bad(ev)) {
-			rc = al_fail(err, AL_EINVAL, "'%s': custody: 'require_last' must be an event: %s", what,
-				     al_custody_event_bad(""));
-			goto out;
-		}
-		if (!(t->custody_last = strdup(ev))) {
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	age = al_json_str(root, "max_age");
-	if (age) {
-		int64_t until;
-		if (al_duration_parse(age, &until) != 0) {
-			rc = al_fail(err, AL_EINVAL, "'%s': bad 'max_age' '%s' (use 36h, 120d or 2w)", what, age);
-			goto out;
-		}
-		t->max_age = until;
-	}
-	v = json_object_get(root, "allow_legacy_signatures");
-	if (v) {
-		const char *b = json_string_value(v);
-		if (!b || (strcmp(b, "true") && strcmp(b, "false"))) {
-			rc = al_fail(err, AL_EINVAL, "'%s': 'allow_legacy_signatures' is true or false", what);
-			goto out;
-		}
-		t->allow_legacy = !strcmp(b, "true");
-	}
-	v = json_object_get(root, "distinct_roles");
-	if (v) {
-		const char *b = json_string_value(v);
-		if (!b || (strcmp(b, "true") && strcmp(b, "false"))) {
-			rc = al_fail(err, AL_EINVAL, "'%s': 'distinct_roles' is true or false", what);
-			goto out;
-		}
-		t->distinct_roles = !strcmp(b, "true");
-	}
-out:
+	if (!rc)
+		rc = check_top_keys(root, what, err);
+	if (!rc)
+		rc = parse_roles(root, what, base, t, err);
+	if (!rc)
+		rc = parse_require(root, what, t, err);
+	if (!rc)
+		rc = parse_custody_keys(root, what, base, t, err);
+	if (!rc)
+		rc = parse_custody(root, what, t, err);
+	if (!rc && (age = al_json_str(root, "max_age")) && al_duration_parse(age, &t->max_age) != 0)
+		rc = al_fail(err, AL_EINVAL, "'%s': bad 'max_age' '%s' (use 36h, 120d or 2w)", what, age);
+	if (!rc)
+		rc = parse_flag(root, "allow_legacy_signatures", what, &t->allow_legacy, err);
+	if (!rc)
+		rc = parse_flag(root, "distinct_roles", what, &t->distinct_roles, err);
 	json_decref(root);
 	if (rc)
 		al_trust_release(t);
@@ -267,6 +274,7 @@ enum al_code al_trust_load(const char *path, struct al_trust *t, struct al_err *
 	struct al_buf b;
 	char *base = al_dirname(path);
 	enum al_code rc;
+	memset(t, 0, sizeof(*t)); /* holds nothing on error, however early */
 	al_buf_init(&b, 1u << 20);
 	rc = base ? al_read_file(path, 0, &b, err) : al_fail(err, AL_ENOMEM, "out of memory");
 	if (!rc)
@@ -321,14 +329,6 @@ enum al_code al_trusted_comment(const struct al_bundle_info *info, const char *r
 	return AL_OK;
 }
 
-static const struct al_trust_role *find_role(const struct al_trust *t, const char *name)
-{
-	for (size_t i = 0; i < t->nroles; i++)
-		if (!strcmp(t->roles[i].name, name))
-			return &t->roles[i];
-	return NULL;
-}
-
 /* Parses "signatures/<role>.<KEYID>.minisig"; 0 on success. */
 static int sig_name(const char *path, char role[40], char id[AL_KEYID])
 {
@@ -377,18 +377,156 @@ static enum al_code custody_last(struct al_bview *v, const struct al_bundle_info
 	return rc;
 }
 
+/* The signatures that count: one entry per (role, key), in the order first seen. */
+struct tally {
+	unsigned char (*keynum)[AL_KEYNUM];
+	const struct al_pubkey **key; /* the policy's key, for its id and its Ed25519 key */
+	size_t *role;                 /* index into t->roles */
+	size_t n;
+};
+
+/*
+ * Checks one file F under signatures/ against the policy: its name, its parse, its key
+ * (one of its role's), its signature over SUMS (whose prehash is HASH) and its trusted
+ * comment. Sets *role and *key when it counts; else reports why into REP and leaves
+ * them NULL. SB is a scratch buffer. Fails only on an operational error.
+ */
+static enum al_code check_sig(struct al_bview *v, const struct al_bfile *f, const struct al_bundle_info *info,
+			      const struct al_trust *t, const unsigned char hash[64], const struct al_buf *sums,
+			      struct al_buf *sb, struct al_report *rep, const struct al_trust_role **role,
+			      const struct al_pubkey **key, struct al_err *err)
+{
+	const struct al_trust_role *r;
+	struct al_sig sig;
+	struct al_err e = { 0 };
+	char rname[40], id[AL_KEYID], want[AL_TC_MAX];
+	enum al_code rc;
+	*role = NULL;
+	*key = NULL;
+	if (sig_name(f->path, rname, id) != 0) {
+		al_report_add(rep, "'%s' is not named signatures/<role>.<key id>.minisig", f->path);
+		return AL_OK;
+	}
+	if (v->read(v, f, sb, &e) || al_sig_parse(sb->data, sb->len, &sig, &e)) {
+		al_report_add(rep, "'%s': %s", f->path, e.msg);
+		return AL_OK;
+	}
+	if (strcmp(sig.id, id) != 0) {
+		al_report_add(rep, "'%s' is named for key %s but was made by key %s", f->path, id, sig.id);
+		return AL_OK;
+	}
+	if (!(r = find_role(t, rname))) {
+		al_report_add(rep, "'%s' is for role '%s', which the trust policy does not have", f->path, rname);
+		return AL_OK;
+	}
+	for (size_t k = 0; k < r->nkeys; k++)
+		if (!memcmp(r->keys[k].keynum, sig.keynum, AL_KEYNUM))
+			*key = &r->keys[k];
+	if (!*key) {
+		al_report_add(rep, "'%s': key %s is not a key of role '%s' in the trust policy (unknown key)",
+			      f->path, sig.id, rname);
+		return AL_OK;
+	}
+	if (al_sig_verify(*key, &sig, hash, sums->data, sums->len, t->allow_legacy, &e)) {
+		al_report_add(rep, "'%s': %s (SHA256SUMS was changed after signing, or the signature was made for another bundle)",
+			      f->path, e.msg);
+		*key = NULL;
+		return AL_OK;
+	}
+	if ((rc = al_trusted_comment(info, rname, want, sizeof(want), err))) {
+		*key = NULL;
+		return rc;
+	}
+	if (strcmp(sig.trusted, want) != 0) {
+		al_report_add(rep, "'%s': its trusted comment says \"%s\", expected \"%s\"", f->path, sig.trusted,
+			      want);
+		*key = NULL;
+		return AL_OK;
+	}
+	*role = r;
+	return AL_OK;
+}
+
+/* Counts KEY for role index R once, however many of its signatures there are. */
+static void tally_add(struct tally *c, size_t r, const struct al_pubkey *key)
+{
+	for (size_t k = 0; k < c->n; k++)
+		if (c->role[k] == r && !memcmp(c->keynum[k], key->keynum, AL_KEYNUM))
+			return;
+	memcpy(c->keynum[c->n], key->keynum, AL_KEYNUM);
+	c->key[c->n] = key;
+	c->role[c->n++] = r;
+}
+
+/* Separation of duties: one key (one person) counts for one role only; the same Ed25519
+ * key under another key id is the same key. */
+static void report_shared_keys(const struct tally *c, const struct al_trust *t, struct al_report *rep)
+{
+	for (size_t a = 0; a < c->n; a++)
+		for (size_t b = a + 1; b < c->n; b++)
+			if (c->role[a] != c->role[b] &&
+			    (!memcmp(c->keynum[a], c->keynum[b], AL_KEYNUM) ||
+			     !memcmp(c->key[a]->pk, c->key[b]->pk, AL_PK))) {
+				char also[64] = "";
+				if (strcmp(c->key[a]->id, c->key[b]->id))
+					snprintf(also, sizeof(also), " (there as key id %s)", c->key[b]->id);
+				al_report_add(rep, "key %s signed in both role '%s' and role '%s'%s: the trust policy requires distinct keys for distinct roles (distinct_roles: true), so one key cannot fill both",
+					      c->key[a]->id, t->roles[c->role[a]].name, t->roles[c->role[b]].name, also);
+			}
+}
+
+/* Each role's count against its threshold, reported when a required role falls short, and
+ * summarized into ROLES (role name -> keys, threshold, of, required, satisfied). */
+static void judge_roles(const struct tally *c, const struct al_trust *t, json_t *roles, struct al_report *rep)
+{
+	for (size_t i = 0; i < t->nroles; i++) {
+		const struct al_trust_role *r = &t->roles[i];
+		json_t *keys = json_array();
+		unsigned have = 0;
+		int required = 0;
+		for (size_t k = 0; k < c->n; k++)
+			if (c->role[k] == i) {
+				json_array_append_new(keys, json_string(c->key[k]->id));
+				have++;
+			}
+		for (size_t q = 0; q < t->nrequire; q++)
+			required |= !strcmp(t->require[q], r->name);
+		if (required && have < r->threshold)
+			al_report_add(rep, "role '%s' needs signatures by %u distinct key%s of %zu, has %u", r->name,
+				      r->threshold, r->threshold == 1 ? "" : "s", r->nkeys, have);
+		json_object_set_new(roles, r->name,
+				    json_pack("{s:o, s:i, s:i, s:b, s:b}", "keys", keys, "threshold",
+					      (int)r->threshold, "of", (int)r->nkeys, "required", required,
+					      "satisfied", have >= r->threshold));
+	}
+}
+
+/* The bundle's own expiry, and the policy's max_age since it was made, against NOW. */
+static void check_dates(const struct al_bundle_info *info, const struct al_trust *t, int64_t now,
+			struct al_report *rep)
+{
+	char when[32];
+	if (info->expires <= now) {
+		al_time_fmt(info->expires, when);
+		al_report_add(rep, "bundle '%s' version %lld expired on %s", info->name, (long long)info->version, when);
+	}
+	if (t->max_age && info->created + t->max_age < now) {
+		al_time_fmt(info->created, when);
+		al_report_add(rep, "bundle '%s' version %lld was made on %s, longer ago than the policy's max_age",
+			      info->name, (long long)info->version, when);
+	}
+}
+
 enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *info,
 			    const struct al_trust *t, int64_t now, struct al_report *rep, json_t **summary,
 			    struct al_err *err)
 {
 	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
 	unsigned char hash[64];
-	unsigned char (*counted)[AL_KEYNUM] = NULL;
-	const struct al_pubkey **counted_key = NULL;
-	size_t *role_of = NULL, ncounted = 0, nsig = 0;
+	struct tally c = { 0 };
+	size_t nsig = 0;
 	struct al_buf sumsb, sb;
 	json_t *roles = json_object();
-	char when[32];
 	enum al_code rc = AL_OK;
 	*summary = NULL;
 	if (!sums || !roles) {
@@ -402,113 +540,28 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 	al_prehash_mem(sumsb.data, sumsb.len, hash);
 	for (size_t i = 0; i < v->n; i++)
 		nsig += !strncmp(v->files[i].path, "signatures/", 11);
-	counted = calloc(nsig + 1, sizeof(*counted));
-	role_of = calloc(nsig + 1, sizeof(*role_of));
-	counted_key = calloc(nsig + 1, sizeof(*counted_key));
-	if (!counted || !role_of || !counted_key) {
+	c.keynum = calloc(nsig + 1, sizeof(*c.keynum));
+	c.role = calloc(nsig + 1, sizeof(*c.role));
+	c.key = calloc(nsig + 1, sizeof(*c.key));
+	if (!c.keynum || !c.role || !c.key) {
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < v->n; i++) {
-		const struct al_bfile *f = &v->files[i];
+	for (size_t i = 0; i < v->n && !rc; i++) {
 		const struct al_trust_role *r;
-		const struct al_pubkey *key = NULL;
-		struct al_sig sig;
-		struct al_err e = { 0 };
-		char role[40], id[AL_KEYID], want[AL_TC_MAX];
-		int dup = 0;
-		if (strncmp(f->path, "signatures/", 11) != 0)
+		const struct al_pubkey *key;
+		if (strncmp(v->files[i].path, "signatures/", 11) != 0)
 			continue;
-		if (sig_name(f->path, role, id) != 0) {
-			al_report_add(rep, "'%s' is not named signatures/<role>.<key id>.minisig", f->path);
-			continue;
-		}
-		if (v->read(v, f, &sb, &e) || al_sig_parse(sb.data, sb.len, &sig, &e)) {
-			al_report_add(rep, "'%s': %s", f->path, e.msg);
-			continue;
-		}
-		if (strcmp(sig.id, id) != 0) {
-			al_report_add(rep, "'%s' is named for key %s but was made by key %s", f->path, id, sig.id);
-			continue;
-		}
-		if (!(r = find_role(t, role))) {
-			al_report_add(rep, "'%s' is for role '%s', which the trust policy does not have", f->path, role);
-			continue;
-		}
-		for (size_t k = 0; k < r->nkeys; k++)
-			if (!memcmp(r->keys[k].keynum, sig.keynum, AL_KEYNUM))
-				key = &r->keys[k];
-		if (!key) {
-			al_report_add(rep, "'%s': key %s is not a key of role '%s' in the trust policy (unknown key)",
-				      f->path, sig.id, role);
-			continue;
-		}
-		if (al_sig_verify(key, &sig, hash, sumsb.data, sumsb.len, t->allow_legacy, &e)) {
-			al_report_add(rep, "'%s': %s (SHA256SUMS was changed after signing, or the signature was made for another bundle)",
-				      f->path, e.msg);
-			continue;
-		}
-		if ((rc = al_trusted_comment(info, role, want, sizeof(want), err)))
-			goto out;
-		if (strcmp(sig.trusted, want) != 0) {
-			al_report_add(rep, "'%s': its trusted comment says \"%s\", expected \"%s\"", f->path,
-				      sig.trusted, want);
-			continue;
-		}
-		for (size_t k = 0; k < ncounted; k++)
-			dup |= role_of[k] == (size_t)(r - t->roles) && !memcmp(counted[k], sig.keynum, AL_KEYNUM);
-		if (!dup) {
-			memcpy(counted[ncounted], sig.keynum, AL_KEYNUM);
-			counted_key[ncounted] = key;
-			role_of[ncounted++] = (size_t)(r - t->roles);
-		}
+		rc = check_sig(v, &v->files[i], info, t, hash, &sumsb, &sb, rep, &r, &key, err);
+		if (!rc && r)
+			tally_add(&c, (size_t)(r - t->roles), key);
 	}
-	/* separation of duties: one key (one person) counts for one role only; the same
-	 * Ed25519 key under another key id is the same key */
-	for (size_t a = 0; t->distinct_roles && a < ncounted; a++)
-		for (size_t b = a + 1; b < ncounted; b++)
-			if (role_of[a] != role_of[b] &&
-			    (!memcmp(counted[a], counted[b], AL_KEYNUM) ||
-			     !memcmp(counted_key[a]->pk, counted_key[b]->pk, AL_PK))) {
-				char also[64] = "";
-				if (strcmp(counted_key[a]->id, counted_key[b]->id))
-					snprintf(also, sizeof(also), " (there as key id %s)", counted_key[b]->id);
-				al_report_add(rep, "key %s signed in both role '%s' and role '%s'%s: the trust policy requires distinct keys for distinct roles (distinct_roles: true), so one key cannot fill both",
-					      counted_key[a]->id, t->roles[role_of[a]].name, t->roles[role_of[b]].name, also);
-			}
-	for (size_t i = 0; i < t->nroles; i++) {
-		const struct al_trust_role *r = &t->roles[i];
-		json_t *keys = json_array();
-		unsigned have = 0;
-		int required = 0;
-		for (size_t k = 0; k < ncounted; k++)
-			if (role_of[k] == i) {
-				char idb[AL_KEYID] = "";
-				for (size_t q = 0; q < r->nkeys; q++)
-					if (!memcmp(r->keys[q].keynum, counted[k], AL_KEYNUM))
-						memcpy(idb, r->keys[q].id, AL_KEYID);
-				json_array_append_new(keys, json_string(idb));
-				have++;
-			}
-		for (size_t q = 0; q < t->nrequire; q++)
-			required |= !strcmp(t->require[q], r->name);
-		if (required && have < r->threshold)
-			al_report_add(rep, "role '%s' needs signatures by %u distinct key%s of %zu, has %u", r->name,
-				      r->threshold, r->threshold == 1 ? "" : "s", r->nkeys, have);
-		json_object_set_new(roles, r->name,
-				    json_pack("{s:o, s:i, s:i, s:b, s:b}", "keys", keys, "threshold",
-					      (int)r->threshold, "of", (int)r->nkeys, "required", required,
-					      "satisfied", have >= r->threshold));
-	}
-	if (info->expires <= now) {
-		al_time_fmt(info->expires, when);
-		al_report_add(rep, "bundle '%s' version %lld expired on %s", info->name, (long long)info->version, when);
-	}
-	if (t->max_age && info->created + t->max_age < now) {
-		al_time_fmt(info->created, when);
-		al_report_add(rep, "bundle '%s' version %lld was made on %s, longer ago than the policy's max_age",
-			      info->name, (long long)info->version, when);
-	}
+	if (rc)
+		goto out;
+	if (t->distinct_roles)
+		report_shared_keys(&c, t, rep);
+	judge_roles(&c, t, roles, rep);
+	check_dates(info, t, now, rep);
 	if (t->custody_last && (rc = custody_last(v, info, t, rep, err)))
 		goto out;
 	*summary = json_incref(roles);
@@ -516,8 +569,8 @@ out:
 	json_decref(roles);
 	al_buf_release(&sumsb);
 	al_buf_release(&sb);
-	free(counted);
-	free(counted_key);
-	free(role_of);
+	free(c.keynum);
+	free(c.key);
+	free(c.role);
 	return rc;
 }

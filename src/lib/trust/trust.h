@@ -38,11 +38,14 @@ struct al_trust {
 /* Role names: [a-z0-9][a-z0-9_-]{0,31}. NULL if fine, else what is wrong. */
 const char *al_role_bad(const char *role);
 
-/* Parses a policy; key entries are base64 public keys or paths (relative to base) of .pub files. */
+/* Parses a policy; key entries are base64 public keys or paths (relative to base) of .pub files.
+ * t is zeroed first; on success the caller releases it with al_trust_release, on error it
+ * holds nothing. al_trust_load is the same for a file. */
 enum al_code al_trust_parse(const char *data, size_t n, const char *what, const char *base,
 			    struct al_trust *t, struct al_err *err);
 enum al_code al_trust_load(const char *path, struct al_trust *t, struct al_err *err);
-/* The policy as self-contained YAML (keys inline), for the store to keep. */
+/* The policy as self-contained YAML (keys inline), for the store to keep; appended to out,
+ * which on error may hold part of it (see buf.h). */
 enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struct al_err *err);
 void al_trust_release(struct al_trust *t);
 
@@ -56,7 +59,8 @@ enum al_code al_trusted_comment(const struct al_bundle_info *info, const char *r
  * expiry and maximum age at time now, and, when the policy
  * has custody_last, that the view's custody.log is an intact chain (with the
  * policy's custody_keys) ending with that event. Problems go to rep;
- * *summary (new reference) tells which roles are satisfied by which keys.
+ * *summary (new reference, caller json_decref) tells which roles are satisfied
+ * by which keys; it is NULL on error.
  */
 enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *info,
 			    const struct al_trust *t, int64_t now, struct al_report *rep, json_t **summary,
