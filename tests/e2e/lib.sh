@@ -82,6 +82,16 @@ need() {
     done
 }
 
+# need_node_package PKG: the npm package PKG, pinned in tests/node, must be installed there
+# (scripts/install-deps runs npm ci): a missing one fails the test, as an install step left
+# out, rather than skipping it. Sets $NODE_DIR.
+need_node_package() {
+    need node
+    NODE_DIR=$SRCDIR/tests/node
+    [ -d "$NODE_DIR/node_modules/$1" ] ||
+        fail "$1 is not installed in $NODE_DIR (scripts/install-deps runs npm ci there)"
+}
+
 # ------------------------------------------------------------------ running
 
 # expect_exit CODE CMD...: runs CMD (stdout to $OUT, stderr to $ERR, stdin closed) and
@@ -145,6 +155,30 @@ assert_no_leftovers() {
     done
 }
 
+# wait_until SECONDS CMD...: runs CMD every 0.05 s until it succeeds (status 0), or until
+# SECONDS of wall time have passed (status 1). The limit is a safety net for a hang, not a
+# measure: give one far above the expected time, so a loaded machine never reaches it.
+wait_until() {
+    local end=$((SECONDS + $1))
+    shift
+    while :; do
+        "$@" && return 0
+        [ "$SECONDS" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+
+# rss_checked: sets and exports $CHECK_RSS, 1, or 0 in an AddressSanitizer build, whose
+# shadow memory and quarantine inflate RSS: there a test reports RSS rather than checks it.
+rss_checked() {
+    CHECK_RSS=1
+    if ldd "$AIRLOCK" 2>/dev/null | grep -q libasan; then
+        CHECK_RSS=0
+        note "AddressSanitizer build: RSS is reported, not checked"
+    fi
+    export CHECK_RSS
+}
+
 # ------------------------------------------------------------------ data
 
 # make_sample DIR: the sample artifacts and spec (scripts/make-sample-data), once per test.
@@ -161,6 +195,20 @@ sample_bundle() {
     [ -f "$S/airlock.yaml" ] || make_sample "$S"
     expect_exit 0 airlock bundle create -f "$S/airlock.yaml" -o "$@" --quiet
     expect_exit 0 airlock verify "$1" --quiet
+}
+
+# file_spec TEXT...: writes the spec $T/src/airlock.yaml of a bundle 'tiny', version 1,
+# expiring in 120 days, with one `kind: file` artifact per TEXT: files/a.txt holding the
+# first TEXT (and a newline), files/b.txt the second, and so on.
+file_spec() {
+    local names=(a b c d e f) i=0 text
+    mkdir -p "$T/src/files"
+    printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n' >"$T/src/airlock.yaml"
+    for text in "$@"; do
+        echo "$text" >"$T/src/files/${names[i]}.txt"
+        printf '  - kind: file\n    path: files/%s.txt\n' "${names[i]}" >>"$T/src/airlock.yaml"
+        i=$((i + 1))
+    done
 }
 
 # sha256 FILE: the hex digest, as sha256sum computes it.

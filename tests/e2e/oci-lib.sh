@@ -18,6 +18,9 @@
 #   abs_url LOCATION                     LOCATION made absolute against $URL
 #   with_query URL PARAM                 URL with PARAM appended (? or &)
 #   digest_of FILE                       sha256:<hex of FILE>
+#   source_manifest                      the sample image's manifest as skopeo reads it from
+#                                        the source layout $SRC, not through airlock:
+#                                        $T/src-manifest.json and its digest $MDIG
 #   slice FILE START END                 bytes START..END (inclusive) of FILE on stdout
 #   serve_store_big                      serve_store, with a second image myorg/big:1.0 whose
 #                                        layer holds 300 kB of random bytes ($SRC, $BIG: the
@@ -149,6 +152,13 @@ expect_spec_error() {
 }
 
 digest_of() { echo "sha256:$(sha256 "$1")"; }
+
+source_manifest() {
+    SRC=$S/images/app-oci
+    expect_exit 0 skopeo inspect --raw "oci:$SRC:1.4"
+    cp "$OUT" "$T/src-manifest.json"
+    MDIG=$(digest_of "$T/src-manifest.json")
+}
 
 # link_next: the target of the last response's Link header with rel="next", or nothing.
 link_next() {

@@ -185,16 +185,8 @@ log_lines() { if [ -f "$T/access.log" ]; then wc -l <"$T/access.log"; else echo 
 
 # log_since N METHOD PATH STATUS: the access log, after its first N lines, records such a
 # request (the path as sent). The log may lag the answer a little: it is read again for up
-# to 5 s before the answer is no.
-log_since() {
-    local n=$1 _
-    shift
-    for _ in $(seq 1 50); do
-        _log_since_once "$n" "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# to 60 s before the answer is no.
+log_since() { wait_until 60 _log_since_once "$@"; }
 _log_since_once() {
     local n=$1
     shift

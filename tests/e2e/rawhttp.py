@@ -7,6 +7,8 @@
 # chunked or up to EOF.
 #
 # Used by the tests through   sys.path.insert(0, os.environ["E2E_DIR"]); import rawhttp
+# (serve-lib.sh exports E2E_DIR, and HOSTPORT, S, STORE and SERVE_PID as it sets them).
+# A test collects what is wrong in a list of problems and ends with report(problems).
 
 import json
 import re
@@ -210,6 +212,30 @@ def request(hostport, method, target, headers=None, body=b"", version="HTTP/1.1"
 
 def get(hostport, target, headers=None, timeout=10.0):
     return request(hostport, "GET", target, headers, timeout=timeout)
+
+
+def read(path):
+    """The whole of a file, as bytes."""
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def check_healthz(hostport, problems, when):
+    """Adds a problem unless GET /healthz answers 200 (`when`: "after the bodies")."""
+    r = get(hostport, "/healthz")
+    if r.status != 200:
+        problems.append("%s, /healthz: %s" % (when, r.describe()))
+
+
+def report(problems, most=None):
+    """Prints a PROBLEM line for each problem (the first `most`, then how many more were
+    left out) and ends the program: exit 1 if there are any, 0 if not."""
+    import sys
+    for p in problems[:most]:
+        print("PROBLEM:", p)
+    if most is not None and len(problems) > most:
+        print("... and %d more" % (len(problems) - most))
+    sys.exit(1 if problems else 0)
 
 
 def oci_error_problem(r):

@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/verify-lib.sh"
 need jq
-small_bundle "$T/b"
-# the twin: regenerating SHA256SUMS alone changes nothing
-regen_sums "$T/b"
-expect_exit 0 airlock verify "$T/b"
+resummed_small_bundle "$T/b"   # the twin: regenerating SHA256SUMS alone changes nothing
 
 # edit FILE JQ: a copy of the bundle as $T/c with FILE edited by JQ and SHA256SUMS regenerated
 edit() {

@@ -27,12 +27,7 @@ expect_stderr_contains "model 'local/many' (20000 files): its manifest would be 
 assert_no_leftovers "$T/b"
 
 echo '    include: ["shard-0[0-4]*"]' >>"$T/airlock.yaml"
-# AddressSanitizer's shadow memory and quarantine inflate RSS: there it is reported, not checked
-CHECK_RSS=1
-if ldd "$AIRLOCK" 2>/dev/null | grep -q libasan; then
-    CHECK_RSS=0
-    note "AddressSanitizer build: RSS is reported, not checked"
-fi
+rss_checked
 expect_exit 0 /usr/bin/time -f "maxrss %M" "$AIRLOCK" bundle create -f "$T/airlock.yaml" -o "$T/b" --quiet
 rss=$(sed -n 's/^maxrss //p' "$ERR")
 [ "$CHECK_RSS" = 0 ] || [ "$rss" -lt 65536 ] || fail "bundle create of 5,000 files used $rss KiB (more than 64 MiB)"

@@ -19,12 +19,12 @@ import fcntl, sys, time
 f = open(sys.argv[1], "a")
 fcntl.flock(f, fcntl.LOCK_EX)
 open(sys.argv[2], "w").close()
-time.sleep(120)
+while True:   # holds the lock until the test kills it
+    time.sleep(3600)
 PY
 holder=$!
 BG_PIDS+=("$holder")
-for _ in $(seq 100); do [ -e "$T/locked" ] && break; sleep 0.05; done
-assert_exists "$T/locked"
+wait_until 60 test -e "$T/locked" || fail "the lock holder did not take the lock in 60 s"
 
 expect_exit 2 airlock import --allow-unsigned --store "$St" --wait 0 "$T/b"
 expect_stderr_contains "store '$St' is busy: another import or gc is running (give '--wait SECONDS' to wait for it)"
@@ -47,8 +47,7 @@ assert_eq "$(find "$St/tmp" "$St/quarantine" -mindepth 1 | wc -l)" 0 "files left
 "$AIRLOCK" import --allow-unsigned --store "$St" --wait 120 --quiet "$T/b" >"$T/waiter.out" 2>"$T/waiter.err" &
 waiter=$!
 BG_PIDS+=("$waiter")
-for _ in $(seq 600); do grep -q "waiting up to 120 s" "$T/waiter.err" && break; sleep 0.05; done
-grep -q "waiting up to 120 s" "$T/waiter.err" || { cat "$T/waiter.err" >&2; fail "the waiting import did not say it waits"; }
+wait_until 60 grep -q "waiting up to 120 s" "$T/waiter.err" || { cat "$T/waiter.err" >&2; fail "the waiting import did not say it waits"; }
 kill -0 "$waiter" 2>/dev/null || fail "the waiting import ended while the lock was held"
 kill -9 "$holder"
 wait "$holder" 2>/dev/null || true

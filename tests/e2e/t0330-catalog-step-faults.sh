@@ -10,10 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need jq
 
-mkdir -p "$T/src/files"
-echo "step faults" >"$T/src/files/a.txt"
-printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n  - kind: file\n    path: files/a.txt\n' \
-    >"$T/src/airlock.yaml"
+file_spec "step faults"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b" --quiet
 St=$T/store
 expect_exit 0 airlock init --store "$St"

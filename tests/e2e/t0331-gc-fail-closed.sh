@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need jq python3
 
-mkdir -p "$T/src/files"
-echo "kept" >"$T/src/files/a.txt"
-echo "kept too" >"$T/src/files/b.txt"
-printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n  - kind: file\n    path: files/a.txt\n  - kind: file\n    path: files/b.txt\n' \
-    >"$T/src/airlock.yaml"
+file_spec "kept" "kept too"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b" --quiet
 St=$T/store
 expect_exit 0 airlock init --store "$St"

@@ -9,10 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need jq python3
 
-mkdir -p "$T/src/files"
-echo "a file" >"$T/src/files/a.txt"
-printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n  - kind: file\n    path: files/a.txt\n' \
-    >"$T/src/airlock.yaml"
+file_spec "a file"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b" --quiet
 expect_exit 0 airlock init --store "$T/good"
 expect_exit 0 airlock import --allow-unsigned --store "$T/good" "$T/b"

@@ -8,10 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need jq
 
-mkdir -p "$T/src/files"
-echo "mine, not the store's" >"$T/src/files/a.txt"
-printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n  - kind: file\n    path: files/a.txt\n' \
-    >"$T/src/airlock.yaml"
+file_spec "mine, not the store's"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b" --quiet
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b.tar" --tar --quiet
 St=$T/store

@@ -6,12 +6,10 @@
 # writers (gc, import) fail with exit 2 and a message, not a crash. The twin: the same
 # store mounted read-write changes under gc, which the read-only mount showed it could not.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
 need jq python3 curl unshare mount
 
-mkdir -p "$T/src/files"
-echo "read me" >"$T/src/files/a.txt"
-printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n  - kind: file\n    path: files/a.txt\n' \
-    >"$T/src/airlock.yaml"
+file_spec "read me"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b" --quiet
 St=$T/store
 expect_exit 0 airlock init --store "$St" --trust "$SRCDIR/tests/data/keys/golden/trust.yaml"
@@ -55,14 +53,7 @@ unshare -m bash -c 'mount --bind "$1" "$2" && mount -o remount,ro,bind "$2" || e
     ro "$St" "$RO" "$AIRLOCK" serve --store "$RO" --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" </dev/null &
 pid=$!
 BG_PIDS+=("$pid")
-URL=
-for _ in $(seq 200); do
-    URL=$(sed -n 's|^listening on \(http://[^ ]*\)/$|\1|p' "$T/serve.out" | head -n 1)
-    [ -n "$URL" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$T/serve.err" >&2; fail "serve on the read-only store exited"; }
-    sleep 0.05
-done
-[ -n "$URL" ] || fail "serve on the read-only store did not listen in 10 s"
+serve_wait_url "$T/serve.out" "$T/serve.err" "$pid" "serve on the read-only store"
 expect_exit 0 curl -sS --fail --max-time 10 "$URL/healthz"
 expect_stdout_contains "ok"
 expect_exit 0 curl -sS --fail --max-time 10 -o "$T/note" "$URL/files/note.txt"

@@ -17,10 +17,7 @@ fi
 . "$(dirname "$0")/lib.sh"
 need jq tar truncate
 
-mkdir -p "$T/src/files"
-echo "small" >"$T/src/files/a.txt"
-printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n  - kind: file\n    path: files/a.txt\n' \
-    >"$T/src/airlock.yaml"
+file_spec "small"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b" --quiet
 St=$T/store
 mkdir -p "$St"

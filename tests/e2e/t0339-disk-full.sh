@@ -15,10 +15,7 @@ fi
 . "$(dirname "$0")/lib.sh"
 need jq dd
 
-mkdir -p "$T/src/files"
-echo "one" >"$T/src/files/a.txt"
-printf 'name: tiny\nversion: 1\nexpires: 120d\nartifacts:\n  - kind: file\n    path: files/a.txt\n' \
-    >"$T/src/airlock.yaml"
+file_spec "one"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b1" --quiet
 sed -i 's/^version: 1/version: 2/' "$T/src/airlock.yaml"
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b2" --quiet

@@ -22,16 +22,7 @@ expect_exit 0 airlock verify "$T/b" --trust "$T/one-of-two.yaml"
 expect_role_keys security "1 of 1 needed" "$S1"
 
 # a role that is defined but not required does not need to be met
-cat >"$T/optional.yaml" <<'YAML'
-roles:
-  builder:
-    threshold: 1
-    keys: [keys/builder.pub]
-  security:
-    threshold: 2
-    keys: [keys/security1.pub, keys/security2.pub]
-require: [builder]
-YAML
+policy_of "$T/optional.yaml" keys/builder.pub "keys/security1.pub, keys/security2.pub" builder
 expect_exit 0 airlock verify "$T/b" --trust "$T/optional.yaml"
 expect_role_keys security "1 of 2 needed \(not required\)" "$S1"
 # and nothing at all is not enough

@@ -31,16 +31,7 @@ expect_refused "$T/copy" "$T/trust.yaml" \
 
 # a policy listing a key twice is refused, whatever the spelling
 policy_with() {   # FILE KEY1 KEY2: security 2 of these two
-    cat >"$1" <<YAML
-roles:
-  builder:
-    threshold: 1
-    keys: [keys/builder.pub]
-  security:
-    threshold: 2
-    keys: ["$2", "$3"]
-require: [builder, security]
-YAML
+    policy_of "$1" keys/builder.pub "\"$2\", \"$3\"" "builder, security"
 }
 policy_with "$T/twice.yaml" keys/security1.pub keys/security1.pub
 expect_exit 2 airlock verify "$T/b" --trust "$T/twice.yaml"

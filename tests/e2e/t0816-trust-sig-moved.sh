@@ -45,16 +45,8 @@ expect_verified "$T/v2" "$T/trust.yaml"
 
 # another role: security1 may also sign as builder in this policy, but its security
 # signature renamed to a builder signature is not a builder approval
-cat >"$T/both.yaml" <<'YAML'
-roles:
-  builder:
-    threshold: 1
-    keys: [keys/builder.pub, keys/security1.pub]
-  security:
-    threshold: 2
-    keys: [keys/security1.pub, keys/security2.pub]
-require: [builder, security]
-YAML
+policy_of "$T/both.yaml" "keys/builder.pub, keys/security1.pub" "keys/security1.pub, keys/security2.pub" \
+    "builder, security"
 expect_exit 0 airlock verify "$T/b" --trust "$T/both.yaml"
 rm "$(sigfile "$T/b" builder "$B")"
 cp "$s1" "$(sigfile "$T/b" builder "$S1")"

@@ -13,17 +13,8 @@ test_keys
 sod() {
     local f=$1
     shift
-    cat >"$f" <<'YAML'
-roles:
-  builder:
-    threshold: 1
-    keys: [keys/builder.pub, keys/security1.pub]
-  security:
-    threshold: 2
-    keys: [keys/security1.pub, keys/security2.pub]
-require: [builder, security]
-YAML
-    [ $# -eq 0 ] || printf '%s\n' "$@" >>"$f"
+    policy_of "$f" "keys/builder.pub, keys/security1.pub" "keys/security1.pub, keys/security2.pub" \
+        "builder, security" "$@"
 }
 sod "$T/sod.yaml" "distinct_roles: true"
 sod "$T/loose.yaml"

@@ -34,10 +34,7 @@ serve_store
 serve_start
 
 # What the source layout says, computed without airlock.
-SRC=$S/images/app-oci
-expect_exit 0 skopeo inspect --raw "oci:$SRC:1.4"
-cp "$OUT" "$T/src-manifest.json"
-MDIG=$(digest_of "$T/src-manifest.json")
+source_manifest
 MSIZE=$(stat -c %s "$T/src-manifest.json")
 MT=$(json "$SRC/index.json" '.manifests[0].mediaType')
 assert_eq "$MDIG" "$(json "$SRC/index.json" '.manifests[0].digest')" "source manifest digest"
@@ -148,23 +145,29 @@ req GET /v2/other/tool/tags/list
 expect_code 200
 assert_eq "$(jq -c .tags "$BODY")" '["v1"]' "tags of other/tool"
 
+# all_pages N MAX: follows tags/list?n=N and its Link rel="next" headers, at most MAX pages
+# of at most N tags each, and sets $ALL to every tag gathered, comma-separated, in order
+all_pages() {
+    local next="/v2/myorg/app/tags/list?n=$1" pages=0
+    ALL=
+    while [ -n "$next" ]; do
+        pages=$((pages + 1))
+        [ "$pages" -le "$2" ] || fail "tags/list?n=$1 pagination does not end"
+        req GET "$next"
+        expect_code 200
+        [ "$(jq '.tags | length' "$BODY")" -le "$1" ] || fail_req "a page of n=$1 holds more than $1 tags"
+        ALL=$ALL$(jq -j '.tags[] | . + ","' "$BODY")
+        next=$(link_next)
+    done
+    ALL=${ALL%,}
+}
+
 req GET '/v2/myorg/app/tags/list?n=2'
 expect_code 200
 assert_eq "$(jq -c .tags "$BODY")" '["1.4","1.5"]' "tags/list?n=2"
-next=$(link_next)
-[ -n "$next" ] || fail_req "tags/list?n=2 of 4 tags has no Link rel=\"next\""
-all=$(jq -r '.tags[]' "$BODY")
-pages=1
-while [ -n "$next" ]; do
-    pages=$((pages + 1))
-    [ "$pages" -le 4 ] || fail "tags/list pagination does not end"
-    req GET "$next"
-    expect_code 200
-    [ "$(jq '.tags | length' "$BODY")" -le 2 ] || fail_req "a page of n=2 holds more than 2 tags"
-    all=$(printf '%s\n%s' "$all" "$(jq -r '.tags[]' "$BODY")" | sed '/^$/d')
-    next=$(link_next)
-done
-assert_eq "$(echo "$all" | paste -sd,)" "1.4,1.5,2.0,latest" "tags gathered by following Link"
+[ -n "$(link_next)" ] || fail_req "tags/list?n=2 of 4 tags has no Link rel=\"next\""
+all_pages 2 4
+assert_eq "$ALL" "1.4,1.5,2.0,latest" "tags gathered by following Link"
 
 req GET '/v2/myorg/app/tags/list?n=0'
 expect_code 200
@@ -192,19 +195,8 @@ req GET '/v2/myorg/app/tags/list?last=0&n=1'
 expect_code 200
 assert_eq "$(jq -c .tags "$BODY")" '["1.4"]' "tags/list?last=0&n=1"
 # one tag a page: every tag once, in order
-next='/v2/myorg/app/tags/list?n=1'
-all=
-pages=0
-while [ -n "$next" ]; do
-    pages=$((pages + 1))
-    [ "$pages" -le 6 ] || fail "tags/list?n=1 pagination does not end"
-    req GET "$next"
-    expect_code 200
-    [ "$(jq '.tags | length' "$BODY")" -le 1 ] || fail_req "a page of n=1 holds more than 1 tag"
-    all=$all$(jq -r '.tags[] | . + ","' "$BODY")
-    next=$(link_next)
-done
-assert_eq "$all" "1.4,1.5,2.0,latest," "tags gathered one a page"
+all_pages 1 6
+assert_eq "$ALL" "1.4,1.5,2.0,latest" "tags gathered one a page"
 
 # ---------------------------------------------------------------- referrers
 for d in "$MDIG" "$ZERO"; do

@@ -18,10 +18,7 @@
 need skopeo umoci python3 sha256sum base64
 
 serve_store
-SRC=$S/images/app-oci
-expect_exit 0 skopeo inspect --raw "oci:$SRC:1.4"
-cp "$OUT" "$T/src-manifest.json"
-MDIG=$(digest_of "$T/src-manifest.json")
+source_manifest
 OCI_MT=application/vnd.oci.image.manifest.v1+json
 ZERO=sha256:0000000000000000000000000000000000000000000000000000000000000000
 

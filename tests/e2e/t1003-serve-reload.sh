@@ -14,10 +14,7 @@ need skopeo umoci python3 sha256sum
 
 serve_store
 serve_start
-SRC=$S/images/app-oci
-expect_exit 0 skopeo inspect --raw "oci:$SRC:1.4"
-cp "$OUT" "$T/src-manifest.json"
-MDIG=$(digest_of "$T/src-manifest.json")
+source_manifest
 
 req GET /v2/myorg/app/tags/list
 expect_code 200
@@ -27,15 +24,8 @@ expect_oci_error 404 MANIFEST_UNKNOWN
 req GET /v2/newrepo/tool/tags/list
 expect_oci_error 404 NAME_UNKNOWN
 
-# wait_for CMD...: runs CMD every 0.1 s until it succeeds, for at most 5 s
-wait_for() {
-    local i
-    for i in $(seq 1 50); do
-        if "$@"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
+# (wait_until 60 below: serve checks the catalog on every request, so the first try
+# normally succeeds; the limit is a safety net)
 has_tag() {   # has_tag REPO TAG
     curl -sS --max-time 5 "$URL/v2/$1/tags/list" 2>/dev/null | jq -e --arg t "$2" '.tags | index($t) != null' >/dev/null 2>&1
 }
@@ -78,7 +68,7 @@ watcher 1.5 "$T/watch2" &
 BG_PIDS+=("$!")
 WPID=$!
 expect_exit 0 airlock import "$T/b2" --store "$STORE" --allow-unsigned -q
-wait_for has_tag myorg/app 1.5 || fail "tag 1.5 not served 5 s after the import"
+wait_until 60 has_tag myorg/app 1.5 || fail "tag 1.5 not served 60 s after the import"
 touch "$T/watch2.stop"
 wait "$WPID" || true
 bad=$(grep -cv -e '^404$' -e "^$MDIG\$" "$T/watch2" || true)
@@ -94,7 +84,7 @@ for t in 1.5 1.4; do
     expect_body_file "$T/src-manifest.json"
     expect_hdr Docker-Content-Digest "$MDIG"
 done
-wait_for has_tag newrepo/tool 1 || fail "newrepo/tool:1 not served after the import"
+wait_until 60 has_tag newrepo/tool 1 || fail "newrepo/tool:1 not served after the import"
 req GET /v2/_catalog
 expect_code 200
 assert_eq "$(jq -c .repositories "$BODY")" '["myorg/app","newrepo/tool"]' "_catalog after the import"
@@ -131,7 +121,7 @@ watcher 1.5 "$T/watch3" &
 BG_PIDS+=("$!")
 WPID=$!
 expect_exit 0 airlock import "$T/b3" --store "$STORE" --allow-unsigned -q
-wait_for digest_is myorg/app 1.5 "$M3" || fail_req "myorg/app:1.5 is not the version 3 image 5 s after its import"
+wait_until 60 digest_is myorg/app 1.5 "$M3" || fail_req "myorg/app:1.5 is not the version 3 image 60 s after its import"
 touch "$T/watch3.stop"
 wait "$WPID" || true
 bad=$(grep -cv -e "^$MDIG\$" -e "^$M3\$" "$T/watch3" || true)

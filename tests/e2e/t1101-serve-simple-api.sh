@@ -56,30 +56,13 @@ location_is() {
 # check-html.py BODY PAGEURL FILENAME SHA256 REQUIRES_PYTHON METADATA_SHA256
 # prints the file's absolute URL (without the fragment)
 cat >"$T/check-html.py" <<'PY'
-import html, html.parser, re, sys, urllib.parse
+import html, os, re, sys, urllib.parse
+sys.path.insert(0, os.environ["E2E_DIR"])
+import simplehtml
 body, page, fname, sha, rp, msha = sys.argv[1:7]
 text = open(body, encoding="utf-8").read()
 
-class P(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.anchors, self.cur, self.meta = [], None, {}
-    def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            self.cur = [dict(attrs), ""]
-        elif tag == "meta":
-            d = dict(attrs)
-            self.meta[d.get("name")] = d.get("content")
-    def handle_data(self, data):
-        if self.cur is not None:
-            self.cur[1] += data
-    def handle_endtag(self, tag):
-        if tag == "a" and self.cur is not None:
-            self.anchors.append(self.cur)
-            self.cur = None
-
-p = P()
-p.feed(text)
+p = simplehtml.Page(text)
 assert text.lstrip().lower().startswith("<!doctype html"), "no <!DOCTYPE html>"
 assert p.meta.get("pypi:repository-version") == "1.1", \
     "meta pypi:repository-version is %r, expected '1.1'" % p.meta.get("pypi:repository-version")
@@ -145,7 +128,9 @@ PY
 
 # check-root.py BODY PAGEURL FORMAT PROJECT...: the project list has exactly PROJECTS
 cat >"$T/check-root.py" <<'PY'
-import html.parser, json, re, sys, urllib.parse
+import json, os, re, sys, urllib.parse
+sys.path.insert(0, os.environ["E2E_DIR"])
+import simplehtml
 body, page, fmt, projects = sys.argv[1], sys.argv[2], sys.argv[3], sorted(sys.argv[4:])
 norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
 text = open(body, encoding="utf-8").read()
@@ -155,29 +140,12 @@ if fmt == "json":
     names = sorted(norm(p["name"]) for p in d["projects"])
     assert names == projects, "projects %r, expected %r" % (names, projects)
     sys.exit(0)
-class P(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.a, self.cur, self.meta = [], None, {}
-    def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            self.cur = [dict(attrs).get("href"), ""]
-        elif tag == "meta":
-            d = dict(attrs)
-            self.meta[d.get("name")] = d.get("content")
-    def handle_data(self, data):
-        if self.cur is not None:
-            self.cur[1] += data
-    def handle_endtag(self, tag):
-        if tag == "a" and self.cur:
-            self.a.append(self.cur)
-            self.cur = None
-p = P()
-p.feed(text)
+p = simplehtml.Page(text)
 assert p.meta.get("pypi:repository-version") == "1.1", "meta pypi:repository-version %r" % p.meta.get("pypi:repository-version")
-got = sorted(norm(t.strip()) for _, t in p.a)
+anchors = [(attrs.get("href"), t) for attrs, t in p.anchors]
+got = sorted(norm(t.strip()) for _, t in anchors)
 assert got == projects, "anchors %r, expected %r" % (got, projects)
-for href, t in p.a:
+for href, t in anchors:
     u = urllib.parse.urljoin(page, href)
     assert u == page + norm(t.strip()) + "/", "%r links to %r" % (t, u)
 PY

@@ -91,7 +91,9 @@ serve_alive
 # wheels, each with its sha256, size, Requires-Python (escaped in HTML, absent when the
 # wheel has none) and the sha256 of its METADATA; prints each file's URL
 cat >"$T/check-page.py" <<'PY'
-import hashlib, html, html.parser, json, os, re, sys, urllib.parse, zipfile
+import hashlib, html, json, os, re, sys, urllib.parse, zipfile
+sys.path.insert(0, os.environ["E2E_DIR"])
+import simplehtml
 hbody, jbody, page, proj = sys.argv[1:5]
 wheels = sys.argv[5:]
 want = {}
@@ -108,26 +110,11 @@ for w in wheels:
         version=os.path.basename(w).split("-")[1])
 
 text = open(hbody, encoding="utf-8").read()
-class P(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.a, self.cur = [], None
-    def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            self.cur = [dict(attrs), ""]
-    def handle_data(self, d):
-        if self.cur is not None:
-            self.cur[1] += d
-    def handle_endtag(self, tag):
-        if tag == "a" and self.cur is not None:
-            self.a.append(self.cur)
-            self.cur = None
-p = P()
-p.feed(text)
+p = simplehtml.Page(text)
 raws = re.findall(r"<a\s.*?</a>", text, re.S | re.I)
-assert len(p.a) == len(want) == len(raws), "%d anchors, expected %d" % (len(p.a), len(want))
+assert len(p.anchors) == len(want) == len(raws), "%d anchors, expected %d" % (len(p.anchors), len(want))
 urls = {}
-for (attrs, label), raw in zip(p.a, raws):
+for (attrs, label), raw in zip(p.anchors, raws):
     assert label in want, "unexpected anchor %r" % label
     w = want[label]
     url, _, frag = urllib.parse.urljoin(page, attrs["href"]).partition("#")

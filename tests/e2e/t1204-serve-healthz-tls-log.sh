@@ -126,13 +126,8 @@ head -n "$NREQ" "$T/access.log" | cmp -s - "$T/access.log.1" || fail "the second
 "$AIRLOCK" serve --store "$STORE" --listen 127.0.0.1:0 >"$T/plain.out" 2>"$T/plain.err" </dev/null &
 P=$!
 BG_PIDS+=("$P")
-for i in $(seq 1 200); do
-    u=$(sed -n 's|^listening on \(http://[^ ]*\)/$|\1|p' "$T/plain.out")
-    [ -n "$u" ] && break
-    sleep 0.05
-done
-[ -n "$u" ] || fail "airlock serve without --access-log did not start"
-curl -sS -o /dev/null "$u/stderr-check" || fail "curl failed"
+serve_wait_url "$T/plain.out" "$T/plain.err" "$P" "airlock serve without --access-log"
+curl -sS -o /dev/null "$URL/stderr-check" || fail "curl failed"
 kill -TERM "$P"
 wait "$P" || fail "airlock serve exited $? on SIGTERM"
 grep '"/stderr-check"' "$T/plain.err" | jq -e '.status == 404' >/dev/null ||
@@ -212,20 +207,13 @@ assert_eq "$CODE" 200 "the first server's /healthz after the second failed"
 
 # --- /healthz is not ok once the catalog cannot be read: the store's volume went away (here:
 # the store directory is moved, so $STORE/catalog.db is no more), and ok again when it is back
+healthz_down() { get "$URL/healthz"; [ "$CODE" != 200 ]; }
+healthz_up() { get "$URL/healthz"; [ "$CODE" = 200 ]; }
 mv "$STORE" "$STORE.gone"
-for i in $(seq 1 100); do
-    get "$URL/healthz"
-    [ "$CODE" != 200 ] && break
-    sleep 0.1
-done
-[ "$CODE" != 200 ] || fail "/healthz still answers 200 '$(tr -d '\r\n' <"$T/b")' with the store (and its catalog) gone"
+wait_until 60 healthz_down || fail "/healthz still answers 200 '$(tr -d '\r\n' <"$T/b")' with the store (and its catalog) gone"
 [ "$(tr -d '\r\n' <"$T/b")" != ok ] || fail "/healthz says ok with status $CODE"
 mv "$STORE.gone" "$STORE"
-for i in $(seq 1 100); do
-    get "$URL/healthz"
-    [ "$CODE" = 200 ] && break
-    sleep 0.1
-done
+wait_until 60 healthz_up || true
 assert_eq "$CODE" 200 "/healthz once the store is back"
 assert_eq "$(tr -d '\r\n' <"$T/b")" ok "body of /healthz once the store is back"
 serve_alive

@@ -9,9 +9,7 @@
 . "$(dirname "$0")/serve-lib.sh"
 . "$(dirname "$0")/hf-lib.sh"
 need node jq curl openssl python3 sha256sum
-NODE_DIR=$SRCDIR/tests/node
-[ -d "$NODE_DIR/node_modules/@huggingface/hub" ] ||
-    fail "@huggingface/hub is not installed in $NODE_DIR (scripts/install-deps runs npm ci there)"
+need_node_package @huggingface/hub
 
 # hf ARGS...: the JS client script, trusting the test's CA (for use with expect_exit).
 hf() { NODE_EXTRA_CA_CERTS=$T/cert.pem node "$NODE_DIR/hf-download.mjs" "$@"; }

@@ -13,9 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
 need node jq curl python3 sha256sum
-NODE_DIR=$SRCDIR/tests/node
-[ -d "$NODE_DIR/node_modules/node-llama-cpp" ] ||
-    fail "node-llama-cpp is not installed in $NODE_DIR (scripts/install-deps runs npm ci there)"
+need_node_package node-llama-cpp
 
 G=$T/src/gguf
 mkdir -p "$G" "$T/src/split"

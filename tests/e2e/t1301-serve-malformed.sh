@@ -20,8 +20,6 @@ need python3 curl jq
 
 serve_store
 serve_start
-E2E_DIR=$(cd "$(dirname "$0")" && pwd -P)
-export E2E_DIR HOSTPORT S STORE
 
 failed=
 python3 - >"$T/malformed.out" 2>&1 <<'PY' || failed="malformed requests were mishandled"
@@ -33,9 +31,7 @@ hp, S, STORE = os.environ["HOSTPORT"], os.environ["S"], os.environ["STORE"]
 problems = []
 count = [0]
 
-def rd(p):
-    with open(p, "rb") as f:
-        return f.read()
+rd = rawhttp.read
 
 def prob(what, r, why):
     problems.append("%s: %s -- %s" % (what, why, r.describe() if r is not None else ""))
@@ -340,11 +336,7 @@ r = send("GET", "/v2/myorg/app/blobs/" + layer)
 if r.status != 200 or r.body != LAYER:
     prob("GET blob after everything", r, "expected 200 with the layer")
 print("%d requests" % count[0])
-for p in problems[:80]:
-    print("PROBLEM:", p)
-if len(problems) > 80:
-    print("... and %d more" % (len(problems) - 80))
-sys.exit(1 if problems else 0)
+rawhttp.report(problems, 80)
 PY
 cat "$T/malformed.out"
 

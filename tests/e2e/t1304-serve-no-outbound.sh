@@ -29,17 +29,9 @@ strace -f -qq -e trace="$TRACED" -e signal=none -o "$TRACE" \
     >"$out" 2>"$T/serve.err" </dev/null &
 STRACE_PID=$!
 BG_PIDS+=("$STRACE_PID")
-URL=
-for _ in $(seq 1 400); do
-    URL=$(sed -n 's|^listening on \(http://[^ ]*\)/$|\1|p' "$out" | head -n 1)
-    [ -n "$URL" ] && break
-    kill -0 "$STRACE_PID" 2>/dev/null || { cat "$T/serve.err" >&2; fail "airlock serve (under strace) exited before listening"; }
-    sleep 0.05
-done
-[ -n "$URL" ] || fail "airlock serve under strace did not print its listening line in 20 s"
+serve_wait_url "$out" "$T/serve.err" "$STRACE_PID" "airlock serve (under strace)"
 SERVE_PID=$(cat "$T/serve.pid")
 BG_PIDS+=("$SERVE_PID")
-HOSTPORT=${URL#*://}
 
 M=$(jq -r '.manifests[0].digest' "$S/images/app-oci/index.json")
 L=$(jq -r '.layers[0].digest' "$STORE/blobs/sha256/${M#sha256:}")
@@ -79,8 +71,6 @@ hit "/v2/myorg/app/blobs/uploads/?mount=$L&from=library/ubuntu" -X POST
 hit "/v2/myorg/app/blobs/uploads/?digest=$L" -X POST --data-binary x
 hit /v2/myorg/app/manifests/evil -X PUT -H "Content-Type: application/vnd.oci.image.manifest.v1+json" --data-binary '{}'
 # a proxy request (absolute target) and CONNECT, sent raw
-E2E_DIR=$(cd "$(dirname "$0")" && pwd -P)
-export E2E_DIR HOSTPORT
 python3 - <<'PY' || fail "the raw proxy requests could not be sent"
 import os, sys
 sys.path.insert(0, os.environ["E2E_DIR"])
@@ -99,11 +89,7 @@ requests=$((requests + 5))
 curl -s --max-time 10 "$URL/healthz" >/dev/null || fail "the server stopped answering under strace"
 # stop it cleanly: strace exits with the server's status
 kill -TERM "$SERVE_PID" 2>/dev/null || fail "airlock serve (under strace) is not running"
-for _ in $(seq 1 200); do
-    kill -0 "$STRACE_PID" 2>/dev/null || break
-    sleep 0.05
-done
-kill -0 "$STRACE_PID" 2>/dev/null && fail "airlock serve under strace did not stop on SIGTERM"
+serve_wait_exit "$STRACE_PID" || fail "airlock serve under strace did not stop on SIGTERM in 60 s"
 if wait "$STRACE_PID"; then rc=0; else rc=$?; fi
 [ "$rc" -eq 0 ] || { cat "$T/serve.err" >&2; fail "airlock serve (under strace) exited $rc on SIGTERM"; }
 

@@ -14,17 +14,10 @@
 need python3 curl jq
 
 serve_store
-E2E_DIR=$(cd "$(dirname "$0")" && pwd -P)
-CHECK_RSS=1
-if ldd "$AIRLOCK" 2>/dev/null | grep libasan >/dev/null; then
-    CHECK_RSS=0
-    note "AddressSanitizer build: RSS is reported, not checked"
-fi
-export E2E_DIR S STORE CHECK_RSS
+rss_checked
 
 # ---------------------------------------------------------------- no token
 serve_start --timeout 5
-export HOSTPORT SERVE_PID
 sha_catalog=$(sha256 "$STORE/catalog.db")
 failed=
 python3 - >"$T/notoken.out" 2>&1 <<'PY' || failed="hostile bodies without a token were mishandled"
@@ -106,12 +99,8 @@ elif answered != "closed" and not answered.startswith((b"HTTP/1.1 405", b"HTTP/1
     problems.append("a PUT body dribbled a byte a second: answered %r" % answered)
 
 # still up and right
-r = rawhttp.get(hp, "/healthz")
-if r.status != 200:
-    problems.append("after the bodies, /healthz: " + r.describe())
-for p in problems:
-    print("PROBLEM:", p)
-sys.exit(1 if problems else 0)
+rawhttp.check_healthz(hp, problems, "after the bodies")
+rawhttp.report(problems)
 PY
 cat "$T/notoken.out"
 serve_alive
@@ -124,7 +113,7 @@ printf 't1306-%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$T/token"
 chmod 600 "$T/token"
 TOKEN=$(head -n 1 "$T/token")
 serve_start --push-token-file "$T/token" --timeout 5
-export HOSTPORT SERVE_PID TOKEN
+export TOKEN
 python3 - >"$T/token.out" 2>&1 <<'PY' || failed="$failed${failed:+; }hostile pushes with a token were mishandled"
 import hashlib, json, os, sys, threading, time
 sys.path.insert(0, os.environ["E2E_DIR"])
@@ -215,12 +204,8 @@ if cat_before != cat_after:
 for f in ("lock",):
     if os.path.getsize(os.path.join(STORE, f)) != 0:
         problems.append("%s was written to" % f)
-r = rawhttp.get(hp, "/healthz")
-if r.status != 200:
-    problems.append("after the pushes, /healthz: " + r.describe())
-for p in problems:
-    print("PROBLEM:", p)
-sys.exit(1 if problems else 0)
+rawhttp.check_healthz(hp, problems, "after the pushes")
+rawhttp.report(problems)
 PY
 cat "$T/token.out"
 serve_alive

@@ -43,14 +43,9 @@ STORE=$T/store
 expect_exit 0 airlock init --store "$STORE"
 expect_exit 0 airlock import "$T/bundle" --store "$STORE" --allow-unsigned -q
 
-CHECK_RSS=1
-if ldd "$AIRLOCK" 2>/dev/null | grep libasan >/dev/null; then
-    CHECK_RSS=0
-    note "AddressSanitizer build: RSS is reported, not checked"
-fi
+rss_checked
 serve_start --timeout 5
-E2E_DIR=$(cd "$(dirname "$0")" && pwd -P)
-export E2E_DIR HOSTPORT SERVE_PID STALLED CHECK_RSS
+export STALLED
 BIG=$T/src/big.bin
 export BIG
 
@@ -121,12 +116,8 @@ if os.environ["CHECK_RSS"] == "1" and mem.peak >= 64 * 1024:
     problems.append("server RSS peaked at %d KiB with %d stalled 64 MiB readers" % (mem.peak, 2 * n))
 for s in stalled:
     s.close()
-r = rawhttp.get(hp, "/healthz")
-if r.status != 200:
-    problems.append("afterwards, /healthz: " + r.describe())
-for p in problems:
-    print("PROBLEM:", p)
-sys.exit(1 if problems else 0)
+rawhttp.check_healthz(hp, problems, "afterwards")
+rawhttp.report(problems)
 PY
 cat "$T/slow.out"
 serve_alive

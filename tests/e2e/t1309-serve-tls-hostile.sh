@@ -19,8 +19,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     { cat "$T/openssl.log" >&2; fail "openssl could not make a test certificate"; }
 serve_start --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" --timeout 2 --threads 2
 case $URL in https://*) ;; *) fail "a TLS server announced '$URL'" ;; esac
-E2E_DIR=$(cd "$(dirname "$0")" && pwd -P)
-export E2E_DIR HOSTPORT S STORE
 CERT=$T/cert.pem
 export CERT
 
@@ -115,9 +113,7 @@ for target in (b"/files/../catalog.db", b"/files/..%2fcatalog.db", b"/files/%2e%
         problems.append("GET %r over TLS: expected 400 or 404, got %s" % (target, r.describe()))
     if b"SQLite format 3" in r.body or b"root:x:0:0" in r.body:
         problems.append("GET %r over TLS leaked a file" % target)
-for p in problems:
-    print("PROBLEM:", p)
-sys.exit(1 if problems else 0)
+rawhttp.report(problems)
 PY
 cat "$T/tls.out"
 serve_alive

@@ -30,16 +30,25 @@ test_keys() {
 policy() {
     local f=$1
     shift
-    cat >"$f" <<'EOF'
+    policy_of "$f" keys/builder.pub "keys/security1.pub, keys/security2.pub" "builder, security" "$@"
+}
+
+# policy_of FILE BUILDER_KEYS SECURITY_KEYS REQUIRE [LINE...]: the usual policy's shape
+# (builder 1 of BUILDER_KEYS, security 2 of SECURITY_KEYS, REQUIRE required; each the
+# inside of a YAML flow list) with other keys or roles, plus extra top-level YAML lines.
+policy_of() {
+    local f=$1
+    cat >"$f" <<EOF
 roles:
   builder:
     threshold: 1
-    keys: [keys/builder.pub]
+    keys: [$2]
   security:
     threshold: 2
-    keys: [keys/security1.pub, keys/security2.pub]
-require: [builder, security]
+    keys: [$3]
+require: [$4]
 EOF
+    shift 4
     [ $# -eq 0 ] || printf '%s\n' "$@" >>"$f"
 }
 
