@@ -164,10 +164,12 @@ enum al_code al_bundle_read_raw(const char *path, const char *name, struct al_bu
 				struct al_err *err);
 
 /* Options for al_bundle_create. */
+struct al_fetch_opts;
 struct al_create_opts {
 	int tar;               /* write one pax tar instead of a directory */
 	int64_t now;           /* creation time */
 	struct al_progress *prog;
+	const struct al_fetch_opts *fetch; /* for `from:` sources (fetch.h); NULL refuses them */
 };
 /* Gathers every source of spec into a new bundle at out (which must not exist). */
 enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
