@@ -7,7 +7,8 @@
 #                     with a certificate, on 127.0.0.1:$NGINX_TLS_PORT (https); sets $NGINX_URL and
 #                     $NGINX_TLS_URL. Locations: /slow/ is sent at $NGINX_RATE (default 4m)
 #                     bytes a second; /norange/ ignores Range (always 200); /private/ answers 401; /flaky/ answers 503 with
-#                     Retry-After: 0. The access log, $NGINX_LOG, has one line per request:
+#                     Retry-After: 0; $NGINX_EXTRA, when set, is added to that server block.
+#                     The access log, $NGINX_LOG, has one line per request:
 #                     METHOD URI STATUS range="RANGE" sent=BODY_BYTES (nginx writes an absent header as "-")
 #                     Readiness is awaited by polling the port (a generous 30 s bound).
 #   free_port         prints a free loopback TCP port
@@ -51,6 +52,7 @@ http {
         location /norange/ { max_ranges 0; }
         location /private/ { return 401; }
         location /flaky/ { add_header Retry-After 0 always; return 503; }
+        ${NGINX_EXTRA:-}
     }
     $tls
 }

@@ -12,10 +12,15 @@
 # - Must-fail twins: a file corrupted in the upstream store (one bit, same size) is refused
 #   with the expected and the actual SHA-256 and the reference, and nothing is left at OUT;
 #   an unknown revision and an unknown repository are 404s naming the reference.
+# - The token: through nginx as a gate in front of the Hub (401 unless the request carries
+#   `Authorization: Bearer TOKEN`), a pull with HF_TOKEN works, so the token is sent; without
+#   one the 401 says no credential was sent, with a wrong one (--hf-token-file) that the
+#   token from --hf-token-file was refused.
 # - Secrets: HF_TOKEN, and a token from --hf-token-file, never appear in any output, error,
 #   the bundle or the cache.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
+. "$(dirname "$0")/nginx-lib.sh"
 need jq python3 sha256sum grep
 
 M=$T/up/tiny
@@ -120,9 +125,27 @@ expect_stderr_contains "'hf://org/nothing@main': not found (HTTP 404 (RepoNotFou
 cp "$ERR" "$T/err.4"
 assert_no_leftovers "$T/bad"
 
+# --- the token is sent: nginx lets only requests with it through to the Hub
+NGINX_EXTRA="location /gated/ { if (\$http_authorization != \"Bearer $TOKEN\") { return 401; } proxy_pass $URL/; }"
+nginx_start
+GATED=$NGINX_URL/gated
+flip_byte "$STORE/blobs/sha256/$W"   # (restored)
+HF_TOKEN=$TOKEN expect_exit 0 airlock bundle create -f "$T/sel.yaml" -o "$T/gated" --cache "$T/cache3" --hf-endpoint "$GATED" --quiet
+cp "$OUT" "$T/out.5"; cp "$ERR" "$T/err.5"
+assert_eq "$(files "$T/gated" | tr '\n' ' ')" "config.json model.safetensors sub/notes.txt " "files through the gate"
+expect_exit 2 airlock bundle create -f "$T/sel.yaml" -o "$T/bad" --cache "$T/cache3" --hf-endpoint "$GATED" --quiet
+expect_stderr_contains "'hf://org/tiny@main': HTTP 401 from $GATED/api/models/org/tiny/revision/main: no credential was sent (set HF_TOKEN or give --hf-token-file)"
+printf 'hf_WrongToken42\n' >"$T/wrong-token"
+HF_TOKEN=$TOKEN expect_exit 2 airlock bundle create -f "$T/sel.yaml" -o "$T/bad" --cache "$T/cache3" --hf-endpoint "$GATED" \
+    --hf-token-file "$T/wrong-token" --quiet
+expect_stderr_contains "'hf://org/tiny@main': HTTP 401 from $GATED/api/models/org/tiny/revision/main: the bearer token from --hf-token-file was refused or lacks access"
+expect_stderr_not_contains hf_WrongToken42
+cp "$ERR" "$T/err.6"
+assert_no_leftovers "$T/bad"
+
 # --- the token: nowhere in airlock's output, errors, bundles or cache
-for f in "$T"/out.1 "$T"/err.*; do
+for f in "$T"/out.* "$T"/err.*; do
     ! grep -qF "$TOKEN" "$f" || fail "the token appears in $f"
 done
-! grep -rqF "$TOKEN" "$T/all" "$T/sel" "$T/cache" "$T/cache2" || fail "the token appears in a bundle or the cache"
+! grep -rqF "$TOKEN" "$T/all" "$T/sel" "$T/gated" "$T/cache" "$T/cache2" "$T/cache3" || fail "the token appears in a bundle or the cache"
 serve_stop
