@@ -8,12 +8,13 @@
 # - makes the same bundle as an uninterrupted run from an empty cache: the same SHA256SUMS
 #   lines for every file but airlock.json and sbom.cdx.json (which hold the creation time
 #   and the SBOM's random serial number), and the same airlock.json but for those times.
+# The uninterrupted run is on a terminal: its progress line shows bytes, rate and ETA.
 # Also: a server that ignores Range (200 with the whole file) is started over correctly; a
 # .part longer than the file (416) is started over; a .part whose bytes are wrong fails the
 # digest check (exit 1), is thrown away, and the next run succeeds.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"
-need jq sha256sum stat
+need jq sha256sum stat script
 
 SIZE=$((64 * 1048576))
 mkdir -p "$T/www/slow" "$T/www/norange"
@@ -57,8 +58,12 @@ grep '^GET /slow/big.bin ' "$NGINX_LOG" >"$T/big.log"
 assert_eq "$(wc -l <"$T/big.log")" 2 "requests for the big file"
 assert_eq "$(sed -n 2p "$T/big.log")" "GET /slow/big.bin 206 range=\"bytes=$N-\" sent=$((SIZE - N))" "the resumed request"
 
-# --- the same bundle as an uninterrupted run
-expect_exit 0 airlock bundle create -f "$T/spec.yaml" -o "$T/b2" --cache "$T/cache-ref" --quiet
+# --- the same bundle as an uninterrupted run, on a terminal (script(1)): the progress line
+# counts the download, with the size nginx announced, a rate and an ETA
+script -q -e -c "'$AIRLOCK' bundle create -f '$T/spec.yaml' -o '$T/b2' --cache '$T/cache-ref'" "$T/tty.log" \
+    >/dev/null 2>&1 </dev/null || { cat "$T/tty.log" >&2; fail "bundle create on a terminal failed"; }
+grep -q 'gathering [0-9.]* [KM]iB / 64.0 MiB  [0-9.]* [KM]\{0,1\}i\{0,1\}B/s ETA [0-9]*s' "$T/tty.log" ||
+    fail "no download progress line on the terminal: $(tr '\r' '\n' <"$T/tty.log" | head -5)"
 assert_eq "$(grep -c '^GET /slow/big.bin 200 range="-" sent='"$SIZE\$" "$NGINX_LOG")" 1 "whole downloads of the big file"
 grep -v -e ' airlock.json$' -e ' sbom.cdx.json$' "$T/b1/SHA256SUMS" >"$T/sums1"
 grep -v -e ' airlock.json$' -e ' sbom.cdx.json$' "$T/b2/SHA256SUMS" >"$T/sums2"

@@ -246,7 +246,7 @@ struct xfer {
 	uint64_t req_from;             /* the Range start of this request */
 	struct al_sha256 sha;
 	struct al_gitblob git;
-	int hashing, restarted;
+	int hashing, restarted, counted;
 	/* memory sink */
 	struct al_buf *mem;
 	/* the current response */
@@ -379,6 +379,14 @@ static enum al_code body_begin(struct run *r, struct xfer *x, struct al_err *err
 	x->body_started = 1;
 	if (!x->it)
 		return AL_OK;
+	if (x->it->size < 0 && r->o->prog && !x->counted) {
+		/* a size nobody declared (https files): the progress total learns it now */
+		curl_off_t cl = -1;
+		if (curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl > 0) {
+			atomic_fetch_add(&r->o->prog->total, (uint64_t)cl + (x->status == 206 ? x->req_from : 0));
+			x->counted = 1;
+		}
+	}
 	if (x->status == 206) {
 		if (x->cr_start < 0 || (uint64_t)x->cr_start != x->req_from)
 			return al_fail(err, AL_EIO, "asked for bytes from %llu, got a 206 for %lld",
