@@ -26,6 +26,11 @@ void al_hf_files_release(struct al_hf_files *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/*
+ * One segment of a repository id as huggingface_hub's validate_repo_id accepts it: made of
+ * [A-Za-z0-9._-], neither starting nor ending with '.' or '-', no ".." or "--", at most 96
+ * characters. (`airlock serve` uses the same rule for the ids it answers to.)
+ */
 static int seg_valid(const char *s, size_t n)
 {
 	if (n == 0 || n > 96 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || s[n - 1] == '-')
