@@ -7,7 +7,8 @@
 #   info.revision and upstream and in the manifest's annotations; the bundle verifies, and
 #   every model file's blob has the sha256sum of the original.
 # - `include`/`exclude` select exactly the expected files.
-# - The endpoint from HF_ENDPOINT; a second run is served from the cache (the access log shows
+# - The endpoint from HF_ENDPOINT; the cache under $XDG_CACHE_HOME without --cache, and none
+#   at all for a spec without remote sources; a second run is served from the cache (the access log shows
 #   no file download); a damaged cache entry is fetched again.
 # - Must-fail twins: a file corrupted in the upstream store (one bit, same size) is refused
 #   with the expected and the actual SHA-256 and the reference, and nothing is left at OUT;
@@ -39,7 +40,9 @@ artifacts:
     name: org/tiny
     revision: v1.0
 YAML
-expect_exit 0 airlock bundle create -f "$T/up/airlock.yaml" -o "$T/up-bundle" --quiet
+# (a spec without remote sources fetches nothing and makes no cache)
+XDG_CACHE_HOME=$T/xdg expect_exit 0 airlock bundle create -f "$T/up/airlock.yaml" -o "$T/up-bundle" --quiet
+assert_absent "$T/xdg"
 STORE=$T/store
 expect_exit 0 airlock init --store "$STORE"
 expect_exit 0 airlock import "$T/up-bundle" --store "$STORE" --allow-unsigned -q
@@ -142,6 +145,10 @@ expect_stderr_contains "'hf://org/tiny@main': HTTP 401 from $GATED/api/models/or
 expect_stderr_not_contains hf_WrongToken42
 cp "$ERR" "$T/err.6"
 assert_no_leftovers "$T/bad"
+
+# --- without --cache, the cache is under $XDG_CACHE_HOME
+XDG_CACHE_HOME=$T/xdg HF_ENDPOINT=$URL expect_exit 0 airlock bundle create -f "$T/sel.yaml" -o "$T/xdg-out" --quiet
+assert_exists "$T/xdg/airlock/blobs/sha256/$(sha256 "$M/config.json")"
 
 # --- the token: nowhere in airlock's output, errors, bundles or cache
 for f in "$T"/out.* "$T"/err.*; do

@@ -713,6 +713,8 @@ static enum al_code x_done(struct run *r, struct xfer *x, CURLcode res, struct a
 			x->not_before = 0;
 			return AL_OK;
 		}
+		if (x->it && x->werr.code == AL_EVERIFY) /* more bytes than declared: not a prefix to resume */
+			unlink(x->part);
 		al_fail(err, x->werr.code, "%s", x->werr.msg);
 		return al_err_prefix(err, "'%s' (%s)", x->what, x->url);
 	}
