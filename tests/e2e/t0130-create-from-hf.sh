@@ -6,7 +6,8 @@
 # - A pull by branch (`main`) records the commit the Hub resolves it to, in airlock.json's
 #   info.revision and upstream and in the manifest's annotations; the bundle verifies, and
 #   every model file's blob has the sha256sum of the original.
-# - `include`/`exclude` select exactly the expected files.
+# - `include`/`exclude` select exactly the expected files; a model of 2100 files is listed
+#   through several pages (Link rel="next") and its layers come in a directory walk's order.
 # - The endpoint from HF_ENDPOINT; the cache under $XDG_CACHE_HOME without --cache, and none
 #   at all for a spec without remote sources; a second run is served from the cache (the access log shows
 #   no file download); a damaged cache entry is fetched again.
@@ -22,6 +23,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"
+. "$(dirname "$0")/hf-lib.sh"
 need jq python3 sha256sum grep
 
 M=$T/up/tiny
@@ -46,6 +48,7 @@ assert_absent "$T/xdg"
 STORE=$T/store
 expect_exit 0 airlock init --store "$STORE"
 expect_exit 0 airlock import "$T/up-bundle" --store "$STORE" --allow-unsigned -q
+hf_extra_models   # test/many-files: 2100 files, more than two pages of a tree listing
 serve_start
 # the commit the Hub gives a model without a 40-hex revision (docs/protocols/hf-hub.md §2)
 COMMIT=$(jq -r '.manifests[0].digest' "$T/up-bundle/index.json" | cut -c8-47)
@@ -94,14 +97,32 @@ spec "$T/sel.yaml" "hf://org/tiny@main" 'name: org/tiny-sel' 'include: ["*.json"
 HF_ENDPOINT=$URL expect_exit 0 airlock bundle create -f "$T/sel.yaml" -o "$T/sel" --cache "$T/cache" --quiet
 assert_eq "$(files "$T/sel" | tr '\n' ' ')" "config.json model.safetensors sub/notes.txt " "selected files"
 # everything came from the cache: no file was downloaded again
-N=$(grep -c '/resolve/' "$T/access.log")
+N=$(grep -c '/org/tiny/resolve/' "$T/access.log")
 assert_eq "$N" 5 "downloads in the access log after two pulls"
 expect_exit 0 airlock verify "$T/sel" --quiet
+
+# --- a listing of several pages (Link: rel="next", followed to the end) and a 40-hex revision
+spec "$T/many.yaml" "hf://test/many-files@main" 'include: ["config.json", "sub/d03/*", "f20*"]'
+HF_ENDPOINT=$URL expect_exit 0 airlock bundle create -f "$T/many.yaml" -o "$T/many" --cache "$T/cache" --quiet
+assert_eq "$(jq -r '.artifacts[0].info.revision' "$T/many/airlock.json")" "$MANY_REV" "revision of test/many-files"
+model_files "$MANY_DIR" | grep -E '^config\.json$|^sub/d03/|/f20[^/]*$' | python3 -c '
+import sys
+# the order of a directory walk: "/" sorts before any other byte
+print("".join(sorted(sys.stdin, key=lambda p: p.replace("/", "\x01"))), end="")' >"$T/many-want"
+files "$T/many" >"$T/many-got"
+LC_ALL=C sort "$T/many-want" | cmp -s - "$T/many-got" ||
+    fail "files of test/many-files: $(LC_ALL=C sort "$T/many-want" | diff - "$T/many-got" | head)"
+[ "$(grep -c '^sub/d03/' "$T/many-got")" -gt 100 ] || fail "too few files selected from sub/d03/"
+[ "$(grep -c '/api/models/test/many-files/tree/' "$T/access.log")" -ge 3 ] || fail "the tree was not read in pages"
+expect_exit 0 airlock verify "$T/many" --quiet
+assert_eq "$(jq -r '[.layers[].annotations["org.cncf.model.filepath"]] | join(" ")' \
+    "$T/many/blobs/sha256/$(jq -r '.artifacts[0].digest' "$T/many/airlock.json" | cut -c8-)")" \
+    "$(tr '\n' ' ' <"$T/many-want" | sed 's/ $//')" "layer order (a directory walk's)"
 
 # --- a damaged cache entry is not used: it is fetched again
 flip_byte "$T/cache/blobs/sha256/$(sha256 "$M/config.json")"
 HF_ENDPOINT=$URL expect_exit 0 airlock bundle create -f "$T/sel.yaml" -o "$T/sel2" --cache "$T/cache" --quiet
-assert_eq "$(grep -c '/resolve/' "$T/access.log")" 6 "downloads after the damaged cache entry"
+assert_eq "$(grep -c '/org/tiny/resolve/' "$T/access.log")" 6 "downloads after the damaged cache entry"
 assert_eq "$(sha256 "$T/cache/blobs/sha256/$(sha256 "$M/config.json")")" "$(sha256 "$M/config.json")" "repaired cache entry"
 
 # --- must-fail: a file corrupted upstream (same size: the server cannot tell)
