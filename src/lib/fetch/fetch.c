@@ -577,15 +577,13 @@ static enum al_code x_start(struct run *r, struct xfer *x, int *finished, struct
 	return AL_OK;
 }
 
-/* Opens the .part (resuming what it holds) or finds the file in the cache. */
+/* Finds the file in the cache (re-hashed), or sets up where its download goes. */
 static enum al_code x_prepare(struct run *r, struct xfer *x, int *hit, struct al_err *err)
 {
 	struct al_fetch_item *it = x->it;
 	const char *cache = r->o->cache;
 	char *dir;
-	uint64_t len = 0;
 	enum al_code rc;
-	struct stat st;
 	x->final = al_strf("%s/blobs/%s/%s", cache, alg_dir(it), it->expect);
 	x->part = al_strf("%s/tmp/%s-%s.part", cache, alg_dir(it), it->expect);
 	dir = al_strf("%s/blobs/%s", cache, alg_dir(it));
@@ -595,14 +593,25 @@ static enum al_code x_prepare(struct run *r, struct xfer *x, int *hit, struct al
 	}
 	rc = al_mkdirs(dir, err);
 	free(dir);
-	if (rc || (rc = try_cache(r, x, hit, err)) || *hit) {
-		if (*hit) {
-			al_progress_add(r->o->prog, it->got);
-			if (!(it->path = strdup(x->final)))
-				return al_fail(err, AL_ENOMEM, "out of memory");
-		}
-		return rc;
+	if (!rc && !(rc = try_cache(r, x, hit, err)) && *hit) {
+		al_progress_add(r->o->prog, it->got);
+		if (!(it->path = strdup(x->final)))
+			return al_fail(err, AL_ENOMEM, "out of memory");
 	}
+	return rc;
+}
+
+/*
+ * Opens the .part (locked: one writer) and hashes what it holds, to be continued. Only
+ * transfers about to start hold one open, so a model of many files needs few descriptors.
+ */
+static enum al_code x_open(struct run *r, struct xfer *x, struct al_err *err)
+{
+	struct al_fetch_item *it = x->it;
+	uint64_t len = 0;
+	enum al_code rc;
+	struct stat st;
+	x->off = 0;
 	x->fd = open(x->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (x->fd < 0)
 		return al_fail_errno(err, AL_EIO, "cannot open '%s'", x->part);
@@ -622,6 +631,22 @@ static enum al_code x_prepare(struct run *r, struct xfer *x, int *hit, struct al
 	return AL_OK;
 }
 
+/* Closes the .part; what it holds stays for later (and leaves the progress count unless kept). */
+static void x_close(struct run *r, struct xfer *x, int keep_progress)
+{
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	if (x->hashing) {
+		al_sha256_release(&x->sha);
+		al_gitblob_release(&x->git);
+		x->hashing = 0;
+	}
+	if (!keep_progress && r->o->prog)
+		atomic_fetch_sub(&r->o->prog->done, x->off);
+	x->off = 0;
+}
+
 /* The verified .part becomes the cache entry. */
 static enum al_code x_finish(struct run *r, struct xfer *x, struct al_err *err)
 {
@@ -639,14 +664,15 @@ static enum al_code x_finish(struct run *r, struct xfer *x, struct al_err *err)
 		unlink(x->part);
 		return rc;
 	}
+	it->got = x->off;
 	if (fdatasync(x->fd) != 0)
 		return al_fail_errno(err, AL_EIO, "cannot flush '%s'", x->part);
 	if (rename(x->part, x->final) != 0)
 		return al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", x->part, x->final);
+	x_close(r, x, 1); /* (the rename kept the lock to the end) */
 	dir = al_dirname(x->final);
 	rc = dir ? al_fsync_dir(dir, err) : al_fail(err, AL_ENOMEM, "out of memory");
 	free(dir);
-	it->got = x->off;
 	if (!rc && !(it->path = strdup(x->final)))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 	return rc;
@@ -763,6 +789,8 @@ static enum al_code x_done(struct run *r, struct xfer *x, CURLcode res, struct a
 	}
 	x->attempt++;
 	x->not_before = now_mono() + delay;
+	if (x->it)
+		x_close(r, x, 0); /* reopened, and its bytes counted again, when it starts over */
 	return AL_OK;
 }
 
@@ -806,7 +834,10 @@ static enum al_code run_all(struct run *r, struct xfer *xs, size_t n, struct al_
 					next = xs[i].not_before;
 				continue;
 			}
-			rc = x_start(r, &xs[i], &fin, err);
+			if (xs[i].it && xs[i].fd < 0)
+				rc = x_open(r, &xs[i], err);
+			if (!rc)
+				rc = x_start(r, &xs[i], &fin, err);
 			if (!rc && fin) {
 				xs[i].state = X_DONE;
 				rc = x_finish(r, &xs[i], err);
