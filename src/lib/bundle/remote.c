@@ -120,6 +120,16 @@ static enum al_code plan_hf(const struct al_fetch_opts *o, struct al_remotes *r,
 			     s->include || s->exclude ? " that 'include' and 'exclude' select" : "");
 	if (!rc)
 		qsort(rm->files, rm->nfiles, sizeof(*rm->files), cmp_walk);
+	/* (in this order a name and the names below it are neighbours) */
+	for (size_t i = 1; !rc && i < rm->nfiles; i++) {
+		const char *a = rm->files[i - 1].rel, *b = rm->files[i].rel;
+		size_t n = strlen(a);
+		if (!strcmp(a, b))
+			rc = al_fail(err, AL_EIO, "hf://%s@%s: the Hub lists '%s' twice", s->source, rm->commit, a);
+		else if (!strncmp(a, b, n) && b[n] == '/')
+			rc = al_fail(err, AL_EIO, "hf://%s@%s: the Hub lists '%s' both as a file and as a directory",
+				     s->source, rm->commit, a);
+	}
 	return rc;
 }
 
