@@ -4,7 +4,7 @@
  * (fetch.h). One single-threaded curl multi loop drives every transfer; a transfer
  * that fails transiently waits out its backoff without blocking the others.
  *
- * Cache layout (docs/cmd/bundle-create.md "The download cache"):
+ * Cache layout (docs/cmd/bundle-create.md "Remote sources"):
  *   CACHE/blobs/sha256/<hex>     files checked by SHA-256
  *   CACHE/blobs/git-sha1/<hex>   files checked by git blob id
  *   CACHE/tmp/<alg>-<hex>.part   downloads in progress, resumed with Range
