@@ -3,16 +3,76 @@
  * cmd_bundle.c: `airlock bundle create|inspect` (docs/cmd/bundle-create.md,
  * docs/cmd/bundle-inspect.md).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bundle.h"
 #include "cli.h"
+#include "fetch.h"
 #include "fsx.h"
 #include "json.h"
+
+enum { MAX_PLAIN_HOSTS = 16, TOKEN_MAX = 4096 };
+
+/* The first line of a token file, trimmed; 0, or -1 (reported). The token is never printed. */
+static int read_token(const char *file, char *out, size_t n)
+{
+	size_t len = 0;
+	ssize_t r;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "airlock: cannot open token file '%s': %s\n", file, strerror(errno));
+		return -1;
+	}
+	while (len + 1 < n && (r = read(fd, out + len, n - 1 - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "airlock: cannot read token file '%s': %s\n", file, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	out[len] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	len = strlen(out);
+	while (len && (out[len - 1] == ' ' || out[len - 1] == '\t'))
+		out[--len] = '\0';
+	if (!len || len + 1 >= n) {
+		fprintf(stderr, "airlock: token file '%s' holds no token on its first line (or one over %u bytes)\n", file,
+			(unsigned)n - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* A token goes into an HTTP header: visible ASCII only. */
+static int token_ok(const char *t)
+{
+	for (; *t; t++)
+		if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* $XDG_CACHE_HOME/airlock, else ~/.cache/airlock; NULL when neither is known. Caller frees. */
+static char *default_cache(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (x && x[0] == '/')
+		return al_strf("%s/airlock", x);
+	if (home && home[0] == '/')
+		return al_strf("%s/.cache/airlock", home);
+	return NULL;
+}
 
 static int create(int argc, char **argv)
 {
@@ -22,9 +82,18 @@ static int create(int argc, char **argv)
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
+					      { "cache", required_argument, NULL, 'C' },
+					      { "ca-file", required_argument, NULL, 'A' },
+					      { "plain-http", required_argument, NULL, 'P' },
+					      { "hf-endpoint", required_argument, NULL, 'E' },
+					      { "hf-token-file", required_argument, NULL, 'T' },
 					      { NULL, 0, NULL, 0 } };
-	const char *spec_path = NULL, *out = NULL;
-	int tar = 0, json = 0, quiet = 0, c;
+	const char *spec_path = NULL, *out = NULL, *plain[MAX_PLAIN_HOSTS + 1] = { NULL };
+	const char *cache = NULL, *token_file = NULL, *endpoint = NULL;
+	char *cache_def = NULL, *ep = NULL, token[TOKEN_MAX];
+	struct al_fetch_opts fo = { 0 };
+	size_t nplain = 0;
+	int tar = 0, json = 0, quiet = 0, c, ret = 0;
 	struct al_spec spec;
 	struct al_bundle_info info;
 	struct al_create_opts co = { 0 };
@@ -43,6 +112,15 @@ static int create(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': return cli_help(al_doc_bundle_create);
+		case 'C': cache = optarg; break;
+		case 'A': fo.ca_file = optarg; break;
+		case 'E': endpoint = optarg; break;
+		case 'T': token_file = optarg; break;
+		case 'P':
+			if (nplain == MAX_PLAIN_HOSTS)
+				return cli_usage("bundle create", "at most %d --plain-http hosts", MAX_PLAIN_HOSTS);
+			plain[nplain++] = optarg;
+			break;
 		default: return cli_usage("bundle create", "bad option");
 		}
 	}
@@ -50,25 +128,63 @@ static int create(int argc, char **argv)
 		return cli_usage("bundle create", "both -f SPEC and -o OUT are required");
 	if (optind != argc)
 		return cli_usage("bundle create", "unexpected argument '%s'", argv[optind]);
+	if (cache && !*cache)
+		return cli_usage("bundle create", "--cache needs a directory");
+	if (fo.ca_file && access(fo.ca_file, R_OK) != 0)
+		return cli_usage("bundle create", "cannot read --ca-file '%s': %s", fo.ca_file, strerror(errno));
+	if (!endpoint)
+		endpoint = getenv("HF_ENDPOINT") && *getenv("HF_ENDPOINT") ? getenv("HF_ENDPOINT") : "https://huggingface.co";
+	ep = strdup(endpoint);
+	for (size_t n = ep ? strlen(ep) : 0; n > 0 && ep[n - 1] == '/'; n--)
+		ep[n - 1] = '\0';
+	token[0] = '\0';
+	if (token_file) {
+		if (read_token(token_file, token, sizeof(token))) {
+			free(ep);
+			return EXIT_ERROR;
+		}
+		fo.token_from = "--hf-token-file";
+	} else if (getenv("HF_TOKEN") && *getenv("HF_TOKEN")) {
+		snprintf(token, sizeof(token), "%s", getenv("HF_TOKEN"));
+		fo.token_from = "HF_TOKEN";
+	}
+	if (token[0] && !token_ok(token)) {
+		cli_secret_wipe(token, sizeof(token));
+		free(ep);
+		return cli_usage("bundle create", "the Hugging Face token from %s holds a space or control character",
+				 fo.token_from);
+	}
+	fo.token = token[0] ? token : NULL;
+	fo.cache = cache ? cache : (cache_def = default_cache());
+	fo.plain_http = plain;
+	fo.hf_endpoint = ep;
 	co.now = (int64_t)time(NULL);
 	co.tar = tar;
 	if (!strcmp(out, "-")) {
 		/* a tar on standard output, for a pipe (import -, ssh, a media writer); the report goes to stderr */
-		if (isatty(STDOUT_FILENO))
-			return cli_usage("bundle create", "'-o -' writes a tar bundle to standard output, which is a terminal");
+		if (isatty(STDOUT_FILENO)) {
+			ret = cli_usage("bundle create", "'-o -' writes a tar bundle to standard output, which is a terminal");
+			goto done;
+		}
 		co.tar = tar = 1;
 		co.sink = &stdout_tar;
 		report = stderr;
 	}
-	if (al_spec_load(spec_path, co.now, &spec, &err))
-		return cli_fail(&err);
+	co.fetch = &fo;
+	if (!ep || al_spec_load(spec_path, co.now, &spec, &err)) {
+		ret = ep ? cli_fail(&err) : EXIT_ERROR;
+		goto done;
+	}
 	cli_progress_start(&pr, "gathering", quiet || json);
 	co.prog = &pr.p;
+	fo.prog = &pr.p;
 	rc = al_bundle_create(&spec, out, &co, &info, &err);
 	cli_progress_stop(&pr);
 	al_spec_release(&spec);
-	if (rc)
-		return cli_fail(&err);
+	if (rc) {
+		ret = cli_fail(&err);
+		goto done;
+	}
 	if (json) {
 		json_t *m = json_deep_copy(info.meta);
 		json_object_set_new(m, "path", al_json_text(out)); /* a non-UTF-8 path escaped, not dropped */
@@ -97,7 +213,11 @@ static int create(int argc, char **argv)
 		}
 	}
 	al_bundle_info_release(&info);
-	return 0;
+done:
+	cli_secret_wipe(token, sizeof(token));
+	free(cache_def);
+	free(ep);
+	return ret;
 }
 
 static int inspect(int argc, char **argv)

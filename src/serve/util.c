@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fsx.h"
+#include "hf.h"
 #include "sv_internal.h"
 
 static int lower_alnum(char c)
@@ -56,33 +57,10 @@ int sv_oci_tag_valid(const char *tag)
 	return 1;
 }
 
-/*
- * One segment of a Hub repo id, as huggingface_hub's validate_repo_id takes it:
- * [A-Za-z0-9._-], starting and ending with a letter, digit or '_', no ".." or "--";
- * a repository name (the last segment) at most 96 characters.
- */
-static int hf_segment_ok(const char *s, size_t n, size_t max)
-{
-	if (!n || n > max || strchr(".-", s[0]) || strchr(".-", s[n - 1]))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '_' || c == '-'))
-			return 0;
-		if (i && (c == '.' || c == '-') && s[i - 1] == c)
-			return 0;
-	}
-	return 1;
-}
-
+/* The one rule for Hub repository ids, shared with the fetch client (src/lib/fetch/hf.c). */
 int sv_hf_repo_valid(const char *repo)
 {
-	const char *slash = strchr(repo, '/');
-	if (!slash)
-		return hf_segment_ok(repo, strlen(repo), 96);
-	return hf_segment_ok(repo, (size_t)(slash - repo), 96) && !strchr(slash + 1, '/') &&
-	       hf_segment_ok(slash + 1, strlen(slash + 1), 96);
+	return al_hf_repo_valid(repo);
 }
 
 enum al_code sv_json_str(struct al_buf *b, const char *s, struct al_err *err)

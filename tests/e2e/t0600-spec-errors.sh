@@ -50,12 +50,12 @@ artifacts:
     path: files/runbook.txt
     colour: red
 YAML
-bad_spec "bad-5.yaml: artifacts[0]: remote sources ('from:', 'requirements:') are not supported yet" <<'YAML'
+bad_spec "bad-5.yaml: artifacts[0]: 'from' is 'docker://example/app:1': airlock fetches https:// files and hf:// models" <<'YAML'
 name: x
 version: 1
 artifacts:
-  - kind: model
-    from: hf://example/tiny-model
+  - kind: image
+    from: docker://example/app:1
 YAML
 # a missing source, after a good one (which is already being gathered)
 bad_spec "artifacts[1] (file '$S/files/nope.txt'): cannot stat '$S/files/nope.txt': No such file or directory" <<'YAML'

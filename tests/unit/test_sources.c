@@ -78,11 +78,43 @@ static void test_model_media_type(void **state)
 	}
 }
 
+/* include/exclude: fnmatch(3) without flags on the whole path or the file name; exclude wins */
+static void test_path_selected(void **state)
+{
+	static char *inc[] = { "*.json", "*.safetensors", "sub/*", NULL };
+	static char *exc[] = { "tokenizer*", "*/skip.json", NULL };
+	static char *star[] = { "*", NULL };
+	static const struct {
+		char **inc, **exc;
+		const char *rel;
+		int want;
+	} rows[] = {
+		{ NULL, NULL, "anything/at/all.bin", 1 },
+		{ inc, NULL, "config.json", 1 },
+		{ inc, NULL, "deep/dir/config.json", 1 },  /* the file name matches */
+		{ inc, NULL, "sub/a/b.txt", 1 },           /* '*' crosses '/' in the whole path */
+		{ inc, NULL, "README.md", 0 },
+		{ inc, exc, "tokenizer.json", 0 },
+		{ inc, exc, "sub/skip.json", 0 },
+		{ inc, exc, "other/skip.json", 0 },        /* skip.json: '*' crosses '/' */
+		{ inc, exc, "model.safetensors", 1 },
+		{ NULL, exc, "tokenizer_config.json", 0 },
+		{ NULL, exc, "config.json", 1 },
+		{ star, star, "config.json", 0 },
+		{ inc, NULL, "CONFIG.JSON", 0 },          /* case matters */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (al_path_selected(rows[i].inc, rows[i].exc, rows[i].rel) != rows[i].want)
+			fail_msg("row %zu '%s': want %d", i, rows[i].rel, rows[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_valid),
 		cmocka_unit_test(test_model_media_type),
+		cmocka_unit_test(test_path_selected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

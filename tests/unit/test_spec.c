@@ -143,6 +143,34 @@ static void test_paths(void **state)
 	}
 }
 
+/* Remote sources: what `from:` is split into, and the defaults. */
+static void test_remote(void **state)
+{
+	struct al_spec s;
+	struct al_err err = { 0 };
+	const char *yaml =
+		"name: b\nversion: 1\nartifacts:\n"
+		"  - {kind: model, from: hf://org/m}\n"
+		"  - {kind: model, from: 'hf://gpt2@refs/pr/1', include: ['*.json'], exclude: 'tok*'}\n"
+		"  - {kind: file, from: 'https://example.org/a/f.bin?x=1', "
+		"sha256: 'sha256:ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789'}\n";
+	(void)state;
+	if (parse(yaml, &s, &err) != AL_OK)
+		fail_msg("refused: %s", err.msg);
+	assert_null(s.sources[0].path);
+	assert_string_equal(s.sources[0].from, "hf://org/m");
+	assert_string_equal(s.sources[0].source, "org/m");
+	assert_string_equal(s.sources[0].revision, "main");
+	assert_string_equal(s.sources[1].source, "gpt2");
+	assert_string_equal(s.sources[1].revision, "refs/pr/1");
+	assert_string_equal(s.sources[1].include[0], "*.json");
+	assert_null(s.sources[1].include[1]);
+	assert_string_equal(s.sources[1].exclude[0], "tok*");
+	assert_string_equal(s.sources[2].from, "https://example.org/a/f.bin?x=1");
+	assert_string_equal(s.sources[2].sha256, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	al_spec_release(&s);
+}
+
 static const struct {
 	const char *expires; /* NULL: the key is absent */
 	int64_t want;
@@ -202,8 +230,33 @@ static const struct {
 	{ "missing kind", "name: b\nversion: 1\nartifacts: [{path: f}]\n", "'kind' is missing" },
 	{ "kind wheels", "name: b\nversion: 1\nartifacts: [{kind: wheels, requirements: r.txt}]\n",
 	  "kind 'wheels'" },
-	{ "from: source", "name: b\nversion: 1\nartifacts: [{kind: model, from: hf://org/m}]\n",
-	  "remote sources" },
+	{ "requirements", "name: b\nversion: 1\nartifacts: [{kind: wheel, requirements: r.txt}]\n",
+	  "'requirements:' is not supported yet" },
+	/* remote sources (docs/FORMAT.md §1) */
+	{ "from and path", "name: b\nversion: 1\nartifacts: [{kind: model, from: hf://org/m, path: m}]\n",
+	  "give either 'path' or 'from', not both" },
+	{ "hf for a file", "name: b\nversion: 1\nartifacts: [{kind: file, from: hf://org/m}]\n",
+	  "'from: hf://…' is for kind model, not file" },
+	{ "https for a model", "name: b\nversion: 1\nartifacts: [{kind: model, from: 'https://x/m'}]\n",
+	  "is for kind file, not model" },
+	{ "https without sha256", "name: b\nversion: 1\nartifacts: [{kind: file, from: 'https://x/f'}]\n",
+	  "'sha256' is missing (a file from a URL must be pinned" },
+	{ "sha256 short", "name: b\nversion: 1\nartifacts: [{kind: file, from: 'https://x/f', sha256: abc}]\n",
+	  "'sha256' is 'abc', not 64 hex digits" },
+	{ "sha256 on hf", "name: b\nversion: 1\nartifacts: [{kind: model, from: hf://org/m, sha256: abc}]\n",
+	  "'sha256' applies to https:// files" },
+	{ "bad repo", "name: b\nversion: 1\nartifacts: [{kind: model, from: 'hf://org/../m@main'}]\n",
+	  "does not name a Hub repository" },
+	{ "repo three parts", "name: b\nversion: 1\nartifacts: [{kind: model, from: 'hf://a/b/c'}]\n",
+	  "does not name a Hub repository" },
+	{ "empty revision", "name: b\nversion: 1\nartifacts: [{kind: model, from: 'hf://org/m@'}]\n",
+	  "empty or over-long revision" },
+	{ "revision with from", "name: b\nversion: 1\nartifacts: [{kind: model, from: hf://org/m, revision: x}]\n",
+	  "'revision' and 'source' come from 'from'" },
+	{ "unknown scheme", "name: b\nversion: 1\nartifacts: [{kind: image, from: 'docker://r/i:1'}]\n",
+	  "airlock fetches https:// files and hf:// models" },
+	{ "exclude on a file", "name: b\nversion: 1\nartifacts: [{kind: file, path: f, exclude: ['*']}]\n",
+	  "'exclude' applies to model and vulndb only" },
 	{ "sha256 on a local source",
 	  "name: b\nversion: 1\nartifacts: [{kind: file, path: f, sha256: abc}]\n", "'sha256'" },
 	{ "missing path", "name: b\nversion: 1\nartifacts: [{kind: file}]\n", "'path' is missing" },
@@ -527,6 +580,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_spec),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_remote),
 		cmocka_unit_test(test_expires),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_targets),

@@ -247,6 +247,7 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 	struct al_layout l;
 	struct al_plans plans = { 0 };
 	struct al_copy_jobs jobs = { 0 };
+	struct al_remotes rem = { 0 };
 	struct stat st;
 	char *tmp;
 	enum al_code rc;
@@ -283,18 +284,24 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 			return rc;
 		}
 	}
-	if ((rc = al_layout_create(&l, tmp, err))) {
+	/* the network first: an interrupted or failed download leaves nothing beside OUT */
+	if ((rc = al_remotes_fetch(spec, opts->fetch, &rem, err)) || (rc = al_layout_create(&l, tmp, err))) {
+		al_remotes_release(&rem);
 		free(tmp);
 		return rc;
 	}
 	l.prog = opts->prog;
-	for (size_t i = 0; i < spec->nsources && !rc; i++)
-		rc = al_plan_source(&l, &spec->sources[i], &plans, &jobs, err);
+	for (size_t i = 0; i < spec->nsources && !rc; i++) {
+		const struct al_remote *rm = al_remotes_find(&rem, &spec->sources[i]);
+		rc = rm ? al_plan_remote(rm, rem.items, &plans, &jobs, err)
+			: al_plan_source(&l, &spec->sources[i], &plans, &jobs, err);
+	}
 	if (!rc && opts->prog) {
 		uint64_t total = 0;
 		for (size_t i = 0; i < jobs.n; i++)
 			total += jobs.v[i].size;
 		atomic_store(&opts->prog->total, total);
+		atomic_store(&opts->prog->done, 0);
 	}
 	if (!rc)
 		rc = al_layout_put_files(&l, jobs.v, jobs.n, err);
@@ -343,6 +350,7 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 		al_bundle_info_release(info);
 	}
 	al_plans_release(&plans);
+	al_remotes_release(&rem);
 	al_copy_jobs_release(&jobs);
 	al_layout_release(&l);
 	free(tmp);

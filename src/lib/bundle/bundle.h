@@ -180,6 +180,7 @@ enum al_code al_bundle_read_raw(const char *path, const char *name, struct al_bu
 
 struct al_tar_sink;
 /* Options for al_bundle_create. */
+struct al_fetch_opts;
 struct al_create_opts {
 	int tar;               /* write one pax tar instead of a directory */
 	int64_t now;           /* creation time */
@@ -187,6 +188,7 @@ struct al_create_opts {
 	/* write the tar into this stream instead of at OUT (which is then only its name): the
 	 * layout is made in a temporary directory of $TMPDIR, streamed, and removed */
 	const struct al_tar_sink *sink;
+	const struct al_fetch_opts *fetch; /* for `from:` sources (fetch.h); NULL refuses them */
 };
 /* Gathers every source of spec into a new bundle at out (which must not exist). *info is
  * zeroed first; on success the caller releases it with al_bundle_info_release. On error

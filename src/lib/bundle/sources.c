@@ -165,16 +165,19 @@ static enum al_code plan_file_add(struct al_plan *p, const char *rel, size_t job
 	return AL_OK;
 }
 
-static int included(char *const *include, const char *rel)
+static int glob_any(char *const *globs, const char *rel, const char *base)
 {
-	const char *base = strrchr(rel, '/');
-	if (!include)
-		return 1;
-	base = base ? base + 1 : rel;
-	for (char *const *p = include; *p; p++)
+	for (char *const *p = globs; p && *p; p++)
 		if (fnmatch(*p, rel, 0) == 0 || fnmatch(*p, base, 0) == 0)
 			return 1;
 	return 0;
+}
+
+int al_path_selected(char *const *include, char *const *exclude, const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+	base = base ? base + 1 : rel;
+	return (!include || glob_any(include, rel, base)) && !glob_any(exclude, rel, base);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -243,7 +246,7 @@ static enum al_code walk(const char *root, const char *rel, int depth, struct al
 			size_t job;
 			if (bad)
 				rc = al_fail(err, AL_EINVAL, "cannot carry '%s': %s", full, bad);
-			else if (included(p->src->include, r)) {
+			else if (al_path_selected(p->src->include, p->src->exclude, r)) {
 				const char *mt = p->kind == AL_KIND_MODEL ? al_model_media_type(r)
 					       : (strstr(r, ".json") ? AL_MT_OSV_JSON : AL_MT_OSV_YAML);
 				if (!(rc = add_job(jobs, full, (uint64_t)st.st_size, NULL, &job, err)))
@@ -302,7 +305,7 @@ static enum al_code plan_dir(const struct al_source *src, struct al_plans *plans
 		return rc;
 	if (p->nfiles == 0)
 		return al_fail(err, AL_EINVAL, "'%s' holds no files%s", src->path,
-			       src->include ? " that match 'include'" : "");
+			       src->exclude ? " that 'include' and 'exclude' select" : src->include ? " that match 'include'" : "");
 	return AL_OK;
 }
 
@@ -792,5 +795,61 @@ out:
 	json_decref(desc);
 	if (rc)
 		al_artifact_release(a);
+	return rc;
+}
+
+/* The last path segment of a URL (no query or fragment), fresh; "" when it has none. */
+static char *url_file_name(const char *url)
+{
+	const char *p = strstr(url, "://"), *end, *seg;
+	p = p ? p + 3 : url;
+	end = p + strcspn(p, "?#");
+	p += strcspn(p, "/");
+	if (p > end)
+		p = end;
+	seg = p;
+	for (const char *c = p; c < end; c++)
+		if (*c == '/')
+			seg = c + 1;
+	return strndup(seg, (size_t)(end - seg));
+}
+
+enum al_code al_plan_remote(const struct al_remote *rm, const struct al_fetch_item *items, struct al_plans *plans,
+			    struct al_copy_jobs *jobs, struct al_err *err)
+{
+	const struct al_source *src = &rm->eff;
+	struct al_plan *p = NULL;
+	enum al_code rc = add_plan(plans, src, &p, err);
+	for (size_t i = 0; !rc && i < rm->nfiles; i++) {
+		const struct al_fetch_item *it = &items[rm->files[i].item];
+		char expect[7 + AL_HEX_LEN + 1];
+		size_t job;
+		snprintf(expect, sizeof(expect), "sha256:%s", it->sha256);
+		/* the copy re-hashes the cache entry: the bundle gets exactly the bytes verified */
+		if (!(rc = add_job(jobs, it->path, it->got, expect, &job, err)))
+			rc = src->kind == AL_KIND_MODEL
+				     ? plan_file_add(p, rm->files[i].rel, job, al_model_media_type(rm->files[i].rel), err)
+				     : AL_OK;
+		if (!rc && src->kind == AL_KIND_FILE) {
+			p->name = src->name ? strdup(src->name) : url_file_name(src->from);
+			p->upstream = strdup(src->from);
+			if (!p->name || !p->upstream)
+				rc = al_fail(err, AL_ENOMEM, "out of memory");
+			else if (!*p->name)
+				rc = al_fail(err, AL_EINVAL, "the URL ends in no file name: give the artifact a 'name'");
+			else
+				rc = plan_file_add(p, p->name, job, AL_MT_FILE, err);
+		}
+	}
+	if (!rc && src->kind == AL_KIND_MODEL) {
+		p->name = strdup(src->name ? src->name : src->source);
+		p->upstream = al_strf("%s@%s", src->source, src->revision);
+		if (!p->name || !p->upstream)
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+		else
+			rc = manifest_fits(p, err);
+	}
+	if (rc)
+		al_err_prefix(err, "artifacts[%u] (%s '%s')", src->line, al_kind_name(src->kind), src->from);
 	return rc;
 }

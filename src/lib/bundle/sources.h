@@ -14,6 +14,7 @@
 #include "bundle.h"
 #include "format.h"
 #include "layout.h"
+#include "remote.h"
 #include "spec.h"
 #include "wheel.h"
 
@@ -53,6 +54,13 @@ void al_plans_release(struct al_plans *p);
  * releases both (al_plans_release, al_copy_jobs_release) in every case. */
 enum al_code al_plan_source(struct al_layout *l, const struct al_source *src, struct al_plans *plans,
 			    struct al_copy_jobs *jobs, struct al_err *err);
+/*
+ * Plans a fetched remote source (al_remotes_fetch) like a local one: its copy jobs read
+ * the cache entries and expect their SHA-256. rm and items are borrowed and must outlive
+ * the plans (which point at rm->eff).
+ */
+enum al_code al_plan_remote(const struct al_remote *rm, const struct al_fetch_item *items, struct al_plans *plans,
+			    struct al_copy_jobs *jobs, struct al_err *err);
 /* After the copy: writes the plan's manifest, adds it to index.json, fills a (the caller
  * releases it with al_artifact_release). On error *a is left zeroed: nothing to release. */
 enum al_code al_plan_finish(struct al_layout *l, struct al_plan *p, const struct al_copy_jobs *jobs,
@@ -60,6 +68,12 @@ enum al_code al_plan_finish(struct al_layout *l, struct al_plan *p, const struct
 
 /* The OCI reference-name pattern (what skopeo accepts after oci:DIR:). */
 int al_ref_valid(const char *ref);
+/*
+ * Whether a model or vulndb file is taken: it matches an `include` pattern (or there
+ * are none) and no `exclude` pattern. A pattern matches the whole relative path (with
+ * `*` crossing '/') or the file name (fnmatch without flags).
+ */
+int al_path_selected(char *const *include, char *const *exclude, const char *rel);
 /* Media type of a model file, from its name. */
 const char *al_model_media_type(const char *rel);
 

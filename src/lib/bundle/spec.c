@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "fsx.h"
+#include "hf.h"
 #include "json.h"
 
 static const char *const kind_names[] = { "model", "wheel", "image", "file", "vulndb" };
@@ -287,14 +288,109 @@ static enum al_code opt_str(const json_t *o, const char *key, const char *where,
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
 }
 
+/* `include:` or `exclude:`: one pattern or a sequence of them, for models and vulndb. */
+static enum al_code parse_globs(const json_t *a, const char *key, const char *where, const struct al_source *s,
+				char ***out, struct al_err *err)
+{
+	const json_t *g = json_object_get(a, key);
+	size_t n, k;
+	if (!g || json_is_null(g))
+		return AL_OK;
+	if (s->kind != AL_KIND_MODEL && s->kind != AL_KIND_VULNDB)
+		return al_fail(err, AL_EINVAL, "%s: '%s' applies to model and vulndb only", where, key);
+	if (json_is_string(g))
+		n = 1;
+	else if (json_is_array(g))
+		n = json_array_size(g);
+	else
+		return wrong_type(where, key, "a sequence of patterns", g, err);
+	*out = calloc(n + 1, sizeof(char *));
+	if (!*out)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	for (k = 0; k < n; k++) {
+		const json_t *v = json_is_string(g) ? g : json_array_get(g, k);
+		if (!json_is_string(v))
+			return wrong_type(where, key, "a sequence of patterns (strings)", v, err);
+		if (!*json_string_value(v))
+			return al_fail(err, AL_EINVAL, "%s: '%s' entries must not be empty", where, key);
+		if (!((*out)[k] = strdup(json_string_value(v))))
+			return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	return AL_OK;
+}
+
+/*
+ * `from:` (docs/FORMAT.md §1 "Remote sources"): https:// files with a pinned `sha256:`,
+ * hf://REPO[@REVISION] models. Nothing is fetched here; the URL rules (plain http only
+ * to loopback) are applied when it is.
+ */
+static enum al_code parse_remote(const json_t *a, const char *where, struct al_source *s, struct al_err *err)
+{
+	const char *from, *sha;
+	enum al_code rc;
+	if ((rc = req_str(a, "from", where, "a URL such as https://… or hf://ORG/NAME@REVISION", NULL, &from, err)))
+		return rc;
+	if (json_object_get(a, "path"))
+		return al_fail(err, AL_EINVAL, "%s: give either 'path' or 'from', not both", where);
+	if (json_object_get(a, "revision") || json_object_get(a, "source"))
+		return al_fail(err, AL_EINVAL,
+			       "%s: 'revision' and 'source' come from 'from' for a remote source (hf://ORG/NAME@REVISION)", where);
+	if (!(s->from = strdup(from)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (!strncmp(from, "hf://", 5)) {
+		const char *at = strchr(from + 5, '@');
+		if (s->kind != AL_KIND_MODEL)
+			return al_fail(err, AL_EINVAL, "%s: 'from: hf://…' is for kind model, not %s", where,
+				       al_kind_name(s->kind));
+		if (json_object_get(a, "sha256"))
+			return al_fail(err, AL_EINVAL, "%s: 'sha256' applies to https:// files; the Hub's own digests check a model",
+				       where);
+		s->source = at ? strndup(from + 5, (size_t)(at - from - 5)) : strdup(from + 5);
+		s->revision = strdup(at ? at + 1 : "main");
+		if (!s->source || !s->revision)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		if (!al_hf_repo_valid(s->source))
+			return al_fail(err, AL_EINVAL, "%s: '%s' does not name a Hub repository (hf://ORG/NAME@REVISION)", where,
+				       from);
+		for (const char *c = s->revision; *c; c++)
+			if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+				return al_fail(err, AL_EINVAL, "%s: the revision in '%s' holds a space or control character", where,
+					       from);
+		if (!*s->revision || strlen(s->revision) > 255)
+			return al_fail(err, AL_EINVAL, "%s: '%s' has an empty or over-long revision after '@'", where, from);
+		return AL_OK;
+	}
+	if (!strncmp(from, "https://", 8) || !strncmp(from, "http://", 7)) {
+		if (s->kind != AL_KIND_FILE)
+			return al_fail(err, AL_EINVAL, "%s: 'from: %.8s…' is for kind file, not %s", where, from,
+				       al_kind_name(s->kind));
+		if ((rc = req_str(a, "sha256", where, "64 hex digits", " (a file from a URL must be pinned: sha256: <64 hex digits>)",
+				  &sha, err)))
+			return rc;
+		if (!strncmp(sha, "sha256:", 7))
+			sha += 7;
+		if (strlen(sha) != AL_HEX_LEN || strspn(sha, "0123456789abcdefABCDEF") != AL_HEX_LEN)
+			return al_fail(err, AL_EINVAL, "%s: 'sha256' is '%s', not 64 hex digits", where, sha);
+		for (int i = 0; i < AL_HEX_LEN; i++)
+			s->sha256[i] = (char)(sha[i] >= 'A' && sha[i] <= 'F' ? sha[i] - 'A' + 'a' : sha[i]);
+		s->sha256[AL_HEX_LEN] = '\0';
+		for (const char *c = from; *c; c++)
+			if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+				return al_fail(err, AL_EINVAL, "%s: 'from' holds a space or control character", where);
+		return AL_OK;
+	}
+	return al_fail(err, AL_EINVAL,
+		       "%s: 'from' is '%s': airlock fetches https:// files and hf:// models (docker:// and requirements are not supported yet)",
+		       where, from);
+}
+
 static enum al_code parse_source(const json_t *a, size_t i, const char *base,
 				 struct al_source *s, struct al_err *err)
 {
 	static const char *const keys[] = { "kind", "path", "name", "include", "revision", "source",
-					    "from", "sha256", "requirements", NULL };
+					    "from", "sha256", "requirements", "exclude", NULL };
 	char where[64];
 	const char *kind, *path;
-	const json_t *inc;
 	enum al_code rc;
 	snprintf(where, sizeof(where), "artifacts[%zu]", i);
 	s->line = (unsigned)i;
@@ -314,10 +410,15 @@ static enum al_code parse_source(const json_t *a, size_t i, const char *base,
 			       "%s: unknown kind '%s' (expected model, wheel, image, file or vulndb)",
 			       where, kind);
 	}
-	if (json_object_get(a, "from") || json_object_get(a, "requirements"))
-		return al_fail(err, AL_EINVAL,
-			       "%s: remote sources ('from:', 'requirements:') are not supported yet; give a local 'path:'",
+	if (json_object_get(a, "requirements"))
+		return al_fail(err, AL_EINVAL, "%s: 'requirements:' is not supported yet; list wheels with a local 'path:'",
 			       where);
+	if (json_object_get(a, "from")) {
+		if ((rc = parse_remote(a, where, s, err)) || (rc = opt_str(a, "name", where, &s->name, err)) ||
+		    (rc = parse_globs(a, "include", where, s, &s->include, err)))
+			return rc;
+		return parse_globs(a, "exclude", where, s, &s->exclude, err);
+	}
 	if (json_object_get(a, "sha256"))
 		return al_fail(err, AL_EINVAL, "%s: 'sha256' applies to remote sources only", where);
 	if ((rc = req_str(a, "path", where, "a path", NULL, &path, err)))
@@ -352,31 +453,9 @@ static enum al_code parse_source(const json_t *a, size_t i, const char *base,
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	if ((s->revision || s->source) && s->kind != AL_KIND_MODEL)
 		return al_fail(err, AL_EINVAL, "%s: 'revision' and 'source' apply to models only", where);
-	inc = json_object_get(a, "include");
-	if (inc && !json_is_null(inc)) {
-		size_t n, k;
-		if (s->kind != AL_KIND_MODEL && s->kind != AL_KIND_VULNDB)
-			return al_fail(err, AL_EINVAL, "%s: 'include' applies to model and vulndb only", where);
-		if (json_is_string(inc))
-			n = 1;
-		else if (json_is_array(inc))
-			n = json_array_size(inc);
-		else
-			return wrong_type(where, "include", "a sequence of patterns", inc, err);
-		s->include = calloc(n + 1, sizeof(char *));
-		if (!s->include)
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		for (k = 0; k < n; k++) {
-			const json_t *v = json_is_string(inc) ? inc : json_array_get(inc, k);
-			if (!json_is_string(v))
-				return wrong_type(where, "include", "a sequence of patterns (strings)", v, err);
-			if (!*json_string_value(v))
-				return al_fail(err, AL_EINVAL, "%s: 'include' entries must not be empty", where);
-			s->include[k] = strdup(json_string_value(v));
-			if (!s->include[k])
-				return al_fail(err, AL_ENOMEM, "out of memory");
-		}
-	}
+	if ((rc = parse_globs(a, "include", where, s, &s->include, err)) ||
+	    (rc = parse_globs(a, "exclude", where, s, &s->exclude, err)))
+		return rc;
 	return AL_OK;
 }
 
@@ -505,9 +584,13 @@ void al_spec_release(struct al_spec *spec)
 		free(s->name);
 		free(s->revision);
 		free(s->source);
+		free(s->from);
 		for (char **p = s->include; p && *p; p++)
 			free(*p);
 		free(s->include);
+		for (char **p = s->exclude; p && *p; p++)
+			free(*p);
+		free(s->exclude);
 	}
 	free(spec->sources);
 	for (size_t i = 0; spec->platforms && i < spec->nplatforms; i++)

@@ -26,12 +26,15 @@ int al_kind_parse(const char *s, enum al_kind *k);
 
 struct al_source {
 	enum al_kind kind;
-	char *path;       /* resolved local path (for images without the ":tag") */
+	char *path;       /* resolved local path (for images without the ":tag"); NULL for a remote source */
+	char *from;       /* a remote source: "https://…" (kind file) or "hf://REPO@REV" (kind model), or NULL */
+	char sha256[65];  /* remote files: the SHA-256 the spec pins, lower-case hex */
 	char *tag;        /* images: the tag in the source layout, or NULL */
 	char *name;       /* the name it is served under inside, or NULL for the default */
-	char *revision;   /* models: the upstream revision, or NULL */
-	char *source;     /* models: the upstream repository, or NULL */
+	char *revision;   /* models: the upstream revision, or NULL; from hf://, the one asked for */
+	char *source;     /* models: the upstream repository, or NULL; from hf://, REPO */
 	char **include;   /* models, vulndb: glob patterns, NULL-terminated, or NULL for all */
+	char **exclude;   /* models, vulndb: glob patterns, NULL-terminated, or NULL for none */
 	unsigned line;    /* the item's index in `artifacts`, from 0, for messages */
 };
 

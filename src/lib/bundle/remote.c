@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * remote.c: resolving, listing and fetching the `from:` sources of a spec
+ * (remote.h). Only what the spec names is ever asked for.
+ */
+#include "remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsx.h"
+#include "hf.h"
+#include "sources.h"
+
+void al_remotes_release(struct al_remotes *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		for (size_t k = 0; k < r->v[i].nfiles; k++)
+			free(r->v[i].files[k].rel);
+		free(r->v[i].files);
+	}
+	free(r->v);
+	for (size_t i = 0; i < r->nitems; i++)
+		al_fetch_item_release(&r->items[i]);
+	free(r->items);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct al_remote *al_remotes_find(const struct al_remotes *r, const struct al_source *src)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].orig == src)
+			return &r->v[i];
+	return NULL;
+}
+
+/* Adds a file to fetch (url and what are consumed), or finds the same digest already added. */
+static enum al_code add_item(struct al_remotes *r, struct al_remote *rm, char *rel, char *url, char *what,
+			     enum al_fetch_check check, const char *expect, int64_t size, int auth,
+			     struct al_err *err)
+{
+	size_t idx = r->nitems;
+	enum al_code rc = AL_OK;
+	for (size_t i = 0; i < r->nitems; i++)
+		if (r->items[i].check == check && !strcmp(r->items[i].expect, expect)) {
+			idx = i;
+			break;
+		}
+	if (!url || !what || (rel == NULL && rm->orig->kind == AL_KIND_MODEL))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	else if (idx == r->nitems &&
+		 !(rc = al_array_grow(&r->items, &r->capitems, r->nitems + 1, sizeof(*r->items), err))) {
+		struct al_fetch_item *it = &r->items[r->nitems++];
+		memset(it, 0, sizeof(*it));
+		it->url = url;
+		it->what = what;
+		it->check = check;
+		snprintf(it->expect, sizeof(it->expect), "%s", expect);
+		it->size = size;
+		it->auth = auth;
+		url = what = NULL;
+	}
+	if (!rc && !(rc = al_array_grow(&rm->files, &rm->capfiles, rm->nfiles + 1, sizeof(*rm->files), err))) {
+		rm->files[rm->nfiles].rel = rel;
+		rm->files[rm->nfiles++].item = idx;
+		rel = NULL;
+	}
+	free(rel);
+	free(url);
+	free(what);
+	return rc;
+}
+
+/* Path order of a directory walk: '/' before any other byte, so "a/b" comes before "a.txt". */
+static int cmp_walk(const void *pa, const void *pb)
+{
+	const unsigned char *a = (const unsigned char *)((const struct al_remote_file *)pa)->rel;
+	const unsigned char *b = (const unsigned char *)((const struct al_remote_file *)pb)->rel;
+	for (; *a && *a == *b; a++, b++)
+		;
+	return (*a == '/' ? 1 : *a) - (*b == '/' ? 1 : *b);
+}
+
+/* A local model directory skips names starting with '.' (.gitattributes): so does a Hub model. */
+static int hidden(const char *rel)
+{
+	if (rel[0] == '.')
+		return 1;
+	for (const char *c = strchr(rel, '/'); c; c = strchr(c + 1, '/'))
+		if (c[1] == '.')
+			return 1;
+	return 0;
+}
+
+static enum al_code plan_hf(const struct al_fetch_opts *o, struct al_remotes *r, struct al_remote *rm,
+			    struct al_err *err)
+{
+	const struct al_source *s = rm->orig;
+	struct al_hf_files files;
+	enum al_code rc;
+	if (!o->hf_endpoint)
+		return al_fail(err, AL_EINVAL, "no Hugging Face endpoint (give --hf-endpoint)");
+	if ((rc = al_hf_resolve(o, s->source, s->revision, rm->commit, err)))
+		return rc;
+	rm->eff.revision = rm->commit;
+	if ((rc = al_hf_list(o, s->source, rm->commit, &files, err)))
+		return rc;
+	for (size_t i = 0; i < files.n && !rc; i++) {
+		const struct al_hf_file *f = &files.v[i];
+		int lfs = f->sha256[0] != '\0';
+		if (hidden(f->path) || !al_path_selected(s->include, s->exclude, f->path))
+			continue;
+		rc = add_item(r, rm, strdup(f->path), al_hf_file_url(o, s->source, rm->commit, f->path),
+			      al_strf("hf://%s@%s/%s", s->source, rm->commit, f->path),
+			      lfs ? AL_CHECK_SHA256 : AL_CHECK_GITBLOB, lfs ? f->sha256 : f->oid, f->size, 1, err);
+	}
+	al_hf_files_release(&files);
+	if (!rc && rm->nfiles == 0)
+		rc = al_fail(err, AL_EINVAL, "hf://%s@%s holds no files%s", s->source, rm->commit,
+			     s->include || s->exclude ? " that 'include' and 'exclude' select" : "");
+	if (!rc)
+		qsort(rm->files, rm->nfiles, sizeof(*rm->files), cmp_walk);
+	/* (in this order a name and the names below it are neighbours) */
+	for (size_t i = 1; !rc && i < rm->nfiles; i++) {
+		const char *a = rm->files[i - 1].rel, *b = rm->files[i].rel;
+		size_t n = strlen(a);
+		if (!strcmp(a, b))
+			rc = al_fail(err, AL_EIO, "hf://%s@%s: the Hub lists '%s' twice", s->source, rm->commit, a);
+		else if (!strncmp(a, b, n) && b[n] == '/')
+			rc = al_fail(err, AL_EIO, "hf://%s@%s: the Hub lists '%s' both as a file and as a directory",
+				     s->source, rm->commit, a);
+	}
+	return rc;
+}
+
+enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_opts *o, struct al_remotes *r,
+			      struct al_err *err)
+{
+	size_t count = 0;
+	enum al_code rc = AL_OK;
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < spec->nsources; i++)
+		count += spec->sources[i].from != NULL;
+	if (!count)
+		return AL_OK;
+	if (!o)
+		return al_fail(err, AL_EINVAL, "remote sources need download options");
+	if (!(r->v = calloc(count, sizeof(*r->v))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < spec->nsources && !rc; i++) {
+		const struct al_source *s = &spec->sources[i];
+		struct al_remote *rm;
+		if (!s->from)
+			continue;
+		rm = &r->v[r->n++];
+		rm->orig = s;
+		rm->eff = *s;
+		if (s->kind == AL_KIND_MODEL)
+			rc = plan_hf(o, r, rm, err);
+		else
+			rc = add_item(r, rm, NULL, strdup(s->from), strdup(s->from), AL_CHECK_SHA256, s->sha256, -1, 0,
+				      err);
+		if (rc)
+			al_err_prefix(err, "artifacts[%u] (%s '%s')", s->line, al_kind_name(s->kind), s->from);
+	}
+	if (!rc)
+		rc = al_fetch_all(o, r->items, r->nitems, err);
+	return rc;
+}

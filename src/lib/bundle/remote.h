@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * remote.h: the `from:` sources of a spec (docs/FORMAT.md §1 "Remote sources"),
+ * fetched into the download cache before the bundle is started, so the network
+ * phase leaves nothing beside OUT. A Hub model is resolved to its commit and
+ * listed, its files chosen by `include`/`exclude`; every file to fetch is one
+ * al_fetch_item (a digest fetched once, however many sources name it).
+ * al_plan_remote() (sources.h) then plans each one like a local source.
+ */
+#ifndef AL_REMOTE_H
+#define AL_REMOTE_H
+
+#include "fetch.h"
+#include "spec.h"
+
+struct al_remote_file {
+	char *rel;                  /* path inside the model (owned); NULL for a file source */
+	size_t item;                /* index into al_remotes.items */
+};
+
+struct al_remote {
+	const struct al_source *orig;   /* borrowed from the spec */
+	struct al_source eff;           /* orig, with `revision` the resolved commit (models); borrows
+					   every string from orig */
+	char commit[41];
+	struct al_remote_file *files;   /* models: in the order a directory walk gives */
+	size_t nfiles, capfiles;
+};
+
+struct al_remotes {
+	struct al_remote *v;
+	size_t n;
+	struct al_fetch_item *items;
+	size_t nitems, capitems;
+};
+
+/* Resolves, lists and fetches every remote source of spec (none: nothing happens). */
+enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_opts *o, struct al_remotes *r,
+			      struct al_err *err);
+/* The fetched form of src, or NULL when src is not remote. */
+const struct al_remote *al_remotes_find(const struct al_remotes *r, const struct al_source *src);
+void al_remotes_release(struct al_remotes *r);
+
+#endif

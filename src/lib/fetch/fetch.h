@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fetch.h: the downloader behind `from:` sources (docs/cmd/bundle-create.md "Remote
+ * sources"). libcurl's multi interface runs a bounded number of transfers at once;
+ * each file streams into a `.part` in the download cache while it is hashed, and
+ * becomes a cache entry (named by its digest) only once its digest matched.
+ *
+ * Invariants:
+ * - nothing is fetched that no item names (no phone-home): the library opens no
+ *   connection of its own;
+ * - a cache entry always holds the bytes its name says; one that does not (damaged
+ *   on disk) is discarded when it is next used, never handed out;
+ * - the bearer token is sent only to the host of the URL it was given for (libcurl
+ *   drops it on a redirect to another host), and never appears in a message;
+ * - plain http:// only to loopback hosts or hosts the caller named;
+ * - TLS peers are verified, against ca_file when given.
+ *
+ * Memory does not grow with file sizes: bodies go to disk in the pieces libcurl
+ * hands over. Small JSON answers (al_fetch_json) are capped.
+ */
+#ifndef AL_FETCH_H
+#define AL_FETCH_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hash.h"
+
+struct al_fetch_opts {
+	const char *cache;               /* the download cache directory, created when first needed (borrowed) */
+	const char *ca_file;             /* PEM bundle of trusted CAs, or NULL for the system's (borrowed) */
+	const char *const *plain_http;   /* hosts allowed over http://, NULL-terminated, or NULL (borrowed) */
+	const char *hf_endpoint;         /* Hugging Face Hub endpoint, no trailing '/' (borrowed) */
+	const char *token;               /* bearer token, or NULL (borrowed; never copied into messages) */
+	const char *token_from;          /* where the token came from, for messages ("HF_TOKEN") */
+	unsigned connections;            /* transfers at once; 0 means 4 */
+	unsigned retries;                /* attempts after the first for transient errors; 0 means 5 */
+	unsigned backoff_ms;             /* first retry delay, doubled each time up to 30 s; 0 means 500 */
+	struct al_progress *prog;        /* bytes fetched, may be NULL (borrowed) */
+};
+
+/* How a fetched file is checked. */
+enum al_fetch_check {
+	AL_CHECK_SHA256,   /* expect: the SHA-256 of the content, 64 hex */
+	AL_CHECK_GITBLOB,  /* expect: the git blob id, SHA-1 of "blob <size>\0" + content, 40 hex; size required */
+};
+
+struct al_fetch_item {
+	/* in */
+	char *url;                       /* owned */
+	char *what;                      /* owned: the reference for messages ("hf://org/m@c/x.json") */
+	enum al_fetch_check check;
+	char expect[AL_HEX_LEN + 1];     /* lower-case hex */
+	int64_t size;                    /* the size upstream declared, or -1 */
+	int auth;                        /* send the bearer token */
+	/* out, once al_fetch_all succeeded */
+	char *path;                      /* the verified cache entry (owned) */
+	char sha256[AL_HEX_LEN + 1];     /* of the content */
+	uint64_t got;                    /* its size */
+	int cached;                      /* it was in the cache already */
+};
+void al_fetch_item_release(struct al_fetch_item *it);
+
+/*
+ * Fetches every item into the cache, at most o->connections at a time, each
+ * verified as above. Items already cached are re-hashed, not downloaded. On the
+ * first permanent failure (an HTTP error other than 408, 429 and 5xx, a digest or
+ * size mismatch, retries used up) the rest are stopped and that error is returned,
+ * naming the item's `what` and URL; partial downloads stay in the cache's `tmp/`
+ * and are resumed with Range next time.
+ */
+enum al_code al_fetch_all(const struct al_fetch_opts *o, struct al_fetch_item *items, size_t n,
+			  struct al_err *err);
+
+/*
+ * GETs a JSON document (at most `max` bytes) with the same rules and retries, and
+ * parses it into *out (new reference). With `next`, the URL of a `Link: <…>;
+ * rel="next"` header is returned there (resolved against url; caller frees), or
+ * NULL. `what` names the reference for messages.
+ */
+enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int auth, const char *what,
+			   size_t max, json_t **out, char **next, struct al_err *err);
+
+/* ---- pure helpers, exposed for tests ---- */
+
+/*
+ * Whether a URL may be fetched: https://, or http:// to a loopback host (localhost,
+ * 127.0.0.0/8, ::1) or one of `plain`. AL_OK or AL_EINVAL with a message naming the URL.
+ */
+enum al_code al_fetch_url_allowed(const char *url, const char *const *plain, struct al_err *err);
+/*
+ * A Retry-After value: delay-seconds or an HTTP-date (against `now`). The delay in
+ * seconds (0 for a date in the past), or -1 when it is neither.
+ */
+int64_t al_retry_after_parse(const char *v, int64_t now);
+/* The URL of rel="next" in a Link header value, fresh (caller frees), or NULL. */
+char *al_link_next(const char *v);
+
+/* A git blob id, computed as the content streams. */
+struct al_gitblob {
+	void *ctx; /* EVP_MD_CTX, owned */
+};
+enum al_code al_gitblob_init(struct al_gitblob *g, uint64_t size, struct al_err *err);
+void al_gitblob_update(struct al_gitblob *g, const void *p, size_t n);
+/* Writes the 40 hex digits and a NUL. */
+void al_gitblob_final(struct al_gitblob *g, char out[41]);
+void al_gitblob_release(struct al_gitblob *g);
+
+#endif
