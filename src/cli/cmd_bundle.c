@@ -74,6 +74,89 @@ static char *default_cache(void)
 	return NULL;
 }
 
+/* What `bundle create` takes from its options and the environment for fetching `from:` sources. */
+struct fetch_args {
+	const char *cache, *token_file, *endpoint, *plain[MAX_PLAIN_HOSTS + 1];
+	size_t nplain;
+	char *cache_def, *ep, token[TOKEN_MAX];
+};
+
+/*
+ * Fills FO from A: the Hub endpoint (--hf-endpoint, else $HF_ENDPOINT, else the public
+ * Hub), the token (--hf-token-file, else $HF_TOKEN; never printed), the cache
+ * (--cache, else the XDG default). 0, or the exit code of what was reported.
+ */
+static int fetch_setup(struct fetch_args *a, struct al_fetch_opts *fo)
+{
+	const char *env_ep = getenv("HF_ENDPOINT"), *env_tok = getenv("HF_TOKEN");
+	if (a->cache && !*a->cache)
+		return cli_usage("bundle create", "--cache needs a directory");
+	if (fo->ca_file && access(fo->ca_file, R_OK) != 0)
+		return cli_usage("bundle create", "cannot read --ca-file '%s': %s", fo->ca_file, strerror(errno));
+	if (!a->endpoint)
+		a->endpoint = env_ep && *env_ep ? env_ep : "https://huggingface.co";
+	if (!(a->ep = strdup(a->endpoint))) {
+		fprintf(stderr, "airlock: out of memory\n");
+		return EXIT_ERROR;
+	}
+	for (size_t n = strlen(a->ep); n > 0 && a->ep[n - 1] == '/'; n--)
+		a->ep[n - 1] = '\0';
+	a->token[0] = '\0';
+	if (a->token_file) {
+		if (read_token(a->token_file, a->token, sizeof(a->token)))
+			return EXIT_ERROR;
+		fo->token_from = "--hf-token-file";
+	} else if (env_tok && *env_tok) {
+		snprintf(a->token, sizeof(a->token), "%s", env_tok);
+		fo->token_from = "HF_TOKEN";
+	}
+	if (a->token[0] && !token_ok(a->token))
+		return cli_usage("bundle create", "the Hugging Face token from %s holds a space or control character",
+				 fo->token_from);
+	fo->token = a->token[0] ? a->token : NULL;
+	fo->cache = a->cache ? a->cache : (a->cache_def = default_cache());
+	fo->plain_http = a->plain;
+	fo->hf_endpoint = a->ep;
+	return 0;
+}
+
+static void fetch_args_release(struct fetch_args *a)
+{
+	cli_secret_wipe(a->token, sizeof(a->token));
+	free(a->cache_def);
+	free(a->ep);
+}
+
+/* What was written: the bundle's airlock.json as JSON, or a line and one line per artifact, to OUT_F. */
+static void create_report(FILE *out_f, const char *out, int tar, int json, const struct al_bundle_info *info,
+			  double t0)
+{
+	uint64_t total = 0;
+	char b[32], t[64];
+	if (json) {
+		json_t *m = json_deep_copy(info->meta);
+		json_object_set_new(m, "path", al_json_text(out)); /* a non-UTF-8 path escaped, not dropped */
+		json_object_set_new(m, "format", json_string(tar ? "tar" : "directory"));
+		if (m)
+			json_dumpf(m, out_f, JSON_INDENT(2));
+		fputc('\n', out_f);
+		json_decref(m);
+		return;
+	}
+	for (size_t i = 0; i < info->nartifacts; i++)
+		total += info->artifacts[i].content_size;
+	cli_bytes(total, b);
+	snprintf(t, sizeof(t), "%.1fs", cli_now() - t0);
+	fprintf(out_f, "wrote %s '%s': %s version %lld, %zu artifacts, %s in %s\n", tar ? "tar bundle" : "bundle", out,
+		info->name, (long long)info->version, info->nartifacts, b, t);
+	for (size_t i = 0; i < info->nartifacts; i++) {
+		char sz[32];
+		cli_bytes(info->artifacts[i].content_size, sz);
+		fprintf(out_f, "  %-7s %-40s %10s  %.19s…\n", al_kind_name(info->artifacts[i].kind),
+			info->artifacts[i].name, sz, info->artifacts[i].digest);
+	}
+}
+
 static int create(int argc, char **argv)
 {
 	static const struct option opts[] = { { "file", required_argument, NULL, 'f' },
@@ -88,11 +171,11 @@ static int create(int argc, char **argv)
 					      { "hf-endpoint", required_argument, NULL, 'E' },
 					      { "hf-token-file", required_argument, NULL, 'T' },
 					      { NULL, 0, NULL, 0 } };
-	const char *spec_path = NULL, *out = NULL, *plain[MAX_PLAIN_HOSTS + 1] = { NULL };
-	const char *cache = NULL, *token_file = NULL, *endpoint = NULL;
-	char *cache_def = NULL, *ep = NULL, token[TOKEN_MAX];
+	static int stdout_fd = STDOUT_FILENO;
+	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
+	const char *spec_path = NULL, *out = NULL;
+	struct fetch_args fa = { 0 };
 	struct al_fetch_opts fo = { 0 };
-	size_t nplain = 0;
 	int tar = 0, json = 0, quiet = 0, c, ret = 0;
 	struct al_spec spec;
 	struct al_bundle_info info;
@@ -100,10 +183,8 @@ static int create(int argc, char **argv)
 	struct cli_progress pr;
 	struct al_err err = { 0 };
 	enum al_code rc;
-	double t0 = cli_now();
-	static int stdout_fd = STDOUT_FILENO;
-	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
 	FILE *report = stdout;
+	double t0 = cli_now();
 	while ((c = getopt_long(argc, argv, "f:o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': spec_path = optarg; break;
@@ -112,14 +193,14 @@ static int create(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': return cli_help(al_doc_bundle_create);
-		case 'C': cache = optarg; break;
+		case 'C': fa.cache = optarg; break;
 		case 'A': fo.ca_file = optarg; break;
-		case 'E': endpoint = optarg; break;
-		case 'T': token_file = optarg; break;
+		case 'E': fa.endpoint = optarg; break;
+		case 'T': fa.token_file = optarg; break;
 		case 'P':
-			if (nplain == MAX_PLAIN_HOSTS)
+			if (fa.nplain == MAX_PLAIN_HOSTS)
 				return cli_usage("bundle create", "at most %d --plain-http hosts", MAX_PLAIN_HOSTS);
-			plain[nplain++] = optarg;
+			fa.plain[fa.nplain++] = optarg;
 			break;
 		default: return cli_usage("bundle create", "bad option");
 		}
@@ -128,51 +209,21 @@ static int create(int argc, char **argv)
 		return cli_usage("bundle create", "both -f SPEC and -o OUT are required");
 	if (optind != argc)
 		return cli_usage("bundle create", "unexpected argument '%s'", argv[optind]);
-	if (cache && !*cache)
-		return cli_usage("bundle create", "--cache needs a directory");
-	if (fo.ca_file && access(fo.ca_file, R_OK) != 0)
-		return cli_usage("bundle create", "cannot read --ca-file '%s': %s", fo.ca_file, strerror(errno));
-	if (!endpoint)
-		endpoint = getenv("HF_ENDPOINT") && *getenv("HF_ENDPOINT") ? getenv("HF_ENDPOINT") : "https://huggingface.co";
-	ep = strdup(endpoint);
-	for (size_t n = ep ? strlen(ep) : 0; n > 0 && ep[n - 1] == '/'; n--)
-		ep[n - 1] = '\0';
-	token[0] = '\0';
-	if (token_file) {
-		if (read_token(token_file, token, sizeof(token))) {
-			free(ep);
-			return EXIT_ERROR;
-		}
-		fo.token_from = "--hf-token-file";
-	} else if (getenv("HF_TOKEN") && *getenv("HF_TOKEN")) {
-		snprintf(token, sizeof(token), "%s", getenv("HF_TOKEN"));
-		fo.token_from = "HF_TOKEN";
-	}
-	if (token[0] && !token_ok(token)) {
-		cli_secret_wipe(token, sizeof(token));
-		free(ep);
-		return cli_usage("bundle create", "the Hugging Face token from %s holds a space or control character",
-				 fo.token_from);
-	}
-	fo.token = token[0] ? token : NULL;
-	fo.cache = cache ? cache : (cache_def = default_cache());
-	fo.plain_http = plain;
-	fo.hf_endpoint = ep;
-	co.now = (int64_t)time(NULL);
-	co.tar = tar;
 	if (!strcmp(out, "-")) {
 		/* a tar on standard output, for a pipe (import -, ssh, a media writer); the report goes to stderr */
-		if (isatty(STDOUT_FILENO)) {
-			ret = cli_usage("bundle create", "'-o -' writes a tar bundle to standard output, which is a terminal");
-			goto done;
-		}
-		co.tar = tar = 1;
+		if (isatty(STDOUT_FILENO))
+			return cli_usage("bundle create", "'-o -' writes a tar bundle to standard output, which is a terminal");
+		tar = 1;
 		co.sink = &stdout_tar;
 		report = stderr;
 	}
+	if ((ret = fetch_setup(&fa, &fo)))
+		goto done;
+	co.now = (int64_t)time(NULL);
+	co.tar = tar;
 	co.fetch = &fo;
-	if (!ep || al_spec_load(spec_path, co.now, &spec, &err)) {
-		ret = ep ? cli_fail(&err) : EXIT_ERROR;
+	if (al_spec_load(spec_path, co.now, &spec, &err)) {
+		ret = cli_fail(&err);
 		goto done;
 	}
 	cli_progress_start(&pr, "gathering", quiet || json);
@@ -183,40 +234,12 @@ static int create(int argc, char **argv)
 	al_spec_release(&spec);
 	if (rc) {
 		ret = cli_fail(&err);
-		goto done;
-	}
-	if (json) {
-		json_t *m = json_deep_copy(info.meta);
-		json_object_set_new(m, "path", al_json_text(out)); /* a non-UTF-8 path escaped, not dropped */
-		json_object_set_new(m, "format", json_string(tar ? "tar" : "directory"));
-		if (report == stdout) {
-			cli_json(m);
-		} else {
-			json_dumpf(m, report, JSON_INDENT(2));
-			fputc('\n', report);
-			json_decref(m);
-		}
 	} else {
-		uint64_t total = 0;
-		char b[32], t[64];
-		for (size_t i = 0; i < info.nartifacts; i++)
-			total += info.artifacts[i].content_size;
-		cli_bytes(total, b);
-		snprintf(t, sizeof(t), "%.1fs", cli_now() - t0);
-		fprintf(report, "wrote %s '%s': %s version %lld, %zu artifacts, %s in %s\n", tar ? "tar bundle" : "bundle",
-		       out, info.name, (long long)info.version, info.nartifacts, b, t);
-		for (size_t i = 0; i < info.nartifacts; i++) {
-			char s[32];
-			cli_bytes(info.artifacts[i].content_size, s);
-			fprintf(report, "  %-7s %-40s %10s  %.19s…\n", al_kind_name(info.artifacts[i].kind),
-			       info.artifacts[i].name, s, info.artifacts[i].digest);
-		}
+		create_report(report, out, tar, json, &info, t0);
+		al_bundle_info_release(&info);
 	}
-	al_bundle_info_release(&info);
 done:
-	cli_secret_wipe(token, sizeof(token));
-	free(cache_def);
-	free(ep);
+	fetch_args_release(&fa);
 	return ret;
 }
 

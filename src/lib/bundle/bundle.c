@@ -240,20 +240,11 @@ static enum al_code rename_new(const char *from, const char *to, struct al_err *
 	return al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s' without replacing what may be there", from, to);
 }
 
-enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
-			      const struct al_create_opts *opts, struct al_bundle_info *info,
-			      struct al_err *err)
+/* What bundle create refuses before it starts: a bundle verify could not read back, or an OUT that exists. */
+static enum al_code create_check(const struct al_spec *spec, const char *out, const struct al_create_opts *opts,
+				 struct al_err *err)
 {
-	struct al_layout l;
-	struct al_plans plans = { 0 };
-	struct al_copy_jobs jobs = { 0 };
-	struct al_remotes rem = { 0 };
 	struct stat st;
-	char *tmp;
-	enum al_code rc;
-	unsigned char r[4];
-	memset(info, 0, sizeof(*info));
-	/* never write a bundle that verify could not read back */
 	if (spec->version < 1 || spec->version > AL_VERSION_MAX)
 		return al_fail(err, AL_EINVAL,
 			       "bundle '%s': version %lld is out of range (1 to %lld, 2^53-1; docs/FORMAT.md §3)",
@@ -265,53 +256,71 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 			       spec->name);
 	if (!opts->sink && lstat(out, &st) == 0)
 		return al_fail(err, AL_EINVAL, "'%s' already exists; choose a new output path", out);
+	return AL_OK;
+}
+
+/*
+ * Where the layout is made: beside OUT (its parent created), so that the last
+ * step is a rename; or, for a sink, in $TMPDIR. *tmp is the caller's to free.
+ */
+static enum al_code create_tmp(const char *out, const struct al_create_opts *opts, char **tmp, struct al_err *err)
+{
+	unsigned char r[4];
+	const char *t = getenv("TMPDIR");
+	char *parent;
+	enum al_code rc;
+	*tmp = NULL;
 	if (RAND_bytes(r, sizeof(r)) != 1)
 		return al_fail_ssl(err, "cannot make a temporary name");
-	if (opts->sink) {
-		const char *t = getenv("TMPDIR");
-		tmp = al_strf("%s/airlock-create-%02x%02x%02x%02x", t && *t ? t : "/tmp", r[0], r[1], r[2], r[3]);
-	} else {
-		tmp = al_strf("%s.partial-%02x%02x%02x%02x", out, r[0], r[1], r[2], r[3]);
-	}
-	if (!tmp)
+	if (opts->sink)
+		*tmp = al_strf("%s/airlock-create-%02x%02x%02x%02x", t && *t ? t : "/tmp", r[0], r[1], r[2], r[3]);
+	else
+		*tmp = al_strf("%s.partial-%02x%02x%02x%02x", out, r[0], r[1], r[2], r[3]);
+	if (!*tmp)
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (!opts->sink) {
-		char *parent = al_dirname(out);
-		rc = parent ? al_mkdirs(parent, err) : al_fail(err, AL_ENOMEM, "out of memory");
-		free(parent);
-		if (rc) {
-			free(tmp);
-			return rc;
-		}
+	if (opts->sink)
+		return AL_OK;
+	parent = al_dirname(out);
+	rc = parent ? al_mkdirs(parent, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	free(parent);
+	if (rc) {
+		free(*tmp);
+		*tmp = NULL;
 	}
-	/* the network first: an interrupted or failed download leaves nothing beside OUT */
-	if ((rc = al_remotes_fetch(spec, opts->fetch, &rem, err)) || (rc = al_layout_create(&l, tmp, err))) {
-		al_remotes_release(&rem);
-		free(tmp);
-		return rc;
-	}
-	l.prog = opts->prog;
+	return rc;
+}
+
+/* Plans every source (fetched ones from the cache), copies their files in while hashing, and sets the progress total. */
+static enum al_code create_copy(struct al_layout *l, const struct al_spec *spec, const struct al_remotes *rem,
+				struct al_plans *plans, struct al_copy_jobs *jobs, const struct al_create_opts *opts,
+				struct al_err *err)
+{
+	enum al_code rc = AL_OK;
 	for (size_t i = 0; i < spec->nsources && !rc; i++) {
-		const struct al_remote *rm = al_remotes_find(&rem, &spec->sources[i]);
-		rc = rm ? al_plan_remote(rm, rem.items, &plans, &jobs, err)
-			: al_plan_source(&l, &spec->sources[i], &plans, &jobs, err);
+		const struct al_remote *rm = al_remotes_find(rem, &spec->sources[i]);
+		rc = rm ? al_plan_remote(rm, rem->items, plans, jobs, err)
+			: al_plan_source(l, &spec->sources[i], plans, jobs, err);
 	}
 	if (!rc && opts->prog) {
 		uint64_t total = 0;
-		for (size_t i = 0; i < jobs.n; i++)
-			total += jobs.v[i].size;
+		for (size_t i = 0; i < jobs->n; i++)
+			total += jobs->v[i].size;
 		atomic_store(&opts->prog->total, total);
 		atomic_store(&opts->prog->done, 0);
 	}
-	if (!rc)
-		rc = al_layout_put_files(&l, jobs.v, jobs.n, err);
-	if (!rc) {
-		info->artifacts = calloc(plans.n, sizeof(*info->artifacts));
-		if (!info->artifacts)
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < plans.n && !rc; i++) {
-		rc = al_plan_finish(&l, &plans.v[i], &jobs, &info->artifacts[i], err);
+	return rc ? rc : al_layout_put_files(l, jobs->v, jobs->n, err);
+}
+
+/* Every artifact's manifest, airlock.json, index.json and SHA256SUMS; INFO filled. */
+static enum al_code create_describe(struct al_layout *l, const struct al_spec *spec, struct al_plans *plans,
+				    const struct al_copy_jobs *jobs, const struct al_create_opts *opts,
+				    struct al_bundle_info *info, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	if (!(info->artifacts = calloc(plans->n, sizeof(*info->artifacts))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < plans->n && !rc; i++) {
+		rc = al_plan_finish(l, &plans->v[i], jobs, &info->artifacts[i], err);
 		info->nartifacts = i + 1;
 		for (size_t k = 0; !rc && k < i; k++)
 			if (!strcmp(info->artifacts[k].ref, info->artifacts[i].ref))
@@ -320,31 +329,63 @@ enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
 					     info->artifacts[i].ref);
 	}
 	if (!rc)
-		rc = write_meta(&l, spec, opts->now, info->artifacts, info->nartifacts, &info->meta, err);
+		rc = write_meta(l, spec, opts->now, info->artifacts, info->nartifacts, &info->meta, err);
 	if (!rc)
-		rc = al_layout_write_index(&l, err);
+		rc = al_layout_write_index(l, err);
 	if (!rc)
-		rc = al_layout_write_sums(&l, err);
-	if (!rc) {
-		info->name = strdup(spec->name);
-		info->version = spec->version;
-		info->created = opts->now;
-		info->expires = spec->expires;
-	}
-	if (!rc && opts->sink) {
-		rc = al_bundle_write_tar_stream(tmp, opts->sink, opts->now, err);
+		rc = al_layout_write_sums(l, err);
+	if (!rc && !(info->name = strdup(spec->name)))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	info->version = spec->version;
+	info->created = opts->now;
+	info->expires = spec->expires;
+	return rc;
+}
+
+/* The finished layout at TMP becomes the bundle: streamed to the sink, written as a tar at OUT, or renamed to OUT. */
+static enum al_code create_deliver(const char *tmp, const char *out, const struct al_create_opts *opts,
+				   struct al_err *err)
+{
+	char *parent;
+	enum al_code rc;
+	if (opts->sink || opts->tar) {
+		rc = opts->sink ? al_bundle_write_tar_stream(tmp, opts->sink, opts->now, err)
+				: al_bundle_write_tar(tmp, out, opts->now, err);
 		al_rmtree(tmp, NULL);
-	} else if (!rc && opts->tar) {
-		rc = al_bundle_write_tar(tmp, out, opts->now, err);
-		al_rmtree(tmp, NULL);
-	} else if (!rc) {
-		char *parent = al_dirname(out);
-		if ((rc = rename_new(tmp, out, err)))
-			;
-		else if (parent)
-			rc = al_fsync_dir(parent, err);
-		free(parent);
+		return rc;
 	}
+	if ((rc = rename_new(tmp, out, err)))
+		return rc;
+	if (!(parent = al_dirname(out)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	rc = al_fsync_dir(parent, err);
+	free(parent);
+	return rc;
+}
+
+enum al_code al_bundle_create(const struct al_spec *spec, const char *out,
+			      const struct al_create_opts *opts, struct al_bundle_info *info,
+			      struct al_err *err)
+{
+	struct al_layout l;
+	struct al_plans plans = { 0 };
+	struct al_copy_jobs jobs = { 0 };
+	struct al_remotes rem = { 0 };
+	char *tmp = NULL;
+	enum al_code rc;
+	memset(info, 0, sizeof(*info));
+	if ((rc = create_check(spec, out, opts, err)) || (rc = create_tmp(out, opts, &tmp, err)))
+		return rc;
+	/* the network first: an interrupted or failed download leaves nothing beside OUT */
+	if ((rc = al_remotes_fetch(spec, opts->fetch, &rem, err)) || (rc = al_layout_create(&l, tmp, err))) {
+		al_remotes_release(&rem);
+		free(tmp);
+		return rc;
+	}
+	l.prog = opts->prog;
+	if (!(rc = create_copy(&l, spec, &rem, &plans, &jobs, opts, err)) &&
+	    !(rc = create_describe(&l, spec, &plans, &jobs, opts, info, err)))
+		rc = create_deliver(tmp, out, opts, err);
 	if (rc) {
 		al_rmtree(tmp, NULL);
 		al_bundle_info_release(info);

@@ -452,174 +452,197 @@ static void describe(const struct al_pyreqs *reqs, const struct al_pyreq *q, con
 		 t->major, t->minor, t->platform);
 }
 
+/* What the files of a page were, for the message when none is a candidate. */
+struct tally {
+	size_t sdists, wrong_tag, wrong_py, matched;
+	const char *excluded_by; /* a Requires-Python that excluded the target (borrowed) */
+};
+
+/* Counts FN when it is an sdist of Q's project at Q's version (NAME-VER.tar.gz). */
+static enum al_code count_sdist(const char *fn, const struct al_pyreq *q, struct tally *t, struct al_err *err)
+{
+	char *n2 = al_pep503_normalize(fn, strlen(fn));
+	char *want = al_strf("%s-%s", q->normalized, q->version);
+	char *w2 = want ? al_pep503_normalize(want, strlen(want)) : NULL;
+	enum al_code rc = AL_OK;
+	if (!n2 || !w2)
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	else if (!strncmp(n2, w2, strlen(w2)) && n2[strlen(w2)] == '-')
+		t->sdists++;
+	free(n2);
+	free(want);
+	free(w2);
+	return rc;
+}
+
+/* The rank of the wheel's PY-ABI-PLAT tags (the three parts from O) among TAGS; -1 when unsupported. */
+static long wheel_rank(const struct al_pytags *tags, const char *part[6], const size_t len[6], size_t o)
+{
+	char py[128], abi[128], plat[256];
+	if (len[o] >= sizeof(py) || len[o + 1] >= sizeof(abi) || len[o + 2] >= sizeof(plat))
+		return -1;
+	memcpy(py, part[o], len[o]);
+	py[len[o]] = '\0';
+	memcpy(abi, part[o + 1], len[o + 1]);
+	abi[len[o + 1]] = '\0';
+	memcpy(plat, part[o + 2], len[o + 2]);
+	plat[len[o + 2]] = '\0';
+	return al_pytags_rank(tags, py, abi, plat);
+}
+
+/* A wheel's build tag: its leading number and the rest, as pip compares them. */
+static void build_tag(struct cand *x, const char *b, size_t n)
+{
+	size_t i = 0;
+	x->has_build = 1;
+	while (i < n && isdigit((unsigned char)b[i])) {
+		if (x->build_n > (UINT64_MAX - 9) / 10)
+			break;
+		x->build_n = x->build_n * 10 + (uint64_t)(b[i++] - '0');
+	}
+	x->build_s = b + i;
+	x->build_sl = n - i;
+}
+
+/*
+ * Is F a candidate for Q on this target (*take), described in *x: a wheel of the
+ * project at the pinned version, with a supported tag, whose Requires-Python admits
+ * TARGET. What it is not is counted in T for the message.
+ */
+static enum al_code candidate(const struct al_pyfile *f, const struct al_pyreq *q, const struct al_pypage *page,
+			      const struct al_pytags *tags, const struct al_pyver *target, struct cand *x, int *take,
+			      struct tally *t, struct al_err *err)
+{
+	const char *part[6];
+	size_t len[6], np;
+	char *norm, ver[256];
+	int same, yes;
+	enum al_code rc;
+	memset(x, 0, sizeof(*x));
+	*take = 0;
+	if (!split_wheel(f->filename, part, len, &np))
+		return is_sdist(f->filename) ? count_sdist(f->filename, q, t, err) : AL_OK;
+	if (!(norm = al_pep503_normalize(part[0], len[0])))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	same = !strcmp(norm, q->normalized);
+	free(norm);
+	if (!same || len[1] >= sizeof(ver))
+		return AL_OK;
+	/* pip reads '_' in the version as '-' */
+	for (size_t i = 0; i < len[1]; i++)
+		ver[i] = part[1][i] == '_' ? '-' : part[1][i];
+	ver[len[1]] = '\0';
+	if (al_pyver_parse(ver, len[1], &x->ver, NULL) || !al_pyver_pin_matches(&q->pin, &x->ver))
+		return AL_OK;
+	t->matched++;
+	if ((x->rank = wheel_rank(tags, part, len, np - 3)) < 0) {
+		t->wrong_tag++;
+		return AL_OK;
+	}
+	if (f->requires_python) {
+		if ((rc = al_pyspec_contains(f->requires_python, strlen(f->requires_python), target, &yes, err))) {
+			al_err_prefix(err, "index page '%s': Requires-Python of '%s'", page->url, f->filename);
+			return rc;
+		}
+		if (!yes) {
+			t->wrong_py++;
+			t->excluded_by = f->requires_python;
+			return AL_OK;
+		}
+	}
+	if (np == 6)
+		build_tag(x, part[2], len[2]);
+	x->f = f;
+	x->allowed = f->sha256[0] && al_pyreq_has_hash(q, f->sha256);
+	*take = 1;
+	return AL_OK;
+}
+
+/* No file of the page is a candidate: say why, from what the files were. */
+static enum al_code none_fits(const char *what, const struct tally *t, const struct al_pypage *page,
+			      struct al_err *err)
+{
+	if (!t->matched && t->sdists)
+		return al_fail(err, AL_ENOENT,
+			       "%s: the index has no wheel of this version, only a source distribution "
+			       "(airlock gathers wheels only: build one and list it as kind: wheel)",
+			       what);
+	if (!t->matched)
+		return al_fail(err, AL_ENOENT, "%s: no file of this version on the index page '%s'", what, page->url);
+	if (t->wrong_py && !t->wrong_tag)
+		return al_fail(err, AL_ENOENT, "%s: every wheel of this version requires Python '%s'", what,
+			       t->excluded_by);
+	return al_fail(err, AL_ENOENT, "%s: none of the %zu wheels of this version has a tag this target supports%s",
+		       what, t->matched, t->wrong_py ? " (or they exclude this Python)" : "");
+}
+
+/*
+ * pip's choice among the candidates C (N of them): with any whose hash is pinned,
+ * those with another hash go (filter_unallowed_hashes); then the best, a later one
+ * winning a tie (pip walks a stable ascending sort backwards), a yanked one only when
+ * all are. The chosen one must carry a pinned hash.
+ */
+static enum al_code choose(struct cand *c, size_t n, const char *what, const struct al_pyreq *q,
+			   struct al_pypick *out, struct al_err *err)
+{
+	size_t any = 0, w = 0;
+	int all_yanked = 1;
+	const struct cand *best = NULL;
+	for (size_t k = 0; k < n; k++)
+		any += c[k].allowed;
+	for (size_t k = 0; any && k < n; k++)
+		if (c[k].allowed || !c[k].f->sha256[0])
+			c[w++] = c[k];
+	if (any)
+		n = w;
+	for (size_t k = 0; k < n; k++)
+		all_yanked &= c[k].f->yanked;
+	for (size_t k = 0; k < n; k++) {
+		if (c[k].f->yanked && !all_yanked)
+			continue;
+		if (!best || cand_cmp(&c[k], best) >= 0)
+			best = &c[k];
+	}
+	if (!best->f->sha256[0])
+		return al_fail(err, AL_EVERIFY,
+			       "%s: the index gives no sha256 for '%s', so it cannot be matched to a pinned hash", what,
+			       best->f->filename);
+	if (!best->allowed)
+		return al_fail(err, AL_EVERIFY,
+			       "%s: the wheel for this target is '%s' with sha256 %s, which is not among the %zu hashes "
+			       "pinned for it; refused (regenerate the hashes with pip-compile --generate-hashes if the "
+			       "new file is expected)",
+			       what, best->f->filename, best->f->sha256, q->nsha256);
+	out->file = best->f;
+	out->rank = best->rank;
+	out->yanked = best->f->yanked;
+	return AL_OK;
+}
+
 enum al_code al_wheels_pick(const struct al_pyreqs *reqs, const struct al_pyreq *q,
 			    const struct al_pypage *page, const struct al_pytarget *t,
 			    const struct al_pytags *tags, struct al_pypick *out, struct al_err *err)
 {
-	struct cand *c = NULL;
-	size_t nc = 0, cap = 0, sdists = 0, wrong_tag = 0, wrong_py = 0, matched = 0;
+	struct cand *c = NULL, x;
+	size_t nc = 0, cap = 0;
+	struct tally tally = { 0 };
 	struct al_pyver target;
 	char what[512], pyv[48];
-	enum al_code rc = AL_OK;
-	const char *excluded_by = NULL;
-
+	enum al_code rc;
+	int take;
 	memset(out, 0, sizeof(*out));
 	describe(reqs, q, t, what, sizeof(what));
 	snprintf(pyv, sizeof(pyv), "%u.%u.%u", t->major, t->minor, t->micro);
 	if ((rc = al_pyver_parse(pyv, strlen(pyv), &target, err)))
 		return rc;
-	for (size_t k = 0; k < page->n; k++) {
-		const struct al_pyfile *f = &page->f[k];
-		const char *part[6];
-		size_t len[6], np, o;
-		struct cand x;
-		char *norm, ver[256];
-		memset(&x, 0, sizeof(x));
-		if (!split_wheel(f->filename, part, len, &np)) {
-			if (is_sdist(f->filename)) {
-				/* an sdist of the project and the pinned version: NAME-VER.tar.gz */
-				char *n2 = al_pep503_normalize(f->filename, strlen(f->filename));
-				char *want = al_strf("%s-%s", q->normalized, q->version);
-				char *w2 = want ? al_pep503_normalize(want, strlen(want)) : NULL;
-				if (!n2 || !w2) {
-					free(n2);
-					free(want);
-					free(w2);
-					rc = al_fail(err, AL_ENOMEM, "out of memory");
-					goto out;
-				}
-				if (!strncmp(n2, w2, strlen(w2)) && n2[strlen(w2)] == '-')
-					sdists++;
-				free(n2);
-				free(want);
-				free(w2);
-			}
+	for (size_t k = 0; k < page->n && !rc; k++) {
+		if ((rc = candidate(&page->f[k], q, page, tags, &target, &x, &take, &tally, err)) || !take)
 			continue;
-		}
-		if (!(norm = al_pep503_normalize(part[0], len[0]))) {
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-			goto out;
-		}
-		int same = !strcmp(norm, q->normalized);
-		free(norm);
-		if (!same || len[1] >= sizeof(ver))
-			continue;
-		/* pip reads '_' in the version as '-' */
-		for (size_t i = 0; i < len[1]; i++)
-			ver[i] = part[1][i] == '_' ? '-' : part[1][i];
-		ver[len[1]] = '\0';
-		if (al_pyver_parse(ver, len[1], &x.ver, NULL) || !al_pyver_pin_matches(&q->pin, &x.ver))
-			continue;
-		matched++;
-		o = np - 3;
-		{
-			char py[128], abi[128], plat[256];
-			if (len[o] >= sizeof(py) || len[o + 1] >= sizeof(abi) || len[o + 2] >= sizeof(plat))
-				continue;
-			memcpy(py, part[o], len[o]);
-			py[len[o]] = '\0';
-			memcpy(abi, part[o + 1], len[o + 1]);
-			abi[len[o + 1]] = '\0';
-			memcpy(plat, part[o + 2], len[o + 2]);
-			plat[len[o + 2]] = '\0';
-			x.rank = al_pytags_rank(tags, py, abi, plat);
-		}
-		if (x.rank < 0) {
-			wrong_tag++;
-			continue;
-		}
-		if (f->requires_python) {
-			int yes;
-			if ((rc = al_pyspec_contains(f->requires_python, strlen(f->requires_python), &target,
-						     &yes, err))) {
-				al_err_prefix(err, "index page '%s': Requires-Python of '%s'", page->url,
-					      f->filename);
-				goto out;
-			}
-			if (!yes) {
-				wrong_py++;
-				excluded_by = f->requires_python;
-				continue;
-			}
-		}
-		if (np == 6) {
-			size_t i = 0;
-			x.has_build = 1;
-			while (i < len[2] && isdigit((unsigned char)part[2][i])) {
-				if (x.build_n > (UINT64_MAX - 9) / 10)
-					break;
-				x.build_n = x.build_n * 10 + (uint64_t)(part[2][i++] - '0');
-			}
-			x.build_s = part[2] + i;
-			x.build_sl = len[2] - i;
-		}
-		x.f = f;
-		x.allowed = f->sha256[0] && al_pyreq_has_hash(q, f->sha256);
-		if ((rc = al_array_grow(&c, &cap, nc + 1, sizeof(*c), err)))
-			goto out;
-		c[nc++] = x;
+		if (!(rc = al_array_grow(&c, &cap, nc + 1, sizeof(*c), err)))
+			c[nc++] = x;
 	}
-	if (!nc) {
-		if (!matched && sdists)
-			rc = al_fail(err, AL_ENOENT,
-				     "%s: the index has no wheel of this version, only a source distribution "
-				     "(airlock gathers wheels only: build one and list it as kind: wheel)",
-				     what);
-		else if (!matched)
-			rc = al_fail(err, AL_ENOENT, "%s: no file of this version on the index page '%s'",
-				     what, page->url);
-		else if (wrong_py && !wrong_tag)
-			rc = al_fail(err, AL_ENOENT, "%s: every wheel of this version requires Python '%s'",
-				     what, excluded_by);
-		else
-			rc = al_fail(
-			    err, AL_ENOENT,
-			    "%s: none of the %zu wheels of this version has a tag this target supports%s",
-			    what, matched, wrong_py ? " (or they exclude this Python)" : "");
-		goto out;
-	}
-	/* filter_unallowed_hashes: with a pinned match, files with another hash go */
-	{
-		size_t any = 0, w = 0;
-		for (size_t k = 0; k < nc; k++)
-			any += c[k].allowed;
-		for (size_t k = 0; any && k < nc; k++)
-			if (c[k].allowed || !c[k].f->sha256[0])
-				c[w++] = c[k];
-		if (any)
-			nc = w;
-	}
-	/* the best, a later one winning a tie (pip walks a stable ascending sort backwards);
-	 * a yanked one only when all are */
-	{
-		int all_yanked = 1;
-		const struct cand *best = NULL;
-		for (size_t k = 0; k < nc; k++)
-			all_yanked &= c[k].f->yanked;
-		for (size_t k = 0; k < nc; k++) {
-			if (c[k].f->yanked && !all_yanked)
-				continue;
-			if (!best || cand_cmp(&c[k], best) >= 0)
-				best = &c[k];
-		}
-		if (!best->f->sha256[0])
-			rc = al_fail(err, AL_EVERIFY,
-				     "%s: the index gives no sha256 for '%s', so it cannot be matched to a "
-				     "pinned hash",
-				     what, best->f->filename);
-		else if (!best->allowed)
-			rc = al_fail(err, AL_EVERIFY,
-				     "%s: the wheel for this target is '%s' with sha256 %s, which is not "
-				     "among the %zu hashes pinned for it; refused (regenerate the hashes "
-				     "with pip-compile --generate-hashes if the new file is expected)",
-				     what, best->f->filename, best->f->sha256, q->nsha256);
-		else {
-			out->file = best->f;
-			out->rank = best->rank;
-			out->yanked = best->f->yanked;
-		}
-	}
-out:
+	if (!rc)
+		rc = nc ? choose(c, nc, what, q, out, err) : none_fits(what, &tally, page, err);
 	free(c);
 	return rc;
 }
