@@ -10,7 +10,7 @@
 #include "store.h"
 #include "store_wait.h"
 
-int cli_wait_parse(const char *v, unsigned *out)
+static int wait_parse(const char *v, unsigned *out)
 {
 	unsigned long n = 0;
 	if (!*v)
@@ -23,6 +23,13 @@ int cli_wait_parse(const char *v, unsigned *out)
 			return -1;
 	}
 	*out = (unsigned)n;
+	return 0;
+}
+
+int cli_wait_option(const char *cmd, const char *arg, unsigned *wait)
+{
+	if (wait_parse(arg, wait))
+		return cli_usage(cmd, "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, arg);
 	return 0;
 }
 

@@ -86,8 +86,8 @@ int cmd_import(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'w':
-			if (cli_wait_parse(optarg, &wait))
-				return cli_usage("import", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			if ((code = cli_wait_option("import", optarg, &wait)))
+				return code;
 			break;
 		case 'h': return cli_help(al_doc_import);
 		default: return cli_usage("import", "bad option");

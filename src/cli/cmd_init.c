@@ -19,15 +19,15 @@ int cmd_init(int argc, char **argv)
 	struct al_trust trust = { 0 };
 	struct al_store *s = NULL;
 	struct al_err err = { 0 };
-	int c;
+	int c, code;
 	unsigned wait = CLI_WAIT_DEFAULT;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
 		case 't': trust_file = optarg; break;
 		case 'w':
-			if (cli_wait_parse(optarg, &wait))
-				return cli_usage("init", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			if ((code = cli_wait_option("init", optarg, &wait)))
+				return code;
 			break;
 		case 'h': return cli_help(al_doc_init);
 		default: return cli_usage("init", "bad option");

@@ -164,8 +164,8 @@ int cmd_store(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'Q': quarantine = 1; break;
 		case 'w':
-			if (cli_wait_parse(optarg, &wait))
-				return cli_usage("store", "--wait wants whole seconds from 0 to %u, not '%s'", CLI_WAIT_MAX, optarg);
+			if ((code = cli_wait_option("store", optarg, &wait)))
+				return code;
 			break;
 		case 'h': return cli_help(al_doc_store);
 		default: return cli_usage("store", "bad option");

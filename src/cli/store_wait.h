@@ -10,8 +10,11 @@
 
 enum { CLI_WAIT_DEFAULT = 5, CLI_WAIT_MAX = 86400 };
 
-/* Parses V (decimal seconds, 0 to CLI_WAIT_MAX) into *out: 0, or -1 when it is not one. */
-int cli_wait_parse(const char *v, unsigned *out);
+/*
+ * The --wait option of command CMD: ARG (decimal seconds, 0 to CLI_WAIT_MAX) into
+ * *wait. 0, or the usage error's exit code, already reported.
+ */
+int cli_wait_option(const char *cmd, const char *arg, unsigned *wait);
 /* Says on stderr that the store is busy and for how long the command waits (al_store_open_wait's WAITING). */
 void cli_store_waiting(const char *root, unsigned wait);
 
