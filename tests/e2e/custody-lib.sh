@@ -132,7 +132,7 @@ expect_broken() {
     assert_eq "$(json "$OUT" .ok)" false "custody verify --json .ok"
     assert_eq "$(json "$OUT" '.problems | length')" $# "custody verify --json: number of problems"
     for m in "$@"; do
-        json "$OUT" '.problems[]' | grep -qF -- "$m" || fail "custody verify --json lacks the problem: $m"
+        json "$OUT" '.problems[]' | grep -F -- "$m" >/dev/null || fail "custody verify --json lacks the problem: $m"
     done
 }
 

@@ -172,7 +172,7 @@ wait_until() {
 # shadow memory and quarantine inflate RSS: there a test reports RSS rather than checks it.
 rss_checked() {
     CHECK_RSS=1
-    if ldd "$AIRLOCK" 2>/dev/null | grep -q libasan; then
+    if ldd "$AIRLOCK" 2>/dev/null | grep libasan >/dev/null; then
         CHECK_RSS=0
         note "AddressSanitizer build: RSS is reported, not checked"
     fi

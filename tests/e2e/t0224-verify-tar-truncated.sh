@@ -29,6 +29,6 @@ expect_stderr_contains "not a tar '$T/empty.tar'"
 head -c 4096 /dev/urandom >"$T/noise.tar"
 expect_exit 1 airlock verify "$T/noise.tar"
 expect_exit 1 airlock import --allow-unsigned --store "$T/store" "$T/noise.tar"
-ls "$T/store/quarantine" | grep -q noise.tar || fail "the noise tar was not quarantined"
+ls "$T/store/quarantine" | grep noise.tar >/dev/null || fail "the noise tar was not quarantined"
 # a missing file is an operational error
 expect_exit 2 airlock verify "$T/missing.tar"

@@ -44,5 +44,5 @@ expect_stderr_contains "tar '$T/lone.tar' has data after its end-of-archive mark
 expect_exit 0 airlock init --store "$T/store"
 expect_exit 1 airlock import --allow-unsigned --store "$T/store" "$T/lone.tar"
 expect_stderr_contains "has data after its end-of-archive marker"
-ls "$T/store/quarantine" | grep -q lone.tar || fail "the tar was not quarantined"
+ls "$T/store/quarantine" | grep lone.tar >/dev/null || fail "the tar was not quarantined"
 expect_exit 0 airlock import --allow-unsigned --store "$T/store" "$T/padded.tar"

@@ -62,7 +62,7 @@ expect_exit 0 airlock init --store "$T/store"
 for t in first last dir; do
     expect_exit 1 airlock import --allow-unsigned --store "$T/store" "$T/$t.tar"
     expect_stderr_contains "failed verification"
-    ls "$T/store/quarantine" | grep -q "$t.tar" || fail "'$t.tar' was not quarantined"
+    ls "$T/store/quarantine" | grep "$t.tar" >/dev/null || fail "'$t.tar' was not quarantined"
 done
 expect_exit 0 airlock import --allow-unsigned --store "$T/store" "$T/copy.tar"
 expect_exit 0 airlock store fsck --store "$T/store"

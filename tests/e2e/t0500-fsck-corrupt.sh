@@ -24,7 +24,7 @@ expect_stderr_contains "corrupt blob 'blobs/sha256/$hex': its content no longer 
 expect_stderr_contains "store '$T/store' FAILED fsck: 1 problem"
 expect_exit 1 airlock store fsck --store "$T/store" --json
 assert_eq "$(json "$OUT" .ok)" false "fsck --json .ok"
-json "$OUT" '.problems[]' | grep -qF "blobs/sha256/$hex" || fail "fsck --json does not name the blob"
+json "$OUT" '.problems[]' | grep -F "blobs/sha256/$hex" >/dev/null || fail "fsck --json does not name the blob"
 
 # a deleted blob
 rm -rf "$T/store" && cp -a "$T/pristine" "$T/store"

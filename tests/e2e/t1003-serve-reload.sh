@@ -45,7 +45,7 @@ watcher() {
         case $code in
             404) echo 404 ;;
             200) d=$(digest_of "$body")
-                 if tr -d '\r' <"$2.h" | grep -qix "docker-content-digest: $d"; then echo "$d"; else echo BAD; fi ;;
+                 if tr -d '\r' <"$2.h" | grep -ix "docker-content-digest: $d" >/dev/null; then echo "$d"; else echo BAD; fi ;;
             *) echo "BAD:$code" ;;
         esac
     done >>"$2"
