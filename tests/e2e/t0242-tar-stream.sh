@@ -93,4 +93,4 @@ expect_exit_stdin 1 "$T/s.tar.gz" airlock import - --allow-unsigned --store "$st
 expect_stderr_contains "tar 'standard input' is gzip-compressed: compressed tars are not accepted"
 # nothing at all on standard input
 expect_exit_stdin 1 /dev/null airlock import - --allow-unsigned --store "$st"
-expect_stderr_contains "tar 'standard input' is empty"
+expect_stderr_contains "not a tar 'standard input': it is empty"

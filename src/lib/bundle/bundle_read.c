@@ -182,7 +182,7 @@ static enum al_code tar_in_open(struct tar_in *in, const struct al_tar_source *s
 	in->cur = 0;
 	in->primed = 1;
 	if (!in->len[0])
-		return al_fail(err, AL_EVERIFY, "tar '%s' is empty: no bundle arrived", src->name);
+		return al_fail(err, AL_EVERIFY, "damaged or not a tar '%s': it is empty (no bundle arrived)", src->name);
 	if ((comp = compressed_as(in->buf[0], in->len[0])))
 		return al_fail(err, AL_EVERIFY, "tar '%s' is %s-compressed: compressed tars are not accepted (decompress it first)",
 			       src->name, comp);
@@ -676,33 +676,55 @@ static const char *kind_of_mode(mode_t m)
 	return "is not a regular file";
 }
 
-static enum al_code dir_walk(const char *root, const char *rel, int depth, struct al_bview *v,
-			     struct al_report *rep, struct al_err *err)
+/*
+ * Opens NAME in the directory DFD as a directory, never through a symbolic
+ * link, and checks that it is the one ST (from fstatat) described: a
+ * directory swapped for a link or another directory between the two is not
+ * followed. -1 with errno set, ESTALE for a swap.
+ */
+static int open_subdir(int dfd, const char *name, const struct stat *st)
 {
-	char *dir = rel ? al_join(root, rel) : strdup(root);
-	DIR *d;
+	struct stat now;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Lists the directory open at DFD (taken: closed here), which is ROOT/REL,
+ * into v. Subdirectories are opened relative to it (open_subdir), so what was
+ * checked is what is read; an error of readdir is an error, not the end.
+ */
+static enum al_code dir_walk_fd(int dfd, const char *root, const char *rel, int depth, struct al_bview *v,
+				struct al_report *rep, struct al_err *err)
+{
+	DIR *d = fdopendir(dfd);
 	struct dirent *e;
 	enum al_code rc = AL_OK;
-	if (!dir)
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	if (depth > 16) {
-		al_report_add(rep, "'%s' nests too deep", rel);
-		free(dir);
-		return AL_OK;
-	}
-	d = opendir(dir);
 	if (!d) {
-		rc = al_fail_errno(err, errno == ENOENT ? AL_ENOENT : AL_EIO, "cannot open bundle directory '%s'", dir);
-		free(dir);
+		rc = al_fail_errno(err, AL_EIO, "cannot read bundle directory '%s/%s'", root, rel ? rel : "");
+		close(dfd);
 		return rc;
 	}
-	while (!rc && (e = readdir(d))) {
+	for (;;) {
 		struct stat st;
 		char *r;
+		int sub;
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				rc = al_fail_errno(err, AL_EIO, "cannot list '%s' in '%s'", rel ? rel : ".", root);
+			break;
+		}
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		r = rel ? al_join(rel, e->d_name) : strdup(e->d_name);
-		if (!r) {
+		if (!(r = rel ? al_join(rel, e->d_name) : strdup(e->d_name))) {
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
 			break;
 		}
@@ -710,8 +732,13 @@ static enum al_code dir_walk(const char *root, const char *rel, int depth, struc
 			rc = al_fail_errno(err, AL_EIO, "cannot stat '%s' in '%s'", r, root);
 		else if (al_path_unsafe(r))
 			al_report_add(rep, "'%s': %s", r, al_path_unsafe(r));
+		else if (S_ISDIR(st.st_mode) && depth >= 16)
+			al_report_add(rep, "'%s' nests too deep", r);
+		else if (S_ISDIR(st.st_mode) && (sub = open_subdir(dirfd(d), e->d_name, &st)) < 0)
+			rc = al_fail_errno(err, AL_EIO, "cannot open '%s' in '%s' (a directory that changed while it was read is not followed)",
+					   r, root);
 		else if (S_ISDIR(st.st_mode))
-			rc = dir_walk(root, r, depth + 1, v, rep, err);
+			rc = dir_walk_fd(sub, root, r, depth + 1, v, rep, err);
 		else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
 			/* a second name for the same bytes: what is hashed under one may change under the other */
 			al_report_add(rep, "'%s' is a hard link (a bundle holds only regular files and directories)", r);
@@ -721,16 +748,26 @@ static enum al_code dir_walk(const char *root, const char *rel, int depth, struc
 			al_report_add(rep, "'%s' %s (a bundle holds only regular files and directories)", r,
 				      kind_of_mode(st.st_mode));
 		free(r);
+		if (rc)
+			break;
 	}
 	closedir(d);
-	free(dir);
 	return rc;
+}
+
+/* Lists the bundle directory ROOT (which may be given through a link) into v. */
+static enum al_code dir_walk(const char *root, struct al_bview *v, struct al_report *rep, struct al_err *err)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return al_fail_errno(err, errno == ENOENT ? AL_ENOENT : AL_EIO, "cannot open bundle directory '%s'", root);
+	return dir_walk_fd(fd, root, NULL, 0, v, rep, err);
 }
 
 enum al_code al_bview_walk(const char *root, struct al_bview *v, struct al_report *rep,
 			   struct al_err *err)
 {
-	return dir_walk(root, NULL, 0, v, rep, err);
+	return dir_walk(root, v, rep, err);
 }
 
 /* Work over the files of a directory view, in parallel, largest first. */
@@ -805,7 +842,7 @@ static enum al_code dir_each(const char *path, const char *stage, struct al_bvie
 {
 	struct file_work w = { v, stage ? path : NULL, prog, NULL, NULL };
 	size_t *order = NULL;
-	enum al_code rc = dir_walk(path, NULL, 0, v, rep, err);
+	enum al_code rc = dir_walk(path, v, rep, err);
 	for (size_t i = 0; !rc && stage && i < v->n; i++)
 		rc = al_mkdirs_for(stage, v->files[i].path, err);
 	if (rc)
