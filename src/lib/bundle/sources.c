@@ -206,7 +206,14 @@ static enum al_code walk(const char *root, const char *rel, int depth, struct al
 		rc = al_fail_errno(err, errno == ENOENT ? AL_ENOENT : AL_EIO, "cannot open directory '%s'", dir);
 		goto out;
 	}
-	while ((e = readdir(d))) {
+	for (;;) {
+		errno = 0;
+		if (!(e = readdir(d))) {
+			/* a listing that fails part-way would leave files out of the bundle unnoticed */
+			if (errno)
+				rc = al_fail_errno(err, AL_EIO, "cannot list directory '%s'", dir);
+			break;
+		}
 		if (e->d_name[0] == '.')
 			continue;
 		if (n == cap) {
