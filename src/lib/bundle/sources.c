@@ -206,14 +206,8 @@ static enum al_code walk(const char *root, const char *rel, int depth, struct al
 		rc = al_fail_errno(err, errno == ENOENT ? AL_ENOENT : AL_EIO, "cannot open directory '%s'", dir);
 		goto out;
 	}
-	for (;;) {
-		errno = 0;
-		if (!(e = readdir(d))) {
-			/* a listing that fails part-way would leave files out of the bundle unnoticed */
-			if (errno)
-				rc = al_fail_errno(err, AL_EIO, "cannot list directory '%s'", dir);
-			break;
-		}
+	/* a listing that fails part-way would leave files out of the bundle unnoticed */
+	while ((e = al_readdir(d, dir, &rc, err))) {
 		if (e->d_name[0] == '.')
 			continue;
 		if (n == cap) {
@@ -353,7 +347,7 @@ static enum al_code plan_wheels(const struct al_source *src, struct al_plans *pl
 		return al_fail(err, AL_EINVAL, "'name' cannot be given for a directory of wheels ('%s')", src->path);
 	if (!(d = opendir(src->path)))
 		return al_fail_errno(err, AL_EIO, "cannot open directory '%s'", src->path);
-	while ((e = readdir(d))) {
+	while ((e = al_readdir(d, src->path, &rc, err))) {
 		size_t len = strlen(e->d_name);
 		char **v;
 		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".whl"))

@@ -318,11 +318,8 @@ static enum al_code rmtree_at(int dfd, const char *name, const char *shown, stru
 			close(fd);
 			return al_fail_errno(err, AL_EIO, "cannot open '%s'", shown);
 		}
-		while (!rc && (e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
+		while (!rc && (e = al_readdir(d, shown, &rc, err)))
 			rc = rmtree_at(dirfd(d), e->d_name, shown, err);
-		}
 		closedir(d);
 		if (rc)
 			return rc;
@@ -390,4 +387,19 @@ int al_time_parse(const char *s, int64_t *t)
 			return -1;
 	}
 	return 0;
+}
+
+struct dirent *al_readdir(DIR *d, const char *dir, enum al_code *rc, struct al_err *err)
+{
+	struct dirent *e;
+	for (;;) {
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				*rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
+			return NULL;
+		}
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			return e;
+	}
 }

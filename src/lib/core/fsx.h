@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include <dirent.h>
+
 #include "err.h"
 
 enum { AL_PATH_MAX = 4096 };
@@ -58,5 +60,12 @@ char *al_dirname(const char *path);
 void al_time_fmt(int64_t t, char out[32]);
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" as UTC; -1 on error. */
 int al_time_parse(const char *s, int64_t *t);
+
+/*
+ * The next entry of D (listing DIR, named in the message), "." and ".." skipped.
+ * NULL at the end of the listing, or on an error of readdir, which then sets
+ * *rc: a listing that failed part-way is never taken for a short one.
+ */
+struct dirent *al_readdir(DIR *d, const char *dir, enum al_code *rc, struct al_err *err);
 
 #endif

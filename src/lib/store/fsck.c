@@ -106,7 +106,7 @@ static enum al_code fsck_list(const char *dir, struct fsck_blob **out, size_t *n
 	*total = 0;
 	if (!d)
 		return al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
-	while ((e = al_store_next_entry(d, dir, &rc, err))) {
+	while ((e = al_readdir(d, dir, &rc, err))) {
 		unsigned char dd[AL_DIGEST_LEN];
 		struct stat sb;
 		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)) {
@@ -191,7 +191,7 @@ static enum al_code fsck_tmp(struct al_store *s, struct al_fsck_result *res, str
 	enum al_code rc;
 	if ((rc = al_store_open_dir(s, "tmp", 0, &tmp, &d, err)))
 		return rc;
-	while (al_store_next_entry(d, tmp, &rc, err))
+	while (al_readdir(d, tmp, &rc, err))
 		res->stale_tmp++;
 	closedir(d);
 	free(tmp);

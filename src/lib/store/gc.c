@@ -118,7 +118,7 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 	}
 	for (;;) {
 		struct stat sb;
-		if (!(e = al_store_next_entry(d, dir, &rc, err)))
+		if (!(e = al_readdir(d, dir, &rc, err)))
 			break;
 		if (strlen(e->d_name) == AL_HEX_LEN && nkeep && bsearch(e->d_name, keep, nkeep, sizeof(*keep), cmp_hex))
 			continue;
@@ -185,7 +185,7 @@ enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, stru
 		return rc == AL_ENOENT ? AL_OK : rc;
 	for (;;) {
 		char *p;
-		if (!(e = al_store_next_entry(d, dir, &rc, err)))
+		if (!(e = al_readdir(d, dir, &rc, err)))
 			break;
 		if (!(p = al_join(dir, e->d_name))) {
 			rc = al_fail(err, AL_ENOMEM, "out of memory");

@@ -40,12 +40,6 @@ enum al_code al_store_log_event(struct al_store *s, const char *action, const ch
 				const char *detail, struct al_err *err);
 
 /*
- * The next entry of D (listing DIR, for messages), "." and ".." skipped. NULL
- * at the end of the listing, or on an error of readdir, which then sets *rc:
- * a listing that failed part-way is never taken for a short one.
- */
-struct dirent *al_store_next_entry(DIR *d, const char *dir, enum al_code *rc, struct al_err *err);
-/*
  * Opens ROOT/NAME for listing: *path (the caller frees it) and *d (closedir) on success,
  * both NULL on error. A directory that cannot be opened is an error naming it, except
  * that with MISSING_OK a directory that does not exist is AL_ENOENT with no error set.

@@ -77,21 +77,6 @@ enum al_code al_store_log_event(struct al_store *s, const char *action, const ch
 	return rc;
 }
 
-struct dirent *al_store_next_entry(DIR *d, const char *dir, enum al_code *rc, struct al_err *err)
-{
-	struct dirent *e;
-	for (;;) {
-		errno = 0;
-		if (!(e = readdir(d))) {
-			if (errno)
-				*rc = al_fail_errno(err, AL_EIO, "cannot list '%s'", dir);
-			return NULL;
-		}
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			return e;
-	}
-}
-
 enum al_code al_store_open_dir(struct al_store *s, const char *name, int missing_ok, char **path, DIR **d,
 			       struct al_err *err)
 {
@@ -115,7 +100,7 @@ enum al_code al_store_clean_tmp(struct al_store *s, size_t *count, struct al_err
 	enum al_code rc;
 	if ((rc = al_store_open_dir(s, "tmp", 0, &tmp, &d, err)))
 		return rc;
-	while (!rc && (e = al_store_next_entry(d, tmp, &rc, err))) {
+	while (!rc && (e = al_readdir(d, tmp, &rc, err))) {
 		char *p = al_join(tmp, e->d_name);
 		if (count)
 			(*count)++;
