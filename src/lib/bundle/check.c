@@ -4,6 +4,7 @@
  * "Verification"). Every problem is reported with the file it concerns;
  * JSON is parsed only from bytes that were hashed and listed. Never prints.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,10 @@ static int exempt(const char *path)
 	       !strncmp(path, "signatures/", 11);
 }
 
+/* A line of SHA256SUMS: both point into the file's bytes, which the check keeps while it runs. */
 struct listed {
-	char *path;
-	char hex[AL_HEX_LEN + 1];
+	const char *path; /* NUL-terminated in place of the line's newline */
+	const char *hex;  /* 64 lower-case hex digits (lowered in place), not terminated */
 };
 
 static int cmp_listed(const void *a, const void *b)
@@ -27,31 +29,29 @@ static int cmp_listed(const void *a, const void *b)
 	return strcmp(((const struct listed *)a)->path, ((const struct listed *)b)->path);
 }
 
-static void free_listed(struct listed *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].path);
-	free(v);
-}
-
 /*
- * Parses SHA256SUMS ("<hex>  <path>" or "<hex> *<path>"); bad lines are
- * reported. On error nothing is left allocated and *out is untouched.
+ * Parses SHA256SUMS ("<hex>  <path>" or "<hex> *<path>") in place: b's bytes are changed
+ * (each listed line's newline becomes a NUL, its digest lower case) and must outlive *out.
+ * Bad lines are reported. On error nothing is left allocated and *out is untouched.
  */
-static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size_t *nout,
+static enum al_code parse_sums(struct al_buf *b, struct listed **out, size_t *nout,
 			       struct al_report *rep, struct al_err *err)
 {
-	struct listed *v = NULL;
-	size_t n = 0, cap = 0, line = 0;
-	const char *p = b->data, *end = b->data + b->len;
+	struct listed *v;
+	size_t n = 0, lines = 1, line = 0;
+	char *p = b->data, *end = b->data + b->len;
 	if (b->len && end[-1] != '\n')
 		al_report_add(rep, "'SHA256SUMS' does not end with a newline (is it truncated?)");
+	for (const char *q = p; q && q < end && (q = memchr(q, '\n', (size_t)(end - q))); q++)
+		lines++;
+	if (!(v = malloc(lines * sizeof(*v))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
 	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
 		unsigned char d[AL_DIGEST_LEN];
-		const char *path, *bad;
-		char *pathz;
+		const char *bad;
+		char *path;
 		line++;
 		if (len < AL_HEX_LEN + 3 || al_unhex(p, AL_HEX_LEN, d) != 0 || p[AL_HEX_LEN] != ' ' ||
 		    (p[AL_HEX_LEN + 1] != ' ' && p[AL_HEX_LEN + 1] != '*')) {
@@ -63,40 +63,30 @@ static enum al_code parse_sums(const struct al_buf *b, struct listed **out, size
 			al_report_add(rep, "'SHA256SUMS' line %zu: the path contains a NUL byte", line);
 			goto next;
 		}
-		pathz = al_memdup(path, len - AL_HEX_LEN - 2);
-		if (!pathz) {
-			free_listed(v, n); /* the paths listed so far leaked here */
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		}
-		if ((bad = al_path_unsafe(pathz))) {
-			al_report_add(rep, "'SHA256SUMS' line %zu: '%s': %s", line, pathz, bad);
-			free(pathz);
+		if (eol)
+			*eol = '\0'; /* the last line, without one, ends at the buffer's own NUL */
+		if ((bad = al_path_unsafe(path))) {
+			al_report_add(rep, "'SHA256SUMS' line %zu: '%s': %s", line, path, bad);
 			goto next;
 		}
-		if (exempt(pathz)) {
-			al_report_add(rep, "'SHA256SUMS' line %zu lists '%s', which it must not cover", line, pathz);
-			free(pathz);
+		if (exempt(path)) {
+			al_report_add(rep, "'SHA256SUMS' line %zu lists '%s', which it must not cover", line, path);
 			goto next;
 		}
-		if (n == cap) {
-			struct listed *nv;
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*nv));
-			if (!nv) {
-				free(pathz);
-				free_listed(v, n);
-				return al_fail(err, AL_ENOMEM, "out of memory");
-			}
-			v = nv;
-		}
-		v[n].path = pathz;
-		al_hex(d, v[n].hex);
+		for (size_t i = 0; i < AL_HEX_LEN; i++)
+			p[i] = (char)(p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 'a' : p[i]);
+		v[n].path = path;
+		v[n].hex = p;
 		n++;
 next:
 		p = eol ? eol + 1 : end;
 	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_listed);
+	/* create writes it sorted: then one pass over it is all the sorting it needs */
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1].path, v[i].path) > 0) {
+			qsort(v, n, sizeof(*v), cmp_listed);
+			break;
+		}
 	for (size_t i = 1; i < n; i++)
 		if (!strcmp(v[i].path, v[i - 1].path))
 			al_report_add(rep, "'SHA256SUMS' lists '%s' more than once", v[i].path);
@@ -105,25 +95,27 @@ next:
 	return AL_OK;
 }
 
-/* The (artifact, digest) pairs already walked: each is checked once, whatever the fan-out. */
+/*
+ * The (artifact, blob) pairs already walked: each is checked once, whatever the fan-out. A
+ * blob is its file in the view: a valid digest names exactly one path, blobs/sha256/<hex>,
+ * so the file found for it stands for the digest (no copy of it, no string compare).
+ */
 struct seen {
 	struct seen_slot {
 		size_t artifact;
-		char digest[AL_DIGEST_STR];
+		const struct al_bfile *blob; /* NULL when free */
 	} *slot;
-	size_t n, cap; /* cap is a power of two; slot[i].digest[0] == 0 when free */
+	size_t n, cap; /* cap is a power of two */
 };
 
-static uint64_t seen_hash(size_t artifact, const char *digest)
+static uint64_t seen_hash(size_t artifact, const struct al_bfile *blob)
 {
-	uint64_t h = 1469598103934665603ull ^ artifact;
-	for (const char *p = digest; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h;
+	uint64_t h = ((uint64_t)(uintptr_t)blob ^ ((uint64_t)artifact << 40)) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
 }
 
 /* Returns 1 if the pair was already there, 0 if it was added, -1 on ENOMEM. */
-static int seen_add(struct seen *s, size_t artifact, const char *digest)
+static int seen_add(struct seen *s, size_t artifact, const struct al_bfile *blob)
 {
 	size_t i;
 	if (2 * (s->n + 1) > s->cap) {
@@ -132,16 +124,16 @@ static int seen_add(struct seen *s, size_t artifact, const char *digest)
 		if (!bigger.slot)
 			return -1;
 		for (size_t k = 0; k < s->cap; k++)
-			if (s->slot[k].digest[0])
-				seen_add(&bigger, s->slot[k].artifact, s->slot[k].digest);
+			if (s->slot[k].blob)
+				seen_add(&bigger, s->slot[k].artifact, s->slot[k].blob);
 		free(s->slot);
 		*s = bigger;
 	}
-	for (i = seen_hash(artifact, digest) & (s->cap - 1); s->slot[i].digest[0]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i].artifact == artifact && !strcmp(s->slot[i].digest, digest))
+	for (i = seen_hash(artifact, blob) & (s->cap - 1); s->slot[i].blob; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i].artifact == artifact && s->slot[i].blob == blob)
 			return 1;
 	s->slot[i].artifact = artifact;
-	snprintf(s->slot[i].digest, sizeof(s->slot[i].digest), "%s", digest);
+	s->slot[i].blob = blob;
 	s->n++;
 	return 0;
 }
@@ -150,6 +142,7 @@ struct checker {
 	struct al_bview *v;
 	struct al_report *rep;
 	struct al_bundle_info *info;
+	struct al_buf sums;   /* SHA256SUMS as read (and parsed in place): listed points into it */
 	struct listed *listed;
 	size_t nlisted;
 	struct al_err *err;
@@ -232,7 +225,7 @@ static enum al_code add_blob(struct al_bundle_info *info, const char *digest, ui
 	if (rc)
 		return rc;
 	b = &info->blobs[info->nblobs];
-	snprintf(b->digest, sizeof(b->digest), "%s", digest);
+	memcpy(b->digest, digest, AL_DIGEST_STR); /* valid: "sha256:" and 64 hex digits */
 	b->size = size;
 	b->artifact = artifact;
 	b->media_type = strdup(mt ? mt : "");
@@ -318,7 +311,8 @@ static enum al_code check_desc(struct checker *c, const json_t *d, const char *f
 		al_report_add(c->rep, "%s: a descriptor lacks a valid mediaType, digest or size", from);
 		return AL_OK;
 	}
-	snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+	memcpy(path, "blobs/sha256/", 13);
+	memcpy(path + 13, digest + 7, AL_HEX_LEN + 1);
 	f = al_bview_find(c->v, path);
 	if (!f) {
 		al_report_add(c->rep, "missing blob '%s' (referenced by %s)", path, from);
@@ -329,7 +323,7 @@ static enum al_code check_desc(struct checker *c, const json_t *d, const char *f
 			      from, (long long)json_integer_value(jsize), (unsigned long long)f->size);
 		return AL_OK;
 	}
-	switch (seen_add(&c->seen, artifact, digest)) {
+	switch (seen_add(&c->seen, artifact, f)) {
 	case 1:
 		return AL_OK; /* this artifact already has it, and all it references */
 	case -1:
@@ -366,22 +360,85 @@ static int annotations_differ(struct checker *c, size_t i, const json_t *a, cons
 	return differ;
 }
 
-/* Reports refs (org.opencontainers.image.ref.name) that name more than one entry of index.json. */
-static void check_refs_unique(struct checker *c, const json_t *mans)
+/*
+ * Strings with the position they came from, sorted by (string, position): what was a scan
+ * of all earlier entries for each entry (quadratic in the number of artifacts) becomes a
+ * sort and a binary search.
+ */
+struct keyed {
+	const char *key;
+	size_t pos;
+};
+
+static int cmp_keyed(const void *a, const void *b)
 {
-	size_t n = json_array_size(mans);
+	const struct keyed *x = a, *y = b;
+	int d = strcmp(x->key, y->key);
+	return d ? d : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Sorts v[0..n); a NULL v (n == 0) is fine. */
+static void keyed_sort(struct keyed *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_keyed);
+}
+
+/* The first (lowest position) entry of sorted v[0..n) with this key, or NULL. */
+static const struct keyed *keyed_first(const struct keyed *v, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strcmp(v[lo].key, key) ? &v[lo] : NULL;
+}
+
+/*
+ * For each position of sorted v[0..n) whose key an earlier position also has, dup[pos] =
+ * the first position with that key; SIZE_MAX elsewhere. dup has room for npos entries.
+ */
+static void keyed_dups(const struct keyed *v, size_t n, size_t *dup, size_t npos)
+{
+	for (size_t i = 0; i < npos; i++)
+		dup[i] = SIZE_MAX;
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (strcmp(v[i].key, v[first].key) != 0)
+			first = i;
+		else
+			dup[v[i].pos] = v[first].pos;
+	}
+}
+
+/* Reports refs (org.opencontainers.image.ref.name) that name more than one entry of index.json. */
+static enum al_code check_refs_unique(struct checker *c, const json_t *mans)
+{
+	size_t n = json_array_size(mans), m = 0;
+	struct keyed *refs = malloc((n + 1) * sizeof(*refs));
+	size_t *dup = malloc((n + 1) * sizeof(*dup));
+	if (!refs || !dup) {
+		free(refs);
+		free(dup);
+		return al_fail(c->err, AL_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *ri = al_json_str(json_object_get(json_array_get(mans, i), "annotations"), AL_ANN_REF);
-		for (size_t k = 0; ri && k < i; k++) {
-			const json_t *ak = json_object_get(json_array_get(mans, k), "annotations");
-			const char *rk = al_json_str(ak, AL_ANN_REF);
-			if (rk && !strcmp(ri, rk)) {
-				al_report_add(c->rep, "'index.json': entries %zu and %zu have the same ref '%s' (refs are unique in a bundle)",
-					      k, i, ri);
-				break;
-			}
-		}
+		if (ri)
+			refs[m++] = (struct keyed){ ri, i };
 	}
+	keyed_sort(refs, m);
+	keyed_dups(refs, m, dup, n);
+	for (size_t i = 0; i < n; i++)
+		if (dup[i] != SIZE_MAX)
+			al_report_add(c->rep, "'index.json': entries %zu and %zu have the same ref '%s' (refs are unique in a bundle)",
+				      dup[i], i, al_json_str(json_object_get(json_array_get(mans, i), "annotations"), AL_ANN_REF));
+	free(refs);
+	free(dup);
+	return AL_OK;
 }
 
 /* A string member, or "" when it is missing or not a string. */
@@ -391,14 +448,80 @@ static const char *str_or_empty(const json_t *o, const char *key)
 	return v ? v : "";
 }
 
-/* Is digest a blob of the given media type that artifact references? */
-static int artifact_has_blob(const struct al_bundle_info *info, size_t artifact, const char *hex, const char *mt)
+static int cmp_blob_artifact(const void *a, const void *b, void *ctx)
 {
-	for (size_t i = 0; i < info->nblobs; i++)
-		if (info->blobs[i].artifact == artifact && !strcmp(info->blobs[i].digest + 7, hex) &&
-		    !strcmp(info->blobs[i].media_type, mt))
+	const struct al_blobref *blobs = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	if (blobs[x].artifact != blobs[y].artifact)
+		return blobs[x].artifact < blobs[y].artifact ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* Is hex a blob of the given media type that artifact references? by_artifact: info's blobs sorted by artifact. */
+static int artifact_has_blob(const struct al_bundle_info *info, const size_t *by_artifact, size_t artifact,
+			     const char *hex, const char *mt)
+{
+	size_t lo = 0, hi = info->nblobs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (info->blobs[by_artifact[mid]].artifact < artifact)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < info->nblobs && info->blobs[by_artifact[lo]].artifact == artifact; lo++) {
+		const struct al_blobref *b = &info->blobs[by_artifact[lo]];
+		if (!strcmp(b->digest + 7, hex) && !strcmp(b->media_type, mt))
 			return 1;
+	}
 	return 0;
+}
+
+/* The components of the SBOM and the artifacts' refs, each sorted for lookups by ref. */
+struct sbom_index {
+	struct keyed *comps; /* every component by str_or_empty(bom-ref) */
+	size_t ncomps;
+	struct keyed *arts;  /* every artifact of airlock.json that has a ref */
+	size_t narts;
+	size_t *dup;         /* per component: the first earlier one with its bom-ref, or SIZE_MAX */
+	size_t *by_artifact; /* info's blobs, sorted by artifact */
+};
+
+static void sbom_index_release(struct sbom_index *x)
+{
+	free(x->comps);
+	free(x->arts);
+	free(x->dup);
+	free(x->by_artifact);
+}
+
+static enum al_code sbom_index_build(struct checker *c, const json_t *comps, const json_t *arts,
+				     struct sbom_index *x)
+{
+	size_t n = json_array_size(comps), na = json_array_size(arts), i;
+	const json_t *e;
+	memset(x, 0, sizeof(*x));
+	x->comps = malloc((n + 1) * sizeof(*x->comps));
+	x->dup = malloc((n + 1) * sizeof(*x->dup));
+	x->arts = malloc((na + 1) * sizeof(*x->arts));
+	x->by_artifact = malloc((c->info->nblobs + 1) * sizeof(*x->by_artifact));
+	if (!x->comps || !x->dup || !x->arts || !x->by_artifact) {
+		sbom_index_release(x);
+		return al_fail(c->err, AL_ENOMEM, "out of memory");
+	}
+	json_array_foreach(comps, i, e)
+		x->comps[x->ncomps++] = (struct keyed){ str_or_empty(e, "bom-ref"), i };
+	json_array_foreach(arts, i, e)
+		if (al_json_str(e, "ref"))
+			x->arts[x->narts++] = (struct keyed){ al_json_str(e, "ref"), i };
+	keyed_sort(x->comps, x->ncomps);
+	keyed_sort(x->arts, x->narts);
+	keyed_dups(x->comps, x->ncomps, x->dup, n);
+	for (i = 0; i < c->info->nblobs; i++)
+		x->by_artifact[i] = i;
+	if (c->info->nblobs > 1)
+		qsort_r(x->by_artifact, c->info->nblobs, sizeof(*x->by_artifact), cmp_blob_artifact, c->info->blobs);
+	return AL_OK;
 }
 
 /*
@@ -406,47 +529,43 @@ static int artifact_has_blob(const struct al_bundle_info *info, size_t artifact,
  * with the SHA-256 the content has (the .whl or file itself for wheels and
  * files, the manifest otherwise) and the manifest digest as airlock:manifest.
  */
-static void check_sbom(struct checker *c, const json_t *arts)
+static enum al_code check_sbom(struct checker *c, const json_t *arts)
 {
 	const struct al_bundle_info *info = c->info;
 	json_t *sbom = load_json(c, "sbom.cdx.json", AL_MAX_SMALL), *comps, *comp;
+	struct sbom_index x;
+	enum al_code rc = AL_OK;
 	size_t i, k;
 	if (!sbom)
-		return;
+		return AL_OK;
 	comps = json_object_get(sbom, "components");
 	if (!json_is_array(comps)) {
 		al_report_add(c->rep, "'sbom.cdx.json' has no 'components' list");
 		goto out;
 	}
+	if ((rc = sbom_index_build(c, comps, arts, &x)))
+		goto out;
 	json_array_foreach(comps, i, comp) {
 		const char *ref = al_json_str(comp, "bom-ref");
-		int found = 0;
-		for (k = 0; ref && k < json_array_size(arts); k++)
-			found |= al_json_str(json_array_get(arts, k), "ref") &&
-				 !strcmp(al_json_str(json_array_get(arts, k), "ref"), ref);
-		for (k = 0; ref && k < i; k++)
-			if (!strcmp(str_or_empty(json_array_get(comps, k), "bom-ref"), ref)) {
-				al_report_add(c->rep, "'sbom.cdx.json': more than one component is '%s'", ref);
-				break;
-			}
-		if (!found)
+		/* an earlier component without a bom-ref counts as "" */
+		if (ref && x.dup[i] != SIZE_MAX)
+			al_report_add(c->rep, "'sbom.cdx.json': more than one component is '%s'", ref);
+		if (!ref || !keyed_first(x.arts, x.narts, ref))
 			al_report_add(c->rep, "'sbom.cdx.json': component '%s' is no artifact of this bundle", ref ? ref : "(no bom-ref)");
 	}
 	for (k = 0; k < info->nartifacts; k++) {
 		const struct al_artifact *a = &info->artifacts[k];
+		const struct keyed *found;
 		const char *want, *sha = NULL, *manifest = NULL, *fmt;
 		json_t *h, *p;
 		size_t j;
 		if (!a->ref)
 			continue; /* already reported */
-		comp = NULL;
-		json_array_foreach(comps, i, comp)
-			if (!strcmp(str_or_empty(comp, "bom-ref"), a->ref))
-				break;
-		if (i == json_array_size(comps)) {
+		if (!(found = keyed_first(x.comps, x.ncomps, a->ref))) {
 			al_report_add(c->rep, "'sbom.cdx.json' has no component for '%s'", a->ref);
 			continue;
 		}
+		comp = json_array_get(comps, found->pos);
 		json_array_foreach(json_object_get(comp, "hashes"), j, h)
 			if (!strcmp(str_or_empty(h, "alg"), "SHA-256"))
 				sha = al_json_str(h, "content");
@@ -458,7 +577,7 @@ static void check_sbom(struct checker *c, const json_t *arts)
 		if (fmt) {
 			/* the .whl or file itself: info.sha256, which must be the artifact's own layer */
 			want = al_json_str(a->info, "sha256");
-			if (!want || !artifact_has_blob(info, k, want, fmt)) {
+			if (!want || !artifact_has_blob(info, x.by_artifact, k, want, fmt)) {
 				al_report_add(c->rep, "'airlock.json': the sha256 of '%s' is not the digest of its %s",
 					      a->ref, a->kind == AL_KIND_WHEEL ? "wheel" : "file");
 				continue;
@@ -471,8 +590,10 @@ static void check_sbom(struct checker *c, const json_t *arts)
 			al_report_add(c->rep, "'sbom.cdx.json': airlock:manifest of '%s' is %s, but its manifest is %s",
 				      a->ref, manifest ? manifest : "missing", a->digest);
 	}
+	sbom_index_release(&x);
 out:
 	json_decref(sbom);
+	return rc;
 }
 
 static enum al_code check_meta(struct checker *c, json_t *index)
@@ -547,7 +668,8 @@ static enum al_code check_meta(struct checker *c, json_t *index)
 			goto out;
 		}
 	}
-	check_refs_unique(c, mans);
+	if ((rc = check_refs_unique(c, mans)))
+		goto out;
 	info->name = name ? strdup(name) : NULL;
 	info->meta = json_incref(meta);
 	if (name && !info->name)
@@ -557,97 +679,130 @@ out:
 	return rc;
 }
 
-enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
-			     struct al_bundle_info *info, struct al_err *err)
+/*
+ * Reads and parses SHA256SUMS into c->listed. *have is set when it could be read; a
+ * problem with it is reported (or, if operational, kept in c->fatal).
+ */
+static enum al_code read_sums(struct checker *c, int *have)
+{
+	const struct al_bfile *sums = al_bview_find(c->v, "SHA256SUMS");
+	struct al_err e = { 0 };
+	*have = 0;
+	if (!sums) {
+		al_report_add(c->rep, "missing file 'SHA256SUMS'");
+		return AL_OK;
+	}
+	snprintf(c->info->sums_digest, sizeof(c->info->sums_digest), "%s", sums->digest);
+	if (c->v->read(c->v, sums, &c->sums, &e)) {
+		if (!operational(c, &e))
+			al_report_add(c->rep, "%s", e.msg);
+		return AL_OK;
+	}
+	*have = 1;
+	return parse_sums(&c->sums, &c->listed, &c->nlisted, c->rep, c->err);
+}
+
+/*
+ * What is listed must be present with the same digest, what is present must be listed
+ * (SHA256SUMS itself, signatures/ and custody.log aside), blobs must hash to their names,
+ * and the required files must be there. Both lists are sorted by path: each is walked
+ * once beside the other.
+ */
+static void check_listing(struct checker *c)
 {
 	static const char *const required[] = { "oci-layout", "index.json", "airlock.json",
 						"sbom.cdx.json", NULL };
-	struct al_bundle_info scratch;
-	struct checker c = { v, rep, info ? info : &scratch, NULL, 0, err, { NULL, 0, 0 }, AL_OK };
-	const struct al_bfile *sums = al_bview_find(v, "SHA256SUMS");
-	size_t before = al_report_count(rep);
-	struct al_buf b;
-	json_t *layout = NULL, *index = NULL, *arr, *d;
-	enum al_code rc = AL_OK;
-	size_t i;
-	memset(c.info, 0, sizeof(*c.info));
-	if (!sums) {
-		al_report_add(rep, "missing file 'SHA256SUMS'");
-		goto out;
+	const struct al_bview *v = c->v;
+	size_t i, k;
+	for (i = 0, k = 0; i < c->nlisted; i++) {
+		const struct listed *l = &c->listed[i];
+		int order = 1;
+		while (k < v->n && (order = strcmp(v->files[k].path, l->path)) < 0)
+			k++;
+		if (k >= v->n || order != 0)
+			al_report_add(c->rep, "missing file '%s' (listed in SHA256SUMS)", l->path);
+		else if (strncmp(v->files[k].digest + 7, l->hex, AL_HEX_LEN) != 0)
+			al_report_add(c->rep, "digest mismatch for '%s': expected sha256:%.*s, got %s (the file was changed after the bundle was made)",
+				      v->files[k].path, AL_HEX_LEN, l->hex, v->files[k].digest);
 	}
-	snprintf(c.info->sums_digest, sizeof(c.info->sums_digest), "%s", sums->digest);
-	al_buf_init(&b, AL_MAX_SUMS);
-	{
-		struct al_err e = { 0 };
-		if (v->read(v, sums, &b, &e)) {
-			if (!operational(&c, &e))
-				al_report_add(rep, "%s", e.msg);
-			al_buf_release(&b);
-			goto out;
-		}
-	}
-	rc = parse_sums(&b, &c.listed, &c.nlisted, rep, err);
-	al_buf_release(&b);
-	if (rc)
-		goto out;
-	/* what is listed must be present with the same digest */
-	for (i = 0; i < c.nlisted; i++) {
-		const struct al_bfile *f = al_bview_find(v, c.listed[i].path);
-		if (!f)
-			al_report_add(rep, "missing file '%s' (listed in SHA256SUMS)", c.listed[i].path);
-		else if (strcmp(f->digest + 7, c.listed[i].hex) != 0)
-			al_report_add(rep, "digest mismatch for '%s': expected sha256:%s, got %s (the file was changed after the bundle was made)",
-				      f->path, c.listed[i].hex, f->digest);
-	}
-	/* what is present must be listed; blobs must hash to their names */
-	for (i = 0; i < v->n; i++) {
+	for (i = 0, k = 0; i < v->n; i++) {
 		const struct al_bfile *f = &v->files[i];
+		int order = 1;
+		while (k < c->nlisted && (order = strcmp(c->listed[k].path, f->path)) < 0)
+			k++;
 		if (exempt(f->path))
 			continue;
-		if (!find_listed(&c, f->path))
-			al_report_add(rep, "unlisted file '%s' (not in SHA256SUMS)", f->path);
+		if (k >= c->nlisted || order != 0)
+			al_report_add(c->rep, "unlisted file '%s' (not in SHA256SUMS)", f->path);
 		if (!strncmp(f->path, "blobs/", 6)) {
 			unsigned char dd[AL_DIGEST_LEN];
 			if (strncmp(f->path, "blobs/sha256/", 13) || al_unhex(f->path + 13, strlen(f->path + 13), dd))
-				al_report_add(rep, "'%s' is not named blobs/sha256/<64 hex digits>", f->path);
+				al_report_add(c->rep, "'%s' is not named blobs/sha256/<64 hex digits>", f->path);
 			else if (strcmp(f->path + 13, f->digest + 7) != 0)
-				al_report_add(rep, "blob '%s' does not hash to its name (got %s)", f->path, f->digest);
+				al_report_add(c->rep, "blob '%s' does not hash to its name (got %s)", f->path, f->digest);
 		}
 	}
 	for (const char *const *r = required; *r; r++)
-		if (!al_bview_find(v, *r) && !find_listed(&c, *r))
-			al_report_add(rep, "missing file '%s'", *r);
-	if (al_report_count(rep) != before)
-		goto out; /* no structure is read from bytes that do not match */
-	layout = load_json(&c, "oci-layout", 4096);
+		if (!al_bview_find(v, *r) && !find_listed(c, *r))
+			al_report_add(c->rep, "missing file '%s'", *r);
+}
+
+/*
+ * The structure, read only from bytes that matched: oci-layout, index.json and every
+ * descriptor it leads to, airlock.json against index.json, then the SBOM against the
+ * artifacts. out is the caller's info (NULL if it wants none).
+ */
+static enum al_code check_structure(struct checker *c, size_t before, const struct al_bundle_info *out)
+{
+	json_t *layout = load_json(c, "oci-layout", 4096), *index, *arr, *d;
+	enum al_code rc = AL_OK;
+	size_t i;
 	if (layout && strcmp(al_json_str(layout, "imageLayoutVersion") ? al_json_str(layout, "imageLayoutVersion") : "", "1.0.0"))
-		al_report_add(rep, "'oci-layout': imageLayoutVersion is not 1.0.0");
-	index = load_json(&c, "index.json", AL_MAX_SMALL);
+		al_report_add(c->rep, "'oci-layout': imageLayoutVersion is not 1.0.0");
+	index = load_json(c, "index.json", AL_MAX_SMALL);
 	arr = json_object_get(index, "manifests");
 	if (index && !json_is_array(arr))
-		al_report_add(rep, "'index.json' has no 'manifests' list");
+		al_report_add(c->rep, "'index.json' has no 'manifests' list");
 	json_array_foreach(arr, i, d) {
 		char from[64];
 		snprintf(from, sizeof(from), "'index.json' entry %zu", i);
-		if ((rc = check_desc(&c, d, from, i, 0)))
+		if ((rc = check_desc(c, d, from, i, 0)))
 			goto out;
 	}
 	if (index)
-		rc = check_meta(&c, index);
+		rc = check_meta(c, index);
 	/* the SBOM is held to the artifacts once they are known to be whole */
-	if (!rc && c.info->meta && al_report_count(rep) == before)
-		check_sbom(&c, json_object_get(c.info->meta, "artifacts"));
-	if (!rc && info && !json_is_object(info->meta) && al_report_count(rep) == before)
-		al_report_add(rep, "'airlock.json' could not be read");
+	if (!rc && c->info->meta && al_report_count(c->rep) == before)
+		rc = check_sbom(c, json_object_get(c->info->meta, "artifacts"));
+	if (!rc && out && !json_is_object(out->meta) && al_report_count(c->rep) == before)
+		al_report_add(c->rep, "'airlock.json' could not be read");
 out:
-	if (!rc && c.fatal)
-		rc = c.fatal;
-	for (i = 0; i < c.nlisted; i++)
-		free(c.listed[i].path);
-	free(c.listed);
-	free(c.seen.slot);
 	json_decref(layout);
 	json_decref(index);
+	return rc;
+}
+
+enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
+			     struct al_bundle_info *info, struct al_err *err)
+{
+	struct al_bundle_info scratch;
+	struct checker c = { .v = v, .rep = rep, .info = info ? info : &scratch, .err = err };
+	size_t before = al_report_count(rep);
+	int have_sums;
+	enum al_code rc;
+	memset(c.info, 0, sizeof(*c.info));
+	al_buf_init(&c.sums, AL_MAX_SUMS);
+	rc = read_sums(&c, &have_sums);
+	if (!rc && have_sums) {
+		check_listing(&c);
+		if (al_report_count(rep) == before) /* no structure is read from bytes that do not match */
+			rc = check_structure(&c, before, info);
+	}
+	if (!rc && c.fatal)
+		rc = c.fatal;
+	free(c.listed);
+	al_buf_release(&c.sums);
+	free(c.seen.slot);
 	if (!info)
 		al_bundle_info_release(&scratch);
 	if (rc) {
