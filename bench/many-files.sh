@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/many-files.sh [--files N] [--max-kib K] [--no-tar] [--tar-peer] [--quick] [--runs N] [--peers-only] [DIR]
+# bench/many-files.sh [--files N] [--max-kib K] [--no-tar] [--tar-peer] [--compare BIN] [--quick] [--runs N]
+#                     [--peers-only] [DIR]
 #
 # `airlock verify` of a bundle of many small files (one `kind: model` artifact of N files,
 # default 5000, of 1..K KiB, default 64) against stock peers, the commands taking turns
@@ -8,13 +9,16 @@
 #   airlock verify BUNDLE.tar                 vs  the same sha256sum -c (the same files, already unpacked)
 #   with --tar-peer also: tar -xf BUNDLE.tar -C X && cd X && sha256sum -c (writes 5000 files:
 #   bound by the disk and slow on a busy machine, so not run by default)
+#   with --compare BIN also: BIN verify BUNDLE (another build, e.g. the one before a change,
+#   in the same rounds: two builds measured in separate runs of a shared machine differ
+#   by more than the change)
 #   informational: JOBS x `openssl dgst -sha256` over the same files (xargs batches many
 #   files into one process, so this is the per-file limit of stock tools)
 # Target (issue 8, "Many files"): airlock verify faster than sha256sum -c. Peak RSS < 64 MiB.
 # Benchmark only: never part of the test suite.
 set -euo pipefail
 
-NFILES=5000 MAX_KIB=64 TAR=1 TAR_PEER=0
+NFILES=5000 MAX_KIB=64 TAR=1 TAR_PEER=0 COMPARE=""
 args=()
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -22,6 +26,8 @@ while [[ $# -gt 0 ]]; do
         --max-kib) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || { echo "$0: --max-kib K" >&2; exit 64; }; MAX_KIB=$2; shift ;;
         --no-tar) TAR=0 ;;
         --tar-peer) TAR_PEER=1 ;;
+        --compare) [[ $# -ge 2 && -x $2 ]] || { echo "$0: --compare BIN (an airlock binary)" >&2; exit 64; }
+                   COMPARE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
         -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 64 ;;
         *) args+=("$1") ;;
     esac
@@ -75,6 +81,12 @@ if (( ! PEERS_ONLY )); then
     for b in "${check[@]}"; do
         bash -c "$V $(q "$b")" >/dev/null || { echo "many-files: '$V $b' failed (exit 0 expected)" >&2; exit 1; }
     done
+    if [[ -n $COMPARE ]]; then
+        VC="$(q "$COMPARE") verify -q"
+        for f in "${vflags[@]}"; do VC+=" $(q "$f")"; done
+        bash -c "$VC $(q "$BUNDLE")" >/dev/null || { echo "many-files: '$VC $BUNDLE' failed (exit 0 expected)" >&2; exit 1; }
+        printf '# compared with: %s (%s)\n' "$COMPARE" "$("$COMPARE" --version 2>/dev/null | head -n1 || echo '?')"
+    fi
 fi
 
 SUMS="cd $(q "$BUNDLE") && sha256sum -c --quiet SHA256SUMS"
@@ -86,6 +98,7 @@ set --
 if (( ! PEERS_ONLY )); then
     set -- "airlock verify (dir)" "" "$V $(q "$BUNDLE")"
     (( ! TAR )) || set -- "$@" "airlock verify (tar)" "" "$V $(q "$TARB")"
+    [[ -z $COMPARE ]] || set -- "$@" "compared: verify (dir)" "" "$VC $(q "$BUNDLE")"
 fi
 set -- "$@" "sha256sum -c" "" "$SUMS"
 (( ! (TAR && TAR_PEER) )) || set -- "$@" "tar -x + sha256sum -c" "rm -rf $(q "$X")" "$TARPEER"
@@ -98,8 +111,8 @@ pct() { awk -v a="$1" -v c="$CAP" 'BEGIN { printf "%.0f", (c > 0 && a > 0) ? 100
 
 echo
 printf '%-30s %10s %10s  %s\n' "command" "median s" "cpu s" "min-max s"
-for n in "airlock verify (dir)" "sha256sum -c" "airlock verify (tar)" "tar -x + sha256sum -c" \
-         "openssl x$JOBS (informational)"; do
+for n in "airlock verify (dir)" "compared: verify (dir)" "sha256sum -c" "airlock verify (tar)" \
+         "tar -x + sha256sum -c" "openssl x$JOBS (informational)"; do
     [[ -n ${MED[$n]:-} ]] || continue
     printf '%-30s %10.3f %10s  %s\n' "$n" "${MED[$n]}" "${CPU[$n]:--}" "${SPREAD[$n]}"
 done
@@ -115,6 +128,13 @@ if (( ! PEERS_ONLY )); then
     printf 'dir: airlock / sha256sum -c = %s (wall), %s (cpu)   target < 1.00   %s\n' \
         "$(ratio "$T_AIR" "$T_SUM")" "$(ratio "${CPU["airlock verify (dir)"]}" "${CPU["sha256sum -c"]}")" \
         "$(ok ge "$T_SUM" "$T_AIR")"
+    if [[ -n $COMPARE ]]; then
+        printf 'dir: compared / sha256sum -c = %s (wall), %s (cpu); airlock / compared = %s (wall), %s (cpu)\n' \
+            "$(ratio "${MED["compared: verify (dir)"]}" "$T_SUM")" \
+            "$(ratio "${CPU["compared: verify (dir)"]}" "${CPU["sha256sum -c"]}")" \
+            "$(ratio "$T_AIR" "${MED["compared: verify (dir)"]}")" \
+            "$(ratio "${CPU["airlock verify (dir)"]}" "${CPU["compared: verify (dir)"]}")"
+    fi
     if (( TAR )); then
         printf 'tar: airlock / sha256sum -c (of the directory) = %s (wall), %s (cpu)   target < 1.00   %s\n' \
             "$(ratio "${MED["airlock verify (tar)"]}" "$T_SUM")" \
