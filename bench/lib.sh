@@ -116,6 +116,60 @@ timeit() {
     printf '%8.3f s\n' "${MED[$name]}" >&2
 }
 
+# timeit_alternating NAME PREPARE CMD [NAME PREPARE CMD]...: like timeit, but
+# the commands take turns: one untimed warm-up round, then RUNS rounds in each
+# of which every command runs once (its PREPARE, then `sync`, untimed before
+# it), the first command of a round rotating. So a change in the machine's
+# speed (other jobs) hits every command alike. Fills MED and SPREAD (wall s),
+# and CPU[NAME]: the median user + system seconds of the run (from the shell's
+# `times`, which counts every reaped descendant). Always the date loop: hyperfine
+# cannot interleave.
+declare -A CPU=()
+_times_cpu() {
+    # the second line of `times`: the children's user and system time, "0m0.123s 0m0.045s"
+    awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); s += p[1] * 60 + p[2] }
+                   printf "%.3f\n", s }' "$1"
+}
+_median() {
+    sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.4f", m }'
+}
+timeit_alternating() {
+    local -a names=() preps=() cmds=()
+    local -A walls=() cpus=()
+    local k n r i t0 t1 c0 c1
+    while (( $# >= 3 )); do
+        names+=("$1"); preps+=("${2:+$2 && }sync"); cmds+=("$3"); shift 3
+    done
+    n=${#names[@]}
+    printf '  timing %s: %s rounds, taking turns\n' "${names[*]}" "$RUNS" >&2
+    for (( r = 0; r <= RUNS; r++ )); do
+        for (( i = 0; i < n; i++ )); do
+            k=$(( (i + r) % n ))
+            bash -c "${preps[k]}" >/dev/null
+            times > "$LISTS/times.0"   # in this shell, not a subshell: its reaped children so far
+            t0=$EPOCHREALTIME
+            bash -c "${cmds[k]}" >/dev/null
+            t1=$EPOCHREALTIME
+            times > "$LISTS/times.1"
+            (( r == 0 )) && continue
+            c0=$(_times_cpu "$LISTS/times.0") c1=$(_times_cpu "$LISTS/times.1")
+            walls[$k]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')"$'\n'
+            cpus[$k]+="$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')"$'\n'
+        done
+    done
+    for (( k = 0; k < n; k++ )); do
+        MED[${names[k]}]=$(printf '%s' "${walls[$k]}" | _median)
+        SPREAD[${names[k]}]=$(printf '%s' "${walls[$k]}" | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.3f-%.3f", a, b }')
+        CPU[${names[k]}]=$(printf '%s' "${cpus[$k]}" | _median)
+        printf '    %-28s %8.3f s  (cpu %.3f s)\n' "${names[k]}" "${MED[${names[k]}]}" "${CPU[${names[k]}]}" >&2
+    done
+}
+
+# machine_busy_ticks: busy ticks of all CPUs so far (/proc/stat: user nice system irq softirq).
+machine_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# own_ticks: this shell's CPU ticks with those of its reaped descendants (/proc/$$/stat).
+own_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$$/stat"; }
+
 # peak_rss PREPARE CMD: peak RSS (KiB) of one run of CMD (after PREPARE).
 # CMD is run by bash -c under /usr/bin/time; `exec` keeps the shell out of it.
 peak_rss() {
