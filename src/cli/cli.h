@@ -54,6 +54,8 @@ int cli_fail(const struct al_err *err);
 int cli_help(const char *doc);
 /* Prints JSON to stdout (pretty, with a newline) and consumes the reference. */
 void cli_json(json_t *j);
+/* As cli_json, to F (standard error when standard output carries data). */
+void cli_json_to(FILE *f, json_t *j);
 /*
  * Prints one line built from untrusted text (names from a bundle, custody notes): control
  * characters, newlines included, become '?', so input can neither forge lines nor drive

@@ -137,10 +137,7 @@ static void create_report(FILE *out_f, const char *out, int tar, int json, const
 		json_t *m = json_deep_copy(info->meta);
 		json_object_set_new(m, "path", al_json_text(out)); /* a non-UTF-8 path escaped, not dropped */
 		json_object_set_new(m, "format", json_string(tar ? "tar" : "directory"));
-		if (m)
-			json_dumpf(m, out_f, JSON_INDENT(2));
-		fputc('\n', out_f);
-		json_decref(m);
+		cli_json_to(out_f, m);
 		return;
 	}
 	for (size_t i = 0; i < info->nartifacts; i++)

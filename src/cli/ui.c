@@ -35,13 +35,18 @@ int cli_help(const char *doc)
 	return 0;
 }
 
-void cli_json(json_t *j)
+void cli_json_to(FILE *f, json_t *j)
 {
 	if (j) {
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		json_dumpf(j, f, JSON_INDENT(2));
+		fputc('\n', f);
 	}
 	json_decref(j);
+}
+
+void cli_json(json_t *j)
+{
+	cli_json_to(stdout, j);
 }
 
 void cli_bytes(uint64_t n, char out[32])

@@ -91,7 +91,7 @@ static enum al_code keep_set(struct al_store *s, char (**out)[AL_HEX_LEN], size_
  */
 enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, struct al_err *err)
 {
-	char *dir = al_join(s->root, "blobs/sha256");
+	char *dir = NULL;
 	char(*keep)[AL_HEX_LEN] = NULL;
 	char **doomed = NULL;
 	size_t nkeep = 0, ndoomed = 0, cdoomed = 0;
@@ -102,8 +102,6 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 	int in_tx = 0;
 	*removed = 0;
 	*bytes = 0;
-	if (!dir)
-		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (s->lock_fd < 0)
 		AL_BUG("gc needs the writer lock");
 	if ((rc = al_store_exec_q(s, AL_SQL_BEGIN_WRITE, err)))
@@ -112,10 +110,8 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 	if ((rc = al_store_exec_q(s, AL_SQL_GC_DROP_UNREFERENCED, err)) ||
 	    (rc = keep_set(s, &keep, &nkeep, err)))
 		goto out;
-	if (!(d = opendir(dir))) {
-		rc = al_fail_errno(err, AL_ESTORE, "cannot open '%s'", dir);
+	if ((rc = al_store_open_dir(s, "blobs/sha256", 0, &dir, &d, err)))
 		goto out;
-	}
 	for (;;) {
 		struct stat sb;
 		if (!(e = al_readdir(d, dir, &rc, err)))
