@@ -76,7 +76,7 @@ static char *default_cache(void)
 
 /* What `bundle create` takes from its options and the environment for fetching `from:` sources. */
 struct fetch_args {
-	const char *cache, *token_file, *endpoint, *plain[MAX_PLAIN_HOSTS + 1];
+	const char *cache, *token_file, *endpoint, *index_url, *plain[MAX_PLAIN_HOSTS + 1];
 	size_t nplain;
 	char *cache_def, *ep, token[TOKEN_MAX];
 };
@@ -84,11 +84,12 @@ struct fetch_args {
 /*
  * Fills FO from A: the Hub endpoint (--hf-endpoint, else $HF_ENDPOINT, else the public
  * Hub), the token (--hf-token-file, else $HF_TOKEN; never printed), the cache
- * (--cache, else the XDG default). 0, or the exit code of what was reported.
+ * (--cache, else the XDG default), the package index (--index-url, else the requirements
+ * file's, else $PIP_INDEX_URL, else PyPI's). 0, or the exit code of what was reported.
  */
 static int fetch_setup(struct fetch_args *a, struct al_fetch_opts *fo)
 {
-	const char *env_ep = getenv("HF_ENDPOINT"), *env_tok = getenv("HF_TOKEN");
+	const char *env_ep = getenv("HF_ENDPOINT"), *env_tok = getenv("HF_TOKEN"), *env_ix = getenv("PIP_INDEX_URL");
 	if (a->cache && !*a->cache)
 		return cli_usage("bundle create", "--cache needs a directory");
 	if (fo->ca_file && access(fo->ca_file, R_OK) != 0)
@@ -117,6 +118,10 @@ static int fetch_setup(struct fetch_args *a, struct al_fetch_opts *fo)
 	fo->cache = a->cache ? a->cache : (a->cache_def = default_cache());
 	fo->plain_http = a->plain;
 	fo->hf_endpoint = a->ep;
+	if (a->index_url && !*a->index_url)
+		return cli_usage("bundle create", "--index-url needs a URL");
+	fo->index_url = a->index_url;
+	fo->index_default = env_ix && *env_ix ? env_ix : "https://pypi.org/simple";
 	return 0;
 }
 
@@ -167,6 +172,7 @@ static int create(int argc, char **argv)
 					      { "plain-http", required_argument, NULL, 'P' },
 					      { "hf-endpoint", required_argument, NULL, 'E' },
 					      { "hf-token-file", required_argument, NULL, 'T' },
+					      { "index-url", required_argument, NULL, 'I' },
 					      { NULL, 0, NULL, 0 } };
 	static int stdout_fd = STDOUT_FILENO;
 	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
@@ -194,6 +200,7 @@ static int create(int argc, char **argv)
 		case 'A': fo.ca_file = optarg; break;
 		case 'E': fa.endpoint = optarg; break;
 		case 'T': fa.token_file = optarg; break;
+		case 'I': fa.index_url = optarg; break;
 		case 'P':
 			if (fa.nplain == MAX_PLAIN_HOSTS)
 				return cli_usage("bundle create", "at most %d --plain-http hosts", MAX_PLAIN_HOSTS);

@@ -228,10 +228,18 @@ static const struct {
 	{ "unknown kind", "name: b\nversion: 1\nartifacts: [{kind: dataset, path: f}]\n",
 	  "unknown kind 'dataset'" },
 	{ "missing kind", "name: b\nversion: 1\nartifacts: [{path: f}]\n", "'kind' is missing" },
-	{ "kind wheels", "name: b\nversion: 1\nartifacts: [{kind: wheels, requirements: r.txt}]\n",
-	  "kind 'wheels'" },
-	{ "requirements", "name: b\nversion: 1\nartifacts: [{kind: wheel, requirements: r.txt}]\n",
-	  "'requirements:' is not supported yet" },
+	{ "wheels without python", "name: b\nversion: 1\nartifacts: [{kind: wheels, requirements: r.txt}]\n",
+	  "artifacts[0]: kind 'wheels' needs 'python' and 'platforms' at the top of the spec" },
+	{ "wheels without platforms", "name: b\nversion: 1\npython: \"3.11\"\nartifacts: [{kind: wheels, requirements: r.txt}]\n",
+	  "kind 'wheels' needs 'python' and 'platforms'" },
+	{ "wheels with a path", "name: b\nversion: 1\nartifacts: [{kind: wheels, requirements: r.txt, path: w}]\n",
+	  "artifacts[0]: 'path' does not apply to kind 'wheels', which takes only 'requirements'" },
+	{ "wheels without requirements", "name: b\nversion: 1\nartifacts: [{kind: wheels}]\n",
+	  "'requirements' is missing" },
+	{ "wheels empty requirements", "name: b\nversion: 1\nartifacts: [{kind: wheels, requirements: ''}]\n",
+	  "'requirements' is empty" },
+	{ "requirements on a wheel", "name: b\nversion: 1\nartifacts: [{kind: wheel, requirements: r.txt}]\n",
+	  "'requirements' belongs to kind 'wheels' (a hash-pinned requirements file), not wheel" },
 	/* remote sources (docs/FORMAT.md §1) */
 	{ "from and path", "name: b\nversion: 1\nartifacts: [{kind: model, from: hf://org/m, path: m}]\n",
 	  "give either 'path' or 'from', not both" },
@@ -373,6 +381,24 @@ static void test_rejects(void **state)
 		assert_null(s.platforms);
 		assert_null(s.python);
 	}
+}
+
+/* kind: wheels is a wheel source whose files come from an index: the requirements path
+ * resolves against the spec's directory, and nothing local is named */
+static void test_wheels_requirements(void **state)
+{
+	struct al_spec s;
+	struct al_err err = { 0 };
+	(void)state;
+	if (parse("name: b\nversion: 1\nplatforms: [linux/amd64]\npython: \"3.11\"\n"
+		  "artifacts: [{kind: wheels, requirements: reqs/r.txt}]\n", &s, &err) != AL_OK)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(s.nsources, 1);
+	assert_int_equal(s.sources[0].kind, AL_KIND_WHEEL);
+	assert_string_equal(s.sources[0].requirements, "/base/reqs/r.txt");
+	assert_null(s.sources[0].path);
+	assert_null(s.sources[0].from);
+	al_spec_release(&s);
 }
 
 /* platforms and python are parsed, kept, and recorded in airlock.json; absent, nothing is */
@@ -584,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_expires),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_wheels_requirements),
 		cmocka_unit_test(test_one_document_only),
 		cmocka_unit_test(test_invalid_yaml_is_silent),
 		cmocka_unit_test(test_kind_roundtrip),

@@ -10,7 +10,11 @@
 
 #include "fsx.h"
 #include "hf.h"
+#include "pymarker.h"
+#include "pyreq.h"
+#include "pytags.h"
 #include "sources.h"
+#include "wheels.h"
 
 void al_remotes_release(struct al_remotes *r)
 {
@@ -46,7 +50,7 @@ static enum al_code add_item(struct al_remotes *r, struct al_remote *rm, char *r
 			idx = i;
 			break;
 		}
-	if (!url || !what || (rel == NULL && rm->orig->kind == AL_KIND_MODEL))
+	if (!url || !what || (rel == NULL && (rm->orig->kind == AL_KIND_MODEL || rm->orig->requirements)))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 	else if (idx == r->nitems &&
 		 !(rc = al_array_grow(&r->items, &r->capitems, r->nitems + 1, sizeof(*r->items), err))) {
@@ -133,6 +137,104 @@ static enum al_code plan_hf(const struct al_fetch_opts *o, struct al_remotes *r,
 	return rc;
 }
 
+/* pip's Accept: PEP 691 JSON first, then PEP 503 HTML */
+#define PYPI_ACCEPT "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+
+/* One project's page of the index, fetched once for every target. */
+static enum al_code fetch_pypage(const struct al_fetch_opts *o, const char *ix, const struct al_pyreq *q,
+				 struct al_pypage *page, struct al_err *err)
+{
+	size_t n = strlen(ix);
+	char *url = al_strf("%.*s/%s/", (int)(n && ix[n - 1] == '/' ? n - 1 : n), ix, q->normalized);
+	char *what = al_strf("%s (index page)", q->normalized);
+	char ctype[128] = "";
+	struct al_buf b;
+	enum al_code rc = AL_OK;
+	memset(page, 0, sizeof(*page));
+	al_buf_init(&b, AL_MAX_INDEX_PAGE);
+	if (!url || !what)
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	else if (!(rc = al_fetch_page(o, url, PYPI_ACCEPT, what, &b, ctype, err))) {
+		enum al_pyform form = !strncasecmp(ctype, "application/vnd.pypi.simple.v1+json", 35) ? AL_PYFORM_JSON
+											   : AL_PYFORM_HTML;
+		if (form == AL_PYFORM_HTML && ctype[0] && strncasecmp(ctype, "text/html", 9) &&
+		    strncasecmp(ctype, "application/vnd.pypi.simple.v1+html", 35))
+			rc = al_fail(err, AL_EIO, "the index page %s came as '%s', neither PEP 691 JSON nor HTML", url, ctype);
+		else
+			rc = al_pypage_parse(url, form, b.data ? b.data : "", b.len, page, err);
+		if (rc == AL_EVERIFY) /* a malformed page is an upstream failure */
+			rc = err->code = AL_EIO;
+	}
+	al_buf_release(&b);
+	free(url);
+	free(what);
+	return rc;
+}
+
+/* Adds the wheels chosen for every target that the requirements apply to. */
+static enum al_code pick_for_target(const struct al_fetch_opts *o, struct al_remotes *r, struct al_remote *rm,
+				    const struct al_pyreqs *reqs, const char *index_url, struct al_pypage *pages,
+				    const char *python, const char *platform, struct al_err *err)
+{
+	struct al_pytarget t;
+	struct al_pytags tags = { 0 };
+	unsigned char *applies = calloc(reqs->n + 1, 1);
+	enum al_code rc;
+	if (!applies)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (!(rc = al_pytarget_init(&t, python, platform, err)) && !(rc = al_pyreqs_applying(reqs, &t, applies, err)))
+		rc = al_pytags_build(&t, &tags, err);
+	for (size_t k = 0; !rc && k < reqs->n; k++) {
+		const struct al_pyreq *q = &reqs->v[k];
+		struct al_pypick pick;
+		if (!applies[k])
+			continue;
+		if (!pages[k].url && (rc = fetch_pypage(o, index_url, q, &pages[k], err)))
+			break;
+		if ((rc = al_wheels_pick(reqs, q, &pages[k], &t, &tags, &pick, err)))
+			break;
+		/* the same wheel for two targets is one file of the bundle */
+		int seen = 0;
+		for (size_t i = 0; i < rm->nfiles && !seen; i++)
+			seen = !strcmp(r->items[rm->files[i].item].expect, pick.file->sha256);
+		if (!seen)
+			rc = add_item(r, rm, strdup(pick.file->filename),
+				      strndup(pick.file->url, strcspn(pick.file->url, "#")), /* the hash is pinned already */
+				      al_strf("%s (%s, %s)", pick.file->filename, q->name, platform), AL_CHECK_SHA256,
+				      pick.file->sha256, -1, 0, err);
+	}
+	al_pytags_release(&tags);
+	free(applies);
+	return rc;
+}
+
+/* kind: wheels: for each of the spec's platforms, what pip would choose (docs/protocols/pypi-client.md). */
+static enum al_code plan_requirements(const struct al_spec *spec, const struct al_fetch_opts *o, struct al_remotes *r,
+				      struct al_remote *rm, struct al_err *err)
+{
+	struct al_pyreqs reqs;
+	struct al_pypage *pages;
+	enum al_code rc;
+	const char *ix;
+	if ((rc = al_pyreqs_read(rm->orig->requirements, &reqs, err)))
+		return rc;
+	ix = o->index_url ? o->index_url : reqs.index_url ? reqs.index_url : o->index_default;
+	if (!ix)
+		rc = al_fail(err, AL_EINVAL, "no package index (give --index-url)");
+	else if (!(pages = calloc(reqs.n + 1, sizeof(*pages))))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < spec->nplatforms; i++)
+		rc = pick_for_target(o, r, rm, &reqs, ix, pages, spec->python, spec->platforms[i], err);
+	if (!rc && rm->nfiles == 0)
+		rc = al_fail(err, AL_EINVAL, "'%s': no requirement applies to any of the spec's platforms",
+			     rm->orig->requirements);
+	for (size_t k = 0; pages && k < reqs.n; k++)
+		al_pypage_release(&pages[k]);
+	free(pages);
+	al_pyreqs_release(&reqs);
+	return rc;
+}
+
 enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_opts *o, struct al_remotes *r,
 			      struct al_err *err)
 {
@@ -140,7 +242,7 @@ enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_
 	enum al_code rc = AL_OK;
 	memset(r, 0, sizeof(*r));
 	for (size_t i = 0; i < spec->nsources; i++)
-		count += spec->sources[i].from != NULL;
+		count += spec->sources[i].from != NULL || spec->sources[i].requirements != NULL;
 	if (!count)
 		return AL_OK;
 	if (!o)
@@ -150,17 +252,21 @@ enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_
 	for (size_t i = 0; i < spec->nsources && !rc; i++) {
 		const struct al_source *s = &spec->sources[i];
 		struct al_remote *rm;
-		if (!s->from)
+		if (!s->from && !s->requirements)
 			continue;
 		rm = &r->v[r->n++];
 		rm->orig = s;
 		rm->eff = *s;
-		if (s->kind == AL_KIND_MODEL)
+		if (s->requirements)
+			rc = plan_requirements(spec, o, r, rm, err);
+		else if (s->kind == AL_KIND_MODEL)
 			rc = plan_hf(o, r, rm, err);
 		else
 			rc = add_item(r, rm, NULL, strdup(s->from), strdup(s->from), AL_CHECK_SHA256, s->sha256, -1, 0,
 				      err);
-		if (rc)
+		if (rc && s->requirements)
+			al_err_prefix(err, "artifacts[%u] (wheels '%s')", s->line, s->requirements);
+		else if (rc)
 			al_err_prefix(err, "artifacts[%u] (%s '%s')", s->line, al_kind_name(s->kind), s->from);
 	}
 	if (!rc)

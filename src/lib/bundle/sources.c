@@ -310,8 +310,11 @@ static enum al_code plan_dir(const struct al_source *src, struct al_plans *plans
 	return AL_OK;
 }
 
-static enum al_code plan_wheel(const struct al_source *src, const char *path, struct al_plans *plans,
-			       struct al_copy_jobs *jobs, struct al_err *err)
+/* One wheel at path, named `filename` (NULL: path's own name); expect (or NULL) is the
+ * "sha256:…" the copy must find, for a verified download. */
+static enum al_code plan_wheel_as(const struct al_source *src, const char *path, const char *filename,
+				  const char *expect, struct al_plans *plans, struct al_copy_jobs *jobs,
+				  struct al_err *err)
 {
 	struct al_plan *p = NULL;
 	struct stat st;
@@ -319,15 +322,22 @@ static enum al_code plan_wheel(const struct al_source *src, const char *path, st
 	enum al_code rc;
 	if (stat(path, &st) != 0)
 		return al_fail_errno(err, AL_EIO, "cannot stat '%s'", path);
-	if ((rc = add_plan(plans, src, &p, err)) || (rc = al_wheel_read(path, &p->wheel, err)))
+	if ((rc = add_plan(plans, src, &p, err)) ||
+	    (rc = filename ? al_wheel_read_as(path, filename, &p->wheel, err) : al_wheel_read(path, &p->wheel, err)))
 		return rc;
 	p->name = strdup(src->name ? src->name : p->wheel.normalized);
 	p->upstream = al_strf("pypi:%s==%s", p->wheel.normalized, p->wheel.version);
 	if (!p->name || !p->upstream)
 		return al_fail(err, AL_ENOMEM, "out of memory");
-	if ((rc = add_job(jobs, path, (uint64_t)st.st_size, NULL, &job, err)))
+	if ((rc = add_job(jobs, path, (uint64_t)st.st_size, expect, &job, err)))
 		return rc;
 	return plan_file_add(p, p->wheel.filename, job, AL_MT_WHEEL, err);
+}
+
+static enum al_code plan_wheel(const struct al_source *src, const char *path, struct al_plans *plans,
+			       struct al_copy_jobs *jobs, struct al_err *err)
+{
+	return plan_wheel_as(src, path, NULL, NULL, plans, jobs, err);
 }
 
 static enum al_code plan_wheels(const struct al_source *src, struct al_plans *plans,
@@ -820,7 +830,20 @@ enum al_code al_plan_remote(const struct al_remote *rm, const struct al_fetch_it
 {
 	const struct al_source *src = &rm->eff;
 	struct al_plan *p = NULL;
-	enum al_code rc = add_plan(plans, src, &p, err);
+	enum al_code rc = AL_OK;
+	if (src->requirements) { /* one wheel artifact per chosen file */
+		for (size_t i = 0; !rc && i < rm->nfiles; i++) {
+			const struct al_fetch_item *it = &items[rm->files[i].item];
+			char expect[7 + AL_HEX_LEN + 1];
+			snprintf(expect, sizeof(expect), "sha256:%s", it->sha256);
+			rc = plan_wheel_as(src, it->path, rm->files[i].rel, expect, plans, jobs, err);
+			if (rc)
+				al_err_prefix(err, "artifacts[%u] (wheels '%s'): %s", src->line, src->requirements,
+					      rm->files[i].rel);
+		}
+		return rc;
+	}
+	rc = add_plan(plans, src, &p, err);
 	for (size_t i = 0; !rc && i < rm->nfiles; i++) {
 		const struct al_fetch_item *it = &items[rm->files[i].item];
 		char expect[7 + AL_HEX_LEN + 1];

@@ -380,8 +380,33 @@ static enum al_code parse_remote(const json_t *a, const char *where, struct al_s
 		return AL_OK;
 	}
 	return al_fail(err, AL_EINVAL,
-		       "%s: 'from' is '%s': airlock fetches https:// files and hf:// models (docker:// and requirements are not supported yet)",
+		       "%s: 'from' is '%s': airlock fetches https:// files and hf:// models (docker:// images are not supported yet; wheels come from 'kind: wheels' with 'requirements')",
 		       where, from);
+}
+
+/*
+ * `kind: wheels` with `requirements: FILE` (docs/FORMAT.md §1 "Wheels from an index"):
+ * the file is read when the bundle is made, against the index; here only its place.
+ */
+static enum al_code parse_requirements(const json_t *a, const char *where, const char *base, struct al_source *s,
+				       struct al_err *err)
+{
+	const char *path, *k;
+	json_t *v;
+	enum al_code rc;
+	json_object_foreach((json_t *)a, k, v)
+		if (strcmp(k, "kind") && strcmp(k, "requirements"))
+			return al_fail(err, AL_EINVAL, "%s: '%s' does not apply to kind 'wheels', which takes only 'requirements'",
+				       where, k);
+	if ((rc = req_str(a, "requirements", where, "a path to a requirements file pinned with --hash", NULL, &path,
+			  err)))
+		return rc;
+	if (!*path)
+		return al_fail(err, AL_EINVAL, "%s: 'requirements' is empty", where);
+	s->kind = AL_KIND_WHEEL;
+	if (!(s->requirements = resolve(base, path)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	return AL_OK;
 }
 
 static enum al_code parse_source(const json_t *a, size_t i, const char *base,
@@ -401,18 +426,16 @@ static enum al_code parse_source(const json_t *a, size_t i, const char *base,
 		return rc;
 	if ((rc = req_str(a, "kind", where, "a kind such as model or file", NULL, &kind, err)))
 		return rc;
-	if (al_kind_parse(kind, &s->kind) != 0) {
-		if (!strcmp(kind, "wheels"))
-			return al_fail(err, AL_EINVAL,
-				       "%s: kind 'wheels' (a requirements file) needs the network and is not supported yet; list wheels with kind 'wheel' and a 'path' (a .whl or a directory of them)",
-				       where);
+	if (!strcmp(kind, "wheels"))
+		return parse_requirements(a, where, base, s, err);
+	if (al_kind_parse(kind, &s->kind) != 0)
 		return al_fail(err, AL_EINVAL,
-			       "%s: unknown kind '%s' (expected model, wheel, image, file or vulndb)",
+			       "%s: unknown kind '%s' (expected model, wheel, wheels, image, file or vulndb)",
 			       where, kind);
-	}
 	if (json_object_get(a, "requirements"))
-		return al_fail(err, AL_EINVAL, "%s: 'requirements:' is not supported yet; list wheels with a local 'path:'",
-			       where);
+		return al_fail(err, AL_EINVAL,
+			       "%s: 'requirements' belongs to kind 'wheels' (a hash-pinned requirements file), not %s", where,
+			       kind);
 	if (json_object_get(a, "from")) {
 		if ((rc = parse_remote(a, where, s, err)) || (rc = opt_str(a, "name", where, &s->name, err)) ||
 		    (rc = parse_globs(a, "include", where, s, &s->include, err)))
@@ -537,11 +560,19 @@ enum al_code al_spec_parse(const char *data, size_t n, const char *what, const c
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < spec->nsources; i++)
+	for (size_t i = 0; i < spec->nsources; i++) {
+		const struct al_source *s = &spec->sources[i];
 		if ((rc = parse_source(json_array_get(arts, i), i, base, &spec->sources[i], err))) {
 			al_err_prefix(err, "%s", what);
 			goto out;
 		}
+		if (s->requirements && (!spec->python || !spec->platforms)) {
+			rc = al_fail(err, AL_EINVAL,
+				     "%s: artifacts[%zu]: kind 'wheels' needs 'python' and 'platforms' at the top of the spec (the interpreter and platforms the wheels are chosen for, such as python: \"3.11\" and platforms: [linux/amd64])",
+				     what, i);
+			goto out;
+		}
+	}
 out:
 	json_decref(root);
 	if (rc)
@@ -585,6 +616,7 @@ void al_spec_release(struct al_spec *spec)
 		free(s->revision);
 		free(s->source);
 		free(s->from);
+		free(s->requirements);
 		for (char **p = s->include; p && *p; p++)
 			free(*p);
 		free(s->include);

@@ -28,6 +28,8 @@ struct al_source {
 	enum al_kind kind;
 	char *path;       /* resolved local path (for images without the ":tag"); NULL for a remote source */
 	char *from;       /* a remote source: "https://…" (kind file) or "hf://REPO@REV" (kind model), or NULL */
+	char *requirements; /* `kind: wheels`: the hash-pinned requirements file (resolved path; the
+			       source's kind is then AL_KIND_WHEEL, and its wheels come from an index), or NULL */
 	char sha256[65];  /* remote files: the SHA-256 the spec pins, lower-case hex */
 	char *tag;        /* images: the tag in the source layout, or NULL */
 	char *name;       /* the name it is served under inside, or NULL for the default */

@@ -173,11 +173,17 @@ static enum al_code read_headers(const char *path, const char *norm, const char 
 enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err)
 {
 	const char *base = strrchr(path, '/');
+	return al_wheel_read_as(path, base ? base + 1 : path, w, err);
+}
+
+enum al_code al_wheel_read_as(const char *path, const char *base, struct al_wheel *w, struct al_err *err)
+{
 	char *norm = NULL, *ver = NULL;
 	struct al_buf meta;
 	enum al_code rc;
 	memset(w, 0, sizeof(*w));
-	base = base ? base + 1 : path;
+	if (strchr(base, '/') || strchr(base, '\\'))
+		return al_fail(err, AL_EINVAL, "'%s' is not a wheel's file name: it holds a path separator", base);
 	if ((rc = parse_wheel_name(path, base, &norm, &ver, err)))
 		return rc;
 	al_buf_init(&meta, AL_MAX_METADATA);

@@ -27,6 +27,9 @@ char *al_pep503_normalize(const char *name, size_t n);
 /* Reads and checks a wheel: the file name parses and agrees with METADATA. On success the
  * caller releases *w with al_wheel_release; on error *w is zeroed and holds nothing. */
 enum al_code al_wheel_read(const char *path, struct al_wheel *w, struct al_err *err);
+/* The same for a wheel stored under another name (a download cache entry): `filename` is
+ * the wheel's own file name, which must parse and agree with METADATA. */
+enum al_code al_wheel_read_as(const char *path, const char *filename, struct al_wheel *w, struct al_err *err);
 /*
  * Finds a header's value in an RFC 822 style metadata block: *out is a fresh
  * string (caller frees), or NULL when the header is absent. Running out of

@@ -255,7 +255,11 @@ struct xfer {
 	int64_t cr_start;              /* Content-Range start, -1 when absent */
 	char retry_after[64];
 	char error_code[64];           /* X-Error-Code (the Hub's) */
+	char ctype[128];               /* Content-Type */
 	char *link;
+	/* request headers */
+	const char *accept;            /* or NULL */
+	struct curl_slist *hdrs;
 	struct al_err werr;            /* a failure inside a callback */
 	char curlerr[CURL_ERROR_SIZE];
 };
@@ -308,9 +312,11 @@ static size_t on_header(char *line, size_t sz, size_t nm, void *arg)
 	if (n >= 5 && !strncmp(line, "HTTP/", 5)) { /* a new response (after a redirect, a 100) */
 		x->body_started = 0;
 		x->cr_start = -1;
-		x->retry_after[0] = x->error_code[0] = '\0';
+		x->retry_after[0] = x->error_code[0] = x->ctype[0] = '\0';
 		free(x->link);
 		x->link = NULL;
+	} else if (header_is(line, n, "Content-Type", &v, &vn)) {
+		copy_header_value(x->ctype, sizeof(x->ctype), v, vn);
 	} else if (header_is(line, n, "Content-Range", &v, &vn)) {
 		char cr[96];
 		uint64_t a = 0;
@@ -537,6 +543,8 @@ static void set_common(struct run *r, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	if (x->accept && x->hdrs)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
 	if (x->auth && o->token) {
 		/* libcurl sends it to this URL's host only, never after a redirect elsewhere */
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
@@ -807,6 +815,7 @@ static void x_release(struct xfer *x)
 	free(x->part);
 	free(x->final);
 	free(x->link);
+	curl_slist_free_all(x->hdrs);
 	memset(x, 0, sizeof(*x));
 	x->fd = -1;
 }
@@ -972,16 +981,46 @@ enum al_code al_fetch_all(const struct al_fetch_opts *o, struct al_fetch_item *i
 	return rc;
 }
 
-enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int auth, const char *what,
-			   size_t max, json_t **out, char **next, struct al_err *err)
+/* The rel="next" link LINK of a page fetched from URL, resolved against it and only on its
+ * own origin (the token goes nowhere else): a fresh string in *next. */
+static enum al_code next_link(const char *url, const char *link, const char *what, char **next,
+			      struct al_err *err)
+{
+	CURLU *u = curl_url(), *v = curl_url();
+	char *full = NULL, *o1 = NULL, *o2 = NULL, *h1 = NULL, *h2 = NULL, *p1 = NULL, *p2 = NULL;
+	enum al_code rc = AL_OK;
+	if (!u || !v || curl_url_set(u, CURLUPART_URL, url, 0) || curl_url_set(u, CURLUPART_URL, link, 0) ||
+	    curl_url_get(u, CURLUPART_URL, &full, 0) || curl_url_set(v, CURLUPART_URL, url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &o1, 0) || curl_url_get(v, CURLUPART_SCHEME, &o2, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &h1, 0) || curl_url_get(v, CURLUPART_HOST, &h2, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &p1, CURLU_DEFAULT_PORT) ||
+	    curl_url_get(v, CURLUPART_PORT, &p2, CURLU_DEFAULT_PORT))
+		rc = al_fail(err, AL_EIO, "'%s': cannot read the next-page link of %s", what, url);
+	else if (strcasecmp(o1, o2) || strcasecmp(h1, h2) || strcmp(p1, p2))
+		rc = al_fail(err, AL_EIO, "'%s': the next-page link of %s leads to another server (%s); refused", what,
+			     url, full);
+	else if (!(*next = strdup(full)))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	curl_free(full);
+	curl_free(o1);
+	curl_free(o2);
+	curl_free(h1);
+	curl_free(h2);
+	curl_free(p1);
+	curl_free(p2);
+	curl_url_cleanup(u);
+	curl_url_cleanup(v);
+	return rc;
+}
+
+/* One GET into memory (cap b->max), with an Accept header when `accept` is given; the
+ * answer's Content-Type into ctype and its next-page link into *link when asked. */
+static enum al_code fetch_mem(const struct al_fetch_opts *o, const char *url, int auth, const char *what,
+			      const char *accept, struct al_buf *b, char ctype[128], char **link, struct al_err *err)
 {
 	struct run r;
 	struct xfer x;
-	struct al_buf b;
 	enum al_code rc;
-	*out = NULL;
-	if (next)
-		*next = NULL;
 	if ((rc = al_fetch_url_allowed(url, o->plain_http, err)))
 		return al_err_prefix(err, "'%s'", what);
 	memset(&x, 0, sizeof(x));
@@ -989,46 +1028,56 @@ enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int a
 	x.url = url;
 	x.what = what;
 	x.auth = auth;
-	x.mem = &b;
-	al_buf_init(&b, max);
+	x.mem = b;
+	x.accept = accept;
+	if (accept) {
+		char *h = al_strf("Accept: %s", accept);
+		x.hdrs = h ? curl_slist_append(NULL, h) : NULL;
+		free(h);
+		if (!x.hdrs)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+	}
 	if (!(rc = run_init(&r, o, err)))
 		rc = run_all(&r, &x, 1, err);
+	if (!rc && ctype)
+		memcpy(ctype, x.ctype, sizeof(x.ctype));
+	if (!rc && link && x.link) {
+		*link = x.link;
+		x.link = NULL;
+	}
+	x_release(&x);
+	run_release(&r);
+	return rc;
+}
+
+enum al_code al_fetch_page(const struct al_fetch_opts *o, const char *url, const char *accept, const char *what,
+			   struct al_buf *b, char ctype[128], struct al_err *err)
+{
+	return fetch_mem(o, url, 0, what, accept, b, ctype, NULL, err);
+}
+
+enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int auth, const char *what,
+			   size_t max, json_t **out, char **next, struct al_err *err)
+{
+	struct al_buf b;
+	char *link = NULL;
+	enum al_code rc;
+	*out = NULL;
+	if (next)
+		*next = NULL;
+	al_buf_init(&b, max);
+	rc = fetch_mem(o, url, auth, what, NULL, &b, NULL, &link, err);
 	if (!rc)
 		rc = al_json_parse(b.data, b.len, url, out, err);
 	if (rc == AL_EVERIFY) /* malformed JSON from upstream is an upstream failure, not a bad bundle */
 		rc = err->code = AL_EIO;
-	if (!rc && next && x.link) {
-		/* resolved against the URL, and only on its own origin: the token goes nowhere else */
-		CURLU *u = curl_url(), *v = curl_url();
-		char *full = NULL, *o1 = NULL, *o2 = NULL, *h1 = NULL, *h2 = NULL, *p1 = NULL, *p2 = NULL;
-		if (!u || !v || curl_url_set(u, CURLUPART_URL, url, 0) || curl_url_set(u, CURLUPART_URL, x.link, 0) ||
-		    curl_url_get(u, CURLUPART_URL, &full, 0) || curl_url_set(v, CURLUPART_URL, url, 0) ||
-		    curl_url_get(u, CURLUPART_SCHEME, &o1, 0) || curl_url_get(v, CURLUPART_SCHEME, &o2, 0) ||
-		    curl_url_get(u, CURLUPART_HOST, &h1, 0) || curl_url_get(v, CURLUPART_HOST, &h2, 0) ||
-		    curl_url_get(u, CURLUPART_PORT, &p1, CURLU_DEFAULT_PORT) ||
-		    curl_url_get(v, CURLUPART_PORT, &p2, CURLU_DEFAULT_PORT))
-			rc = al_fail(err, AL_EIO, "'%s': cannot read the next-page link of %s", what, url);
-		else if (strcasecmp(o1, o2) || strcasecmp(h1, h2) || strcmp(p1, p2))
-			rc = al_fail(err, AL_EIO, "'%s': the next-page link of %s leads to another server (%s); refused", what,
-				     url, full);
-		else if (!(*next = strdup(full)))
-			rc = al_fail(err, AL_ENOMEM, "out of memory");
-		curl_free(full);
-		curl_free(o1);
-		curl_free(o2);
-		curl_free(h1);
-		curl_free(h2);
-		curl_free(p1);
-		curl_free(p2);
-		curl_url_cleanup(u);
-		curl_url_cleanup(v);
-	}
+	if (!rc && next && link)
+		rc = next_link(url, link, what, next, err);
 	if (rc) {
 		json_decref(*out);
 		*out = NULL;
 	}
-	x_release(&x);
-	run_release(&r);
+	free(link);
 	al_buf_release(&b);
 	return rc;
 }

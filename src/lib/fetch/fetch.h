@@ -33,6 +33,9 @@ struct al_fetch_opts {
 	const char *ca_file;             /* PEM bundle of trusted CAs, or NULL for the system's (borrowed) */
 	const char *const *plain_http;   /* hosts allowed over http://, NULL-terminated, or NULL (borrowed) */
 	const char *hf_endpoint;         /* Hugging Face Hub endpoint, no trailing '/' (borrowed) */
+	const char *index_url;           /* the package index ("…/simple") given on the command line: it
+					    wins over a requirements file's --index-url; or NULL (borrowed) */
+	const char *index_default;       /* the index when neither gives one (PIP_INDEX_URL, or PyPI's) */
 	const char *token;               /* bearer token, or NULL (borrowed; never copied into messages) */
 	const char *token_from;          /* where the token came from, for messages ("HF_TOKEN") */
 	unsigned connections;            /* transfers at once; 0 means 4 */
@@ -82,6 +85,14 @@ enum al_code al_fetch_all(const struct al_fetch_opts *o, struct al_fetch_item *i
  */
 enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int auth, const char *what,
 			   size_t max, json_t **out, char **next, struct al_err *err);
+
+/*
+ * GETs a page into b (al_buf_init'ed by the caller; its cap bounds the page) with the
+ * same rules and retries, sending `Accept: accept` when given, and no credential. The
+ * answer's Content-Type (or "") is copied into ctype. `what` names the reference.
+ */
+enum al_code al_fetch_page(const struct al_fetch_opts *o, const char *url, const char *accept, const char *what,
+			   struct al_buf *b, char ctype[128], struct al_err *err);
 
 /* ---- pure helpers, exposed for tests ---- */
 
