@@ -551,7 +551,16 @@ static void raise_fd_limit(void)
 static enum al_code start_daemon(struct sv_server *srv, const struct sv_opts *o, int lfd, const char *cert,
 				 const char *key, const char *shown, struct al_err *err)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	/*
+	 * No MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 does not put a newly accepted
+	 * connection into the epoll set but on its "ready" list, taking it to be readable.
+	 * A client that connects and sends its request a moment later (a connection pool,
+	 * a preconnect) could then wait for ever: in t1307, about once in 70 runs under
+	 * load, hundreds of 1000 such clients stayed unanswered, their requests unread in
+	 * the receive queue, their sockets in no epoll set, both workers asleep in
+	 * epoll_wait. Without it every connection is in the set from its accept.
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (cert)
 		flags |= MHD_USE_TLS;
 	srv->tls = cert != NULL;
