@@ -213,7 +213,7 @@ static enum al_code plan_requirements(const struct al_spec *spec, const struct a
 				      struct al_remote *rm, struct al_err *err)
 {
 	struct al_pyreqs reqs;
-	struct al_pypage *pages;
+	struct al_pypage *pages = NULL;
 	enum al_code rc;
 	const char *ix;
 	if ((rc = al_pyreqs_read(rm->orig->requirements, &reqs, err)))
