@@ -21,7 +21,7 @@ bad_spec() {
     assert_no_leftovers "$T/out-$n.tar"
 }
 
-bad_spec "bad-1.yaml: artifacts[0]: unknown kind 'foo' (expected model, wheel, image, file or vulndb)" <<'YAML'
+bad_spec "bad-1.yaml: artifacts[0]: unknown kind 'foo' (expected model, wheel, wheels, image, file or vulndb)" <<'YAML'
 name: x
 version: 1
 artifacts:
