@@ -14,6 +14,7 @@
 #include "fsx.h"
 #include "hf.h"
 #include "json.h"
+#include "registry.h"
 
 static const char *const kind_names[] = { "model", "wheel", "image", "file", "vulndb" };
 
@@ -321,14 +322,15 @@ static enum al_code parse_globs(const json_t *a, const char *key, const char *wh
 
 /*
  * `from:` (docs/FORMAT.md §1 "Remote sources"): https:// files with a pinned `sha256:`,
- * hf://REPO[@REVISION] models. Nothing is fetched here; the URL rules (plain http only
+ * hf://REPO[@REVISION] models, docker:// images (the reference checked here, pulled later). Nothing is fetched here; the URL rules (plain http only
  * to loopback) are applied when it is.
  */
 static enum al_code parse_remote(const json_t *a, const char *where, struct al_source *s, struct al_err *err)
 {
 	const char *from, *sha;
 	enum al_code rc;
-	if ((rc = req_str(a, "from", where, "a URL such as https://… or hf://ORG/NAME@REVISION", NULL, &from, err)))
+	if ((rc = req_str(a, "from", where, "a URL such as https://…, hf://ORG/NAME@REVISION or docker://HOST/REPO:TAG", NULL,
+			  &from, err)))
 		return rc;
 	if (json_object_get(a, "path"))
 		return al_fail(err, AL_EINVAL, "%s: give either 'path' or 'from', not both", where);
@@ -360,6 +362,19 @@ static enum al_code parse_remote(const json_t *a, const char *where, struct al_s
 			return al_fail(err, AL_EINVAL, "%s: '%s' has an empty or over-long revision after '@'", where, from);
 		return AL_OK;
 	}
+	if (!strncmp(from, "docker://", 9)) {
+		struct al_docker_ref ref;
+		if (s->kind != AL_KIND_IMAGE)
+			return al_fail(err, AL_EINVAL, "%s: 'from: docker://…' is for kind image, not %s", where,
+				       al_kind_name(s->kind));
+		if (json_object_get(a, "sha256"))
+			return al_fail(err, AL_EINVAL, "%s: 'sha256' applies to https:// files; pin an image with docker://…@sha256:…",
+				       where);
+		if ((rc = al_docker_ref_parse(from, &ref, err)))
+			return al_err_prefix(err, "%s", where);
+		al_docker_ref_release(&ref);
+		return AL_OK;
+	}
 	if (!strncmp(from, "https://", 8) || !strncmp(from, "http://", 7)) {
 		if (s->kind != AL_KIND_FILE)
 			return al_fail(err, AL_EINVAL, "%s: 'from: %.8s…' is for kind file, not %s", where, from,
@@ -380,7 +395,7 @@ static enum al_code parse_remote(const json_t *a, const char *where, struct al_s
 		return AL_OK;
 	}
 	return al_fail(err, AL_EINVAL,
-		       "%s: 'from' is '%s': airlock fetches https:// files and hf:// models (docker:// images are not supported yet; wheels come from 'kind: wheels' with 'requirements')",
+		       "%s: 'from' is '%s': airlock fetches https:// files, hf:// models and docker:// images (wheels come from 'kind: wheels' with 'requirements')",
 		       where, from);
 }
 
