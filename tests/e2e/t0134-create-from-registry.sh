@@ -16,9 +16,12 @@
 #   naming the registry, with a wrong password exit 2 naming the user and the file, with
 #   --registry-auth and $REGISTRY_AUTH_FILE it works; the password is in no output, log,
 #   cache or bundle file.
+# - A registry with token auth (token-issuer.py, JWTs signed by openssl): without
+#   credentials the token service's 401 is named; with them the token flow pulls the image
+#   (the issuer saw the right user and scope); neither password nor token leaks.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"   # (free_port)
-need docker-registry skopeo python3 jq curl sha256sum base64
+need docker-registry skopeo python3 jq curl sha256sum base64 openssl
 
 export HOME=$T/home   # no credentials of the machine's
 unset REGISTRY_AUTH_FILE   # (docker-registry would read it as its own auth: setting)
@@ -171,3 +174,37 @@ for secret in "$PW" "$b64"; do
         fail "a secret is in the files above"
     fi
 done
+
+# --- a registry with token auth: the Bearer flow, the credential sent to the token service only
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$T/tok.key" -out "$T/tok.pem" -subj /CN=airlock-test-issuer \
+    >/dev/null 2>&1 || fail "openssl req failed"
+TP=$(free_port)
+python3 "$SRCDIR/tests/e2e/token-issuer.py" "$TP" "$T/tok.key" "$T/tok.pem" alice "$PW" "$T/issuer.log" \
+    >"$T/issuer.out" 2>&1 </dev/null &
+BG_PIDS+=("$!")
+wait_until 60 curl -s -o /dev/null "http://127.0.0.1:$TP/" || fail "token-issuer.py did not listen on $TP"
+registry_start treg Q "auth: {token: {realm: 'http://127.0.0.1:$TP/token', service: airlock-test-registry, issuer: airlock-test-issuer, rootcertbundle: $T/tok.pem}}"
+expect_exit 0 skopeo copy --dest-tls-verify=false --dest-creds "alice:$PW" oci:"$T/lay":single "docker://$Q/tok/app:3.0"
+spec "$T/tok.yaml" "docker://$Q/tok/app:3.0"
+: >"$T/issuer.log"
+expect_exit 2 create "$T/b-x" -f "$T/tok.yaml"
+expect_stderr_contains "'docker://$Q/tok/app:3.0': HTTP 401 from http://127.0.0.1:$TP/token?service=airlock-test-registry&scope=repository%3Atok%2Fapp%3Apull: no credential was sent (give --registry-auth FILE)"
+assert_no_leftovers "$T/b-x"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$Q" "$(printf 'alice:%s' "$PW" | base64 -w0)" >"$T/tauth.json"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$Q" "$(printf 'alice:wrong' | base64 -w0)" >"$T/tbad.json"
+expect_exit 2 create "$T/b-x" -f "$T/tok.yaml" --registry-auth "$T/tbad.json"
+expect_stderr_contains "HTTP 401 from http://127.0.0.1:$TP/token?service=airlock-test-registry&scope=repository%3Atok%2Fapp%3Apull: the password of user 'alice' from $T/tbad.json was refused or lacks access"
+expect_exit 0 airlock bundle create -f "$T/tok.yaml" -o "$T/b-tok" --cache "$T/cache-t" --registry-auth "$T/tauth.json"
+cp "$OUT" "$T/tok.out"; cp "$ERR" "$T/tok.err"
+expect_exit 0 airlock verify "$T/b-tok" --quiet
+assert_eq "$(jq -r '.artifacts[0].digest' "$T/b-tok/airlock.json")" "$D1" "the image behind token auth"
+assert_eq "$(grep -c '^user=alice scope=repository:tok/app:pull$' "$T/issuer.log")" 1 "tokens issued for the pull"
+[ -s "$T/issuer.log.tokens" ] || fail "the issuer issued no token"
+while read -r tok; do
+    if grep -rlF -- "$tok" "$T/b-tok" "$T/cache-t" "$T/tok.out" "$T/tok.err" "$T/treg/log"; then
+        fail "a token is in the files above"
+    fi
+done <"$T/issuer.log.tokens"
+if grep -rlF -- "$PW" "$T/b-tok" "$T/cache-t" "$T/tok.out" "$T/tok.err" "$T/treg/log"; then
+    fail "the password is in the files above"
+fi
