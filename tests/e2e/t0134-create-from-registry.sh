@@ -14,13 +14,14 @@
 #   404 tag (exit 2, names the reference); a manifest and a layer changed in the
 #   registry's storage (exit 1); a registry with htpasswd: without credentials exit 2
 #   naming the registry, with a wrong password exit 2 naming the user and the file, with
-#   --registry-auth and $REGISTRY_AUTH_FILE it works; the password is in no output, log,
+#   --registry-auth and $REGISTRY_AUTH_FILE it works; an unsupported media type and a
+#   Content-Type that contradicts the manifest's own mediaType are refused (nginx); the password is in no output, log,
 #   cache or bundle file.
 # - A registry with token auth (token-issuer.py, JWTs signed by openssl): without
 #   credentials the token service's 401 is named; with them the token flow pulls the image
 #   (the issuer saw the right user and scope); neither password nor token leaks.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/nginx-lib.sh"   # (free_port)
+. "$(dirname "$0")/nginx-lib.sh"   # (free_port, and nginx as a registry that misbehaves)
 need docker-registry skopeo python3 jq curl sha256sum base64 openssl
 
 export HOME=$T/home   # no credentials of the machine's
@@ -145,6 +146,21 @@ L=$(jq -r '.layers[0].digest' "$T/lay/blobs/sha256/${D1#sha256:}")
 printf 'X' | dd of="$store/${L:7:2}/${L#sha256:}/data" bs=1 seek=100 conv=notrunc status=none
 expect_exit 1 airlock bundle create -f "$T/t-v2.yaml" -o "$T/b-x" --cache "$T/cache-x" --quiet
 expect_stderr_contains "digest mismatch for 'docker://$R/app@$L' (http://$R/v2/app/blobs/$L): expected sha256 ${L#sha256:}, got "
+assert_no_leftovers "$T/b-x"
+
+# --- must-fail: a manifest of a media type airlock does not carry, and one whose
+# Content-Type and own mediaType disagree (nginx serving files as a registry would)
+mkdir -p "$T/www/v2/odd/manifests"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.example.thing.v1+json"}' >"$T/www/v2/odd/manifests/1.0"
+cp "$T/lay/blobs/sha256/${D1#sha256:}" "$T/www/v2/odd/manifests/2.0"
+NGINX_EXTRA='location /v2/odd/manifests/ { default_type application/vnd.example.thing.v1+json; }' nginx_start
+N=${NGINX_URL#http://}
+spec "$T/odd.yaml" "docker://$N/odd:1.0"
+expect_exit 2 create "$T/b-x" -f "$T/odd.yaml"
+expect_stderr_contains "'docker://$N/odd:1.0': $NGINX_URL/v2/odd/manifests/1.0 has the unsupported media type 'application/vnd.example.thing.v1+json' (airlock carries OCI and Docker v2 images and indexes)"
+spec "$T/odd.yaml" "docker://$N/odd:2.0"
+expect_exit 2 create "$T/b-x" -f "$T/odd.yaml"
+expect_stderr_contains "'docker://$N/odd:2.0': $NGINX_URL/v2/odd/manifests/2.0 came as 'application/vnd.example.thing.v1+json' but says it is 'application/vnd.oci.image.manifest.v1+json'"
 assert_no_leftovers "$T/b-x"
 
 # --- a registry with htpasswd (bcrypt, as docker-registry requires)
