@@ -402,6 +402,17 @@ static enum al_code get_token(struct reg *g, const struct al_challenge *c, struc
 	return rc;
 }
 
+static enum al_code no_credential(const struct reg *g, const char *url, struct al_err *err)
+{
+	if (!g->o.registry_auth)
+		return al_fail(err, AL_EINVAL,
+			       "'%s': the registry %s asks for a password (HTTP 401 from %s) and there is no auth file (give --registry-auth FILE)",
+			       g->what, g->ref.host, url);
+	return al_fail(err, AL_EINVAL,
+		       "'%s': the registry %s asks for a password (HTTP 401 from %s) and '%s' holds none for '%s' (give --registry-auth FILE)",
+		       g->what, g->ref.host, url, g->o.registry_auth, g->ref.host);
+}
+
 /* Answers a 401's challenge: a Bearer token, or the Basic credential. */
 static enum al_code authenticate(struct reg *g, const char *challenge, const char *url, struct al_err *err)
 {
@@ -418,9 +429,7 @@ static enum al_code authenticate(struct reg *g, const char *challenge, const cha
 		g->o.password = g->cred.password;
 		g->o.token_from = g->cred.from;
 	} else if (!strcasecmp(c.scheme, "Basic")) {
-		rc = al_fail(err, AL_EINVAL, "'%s': the registry %s asks for a password (HTTP 401 from %s) and %s%s%s holds none for '%s' (give --registry-auth FILE)",
-			     g->what, g->ref.host, url, g->o.registry_auth ? "'" : "", g->o.registry_auth ? g->o.registry_auth : "no auth file",
-			     g->o.registry_auth ? "'" : "", g->ref.host);
+		rc = no_credential(g, url, err);
 	} else {
 		rc = al_fail(err, AL_EINVAL, "'%s': the registry %s asks for '%s' authentication (HTTP 401 from %s), which airlock does not speak",
 			     g->what, g->ref.host, c.scheme, url);
