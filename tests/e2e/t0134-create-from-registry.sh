@@ -7,6 +7,8 @@
 #   (skopeo --format v2s2): the bundle verifies, its manifest digest is what skopeo
 #   reports for the registry's manifest (and sha256sum of its raw bytes), its upstream
 #   names the reference and that digest, and skopeo reads the image from the bundle.
+# - TLS: a registry is asked for over https:// unless --plain-http names it (loopback
+#   too); TLS is verified: refused without --ca-file (exit 2), pulled with it.
 # - An index of three platforms, cut to the spec's two: only their manifests' blobs are
 #   in the bundle; the cut index names the registry's index; an index without
 #   `platforms:` and a platform the index lacks are refused.
@@ -29,8 +31,8 @@ unset REGISTRY_AUTH_FILE   # (docker-registry would read it as its own auth: set
 mkdir -p "$HOME"
 skopeo() { command skopeo --tmpdir "$TMPDIR" --insecure-policy "$@"; }
 
-# registry_start NAME VAR [AUTH_YAML]: a docker-registry on a free loopback port, in $T/NAME;
-# its host:port in VAR
+# registry_start NAME VAR [AUTH_YAML [HTTP_YAML]]: a docker-registry on a free loopback port,
+# in $T/NAME; its host:port in VAR
 registry_start() {
     local port d=$T/$1
     port=$(free_port)
@@ -39,7 +41,7 @@ registry_start() {
 version: 0.1
 log: {level: warn}
 storage: {filesystem: {rootdirectory: $d/storage}}
-http: {addr: 127.0.0.1:$port, secret: airlock-test}
+http: {addr: 127.0.0.1:$port, secret: airlock-test${4:+, $4}}
 ${3:-}
 CONF
     docker-registry serve "$d/config.yml" >"$d/log" 2>&1 </dev/null &
@@ -60,7 +62,9 @@ spec() {   # spec FILE REF [NAME [PLATFORMS]]
       printf 'artifacts:\n  - kind: image\n    from: %s\n' "$2"
       [ -z "${3:-}" ] || printf '    name: %s\n' "$3"; } >"$1"
 }
-create() { airlock bundle create -o "$@" --cache "$T/cache" --quiet; }
+# (a docker:// reference names no scheme: https://, unless --plain-http names the host)
+airlock_pc() { airlock bundle create --plain-http 127.0.0.1 "$@"; }
+create() { airlock_pc -o "$@" --cache "$T/cache" --quiet; }
 raw_digest() { skopeo inspect --raw --tls-verify=false "docker://$1" | sha256sum | cut -d' ' -f1; }
 
 # --- one image: by tag, OCI and Docker v2
@@ -81,6 +85,23 @@ done
 assert_eq "$(jq -r '.artifacts[0].mediaType' "$T/b-v2/airlock.json")" \
     application/vnd.docker.distribution.manifest.v2+json "Docker v2 kept as it is"
 D1=$(jq -r '.artifacts[0].digest' "$T/b-1.0/airlock.json")
+
+# --- TLS: https:// unless --plain-http names the host (loopback too), verified against --ca-file
+expect_exit 2 airlock bundle create -f "$T/t-1.0.yaml" -o "$T/b-x" --cache "$T/cache" --quiet
+expect_stderr_contains "'docker://$R/app:1.0': cannot fetch https://$R/v2/app/manifests/1.0: "
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -keyout "$T/reg.key" -out "$T/reg.pem" -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1,DNS:localhost >/dev/null 2>&1 || fail "openssl req failed"
+registry_start sreg S "" "tls: {certificate: $T/reg.pem, key: $T/reg.key}"
+expect_exit 0 skopeo copy --dest-tls-verify=false oci:"$T/lay":single "docker://$S/app:1.0"
+spec "$T/tls.yaml" "docker://$S/app:1.0"
+expect_exit 2 airlock bundle create -f "$T/tls.yaml" -o "$T/b-x" --cache "$T/cache-s" --quiet
+expect_stderr_contains "'docker://$S/app:1.0': cannot fetch https://$S/v2/app/manifests/1.0: "
+expect_stderr_contains "(TLS is verified: give the CA that signed the server's certificate with --ca-file)"
+assert_no_leftovers "$T/b-x"
+expect_exit 0 airlock bundle create -f "$T/tls.yaml" -o "$T/b-tls" --cache "$T/cache-s" --quiet --ca-file "$T/reg.pem"
+expect_exit 0 airlock verify "$T/b-tls" --quiet
+assert_eq "$(jq -r '.artifacts[0].digest' "$T/b-tls/airlock.json")" "$D1" "the image over TLS"
 
 # --- by tag@digest and by digest alone, with a name
 spec "$T/pin.yaml" "docker://$R/app:1.0@$D1" myorg/app:1.4
@@ -139,12 +160,12 @@ assert_no_leftovers "$T/b-x"
 # --- must-fail: what the registry stores changed under it (a manifest, then a layer)
 store=$T/reg/storage/docker/registry/v2/blobs/sha256
 sed -i 's/tar+gzip/tar+gziP/' "$store/${D1:7:2}/${D1#sha256:}/data"
-expect_exit 1 airlock bundle create -f "$T/t-1.0.yaml" -o "$T/b-x" --cache "$T/cache-x" --quiet
+expect_exit 1 airlock_pc -f "$T/t-1.0.yaml" -o "$T/b-x" --cache "$T/cache-x" --quiet
 expect_stderr_contains "digest mismatch for 'docker://$R/app:1.0' (http://$R/v2/app/manifests/1.0): the registry's Docker-Content-Digest is $D1, the bytes received are sha256:"
 assert_no_leftovers "$T/b-x"
 L=$(jq -r '.layers[0].digest' "$T/lay/blobs/sha256/${D1#sha256:}")
 printf 'X' | dd of="$store/${L:7:2}/${L#sha256:}/data" bs=1 seek=100 conv=notrunc status=none
-expect_exit 1 airlock bundle create -f "$T/t-v2.yaml" -o "$T/b-x" --cache "$T/cache-x" --quiet
+expect_exit 1 airlock_pc -f "$T/t-v2.yaml" -o "$T/b-x" --cache "$T/cache-x" --quiet
 expect_stderr_contains "digest mismatch for 'docker://$R/app@$L' (http://$R/v2/app/blobs/$L): expected sha256 ${L#sha256:}, got "
 assert_no_leftovers "$T/b-x"
 
@@ -178,11 +199,11 @@ expect_stderr_contains "(give --registry-auth FILE)"
 expect_exit 2 create "$T/b-x" -f "$T/priv.yaml" --registry-auth "$T/bad.json"
 expect_stderr_contains "HTTP 401 from http://$P/v2/priv/app/manifests/2.0: the password of user 'alice' from $T/bad.json was refused or lacks access"
 assert_no_leftovers "$T/b-x"
-expect_exit 0 airlock bundle create -f "$T/priv.yaml" -o "$T/b-priv" --cache "$T/cache-p" --registry-auth "$T/auth.json"
+expect_exit 0 airlock_pc -f "$T/priv.yaml" -o "$T/b-priv" --cache "$T/cache-p" --registry-auth "$T/auth.json"
 cp "$OUT" "$T/priv.out"; cp "$ERR" "$T/priv.err"
 expect_exit 0 airlock verify "$T/b-priv" --quiet
 assert_eq "$(jq -r '.artifacts[0].digest' "$T/b-priv/airlock.json")" "$D1" "the private image"
-REGISTRY_AUTH_FILE=$T/auth.json expect_exit 0 airlock bundle create -f "$T/priv.yaml" -o "$T/b-priv2" --cache "$T/cache-p2" --quiet
+REGISTRY_AUTH_FILE=$T/auth.json expect_exit 0 airlock_pc -f "$T/priv.yaml" -o "$T/b-priv2" --cache "$T/cache-p2" --quiet
 b64=$(printf 'alice:%s' "$PW" | base64 -w0)
 for secret in "$PW" "$b64"; do
     if grep -rlF -- "$secret" "$T/b-priv" "$T/b-priv2" "$T/cache-p" "$T/cache-p2" "$T/priv.out" "$T/priv.err" \
@@ -210,7 +231,7 @@ printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$Q" "$(printf 'alice:%s' "$PW" | base
 printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$Q" "$(printf 'alice:wrong' | base64 -w0)" >"$T/tbad.json"
 expect_exit 2 create "$T/b-x" -f "$T/tok.yaml" --registry-auth "$T/tbad.json"
 expect_stderr_contains "HTTP 401 from http://127.0.0.1:$TP/token?service=airlock-test-registry&scope=repository%3Atok%2Fapp%3Apull: the password of user 'alice' from $T/tbad.json was refused or lacks access"
-expect_exit 0 airlock bundle create -f "$T/tok.yaml" -o "$T/b-tok" --cache "$T/cache-t" --registry-auth "$T/tauth.json"
+expect_exit 0 airlock_pc -f "$T/tok.yaml" -o "$T/b-tok" --cache "$T/cache-t" --registry-auth "$T/tauth.json"
 cp "$OUT" "$T/tok.out"; cp "$ERR" "$T/tok.err"
 expect_exit 0 airlock verify "$T/b-tok" --quiet
 assert_eq "$(jq -r '.artifacts[0].digest' "$T/b-tok/airlock.json")" "$D1" "the image behind token auth"

@@ -329,13 +329,21 @@ static void reg_release(struct reg *g)
 	al_docker_ref_release(&g->ref);
 }
 
-/* The API base: http:// where the fetch rules allow it (loopback, --plain-http), else https://. */
+/* Whether host[:port] is one of the --plain-http hosts (a reference names no scheme: http:// is asked for). */
+static int plain_named(const char *host, const char *const *plain)
+{
+	size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	for (const char *const *p = plain; p && *p; p++)
+		if (strlen(*p) == n && !strncasecmp(*p, host, n))
+			return 1;
+	return 0;
+}
+
+/* The API base: https://, or http:// to a --plain-http host (loopback too: TLS is the default there). */
 static enum al_code reg_init(struct reg *g, const struct al_fetch_opts *o, const char *ref, struct al_err *err)
 {
-	struct al_err e = { 0 };
 	int docker_io, found = 0;
 	enum al_code rc;
-	char *probe;
 	memset(g, 0, sizeof(*g));
 	g->o = *o;
 	g->o.token = g->o.user = g->o.password = NULL;
@@ -345,13 +353,9 @@ static enum al_code reg_init(struct reg *g, const struct al_fetch_opts *o, const
 	if ((rc = al_docker_ref_parse(ref, &g->ref, err)))
 		return rc;
 	docker_io = !strcmp(g->ref.host, "docker.io");
-	probe = al_strf("http://%s/v2/", g->ref.host);
-	if (!probe)
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	g->api = al_strf("%s://%s/v2/%s%s", docker_io || al_fetch_url_allowed(probe, o->plain_http, &e) ? "https" : "http",
+	g->api = al_strf("%s://%s/v2/%s%s", !docker_io && plain_named(g->ref.host, o->plain_http) ? "http" : "https",
 			 docker_io ? "registry-1.docker.io" : g->ref.host,
 			 docker_io && !strchr(g->ref.repo, '/') ? "library/" : "", g->ref.repo);
-	free(probe);
 	if (!g->api)
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (o->registry_auth) {
