@@ -76,16 +76,40 @@ static char *default_cache(void)
 
 /* What `bundle create` takes from its options and the environment for fetching `from:` sources. */
 struct fetch_args {
-	const char *cache, *token_file, *endpoint, *index_url, *plain[MAX_PLAIN_HOSTS + 1];
+	const char *cache, *token_file, *endpoint, *index_url, *registry_auth, *plain[MAX_PLAIN_HOSTS + 1];
 	size_t nplain;
-	char *cache_def, *ep, token[TOKEN_MAX];
+	char *cache_def, *ep, *auth_def, token[TOKEN_MAX];
 };
+
+/* Where docker:// credentials come from; the file is read only when an image is pulled. */
+static int registry_auth_setup(struct fetch_args *a, struct al_fetch_opts *fo)
+{
+	const char *env = getenv("REGISTRY_AUTH_FILE"), *home = getenv("HOME");
+	if (a->registry_auth && !*a->registry_auth)
+		return cli_usage("bundle create", "--registry-auth needs a file");
+	if (a->registry_auth) {
+		fo->registry_auth = a->registry_auth;
+		fo->registry_auth_from = "--registry-auth";
+	} else if (env && *env) {
+		fo->registry_auth = env;
+		fo->registry_auth_from = "REGISTRY_AUTH_FILE";
+	} else if (home && home[0] == '/') {
+		if (!(a->auth_def = al_strf("%s/.docker/config.json", home))) {
+			fprintf(stderr, "airlock: out of memory\n");
+			return EXIT_ERROR;
+		}
+		fo->registry_auth = a->auth_def; /* (may be absent) */
+	}
+	return 0;
+}
 
 /*
  * Fills FO from A: the Hub endpoint (--hf-endpoint, else $HF_ENDPOINT, else the public
  * Hub), the token (--hf-token-file, else $HF_TOKEN; never printed), the cache
  * (--cache, else the XDG default), the package index (--index-url, else the requirements
- * file's, else $PIP_INDEX_URL, else PyPI's). 0, or the exit code of what was reported.
+ * file's, else $PIP_INDEX_URL, else PyPI's), the registry credentials (--registry-auth,
+ * else $REGISTRY_AUTH_FILE, else ~/.docker/config.json when it exists; read only for a
+ * docker:// source). 0, or the exit code of what was reported.
  */
 static int fetch_setup(struct fetch_args *a, struct al_fetch_opts *fo)
 {
@@ -122,7 +146,7 @@ static int fetch_setup(struct fetch_args *a, struct al_fetch_opts *fo)
 		return cli_usage("bundle create", "--index-url needs a URL");
 	fo->index_url = a->index_url;
 	fo->index_default = env_ix && *env_ix ? env_ix : "https://pypi.org/simple";
-	return 0;
+	return registry_auth_setup(a, fo);
 }
 
 static void fetch_args_release(struct fetch_args *a)
@@ -130,6 +154,7 @@ static void fetch_args_release(struct fetch_args *a)
 	cli_secret_wipe(a->token, sizeof(a->token));
 	free(a->cache_def);
 	free(a->ep);
+	free(a->auth_def);
 }
 
 /* What was written: the bundle's airlock.json as JSON, or a line and one line per artifact, to OUT_F. */
@@ -173,6 +198,7 @@ static int create(int argc, char **argv)
 					      { "hf-endpoint", required_argument, NULL, 'E' },
 					      { "hf-token-file", required_argument, NULL, 'T' },
 					      { "index-url", required_argument, NULL, 'I' },
+					      { "registry-auth", required_argument, NULL, 'R' },
 					      { NULL, 0, NULL, 0 } };
 	static int stdout_fd = STDOUT_FILENO;
 	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
@@ -201,6 +227,7 @@ static int create(int argc, char **argv)
 		case 'E': fa.endpoint = optarg; break;
 		case 'T': fa.token_file = optarg; break;
 		case 'I': fa.index_url = optarg; break;
+		case 'R': fa.registry_auth = optarg; break;
 		case 'P':
 			if (fa.nplain == MAX_PLAIN_HOSTS)
 				return cli_usage("bundle create", "at most %d --plain-http hosts", MAX_PLAIN_HOSTS);

@@ -153,7 +153,8 @@ static void test_remote(void **state)
 		"  - {kind: model, from: hf://org/m}\n"
 		"  - {kind: model, from: 'hf://gpt2@refs/pr/1', include: ['*.json'], exclude: 'tok*'}\n"
 		"  - {kind: file, from: 'https://example.org/a/f.bin?x=1', "
-		"sha256: 'sha256:ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789'}\n";
+		"sha256: 'sha256:ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789'}\n"
+		"  - {kind: image, from: 'docker://127.0.0.1:5000/a/b:1', name: 'myorg/app:1.4'}\n";
 	(void)state;
 	if (parse(yaml, &s, &err) != AL_OK)
 		fail_msg("refused: %s", err.msg);
@@ -168,6 +169,10 @@ static void test_remote(void **state)
 	assert_string_equal(s.sources[1].exclude[0], "tok*");
 	assert_string_equal(s.sources[2].from, "https://example.org/a/f.bin?x=1");
 	assert_string_equal(s.sources[2].sha256, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	assert_null(s.sources[3].path);
+	assert_null(s.sources[3].tag);
+	assert_string_equal(s.sources[3].from, "docker://127.0.0.1:5000/a/b:1");
+	assert_string_equal(s.sources[3].name, "myorg/app:1.4");
 	al_spec_release(&s);
 }
 
@@ -261,8 +266,17 @@ static const struct {
 	  "empty or over-long revision" },
 	{ "revision with from", "name: b\nversion: 1\nartifacts: [{kind: model, from: hf://org/m, revision: x}]\n",
 	  "'revision' and 'source' come from 'from'" },
-	{ "unknown scheme", "name: b\nversion: 1\nartifacts: [{kind: image, from: 'docker://r/i:1'}]\n",
-	  "airlock fetches https:// files and hf:// models" },
+	{ "unknown scheme", "name: b\nversion: 1\nartifacts: [{kind: image, from: 'oci://r/i:1'}]\n",
+	  "airlock fetches https:// files, hf:// models and docker:// images" },
+	{ "docker for a file", "name: b\nversion: 1\nartifacts: [{kind: file, from: 'docker://r.io/i:1'}]\n",
+	  "'from: docker://…' is for kind image, not file" },
+	{ "docker with sha256",
+	  "name: b\nversion: 1\nartifacts: [{kind: image, from: 'docker://r.io/i:1', sha256: abc}]\n",
+	  "pin an image with docker://…@sha256:…" },
+	{ "docker without tag", "name: b\nversion: 1\nartifacts: [{kind: image, from: 'docker://r.io/i'}]\n",
+	  "artifacts[0]: 'docker://r.io/i' names neither a tag nor a digest" },
+	{ "docker include", "name: b\nversion: 1\nartifacts: [{kind: image, from: 'docker://r.io/i:1', include: ['*']}]\n",
+	  "'include' applies to model and vulndb only" },
 	{ "exclude on a file", "name: b\nversion: 1\nartifacts: [{kind: file, path: f, exclude: ['*']}]\n",
 	  "'exclude' applies to model and vulndb only" },
 	{ "sha256 on a local source",

@@ -298,8 +298,8 @@ static enum al_code create_copy(struct al_layout *l, const struct al_spec *spec,
 	enum al_code rc = AL_OK;
 	for (size_t i = 0; i < spec->nsources && !rc; i++) {
 		const struct al_remote *rm = al_remotes_find(rem, &spec->sources[i]);
-		rc = rm ? al_plan_remote(rm, rem->items, plans, jobs, err)
-			: al_plan_source(l, &spec->sources[i], plans, jobs, err);
+		rc = rm && !rm->layout ? al_plan_remote(rm, rem->items, plans, jobs, err)
+				       : al_plan_source(l, rm ? &rm->eff : &spec->sources[i], plans, jobs, err);
 	}
 	if (!rc && opts->prog) {
 		uint64_t total = 0;

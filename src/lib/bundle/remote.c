@@ -13,6 +13,7 @@
 #include "pymarker.h"
 #include "pyreq.h"
 #include "pytags.h"
+#include "registry.h"
 #include "sources.h"
 #include "wheels.h"
 
@@ -22,6 +23,12 @@ void al_remotes_release(struct al_remotes *r)
 		for (size_t k = 0; k < r->v[i].nfiles; k++)
 			free(r->v[i].files[k].rel);
 		free(r->v[i].files);
+		if (r->v[i].layout) {
+			struct al_err e = { 0 };
+			al_rmtree(r->v[i].layout, &e); /* (hard links: the cache keeps the blobs) */
+			free(r->v[i].layout);
+		}
+		free(r->v[i].name);
 	}
 	free(r->v);
 	for (size_t i = 0; i < r->nitems; i++)
@@ -235,6 +242,37 @@ static enum al_code plan_requirements(const struct al_spec *spec, const struct a
 	return rc;
 }
 
+/* docker://: pulled now (its credential is the registry's own) into a layout under the cache. */
+static enum al_code pull_image(const struct al_spec *spec, const struct al_fetch_opts *o, struct al_remote *rm,
+			       struct al_err *err)
+{
+	struct al_pull p = { .ref = rm->orig->from, .platforms = spec->platforms };
+	struct al_docker_ref ref;
+	char *tmp = o->cache && *o->cache ? al_strf("%s/tmp", o->cache) : NULL;
+	enum al_code rc;
+	if (!o->cache || !*o->cache)
+		return al_fail(err, AL_EINVAL, "no download cache directory (give --cache DIR)");
+	if (!tmp || !(rm->layout = al_strf("%s/image-XXXXXX", tmp)))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	else if (!(rc = al_mkdirs(tmp, err)) && !mkdtemp(rm->layout)) {
+		rc = al_fail_errno(err, AL_EIO, "cannot make a directory in '%s'", tmp);
+		free(rm->layout);
+		rm->layout = NULL;
+	}
+	free(tmp);
+	p.dir = rm->layout;
+	if (rc || (rc = al_registry_pull(o, &p, err)) || (rc = al_docker_ref_parse(rm->orig->from, &ref, err)))
+		return rc;
+	rm->name = ref.tag ? al_strf("%s:%s", ref.repo, ref.tag) : al_strf("%s:sha256-%.12s", ref.repo, ref.digest + 7);
+	al_docker_ref_release(&ref);
+	snprintf(rm->digest, sizeof(rm->digest), "%s", p.digest);
+	rm->eff.path = rm->layout;
+	rm->eff.tag = AL_PULL_TAG;
+	rm->eff.name = rm->orig->name ? rm->orig->name : rm->name;
+	rm->eff.revision = rm->digest;
+	return rm->name ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+}
+
 enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_opts *o, struct al_remotes *r,
 			      struct al_err *err)
 {
@@ -261,6 +299,8 @@ enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_
 			rc = plan_requirements(spec, o, r, rm, err);
 		else if (s->kind == AL_KIND_MODEL)
 			rc = plan_hf(o, r, rm, err);
+		else if (s->kind == AL_KIND_IMAGE)
+			rc = pull_image(spec, o, rm, err);
 		else
 			rc = add_item(r, rm, NULL, strdup(s->from), strdup(s->from), AL_CHECK_SHA256, s->sha256, -1, 0,
 				      err);

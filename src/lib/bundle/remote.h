@@ -5,7 +5,9 @@
  * phase leaves nothing beside OUT. A Hub model is resolved to its commit and
  * listed, its files chosen by `include`/`exclude`; every file to fetch is one
  * al_fetch_item (a digest fetched once, however many sources name it).
- * al_plan_remote() (sources.h) then plans each one like a local source.
+ * al_plan_remote() (sources.h) then plans each one like a local source. A
+ * docker:// image is pulled into an OCI image layout under the cache, which
+ * al_plan_source() plans as it would a local `path: DIR:TAG`.
  */
 #ifndef AL_REMOTE_H
 #define AL_REMOTE_H
@@ -23,6 +25,10 @@ struct al_remote {
 	struct al_source eff;           /* orig, with `revision` the resolved commit (models); borrows
 					   every string from orig */
 	char commit[41];
+	char *layout;                   /* images: the pulled OCI layout under the cache's tmp/ (owned,
+					   removed by al_remotes_release); eff.path names it */
+	char *name;                     /* images: the default name, REPO:TAG (owned) */
+	char digest[7 + 64 + 1];        /* images: what the registry holds under the reference */
 	struct al_remote_file *files;   /* models: in the order a directory walk gives */
 	size_t nfiles, capfiles;
 };

@@ -522,7 +522,10 @@ static enum al_code plan_image(struct al_layout *l, const struct al_source *src,
 		p->name = strdup(src->name);
 	else
 		p->name = al_strf("%s:%s", base_name(src->path), src->tag ? src->tag : "latest");
-	p->upstream = p->name ? strdup(p->name) : NULL;
+	if (src->from) /* pulled from a registry: the reference, pinned to what it held */
+		p->upstream = strchr(src->from, '@') ? strdup(src->from) : al_strf("%s@%s", src->from, src->revision);
+	else
+		p->upstream = p->name ? strdup(p->name) : NULL;
 	p->top = json_pack("{s:O, s:O, s:O}", "mediaType", json_object_get(pick, "mediaType"),
 			   "digest", json_object_get(pick, "digest"), "size", json_object_get(pick, "size"));
 	if (!p->name || !p->upstream || !p->top)
@@ -576,7 +579,8 @@ enum al_code al_plan_source(struct al_layout *l, const struct al_source *src, st
 	if (!rc && (src->kind == AL_KIND_MODEL || src->kind == AL_KIND_VULNDB) && plans->n)
 		rc = manifest_fits(&plans->v[plans->n - 1], err);
 	if (rc)
-		al_err_prefix(err, "artifacts[%u] (%s '%s')", src->line, al_kind_name(src->kind), src->path);
+		al_err_prefix(err, "artifacts[%u] (%s '%s')", src->line, al_kind_name(src->kind),
+			      src->from ? src->from : src->path);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "fsx.h"
 #include "hf.h"
 #include "json.h"
+#include "registry.h"
 
 static const char *const kind_names[] = { "model", "wheel", "image", "file", "vulndb" };
 
@@ -319,16 +320,29 @@ static enum al_code parse_globs(const json_t *a, const char *key, const char *wh
 	return AL_OK;
 }
 
+/* A `from:` scheme's one kind, and no `sha256:` (only https:// files take one). */
+static enum al_code scheme_applies(const json_t *a, const char *where, const struct al_source *s, enum al_kind want,
+				   const char *scheme, const char *pin_hint, struct al_err *err)
+{
+	if (s->kind != want)
+		return al_fail(err, AL_EINVAL, "%s: 'from: %s…' is for kind %s, not %s", where, scheme, al_kind_name(want),
+			       al_kind_name(s->kind));
+	if (json_object_get(a, "sha256"))
+		return al_fail(err, AL_EINVAL, "%s: 'sha256' applies to https:// files; %s", where, pin_hint);
+	return AL_OK;
+}
+
 /*
  * `from:` (docs/FORMAT.md §1 "Remote sources"): https:// files with a pinned `sha256:`,
- * hf://REPO[@REVISION] models. Nothing is fetched here; the URL rules (plain http only
+ * hf://REPO[@REVISION] models, docker:// images (the reference checked here, pulled later). Nothing is fetched here; the URL rules (plain http only
  * to loopback) are applied when it is.
  */
 static enum al_code parse_remote(const json_t *a, const char *where, struct al_source *s, struct al_err *err)
 {
 	const char *from, *sha;
 	enum al_code rc;
-	if ((rc = req_str(a, "from", where, "a URL such as https://… or hf://ORG/NAME@REVISION", NULL, &from, err)))
+	if ((rc = req_str(a, "from", where, "a URL such as https://…, hf://ORG/NAME@REVISION or docker://HOST/REPO:TAG", NULL,
+			  &from, err)))
 		return rc;
 	if (json_object_get(a, "path"))
 		return al_fail(err, AL_EINVAL, "%s: give either 'path' or 'from', not both", where);
@@ -339,12 +353,8 @@ static enum al_code parse_remote(const json_t *a, const char *where, struct al_s
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (!strncmp(from, "hf://", 5)) {
 		const char *at = strchr(from + 5, '@');
-		if (s->kind != AL_KIND_MODEL)
-			return al_fail(err, AL_EINVAL, "%s: 'from: hf://…' is for kind model, not %s", where,
-				       al_kind_name(s->kind));
-		if (json_object_get(a, "sha256"))
-			return al_fail(err, AL_EINVAL, "%s: 'sha256' applies to https:// files; the Hub's own digests check a model",
-				       where);
+		if ((rc = scheme_applies(a, where, s, AL_KIND_MODEL, "hf://", "the Hub's own digests check a model", err)))
+			return rc;
 		s->source = at ? strndup(from + 5, (size_t)(at - from - 5)) : strdup(from + 5);
 		s->revision = strdup(at ? at + 1 : "main");
 		if (!s->source || !s->revision)
@@ -358,6 +368,16 @@ static enum al_code parse_remote(const json_t *a, const char *where, struct al_s
 					       from);
 		if (!*s->revision || strlen(s->revision) > 255)
 			return al_fail(err, AL_EINVAL, "%s: '%s' has an empty or over-long revision after '@'", where, from);
+		return AL_OK;
+	}
+	if (!strncmp(from, "docker://", 9)) {
+		struct al_docker_ref ref;
+		if ((rc = scheme_applies(a, where, s, AL_KIND_IMAGE, "docker://", "pin an image with docker://…@sha256:…",
+					 err)))
+			return rc;
+		if ((rc = al_docker_ref_parse(from, &ref, err)))
+			return al_err_prefix(err, "%s", where);
+		al_docker_ref_release(&ref);
 		return AL_OK;
 	}
 	if (!strncmp(from, "https://", 8) || !strncmp(from, "http://", 7)) {
@@ -380,7 +400,7 @@ static enum al_code parse_remote(const json_t *a, const char *where, struct al_s
 		return AL_OK;
 	}
 	return al_fail(err, AL_EINVAL,
-		       "%s: 'from' is '%s': airlock fetches https:// files and hf:// models (docker:// images are not supported yet; wheels come from 'kind: wheels' with 'requirements')",
+		       "%s: 'from' is '%s': airlock fetches https:// files, hf:// models and docker:// images (wheels come from 'kind: wheels' with 'requirements')",
 		       where, from);
 }
 

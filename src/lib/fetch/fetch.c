@@ -256,6 +256,9 @@ struct xfer {
 	char retry_after[64];
 	char error_code[64];           /* X-Error-Code (the Hub's) */
 	char ctype[128];               /* Content-Type */
+	char digest[128];              /* Docker-Content-Digest */
+	char challenge[1024];          /* the first WWW-Authenticate */
+	int allow_401;                 /* a 401 ends the transfer as an answer */
 	char *link;
 	/* request headers */
 	const char *accept;            /* or NULL */
@@ -312,7 +315,7 @@ static size_t on_header(char *line, size_t sz, size_t nm, void *arg)
 	if (n >= 5 && !strncmp(line, "HTTP/", 5)) { /* a new response (after a redirect, a 100) */
 		x->body_started = 0;
 		x->cr_start = -1;
-		x->retry_after[0] = x->error_code[0] = x->ctype[0] = '\0';
+		x->retry_after[0] = x->error_code[0] = x->ctype[0] = x->digest[0] = x->challenge[0] = '\0';
 		free(x->link);
 		x->link = NULL;
 	} else if (header_is(line, n, "Content-Type", &v, &vn)) {
@@ -328,6 +331,10 @@ static size_t on_header(char *line, size_t sz, size_t nm, void *arg)
 			if (*c == '-')
 				x->cr_start = (int64_t)a;
 		}
+	} else if (header_is(line, n, "Docker-Content-Digest", &v, &vn)) {
+		copy_header_value(x->digest, sizeof(x->digest), v, vn);
+	} else if (header_is(line, n, "WWW-Authenticate", &v, &vn) && !x->challenge[0]) {
+		copy_header_value(x->challenge, sizeof(x->challenge), v, vn);
 	} else if (header_is(line, n, "Retry-After", &v, &vn)) {
 		copy_header_value(x->retry_after, sizeof(x->retry_after), v, vn);
 	} else if (header_is(line, n, "X-Error-Code", &v, &vn)) {
@@ -549,6 +556,11 @@ static void set_common(struct run *r, struct xfer *x)
 		/* libcurl sends it to this URL's host only, never after a redirect elsewhere */
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 		curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, o->token);
+	} else if (x->auth && o->user) {
+		/* (the same: only to this URL's host) */
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, o->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, o->password ? o->password : "");
 	}
 }
 
@@ -711,11 +723,13 @@ static enum al_code http_error(struct run *r, struct xfer *x, struct al_err *err
 	if (x->error_code[0])
 		snprintf(code, sizeof(code), " (%s)", x->error_code);
 	if (x->status == 401 || x->status == 403) {
-		if (x->auth && o->token)
-			return al_fail(err, AL_EINVAL, "'%s': HTTP %ld%s from %s: the bearer token from %s was refused or lacks access",
-				       x->what, x->status, code, x->url, o->token_from ? o->token_from : "the options");
+		if (x->auth && (o->token || o->user))
+			return al_fail(err, AL_EINVAL, "'%s': HTTP %ld%s from %s: the %s %s was refused or lacks access",
+				       x->what, x->status, code, x->url, o->token ? "bearer token from" : "password of",
+				       o->token_from ? o->token_from : "the options");
 		return al_fail(err, AL_EINVAL, "'%s': HTTP %ld%s from %s: no credential was sent%s", x->what, x->status,
-			       code, x->url, x->auth ? " (set HF_TOKEN or give --hf-token-file)" : "");
+			       code, x->url,
+			       !x->auth ? "" : o->auth_hint ? o->auth_hint : " (set HF_TOKEN or give --hf-token-file)");
 	}
 	if (x->status == 404)
 		return al_fail(err, AL_ENOENT, "'%s': not found (HTTP 404%s from %s)", x->what, code, x->url);
@@ -770,6 +784,9 @@ static enum al_code x_done(struct run *r, struct xfer *x, CURLcode res, struct a
 			return rc;
 		x->state = X_DONE;
 		return x_finish(r, x, err);
+	} else if (x->status == 401 && x->allow_401) {
+		x->state = X_DONE; /* the caller answers the challenge */
+		return AL_OK;
 	} else if (x->status == 416 && x->it && x->req_from > 0 && !x->restarted) {
 		x->restarted = 1; /* the .part is not a prefix the server knows: start over, once */
 		if ((rc = part_reset(r, x, err)))
@@ -1013,10 +1030,11 @@ static enum al_code next_link(const char *url, const char *link, const char *wha
 	return rc;
 }
 
-/* One GET into memory (cap b->max), with an Accept header when `accept` is given; the
- * answer's Content-Type into ctype and its next-page link into *link when asked. */
+/* One GET into memory (cap b->max), with an Accept header when `accept` is given; what
+ * else was answered into ans and the next-page link into *link, when asked. */
 static enum al_code fetch_mem(const struct al_fetch_opts *o, const char *url, int auth, const char *what,
-			      const char *accept, struct al_buf *b, char ctype[128], char **link, struct al_err *err)
+			      const char *accept, struct al_buf *b, struct al_fetch_answer *ans, char **link,
+			      struct al_err *err)
 {
 	struct run r;
 	struct xfer x;
@@ -1030,6 +1048,7 @@ static enum al_code fetch_mem(const struct al_fetch_opts *o, const char *url, in
 	x.auth = auth;
 	x.mem = b;
 	x.accept = accept;
+	x.allow_401 = ans && ans->allow_401;
 	if (accept) {
 		char *h = al_strf("Accept: %s", accept);
 		x.hdrs = h ? curl_slist_append(NULL, h) : NULL;
@@ -1039,8 +1058,12 @@ static enum al_code fetch_mem(const struct al_fetch_opts *o, const char *url, in
 	}
 	if (!(rc = run_init(&r, o, err)))
 		rc = run_all(&r, &x, 1, err);
-	if (!rc && ctype)
-		memcpy(ctype, x.ctype, sizeof(x.ctype));
+	if (!rc && ans) {
+		ans->status = x.status;
+		memcpy(ans->ctype, x.ctype, sizeof(ans->ctype));
+		memcpy(ans->digest, x.digest, sizeof(ans->digest));
+		memcpy(ans->challenge, x.challenge, sizeof(ans->challenge));
+	}
 	if (!rc && link && x.link) {
 		*link = x.link;
 		x.link = NULL;
@@ -1053,7 +1076,17 @@ static enum al_code fetch_mem(const struct al_fetch_opts *o, const char *url, in
 enum al_code al_fetch_page(const struct al_fetch_opts *o, const char *url, const char *accept, const char *what,
 			   struct al_buf *b, char ctype[128], struct al_err *err)
 {
-	return fetch_mem(o, url, 0, what, accept, b, ctype, NULL, err);
+	struct al_fetch_answer ans = { 0 };
+	enum al_code rc = fetch_mem(o, url, 0, what, accept, b, &ans, NULL, err);
+	if (!rc)
+		memcpy(ctype, ans.ctype, sizeof(ans.ctype));
+	return rc;
+}
+
+enum al_code al_fetch_get(const struct al_fetch_opts *o, const char *url, const char *accept, int auth,
+			  const char *what, struct al_buf *b, struct al_fetch_answer *ans, struct al_err *err)
+{
+	return fetch_mem(o, url, auth, what, accept, b, ans, NULL, err);
 }
 
 enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int auth, const char *what,

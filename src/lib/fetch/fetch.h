@@ -37,7 +37,13 @@ struct al_fetch_opts {
 					    wins over a requirements file's --index-url; or NULL (borrowed) */
 	const char *index_default;       /* the index when neither gives one (PIP_INDEX_URL, or PyPI's) */
 	const char *token;               /* bearer token, or NULL (borrowed; never copied into messages) */
-	const char *token_from;          /* where the token came from, for messages ("HF_TOKEN") */
+	const char *token_from;          /* where the token (or user) came from, for messages ("HF_TOKEN") */
+	const char *user;                /* HTTP Basic user, sent when there is no token (registries), or NULL (borrowed) */
+	const char *password;            /* its password (borrowed; never copied into messages) */
+	const char *auth_hint;           /* for a 401 when no credential was sent: what to do, " (…)"; NULL: the Hub's */
+	const char *registry_auth;       /* docker-style auth file for docker:// sources, or NULL (borrowed) */
+	const char *registry_auth_from;  /* how it was named ("--registry-auth"), or NULL for the default
+					    (~/.docker/config.json), which may be absent */
 	unsigned connections;            /* transfers at once; 0 means 4 */
 	unsigned retries;                /* attempts after the first for transient errors; 0 means 5 */
 	unsigned backoff_ms;             /* first retry delay, doubled each time up to 30 s; 0 means 500 */
@@ -57,7 +63,7 @@ struct al_fetch_item {
 	enum al_fetch_check check;
 	char expect[AL_HEX_LEN + 1];     /* lower-case hex */
 	int64_t size;                    /* the size upstream declared, or -1 */
-	int auth;                        /* send the bearer token */
+	int auth;                        /* send the credential (bearer token, else Basic user) */
 	/* out, once al_fetch_all succeeded */
 	char *path;                      /* the verified cache entry (owned) */
 	char sha256[AL_HEX_LEN + 1];     /* of the content */
@@ -93,6 +99,23 @@ enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int a
  */
 enum al_code al_fetch_page(const struct al_fetch_opts *o, const char *url, const char *accept, const char *what,
 			   struct al_buf *b, char ctype[128], struct al_err *err);
+
+/* What a server answered besides the body (al_fetch_get). */
+struct al_fetch_answer {
+	int allow_401;                   /* in: a 401 is an answer (status 401, challenge set), not an error */
+	long status;                     /* out: the final HTTP status */
+	char ctype[128];                 /* out: Content-Type, or "" */
+	char digest[128];                /* out: Docker-Content-Digest, or "" */
+	char challenge[1024];            /* out: the first WWW-Authenticate, or "" */
+};
+
+/*
+ * GETs a document into b (al_buf_init'ed by the caller; its cap bounds it) with the same
+ * rules and retries as al_fetch_page, sending `Accept: accept` when given and the
+ * credential when `auth`; fills ans (see there). `what` names the reference.
+ */
+enum al_code al_fetch_get(const struct al_fetch_opts *o, const char *url, const char *accept, int auth,
+			  const char *what, struct al_buf *b, struct al_fetch_answer *ans, struct al_err *err);
 
 /* ---- pure helpers, exposed for tests ---- */
 
