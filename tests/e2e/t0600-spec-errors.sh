@@ -50,12 +50,12 @@ artifacts:
     path: files/runbook.txt
     colour: red
 YAML
-bad_spec "bad-5.yaml: artifacts[0]: 'from' is 'docker://example/app:1': airlock fetches https:// files and hf:// models" <<'YAML'
+bad_spec "bad-5.yaml: artifacts[0]: 'from' is 'ftp://example/app': airlock fetches https:// files, hf:// models and docker:// images" <<'YAML'
 name: x
 version: 1
 artifacts:
   - kind: image
-    from: docker://example/app:1
+    from: ftp://example/app
 YAML
 # a missing source, after a good one (which is already being gathered)
 bad_spec "artifacts[1] (file '$S/files/nope.txt'): cannot stat '$S/files/nope.txt': No such file or directory" <<'YAML'
