@@ -154,14 +154,15 @@ static enum al_code fetch_pypage(const struct al_fetch_opts *o, const char *ix, 
 	size_t n = strlen(ix);
 	char *url = al_strf("%.*s/%s/", (int)(n && ix[n - 1] == '/' ? n - 1 : n), ix, q->normalized);
 	char *what = al_strf("%s (index page)", q->normalized);
-	char ctype[128] = "";
+	struct al_fetch_answer ans = { 0 };
+	const char *ctype = ans.ctype;
 	struct al_buf b;
 	enum al_code rc = AL_OK;
 	memset(page, 0, sizeof(*page));
 	al_buf_init(&b, AL_MAX_INDEX_PAGE);
 	if (!url || !what)
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
-	else if (!(rc = al_fetch_page(o, url, PYPI_ACCEPT, what, &b, ctype, err))) {
+	else if (!(rc = al_fetch_get(o, url, PYPI_ACCEPT, 0, what, &b, &ans, err))) {
 		enum al_pyform form = !strncasecmp(ctype, "application/vnd.pypi.simple.v1+json", 35) ? AL_PYFORM_JSON
 											   : AL_PYFORM_HTML;
 		if (form == AL_PYFORM_HTML && ctype[0] && strncasecmp(ctype, "text/html", 9) &&

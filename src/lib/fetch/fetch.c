@@ -260,8 +260,7 @@ struct xfer {
 	char challenge[1024];          /* the first WWW-Authenticate */
 	int allow_401;                 /* a 401 ends the transfer as an answer */
 	char *link;
-	/* request headers */
-	const char *accept;            /* or NULL */
+	/* request headers (Accept), or NULL */
 	struct curl_slist *hdrs;
 	struct al_err werr;            /* a failure inside a callback */
 	char curlerr[CURL_ERROR_SIZE];
@@ -550,7 +549,7 @@ static void set_common(struct run *r, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	if (x->accept && x->hdrs)
+	if (x->hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
 	if (x->auth && o->token) {
 		/* libcurl sends it to this URL's host only, never after a redirect elsewhere */
@@ -1047,7 +1046,6 @@ static enum al_code fetch_mem(const struct al_fetch_opts *o, const char *url, in
 	x.what = what;
 	x.auth = auth;
 	x.mem = b;
-	x.accept = accept;
 	x.allow_401 = ans && ans->allow_401;
 	if (accept) {
 		char *h = al_strf("Accept: %s", accept);
@@ -1070,16 +1068,6 @@ static enum al_code fetch_mem(const struct al_fetch_opts *o, const char *url, in
 	}
 	x_release(&x);
 	run_release(&r);
-	return rc;
-}
-
-enum al_code al_fetch_page(const struct al_fetch_opts *o, const char *url, const char *accept, const char *what,
-			   struct al_buf *b, char ctype[128], struct al_err *err)
-{
-	struct al_fetch_answer ans = { 0 };
-	enum al_code rc = fetch_mem(o, url, 0, what, accept, b, &ans, NULL, err);
-	if (!rc)
-		memcpy(ctype, ans.ctype, sizeof(ans.ctype));
 	return rc;
 }
 

@@ -92,14 +92,6 @@ enum al_code al_fetch_all(const struct al_fetch_opts *o, struct al_fetch_item *i
 enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int auth, const char *what,
 			   size_t max, json_t **out, char **next, struct al_err *err);
 
-/*
- * GETs a page into b (al_buf_init'ed by the caller; its cap bounds the page) with the
- * same rules and retries, sending `Accept: accept` when given, and no credential. The
- * answer's Content-Type (or "") is copied into ctype. `what` names the reference.
- */
-enum al_code al_fetch_page(const struct al_fetch_opts *o, const char *url, const char *accept, const char *what,
-			   struct al_buf *b, char ctype[128], struct al_err *err);
-
 /* What a server answered besides the body (al_fetch_get). */
 struct al_fetch_answer {
 	int allow_401;                   /* in: a 401 is an answer (status 401, challenge set), not an error */
@@ -111,7 +103,7 @@ struct al_fetch_answer {
 
 /*
  * GETs a document into b (al_buf_init'ed by the caller; its cap bounds it) with the same
- * rules and retries as al_fetch_page, sending `Accept: accept` when given and the
+ * rules and retries as al_fetch_json, sending `Accept: accept` when given and the
  * credential when `auth`; fills ans (see there). `what` names the reference.
  */
 enum al_code al_fetch_get(const struct al_fetch_opts *o, const char *url, const char *accept, int auth,

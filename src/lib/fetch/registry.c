@@ -501,10 +501,10 @@ static enum al_code get_manifest(struct reg *g, const char *reference, const cha
 			rc = al_fail(err, AL_EVERIFY, "digest mismatch for '%s' (%s): the registry's Docker-Content-Digest is %s, the bytes received are %s",
 				     g->what, url, ans.digest, m->digest);
 	}
-	if (!rc && !(rc = al_json_parse(m->bytes.data, m->bytes.len, url, &m->doc, err)))
-		rc = manifest_type(g, url, m->doc, ans.ctype, m, err);
-	if (rc == AL_EVERIFY && !strstr(err->msg, "digest mismatch"))
+	if (!rc && (rc = al_json_parse(m->bytes.data, m->bytes.len, url, &m->doc, err)) == AL_EVERIFY)
 		rc = err->code = AL_EIO; /* malformed JSON from upstream is an upstream failure */
+	if (!rc)
+		rc = manifest_type(g, url, m->doc, ans.ctype, m, err);
 	free(url);
 	return rc;
 }
