@@ -30,7 +30,8 @@ struct cli_cmd {
 
 /* Pages embedded from docs/cmd by scripts/embed-docs.py. */
 extern const char al_doc_airlock[], al_doc_init[], al_doc_bundle_create[], al_doc_bundle_inspect[],
-	al_doc_verify[], al_doc_import[], al_doc_store[], al_doc_key[], al_doc_sign[], al_doc_custody[], al_doc_serve[];
+	al_doc_verify[], al_doc_import[], al_doc_store[], al_doc_key[], al_doc_sign[], al_doc_custody[], al_doc_serve[],
+	al_doc_push[];
 
 int cmd_init(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
@@ -41,6 +42,16 @@ int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_custody(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+
+struct al_fetch_opts;
+/*
+ * Where registry credentials come from, for command CMD: FILE (--registry-auth), else
+ * $REGISTRY_AUTH_FILE, else ~/.docker/config.json, which may be absent (*def, the
+ * caller's to free, holds that path). Read only when a registry is spoken to. 0, or the
+ * exit code of what was reported.
+ */
+int cli_registry_auth(const char *cmd, const char *file, struct al_fetch_opts *fo, char **def);
 
 /* Reads a passphrase from file, else from the terminal (echo off; twice asks again). 0 or -1 (reported). */
 int cli_passphrase(const char *file, const char *prompt, int twice, char *out, size_t n);

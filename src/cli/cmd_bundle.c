@@ -81,24 +81,23 @@ struct fetch_args {
 	char *cache_def, *ep, *auth_def, token[TOKEN_MAX];
 };
 
-/* Where docker:// credentials come from; the file is read only when an image is pulled. */
-static int registry_auth_setup(struct fetch_args *a, struct al_fetch_opts *fo)
+int cli_registry_auth(const char *cmd, const char *file, struct al_fetch_opts *fo, char **def)
 {
 	const char *env = getenv("REGISTRY_AUTH_FILE"), *home = getenv("HOME");
-	if (a->registry_auth && !*a->registry_auth)
-		return cli_usage("bundle create", "--registry-auth needs a file");
-	if (a->registry_auth) {
-		fo->registry_auth = a->registry_auth;
+	if (file && !*file)
+		return cli_usage(cmd, "--registry-auth needs a file");
+	if (file) {
+		fo->registry_auth = file;
 		fo->registry_auth_from = "--registry-auth";
 	} else if (env && *env) {
 		fo->registry_auth = env;
 		fo->registry_auth_from = "REGISTRY_AUTH_FILE";
 	} else if (home && home[0] == '/') {
-		if (!(a->auth_def = al_strf("%s/.docker/config.json", home))) {
+		if (!(*def = al_strf("%s/.docker/config.json", home))) {
 			fprintf(stderr, "airlock: out of memory\n");
 			return EXIT_ERROR;
 		}
-		fo->registry_auth = a->auth_def; /* (may be absent) */
+		fo->registry_auth = *def; /* (may be absent) */
 	}
 	return 0;
 }
@@ -146,7 +145,7 @@ static int fetch_setup(struct fetch_args *a, struct al_fetch_opts *fo)
 		return cli_usage("bundle create", "--index-url needs a URL");
 	fo->index_url = a->index_url;
 	fo->index_default = env_ix && *env_ix ? env_ix : "https://pypi.org/simple";
-	return registry_auth_setup(a, fo);
+	return cli_registry_auth("bundle create", a->registry_auth, fo, &a->auth_def);
 }
 
 static void fetch_args_release(struct fetch_args *a)

@@ -7,7 +7,8 @@
 #                     with a certificate, on 127.0.0.1:$NGINX_TLS_PORT (https); sets $NGINX_URL and
 #                     $NGINX_TLS_URL. Locations: /slow/ is sent at $NGINX_RATE (default 4m)
 #                     bytes a second; /norange/ ignores Range (always 200); /private/ answers 401; /flaky/ answers 503 with
-#                     Retry-After: 0; $NGINX_EXTRA, when set, is added to that server block.
+#                     Retry-After: 0; $NGINX_EXTRA, when set, is added to that server block, and
+#                     $NGINX_HTTP_EXTRA to the http block (an upstream, a log format).
 #                     The access log, $NGINX_LOG, has one line per request:
 #                     METHOD URI STATUS range="RANGE" sent=BODY_BYTES (nginx writes an absent header as "-")
 #                     Readiness is awaited by polling the port (a generous 30 s bound).
@@ -45,6 +46,7 @@ http {
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
     default_type application/octet-stream;
+    ${NGINX_HTTP_EXTRA:-}
     server {
         listen 127.0.0.1:$NGINX_PORT;
         root $T/www;

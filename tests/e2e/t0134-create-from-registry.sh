@@ -24,31 +24,13 @@
 #   (the issuer saw the right user and scope); neither password nor token leaks.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"   # (free_port, and nginx as a registry that misbehaves)
+. "$(dirname "$0")/registry-lib.sh"
 need docker-registry skopeo python3 jq curl sha256sum base64 openssl
 
 export HOME=$T/home   # no credentials of the machine's
 unset REGISTRY_AUTH_FILE   # (docker-registry would read it as its own auth: setting)
 mkdir -p "$HOME"
 skopeo() { command skopeo --tmpdir "$TMPDIR" --insecure-policy "$@"; }
-
-# registry_start NAME VAR [AUTH_YAML [HTTP_YAML]]: a docker-registry on a free loopback port,
-# in $T/NAME; its host:port in VAR
-registry_start() {
-    local port d=$T/$1
-    port=$(free_port)
-    mkdir -p "$d"
-    cat >"$d/config.yml" <<CONF
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $d/storage}}
-http: {addr: 127.0.0.1:$port, secret: airlock-test${4:+, $4}}
-${3:-}
-CONF
-    docker-registry serve "$d/config.yml" >"$d/log" 2>&1 </dev/null &
-    BG_PIDS+=("$!")
-    wait_until 60 curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || fail "docker-registry did not listen on $port"
-    printf -v "$2" '127.0.0.1:%s' "$port"
-}
 
 python3 "$SRCDIR/tests/e2e/make-oci-images.py" "$T/lay" || fail "make-oci-images.py failed"
 registry_start reg R
@@ -154,7 +136,7 @@ expect_stderr_contains "digest mismatch for 'docker://$R/app:1.0@$W' (http://$R/
 assert_no_leftovers "$T/b-x"
 spec "$T/404.yaml" "docker://$R/app:nope"
 expect_exit 2 create "$T/b-x" -f "$T/404.yaml"
-expect_stderr_contains "'docker://$R/app:nope': not found (HTTP 404 from http://$R/v2/app/manifests/nope)"
+expect_stderr_contains "'docker://$R/app:nope': not found (HTTP 404 (MANIFEST_UNKNOWN: manifest unknown) from http://$R/v2/app/manifests/nope)"
 assert_no_leftovers "$T/b-x"
 
 # --- must-fail: what the registry stores changed under it (a manifest, then a layer)
@@ -186,7 +168,7 @@ assert_no_leftovers "$T/b-x"
 
 # --- a registry with htpasswd (bcrypt, as docker-registry requires)
 PW=s3cret-$RANDOM-pw
-python3 -W ignore -c 'import crypt, sys; print("alice:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+python3 -W ignore -c 'import crypt, sys; print("alice:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' \
     "$PW" >"$T/htpasswd" 2>/dev/null || skip "python3 has no crypt module for a bcrypt htpasswd"
 registry_start preg P "auth: {htpasswd: {realm: airlock-test, path: $T/htpasswd}}"
 expect_exit 0 skopeo copy --dest-tls-verify=false --dest-creds "alice:$PW" oci:"$T/lay":single "docker://$P/priv/app:2.0"
@@ -197,7 +179,7 @@ expect_exit 2 create "$T/b-x" -f "$T/priv.yaml"
 expect_stderr_contains "'docker://$P/priv/app:2.0': the registry $P asks for a password (HTTP 401 from http://$P/v2/priv/app/manifests/2.0)"
 expect_stderr_contains "(give --registry-auth FILE)"
 expect_exit 2 create "$T/b-x" -f "$T/priv.yaml" --registry-auth "$T/bad.json"
-expect_stderr_contains "HTTP 401 from http://$P/v2/priv/app/manifests/2.0: the password of user 'alice' from $T/bad.json was refused or lacks access"
+expect_stderr_contains "HTTP 401 (UNAUTHORIZED: authentication required) from http://$P/v2/priv/app/manifests/2.0: the password of user 'alice' from $T/bad.json was refused or lacks access"
 assert_no_leftovers "$T/b-x"
 expect_exit 0 airlock_pc -f "$T/priv.yaml" -o "$T/b-priv" --cache "$T/cache-p" --registry-auth "$T/auth.json"
 cp "$OUT" "$T/priv.out"; cp "$ERR" "$T/priv.err"
@@ -213,24 +195,17 @@ for secret in "$PW" "$b64"; do
 done
 
 # --- a registry with token auth: the Bearer flow, the credential sent to the token service only
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$T/tok.key" -out "$T/tok.pem" -subj /CN=airlock-test-issuer \
-    >/dev/null 2>&1 || fail "openssl req failed"
-TP=$(free_port)
-python3 "$SRCDIR/tests/e2e/token-issuer.py" "$TP" "$T/tok.key" "$T/tok.pem" alice "$PW" "$T/issuer.log" \
-    >"$T/issuer.out" 2>&1 </dev/null &
-BG_PIDS+=("$!")
-wait_until 60 curl -s -o /dev/null "http://127.0.0.1:$TP/" || fail "token-issuer.py did not listen on $TP"
-registry_start treg Q "auth: {token: {realm: 'http://127.0.0.1:$TP/token', service: airlock-test-registry, issuer: airlock-test-issuer, rootcertbundle: $T/tok.pem}}"
+token_registry_start alice "$PW"
 expect_exit 0 skopeo copy --dest-tls-verify=false --dest-creds "alice:$PW" oci:"$T/lay":single "docker://$Q/tok/app:3.0"
 spec "$T/tok.yaml" "docker://$Q/tok/app:3.0"
 : >"$T/issuer.log"
 expect_exit 2 create "$T/b-x" -f "$T/tok.yaml"
-expect_stderr_contains "'docker://$Q/tok/app:3.0': HTTP 401 from http://127.0.0.1:$TP/token?service=airlock-test-registry&scope=repository%3Atok%2Fapp%3Apull: no credential was sent (give --registry-auth FILE)"
+expect_stderr_contains "'docker://$Q/tok/app:3.0': HTTP 401 (UNAUTHORIZED) from http://127.0.0.1:$TP/token?service=airlock-test-registry&scope=repository%3Atok%2Fapp%3Apull: no credential was sent (give --registry-auth FILE)"
 assert_no_leftovers "$T/b-x"
 printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$Q" "$(printf 'alice:%s' "$PW" | base64 -w0)" >"$T/tauth.json"
 printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$Q" "$(printf 'alice:wrong' | base64 -w0)" >"$T/tbad.json"
 expect_exit 2 create "$T/b-x" -f "$T/tok.yaml" --registry-auth "$T/tbad.json"
-expect_stderr_contains "HTTP 401 from http://127.0.0.1:$TP/token?service=airlock-test-registry&scope=repository%3Atok%2Fapp%3Apull: the password of user 'alice' from $T/tbad.json was refused or lacks access"
+expect_stderr_contains "HTTP 401 (UNAUTHORIZED) from http://127.0.0.1:$TP/token?service=airlock-test-registry&scope=repository%3Atok%2Fapp%3Apull: the password of user 'alice' from $T/tbad.json was refused or lacks access"
 expect_exit 0 airlock_pc -f "$T/tok.yaml" -o "$T/b-tok" --cache "$T/cache-t" --registry-auth "$T/tauth.json"
 cp "$OUT" "$T/tok.out"; cp "$ERR" "$T/tok.err"
 expect_exit 0 airlock verify "$T/b-tok" --quiet

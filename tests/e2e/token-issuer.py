@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""token-issuer.py PORT KEY CERT USER PASSWORD LOG: a registry token service for the tests (t0134).
+"""token-issuer.py PORT KEY CERT USER PASSWORD LOG: a registry token service for the tests (t0134, t0135).
 
-Answers GET /token?service=S&scope=repository:REPO:ACTIONS as docker-registry's `auth:
+Answers GET /token?service=S&scope=repository:REPO:ACTIONS[&scope=…] as docker-registry's `auth:
 token:` expects (docs/protocols/oci-registry-client.md §3): with HTTP Basic USER:PASSWORD, a
 JWT (RS256, signed by `openssl dgst` with KEY, CERT in its x5c header) granting the
 actions asked for, as {"token": …}; without or with a wrong credential, 401. Appends one
-line per request to LOG: "user=NAME|-|bad scope=…" and each token it issued to LOG.tokens
+line per request to LOG: "user=NAME|-|bad scope=… (the scopes, space-separated)" and each token it issued to LOG.tokens
 (so a test can check that no token leaks). Stdlib and the openssl CLI only.
 """
 import base64
@@ -25,9 +25,9 @@ def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
-def token(service, scope):
+def token(service, scopes):
     grants = []
-    if scope:
+    for scope in scopes:
         typ, name, actions = scope.split(":")
         grants.append({"type": typ, "name": name, "actions": actions.split(",")})
     now = int(time.time())
@@ -51,14 +51,14 @@ class H(http.server.BaseHTTPRequestHandler):
             if base64.b64decode(got[6:]).decode() == f"{user}:{password}":
                 who = user
         with open(log, "a") as f:
-            f.write(f"user={who} scope={q.get('scope', [''])[0]}\n")
+            f.write(f"user={who} scope={' '.join(q.get('scope', []))}\n")
         if u.path != "/token" or who != user:
             self.send_response(401)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
             self.wfile.write(b'{"errors":[{"code":"UNAUTHORIZED"}]}')
             return
-        t = token(q.get("service", [""])[0], q.get("scope", [""])[0])
+        t = token(q.get("service", [""])[0], q.get("scope", []))
         with open(log + ".tokens", "a") as f:
             f.write(t + "\n")
         body = json.dumps({"token": t, "expires_in": 600}).encode()

@@ -4,7 +4,7 @@
  * (host with a port, nested repositories, tags, @sha256: pins), WWW-Authenticate
  * challenges as registries send them (distribution's Bearer and Basic, quoted and
  * not), and credentials from a docker-style auth file (the base64 vectors come from
- * coreutils' `base64`).
+ * coreutils' `base64`); and where `airlock push` puts each kind (src/lib/fetch/push.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "push.h"
 #include "registry.h"
 #include "unit.h"
 
@@ -170,12 +171,61 @@ static void test_auth_lookup(void **state)
 	free(none);
 }
 
+static const struct {
+	const char *ns, *kind, *name, *revision, *filename;
+	const char *repo, *tag; /* NULL repo: refused */
+} targets[] = {
+	{ "site", "image", "myorg/app:1.4", NULL, NULL, "site/myorg/app", "1.4" },
+	{ "", "image", "app:1.0", NULL, NULL, "app", "1.0" },
+	{ "a/b", "image", "x/app@" PIN, NULL, NULL, "a/b/x/app", NULL },
+	{ "site", "image", "app:sha256-0123456789ab", NULL, NULL, "site/app", "sha256-0123456789ab" },
+	{ "site", "image", "app", NULL, NULL, "site/app", NULL },
+	{ "site", "model", "Qwen/Qwen2.5-0.5B", "0123456789abcdef0123456789abcdef01234567", NULL, "site/models/qwen/qwen2.5-0.5b",
+	  "0123456789abcdef0123456789abcdef01234567" },
+	{ "site", "model", "local/tiny", NULL, NULL, "site/models/local/tiny", "latest" },
+	{ "site", "model", "local/tiny", "refs/pr/1", NULL, "site/models/local/tiny", "latest" },
+	{ "site", "wheel", "pip", NULL, "pip-23.0.1-py3-none-any.whl", "site/wheels/pip", "23.0.1-py3-none-any" },
+	{ "site", "wheel", "torch", NULL, "torch-2.1.0+cpu-cp311-cp311-linux_x86_64.whl", "site/wheels/torch",
+	  "2.1.0_cpu-cp311-cp311-linux_x86_64" },
+	{ "site", "file", "Run Book.txt", NULL, NULL, "site/files/run-book.txt", "latest" },
+	{ "site", "vulndb", "osv", NULL, NULL, "site/vulndb/osv", "latest" },
+	{ "site", "file", "-x", NULL, NULL, NULL, NULL },
+	{ "site", "file", "a//b", NULL, NULL, NULL, NULL },
+	{ "site", "image", "App:1", NULL, NULL, NULL, NULL },
+};
+
+static void test_push_target(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		struct al_err err = { 0 };
+		char *repo = NULL, *tag = NULL;
+		enum al_code rc = al_push_target(targets[i].ns, targets[i].kind, targets[i].name, targets[i].revision,
+						 targets[i].filename, &repo, &tag, &err);
+		if (!targets[i].repo) {
+			assert_int_equal(rc, AL_EINVAL);
+			assert_non_null(strstr(err.msg, "gives no valid registry name"));
+			assert_null(repo);
+			continue;
+		}
+		assert_int_equal(rc, AL_OK);
+		assert_string_equal(repo, targets[i].repo);
+		if (targets[i].tag)
+			assert_string_equal(tag, targets[i].tag);
+		else
+			assert_null(tag);
+		free(repo);
+		free(tag);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_parse),
 		cmocka_unit_test(test_challenge_parse),
 		cmocka_unit_test_setup_teardown(test_auth_lookup, setup_tmp, teardown_tmp),
+		cmocka_unit_test(test_push_target),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

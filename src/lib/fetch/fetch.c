@@ -259,7 +259,15 @@ struct xfer {
 	char digest[128];              /* Docker-Content-Digest */
 	char challenge[1024];          /* the first WWW-Authenticate */
 	int allow_401;                 /* a 401 ends the transfer as an answer */
+	int allow_404;                 /* a 404 too */
+	char location[2048];           /* Location */
+	char range[64];                /* Range (an upload's progress) */
+	char errbody[1024];            /* the start of an error response's body */
+	size_t nerrbody;
 	char *link;
+	/* a request with a method and a body (al_fetch_send), or NULL for a GET */
+	const struct al_fetch_req *req;
+	uint64_t up_done;              /* body bytes handed to libcurl */
 	/* request headers (Accept), or NULL */
 	struct curl_slist *hdrs;
 	struct al_err werr;            /* a failure inside a callback */
@@ -315,6 +323,8 @@ static size_t on_header(char *line, size_t sz, size_t nm, void *arg)
 		x->body_started = 0;
 		x->cr_start = -1;
 		x->retry_after[0] = x->error_code[0] = x->ctype[0] = x->digest[0] = x->challenge[0] = '\0';
+		x->location[0] = x->range[0] = '\0';
+		x->nerrbody = 0;
 		free(x->link);
 		x->link = NULL;
 	} else if (header_is(line, n, "Content-Type", &v, &vn)) {
@@ -334,6 +344,10 @@ static size_t on_header(char *line, size_t sz, size_t nm, void *arg)
 		copy_header_value(x->digest, sizeof(x->digest), v, vn);
 	} else if (header_is(line, n, "WWW-Authenticate", &v, &vn) && !x->challenge[0]) {
 		copy_header_value(x->challenge, sizeof(x->challenge), v, vn);
+	} else if (header_is(line, n, "Location", &v, &vn)) {
+		copy_header_value(x->location, sizeof(x->location), v, vn);
+	} else if (header_is(line, n, "Range", &v, &vn)) {
+		copy_header_value(x->range, sizeof(x->range), v, vn);
 	} else if (header_is(line, n, "Retry-After", &v, &vn)) {
 		copy_header_value(x->retry_after, sizeof(x->retry_after), v, vn);
 	} else if (header_is(line, n, "X-Error-Code", &v, &vn)) {
@@ -422,8 +436,16 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
 			return 0;
 		x->body_started = 1;
 	}
-	if (x->status < 200 || x->status >= 300)
-		return n; /* an error page: not kept */
+	if (x->status < 200 || x->status >= 300) {
+		/* an error page: only its start is kept, for the registry's error code */
+		size_t room = sizeof(x->errbody) - 1 - x->nerrbody, k = n < room ? n : room;
+		memcpy(x->errbody + x->nerrbody, p, k);
+		x->nerrbody += k;
+		x->errbody[x->nerrbody] = '\0';
+		return n;
+	}
+	if (!x->it && !x->mem)
+		return n; /* a body nobody asked for (al_fetch_send without a reply buffer) */
 	if (!x->it)
 		return al_buf_add(x->mem, p, n, &x->werr) ? 0 : n;
 	if (x->it->size >= 0 && x->off + n > (uint64_t)x->it->size) {
@@ -563,6 +585,82 @@ static void set_common(struct run *r, struct xfer *x)
 	}
 }
 
+/* The body of a request, from memory or read from a file at its offset as libcurl asks. */
+static size_t on_read(char *buf, size_t sz, size_t nm, void *arg)
+{
+	struct xfer *x = arg;
+	const struct al_fetch_req *q = x->req;
+	uint64_t total = q->fd >= 0 ? q->n : q->len, left = total - x->up_done;
+	size_t n = sz * nm < left ? sz * nm : (size_t)left;
+	struct run *r = NULL;
+	if (!n)
+		return 0;
+	if (q->fd >= 0) {
+		ssize_t got;
+		do
+			got = pread(q->fd, buf, n, (off_t)(q->off + x->up_done));
+		while (got < 0 && errno == EINTR);
+		if (got <= 0) {
+			if (got == 0)
+				errno = EIO; /* the file is shorter than it was said to be */
+			al_fail_errno(&x->werr, AL_EIO, "cannot read the body of '%s'", x->what);
+			return CURL_READFUNC_ABORT;
+		}
+		n = (size_t)got;
+	} else {
+		memcpy(buf, (const char *)q->data + x->up_done, n);
+	}
+	x->up_done += n;
+	curl_easy_getinfo(x->h, CURLINFO_PRIVATE, (char **)&r);
+	al_progress_add(r->o->prog, n);
+	return n;
+}
+
+/* libcurl rewinds a body it must send again (a redirect, an authentication round). */
+static int on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+	struct run *r = NULL;
+	uint64_t total = x->req->fd >= 0 ? x->req->n : x->req->len;
+	if (origin != SEEK_SET || off < 0 || (uint64_t)off > total)
+		return CURL_SEEKFUNC_CANTSEEK;
+	curl_easy_getinfo(x->h, CURLINFO_PRIVATE, (char **)&r);
+	if (r->o->prog)
+		atomic_fetch_sub(&r->o->prog->done, x->up_done - (uint64_t)off);
+	x->up_done = (uint64_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* The method and body of an al_fetch_send request (a GET needs nothing). */
+static void set_method(struct run *r, struct xfer *x)
+{
+	const struct al_fetch_req *q = x->req;
+	CURL *h = x->h;
+	curl_off_t n = (curl_off_t)(q->fd >= 0 ? q->n : q->len);
+	if (r->o->prog && x->up_done) /* a retry sends the body again */
+		atomic_fetch_sub(&r->o->prog->done, x->up_done);
+	x->up_done = 0;
+	if (!strcmp(q->method, "HEAD")) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (!strcmp(q->method, "GET"))
+		return;
+	if (!strcmp(q->method, "POST")) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, n);
+	} else {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, n);
+		if (strcmp(q->method, "PUT"))
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+	}
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(h, CURLOPT_READDATA, x);
+	curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
+}
+
 /* Starts (or restarts) a transfer; a file already complete finishes here. */
 static enum al_code x_start(struct run *r, struct xfer *x, int *finished, struct al_err *err)
 {
@@ -581,9 +679,13 @@ static enum al_code x_start(struct run *r, struct xfer *x, int *finished, struct
 	if (x->mem)
 		al_buf_reset(x->mem);
 	x->req_from = x->it ? x->off : 0;
-	if (!x->h && !(x->h = curl_easy_init()))
+	if (x->h)
+		curl_easy_reset(x->h); /* (keeps its connections) */
+	else if (!(x->h = curl_easy_init()))
 		return al_fail(err, AL_ENOMEM, "out of memory (curl handle)");
 	set_common(r, x);
+	if (x->req)
+		set_method(r, x);
 	if (x->req_from) {
 		snprintf(range, sizeof(range), "%llu-", (unsigned long long)x->req_from);
 		curl_easy_setopt(x->h, CURLOPT_RANGE, range);
@@ -715,12 +817,29 @@ static int transient_curl(CURLcode c)
 	}
 }
 
+/* The first of a registry's {"errors":[{"code","message"}]} in an error body, as " (CODE: message)". */
+static void registry_error(const struct xfer *x, char *out, size_t cap)
+{
+	json_t *j = x->nerrbody ? json_loadb(x->errbody, x->nerrbody, 0, NULL) : NULL;
+	const json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+	const char *code = al_json_str(e, "code"), *msg = al_json_str(e, "message");
+	if (code && *code) {
+		snprintf(out, cap, " (%.64s%s%.200s)", code, msg && *msg ? ": " : "", msg ? msg : "");
+		for (char *c = out; *c; c++) /* it goes into messages */
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+	}
+	json_decref(j);
+}
+
 static enum al_code http_error(struct run *r, struct xfer *x, struct al_err *err)
 {
 	const struct al_fetch_opts *o = r->o;
-	char code[80] = "";
+	char code[320] = "";
 	if (x->error_code[0])
 		snprintf(code, sizeof(code), " (%s)", x->error_code);
+	else
+		registry_error(x, code, sizeof(code));
 	if (x->status == 401 || x->status == 403) {
 		if (x->auth && (o->token || o->user))
 			return al_fail(err, AL_EINVAL, "'%s': HTTP %ld%s from %s: the %s %s was refused or lacks access",
@@ -783,8 +902,8 @@ static enum al_code x_done(struct run *r, struct xfer *x, CURLcode res, struct a
 			return rc;
 		x->state = X_DONE;
 		return x_finish(r, x, err);
-	} else if (x->status == 401 && x->allow_401) {
-		x->state = X_DONE; /* the caller answers the challenge */
+	} else if ((x->status == 401 && x->allow_401) || (x->status == 404 && x->allow_404)) {
+		x->state = X_DONE; /* the caller answers the challenge, or reads "not there" */
 		return AL_OK;
 	} else if (x->status == 416 && x->it && x->req_from > 0 && !x->restarted) {
 		x->restarted = 1; /* the .part is not a prefix the server knows: start over, once */
@@ -997,27 +1116,27 @@ enum al_code al_fetch_all(const struct al_fetch_opts *o, struct al_fetch_item *i
 	return rc;
 }
 
-/* The rel="next" link LINK of a page fetched from URL, resolved against it and only on its
- * own origin (the token goes nowhere else): a fresh string in *next. */
-static enum al_code next_link(const char *url, const char *link, const char *what, char **next,
-			      struct al_err *err)
+/* REF (a Link or Location value) resolved against URL into *full (fresh); *same is 1 when
+ * it is on URL's own origin (scheme, host and port), where a credential may follow it. */
+static enum al_code resolve_ref(const char *url, const char *ref, const char *what, char **full, int *same,
+				struct al_err *err)
 {
 	CURLU *u = curl_url(), *v = curl_url();
-	char *full = NULL, *o1 = NULL, *o2 = NULL, *h1 = NULL, *h2 = NULL, *p1 = NULL, *p2 = NULL;
+	char *f = NULL, *o1 = NULL, *o2 = NULL, *h1 = NULL, *h2 = NULL, *p1 = NULL, *p2 = NULL;
 	enum al_code rc = AL_OK;
-	if (!u || !v || curl_url_set(u, CURLUPART_URL, url, 0) || curl_url_set(u, CURLUPART_URL, link, 0) ||
-	    curl_url_get(u, CURLUPART_URL, &full, 0) || curl_url_set(v, CURLUPART_URL, url, 0) ||
+	*full = NULL;
+	if (!u || !v || curl_url_set(u, CURLUPART_URL, url, 0) || curl_url_set(u, CURLUPART_URL, ref, 0) ||
+	    curl_url_get(u, CURLUPART_URL, &f, 0) || curl_url_set(v, CURLUPART_URL, url, 0) ||
 	    curl_url_get(u, CURLUPART_SCHEME, &o1, 0) || curl_url_get(v, CURLUPART_SCHEME, &o2, 0) ||
 	    curl_url_get(u, CURLUPART_HOST, &h1, 0) || curl_url_get(v, CURLUPART_HOST, &h2, 0) ||
 	    curl_url_get(u, CURLUPART_PORT, &p1, CURLU_DEFAULT_PORT) ||
 	    curl_url_get(v, CURLUPART_PORT, &p2, CURLU_DEFAULT_PORT))
-		rc = al_fail(err, AL_EIO, "'%s': cannot read the next-page link of %s", what, url);
-	else if (strcasecmp(o1, o2) || strcasecmp(h1, h2) || strcmp(p1, p2))
-		rc = al_fail(err, AL_EIO, "'%s': the next-page link of %s leads to another server (%s); refused", what,
-			     url, full);
-	else if (!(*next = strdup(full)))
+		rc = al_fail(err, AL_EIO, "'%s': cannot read the link '%s' that %s answered", what, ref, url);
+	else if (!(*full = strdup(f)))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
-	curl_free(full);
+	else
+		*same = !strcasecmp(o1, o2) && !strcasecmp(h1, h2) && !strcmp(p1, p2);
+	curl_free(f);
 	curl_free(o1);
 	curl_free(o2);
 	curl_free(h1);
@@ -1026,6 +1145,22 @@ static enum al_code next_link(const char *url, const char *link, const char *wha
 	curl_free(p2);
 	curl_url_cleanup(u);
 	curl_url_cleanup(v);
+	return rc;
+}
+
+/* The rel="next" link LINK of a page fetched from URL, resolved against it and only on its
+ * own origin (the token goes nowhere else): a fresh string in *next. */
+static enum al_code next_link(const char *url, const char *link, const char *what, char **next,
+			      struct al_err *err)
+{
+	int same = 0;
+	enum al_code rc = resolve_ref(url, link, what, next, &same, err);
+	if (!rc && !same) {
+		rc = al_fail(err, AL_EIO, "'%s': the next-page link of %s leads to another server (%s); refused", what,
+			     url, *next);
+		free(*next);
+		*next = NULL;
+	}
 	return rc;
 }
 
@@ -1100,5 +1235,102 @@ enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int a
 	}
 	free(link);
 	al_buf_release(&b);
+	return rc;
+}
+
+/* ---- requests with a method and a body, on a kept connection ---- */
+
+struct al_fetch_conn {
+	struct run r;
+	CURL *h;                         /* kept between requests, with its connection */
+};
+
+enum al_code al_fetch_conn_new(struct al_fetch_conn **out, struct al_err *err)
+{
+	struct al_fetch_conn *c = calloc(1, sizeof(*c));
+	enum al_code rc;
+	*out = NULL;
+	if (!c)
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if ((rc = run_init(&c->r, NULL, err))) {
+		run_release(&c->r);
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return AL_OK;
+}
+
+void al_fetch_conn_free(struct al_fetch_conn *c)
+{
+	if (!c)
+		return;
+	if (c->h)
+		curl_easy_cleanup(c->h);
+	run_release(&c->r);
+	free(c);
+}
+
+/* Accept, Content-Type and Content-Range as asked, and no "Expect: 100-continue" wait. */
+static enum al_code req_headers(const struct al_fetch_req *q, struct curl_slist **out, struct al_err *err)
+{
+	const char *names[] = { "Accept", "Content-Type", "Content-Range" };
+	const char *vals[] = { q->accept, q->ctype, q->content_range };
+	struct curl_slist *l = curl_slist_append(NULL, "Expect:"), *t;
+	for (size_t i = 0; i < 3 && l; i++) {
+		char *h = vals[i] ? al_strf("%s: %s", names[i], vals[i]) : NULL;
+		if (vals[i] && (!h || !(t = curl_slist_append(l, h)))) {
+			curl_slist_free_all(l);
+			l = NULL;
+		}
+		free(h);
+	}
+	*out = l;
+	return l ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+}
+
+enum al_code al_fetch_send(const struct al_fetch_opts *o, struct al_fetch_conn *c, const struct al_fetch_req *q,
+			   struct al_fetch_answer *ans, struct al_err *err)
+{
+	struct xfer x;
+	enum al_code rc;
+	int same = 1;
+	char *loc = NULL;
+	if ((rc = al_fetch_url_allowed(q->url, o->plain_http, err)))
+		return al_err_prefix(err, "'%s'", q->what);
+	memset(&x, 0, sizeof(x));
+	x.fd = -1;
+	x.url = q->url;
+	x.what = q->what;
+	x.auth = q->auth;
+	x.req = q;
+	x.mem = q->reply;
+	x.allow_401 = ans->allow_401;
+	x.allow_404 = ans->allow_404;
+	x.h = c->h;
+	c->h = NULL;
+	if (!(rc = req_headers(q, &x.hdrs, err))) {
+		c->r.o = o;
+		rc = run_all(&c->r, &x, 1, err);
+		c->r.o = NULL;
+	}
+	c->h = x.h; /* kept, with its connection, for the next request */
+	x.h = NULL;
+	ans->status = x.status;
+	memcpy(ans->ctype, x.ctype, sizeof(ans->ctype));
+	memcpy(ans->digest, x.digest, sizeof(ans->digest));
+	memcpy(ans->challenge, x.challenge, sizeof(ans->challenge));
+	memcpy(ans->range, x.range, sizeof(ans->range));
+	ans->location[0] = '\0';
+	if (!rc && x.location[0] && !(rc = resolve_ref(q->url, x.location, q->what, &loc, &same, err))) {
+		if (!same || strlen(loc) >= sizeof(ans->location))
+			rc = al_fail(err, AL_EIO, "'%s': %s %s answered a Location on another server or too long (%.200s); "
+				     "airlock sends a request on only to the server it began with", q->what, q->method,
+				     q->url, loc);
+		else
+			memcpy(ans->location, loc, strlen(loc) + 1);
+	}
+	free(loc);
+	x_release(&x);
 	return rc;
 }

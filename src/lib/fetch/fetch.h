@@ -95,10 +95,13 @@ enum al_code al_fetch_json(const struct al_fetch_opts *o, const char *url, int a
 /* What a server answered besides the body (al_fetch_get). */
 struct al_fetch_answer {
 	int allow_401;                   /* in: a 401 is an answer (status 401, challenge set), not an error */
+	int allow_404;                   /* in: a 404 too (al_fetch_send: "not there") */
 	long status;                     /* out: the final HTTP status */
 	char ctype[128];                 /* out: Content-Type, or "" */
 	char digest[128];                /* out: Docker-Content-Digest, or "" */
 	char challenge[1024];            /* out: the first WWW-Authenticate, or "" */
+	char location[2048];             /* out: Location resolved to a URL on the same server (al_fetch_send), or "" */
+	char range[64];                  /* out: Range (al_fetch_send), or "" */
 };
 
 /*
@@ -108,6 +111,37 @@ struct al_fetch_answer {
  */
 enum al_code al_fetch_get(const struct al_fetch_opts *o, const char *url, const char *accept, int auth,
 			  const char *what, struct al_buf *b, struct al_fetch_answer *ans, struct al_err *err);
+
+/*
+ * A connection kept between requests (one at a time: not shared between threads), for
+ * al_fetch_send. al_fetch_conn_free(NULL) is a no-op.
+ */
+struct al_fetch_conn;
+enum al_code al_fetch_conn_new(struct al_fetch_conn **out, struct al_err *err);
+void al_fetch_conn_free(struct al_fetch_conn *c);
+
+/* A request with a method and, for POST, PUT and PATCH, a body (empty when neither is given). */
+struct al_fetch_req {
+	const char *method;              /* "HEAD", "GET", "POST", "PUT", "PATCH" */
+	const char *url, *what;          /* what: the reference, for messages */
+	int auth;                        /* send the credential of the options */
+	const char *accept, *ctype, *content_range; /* those headers, when given */
+	const void *data;                /* a body in memory, len bytes; or */
+	size_t len;
+	int fd;                          /* a body of n bytes read from fd at off (-1: none) */
+	uint64_t off, n;
+	struct al_buf *reply;            /* a 2xx body goes here (capped), or NULL: dropped */
+};
+
+/*
+ * Sends q on c with the rules and retries of al_fetch_get (a body is sent again from its
+ * start on a retry; body bytes count into o->prog), and fills ans. A 2xx is AL_OK; so are a
+ * 401 and a 404 when ans allows them. Any other status is the error, naming q->what, the URL
+ * and the registry's error code when its body gives one. A Location on another server is
+ * refused: a request goes on only to the server it began with.
+ */
+enum al_code al_fetch_send(const struct al_fetch_opts *o, struct al_fetch_conn *c, const struct al_fetch_req *q,
+			   struct al_fetch_answer *ans, struct al_err *err);
 
 /* ---- pure helpers, exposed for tests ---- */
 

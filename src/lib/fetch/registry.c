@@ -82,6 +82,21 @@ static int host_valid(const char *s, size_t n)
 	return 1;
 }
 
+int al_oci_repo_valid(const char *s)
+{
+	return repo_valid(s, strlen(s));
+}
+
+int al_oci_tag_valid(const char *s)
+{
+	return tag_valid(s, strlen(s));
+}
+
+int al_oci_host_valid(const char *s)
+{
+	return host_valid(s, strlen(s));
+}
+
 enum al_code al_docker_ref_parse(const char *s, struct al_docker_ref *r, struct al_err *err)
 {
 	const char *p, *slash, *at, *colon, *end;
@@ -329,8 +344,15 @@ static void reg_release(struct reg *g)
 	al_docker_ref_release(&g->ref);
 }
 
-/* Whether host[:port] is one of the --plain-http hosts (a reference names no scheme: http:// is asked for). */
-static int plain_named(const char *host, const char *const *plain)
+void al_registry_opts(struct al_fetch_opts *dst, const struct al_fetch_opts *o)
+{
+	*dst = *o;
+	dst->token = dst->user = dst->password = NULL;
+	dst->token_from = NULL;
+	dst->auth_hint = " (give --registry-auth FILE)";
+}
+
+int al_registry_plain(const char *host, const char *const *plain)
 {
 	size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
 	for (const char *const *p = plain; p && *p; p++)
@@ -345,15 +367,12 @@ static enum al_code reg_init(struct reg *g, const struct al_fetch_opts *o, const
 	int docker_io, found = 0;
 	enum al_code rc;
 	memset(g, 0, sizeof(*g));
-	g->o = *o;
-	g->o.token = g->o.user = g->o.password = NULL;
-	g->o.token_from = NULL;
-	g->o.auth_hint = " (give --registry-auth FILE)";
+	al_registry_opts(&g->o, o);
 	g->what = ref;
 	if ((rc = al_docker_ref_parse(ref, &g->ref, err)))
 		return rc;
 	docker_io = !strcmp(g->ref.host, "docker.io");
-	g->api = al_strf("%s://%s/v2/%s%s", !docker_io && plain_named(g->ref.host, o->plain_http) ? "http" : "https",
+	g->api = al_strf("%s://%s/v2/%s%s", !docker_io && al_registry_plain(g->ref.host, o->plain_http) ? "http" : "https",
 			 docker_io ? "registry-1.docker.io" : g->ref.host,
 			 docker_io && !strchr(g->ref.repo, '/') ? "library/" : "", g->ref.repo);
 	if (!g->api)
@@ -369,39 +388,79 @@ static enum al_code reg_init(struct reg *g, const struct al_fetch_opts *o, const
 	return rc;
 }
 
-/* GET realm?service=…&scope=… (with the credential when there is one) for a pull token. */
-static enum al_code get_token(struct reg *g, const struct al_challenge *c, struct al_err *err)
+/* "&scope=A&scope=B…" for each space-separated scope of each of `scopes`, escaped; fresh. */
+static char *scope_params(const char *const *scopes)
 {
-	struct al_fetch_opts to = g->o;
-	char *scope = c->scope ? NULL : al_strf("repository:%s:pull", g->ref.repo);
-	char *es = curl_easy_escape(NULL, c->scope ? c->scope : scope ? scope : "", 0);
-	char *ev = curl_easy_escape(NULL, c->service ? c->service : "", 0);
-	char *url = es && ev ? al_strf("%s%cservice=%s&scope=%s", c->realm, strchr(c->realm, '?') ? '&' : '?', ev, es)
-			     : NULL;
+	struct al_buf b;
+	char *out = NULL;
+	al_buf_init(&b, 64 << 10);
+	for (const char *const *sc = scopes; *sc; sc++) {
+		for (const char *p = *sc; *p;) {
+			size_t n = strcspn(p, " ");
+			char *one = n ? strndup(p, n) : NULL;
+			if (n && !one)
+				b.rc = AL_ENOMEM;
+			if (one) {
+				al_buf_adds(&b, "&scope=", NULL);
+				al_buf_add_url(&b, one, "", NULL);
+			}
+			free(one);
+			p += n + (p[n] == ' ');
+		}
+	}
+	if (!al_buf_check(&b, NULL))
+		out = b.data ? al_buf_take(&b, NULL) : strdup("");
+	al_buf_release(&b);
+	return out;
+}
+
+enum al_code al_registry_token(const struct al_fetch_opts *o, const struct al_registry_cred *cred,
+			       const struct al_challenge *c, const char *const *scopes, const char *what, char **token,
+			       char **token_from, struct al_err *err)
+{
+	struct al_fetch_opts to = *o;
+	char *ev = curl_easy_escape(NULL, c->service ? c->service : "", 0), *sp = scope_params(scopes);
+	char *url = ev && sp ? al_strf("%s%cservice=%s%s", c->realm, strchr(c->realm, '?') ? '&' : '?', ev, sp) : NULL;
 	const char *tok;
 	json_t *j = NULL;
 	enum al_code rc;
-	to.user = g->have_cred ? g->cred.user : NULL;
-	to.password = g->have_cred ? g->cred.password : NULL;
-	to.token_from = g->cred.from;
-	rc = url ? al_fetch_json(&to, url, 1, g->what, MAX_TOKEN_ANSWER, &j, NULL, err)
+	*token = *token_from = NULL;
+	to.token = NULL;
+	to.user = cred ? cred->user : NULL;
+	to.password = cred ? cred->password : NULL;
+	to.token_from = cred ? cred->from : NULL;
+	rc = url ? al_fetch_json(&to, url, 1, what, MAX_TOKEN_ANSWER, &j, NULL, err)
 		 : al_fail(err, AL_ENOMEM, "out of memory");
 	tok = al_json_str(j, "token");
 	if (!rc && (!tok || !*tok))
 		tok = al_json_str(j, "access_token");
 	if (!rc && (!tok || !*tok || strcspn(tok, " \t\r\n\"") != strlen(tok)))
-		rc = al_fail(err, AL_EIO, "'%s': the token service %s answered no usable 'token'", g->what, c->realm);
-	if (!rc && (!(g->token = strdup(tok)) ||
-		    !(g->token_from = al_strf("%s for %s", c->realm, g->have_cred ? g->cred.from : "anonymous pulls"))))
+		rc = al_fail(err, AL_EIO, "'%s': the token service %s answered no usable 'token'", what, c->realm);
+	if (!rc && (!(*token = strdup(tok)) ||
+		    !(*token_from = al_strf("%s for %s", c->realm, cred ? cred->from : "anonymous access")))) {
+		free(*token);
+		*token = NULL;
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	json_decref(j); /* (jansson's copy of the token goes with it) */
+	free(url);
+	free(sp);
+	curl_free(ev);
+	return rc;
+}
+
+/* A pull token: the challenge's scope, else this repository's pull. */
+static enum al_code get_token(struct reg *g, const struct al_challenge *c, struct al_err *err)
+{
+	char *scope = c->scope ? NULL : al_strf("repository:%s:pull", g->ref.repo);
+	const char *scopes[] = { c->scope ? c->scope : scope, NULL };
+	enum al_code rc = scopes[0] ? al_registry_token(&g->o, g->have_cred ? &g->cred : NULL, c, scopes, g->what,
+						       &g->token, &g->token_from, err)
+				    : al_fail(err, AL_ENOMEM, "out of memory");
 	if (!rc) {
 		g->o.token = g->token;
 		g->o.token_from = g->token_from;
 	}
-	json_decref(j); /* (jansson's copy of the token goes with it) */
-	free(url);
-	curl_free(es);
-	curl_free(ev);
 	free(scope);
 	return rc;
 }

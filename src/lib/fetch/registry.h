@@ -36,6 +36,18 @@ struct al_docker_ref {
 	char digest[7 + AL_HEX_LEN + 1]; /* "sha256:…" pin, or "" */
 };
 
+/* The OCI grammar: a repository path (lower-case components), a tag, a host[:port]. 1 or 0. */
+int al_oci_repo_valid(const char *s);
+int al_oci_tag_valid(const char *s);
+int al_oci_host_valid(const char *s);
+/* Whether host[:port] is one of the --plain-http hosts (NULL-terminated), so that its API
+ * is asked for over http://; TLS is the default, on loopback too. */
+int al_registry_plain(const char *host, const char *const *plain);
+
+/* O for speaking to a registry: no credential of its own (the auth file's is chosen per
+ * registry), and a 401 without one hints at --registry-auth. */
+void al_registry_opts(struct al_fetch_opts *dst, const struct al_fetch_opts *o);
+
 /* Parses s strictly; on error r holds nothing. Release with al_docker_ref_release. */
 enum al_code al_docker_ref_parse(const char *s, struct al_docker_ref *r, struct al_err *err);
 void al_docker_ref_release(struct al_docker_ref *r);
@@ -64,6 +76,17 @@ struct al_registry_cred {
 enum al_code al_registry_auth_lookup(const char *file, int missing_ok, const char *host,
 				     struct al_registry_cred *c, int *found, struct al_err *err);
 void al_registry_cred_wipe(struct al_registry_cred *c);
+
+/*
+ * Asks the token service that challenge c names (its realm and service) for a bearer
+ * token covering `scopes` (NULL-terminated; each may hold several scopes separated by
+ * spaces, as a challenge does), sending cred when given (else anonymous). *token and
+ * *token_from ("REALM for user 'u' from FILE", for messages) are fresh; the caller wipes
+ * and frees the token. `what` names the reference in messages.
+ */
+enum al_code al_registry_token(const struct al_fetch_opts *o, const struct al_registry_cred *cred,
+			       const struct al_challenge *c, const char *const *scopes, const char *what, char **token,
+			       char **token_from, struct al_err *err);
 
 struct al_pull {
 	/* in */

@@ -181,6 +181,11 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 	[AL_SQL_LIST_ARTIFACTS] = "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.size, a.content_size AS contentSize, "
 		"b.name AS bundle, b.version AS bundleVersion, a.info FROM artifacts a JOIN bundles b ON "
 		"a.bundle_id = b.id ORDER BY a.kind, a.name, b.version",
+	[AL_SQL_CONTENTS] = "SELECT a.id, a.kind, a.name, a.upstream, a.media_type AS mediaType, a.digest, a.size, "
+		"json_extract(a.info, '$.revision') AS revision, json_extract(a.info, '$.filename') AS filename "
+		"FROM artifacts a WHERE a.id IN (SELECT min(id) FROM artifacts GROUP BY kind, name, digest) ORDER BY a.id",
+	[AL_SQL_CONTENTS_BLOBS] = "SELECT ab.artifact_id AS artifact, ab.digest, ab.media_type AS mediaType, b.size "
+		"FROM artifact_blobs ab LEFT JOIN blobs b ON b.digest = ab.digest ORDER BY ab.artifact_id, ab.rowid",
 	[AL_SQL_LIST_EVENTS] = "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20",
 	[AL_SQL_LIST_TOTALS] = "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs",
 	[AL_SQL_LIST_CUSTODY] = "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event, c.actor, c.key "

@@ -119,6 +119,8 @@ enum al_sql {
 	AL_SQL_LIST_TOTALS,
 	AL_SQL_LIST_CUSTODY,
 	AL_SQL_WHEELS,
+	AL_SQL_CONTENTS,        /* each distinct artifact (kind, name, digest) with what `push` needs */
+	AL_SQL_CONTENTS_BLOBS,  /* every artifact's blobs, in the order they were recorded */
 	AL_SQL_SET_VERSION, /* PRAGMA user_version = AL_CATALOG_VERSION */
 	AL_SQL_COUNT
 };

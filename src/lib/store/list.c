@@ -118,3 +118,56 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 	json_decref(tot);
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
 }
+
+static int cmp_id(const void *key, const void *elem)
+{
+	json_int_t k = *(const json_int_t *)key;
+	json_int_t e = json_integer_value(json_object_get(*(json_t *const *)elem, "id"));
+	return (k > e) - (k < e);
+}
+
+/* Hangs each blob row on its artifact (arts: sorted by id, as the query returns them). */
+static enum al_code attach_blobs(json_t *arts, json_t *blobs, struct al_err *err)
+{
+	size_t n = json_array_size(arts), i;
+	json_t **v = calloc(n + 1, sizeof(*v)), *b, **a;
+	enum al_code rc = v ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+	for (i = 0; i < n && !rc; i++)
+		if (json_object_set_new((v[i] = json_array_get(arts, i)), "blobs", json_array()))
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+	json_array_foreach(blobs, i, b) {
+		json_int_t id = json_integer_value(json_object_get(b, "artifact"));
+		if (rc)
+			break;
+		if (!json_is_integer(json_object_get(b, "size")))
+			rc = al_fail(err, AL_ESTORE, "catalog: an artifact names the blob %s, which the catalog does not record: run 'airlock store fsck'",
+				     al_json_str(b, "digest"));
+		else if ((a = n ? bsearch(&id, v, n, sizeof(*v), cmp_id) : NULL) &&
+			 (json_object_del(b, "artifact") || json_array_append(json_object_get(*a, "blobs"), b)))
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	free(v);
+	return rc;
+}
+
+enum al_code al_store_contents(struct al_store *s, json_t **out, struct al_err *err)
+{
+	json_t *a = NULL, *b = NULL;
+	enum al_code rc;
+	*out = NULL;
+	if ((rc = al_store_exec_q(s, AL_SQL_BEGIN_READ, err)))
+		return rc;
+	if ((a = rows(s->db, al_sql(AL_SQL_CONTENTS), err)))
+		b = rows(s->db, al_sql(AL_SQL_CONTENTS_BLOBS), err);
+	rc = b ? al_store_exec_q(s, AL_SQL_COMMIT, err) : err->code;
+	if (!rc)
+		rc = attach_blobs(a, b, err);
+	if (rc) {
+		al_store_rollback(s);
+		json_decref(a);
+	} else {
+		*out = a;
+	}
+	json_decref(b);
+	return rc;
+}

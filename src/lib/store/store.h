@@ -124,6 +124,15 @@ enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct a
  * *out is a new reference (the caller's); on error it is NULL. */
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err);
 
+/*
+ * Every distinct artifact of the store (one per kind, name and digest, the first imported),
+ * oldest first, as a JSON array (new reference in *out; NULL on error) of {id, kind, name,
+ * upstream, mediaType, digest, size, revision, filename, blobs: [{digest, mediaType, size}]}:
+ * what `airlock push` copies. Read in one transaction; a blob the catalog names but does
+ * not record is an error (AL_ESTORE), never a blob left out.
+ */
+enum al_code al_store_contents(struct al_store *s, json_t **out, struct al_err *err);
+
 struct al_fsck_result {
 	struct al_report report;      /* corruption: exit 1 when any */
 	size_t blobs, unreferenced, stale_tmp;
