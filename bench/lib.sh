@@ -274,3 +274,51 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 gibs() { awk -v b="$1" -v t="$2" 'BEGIN { if (t + 0 == 0) print "n/a"; else printf "%.2f", b / t / 1073741824 }'; }
+
+# bench_image LAY: an OCI layout at LAY (made once) holding one image tagged "big": 8 layers
+# of random bytes, TOTAL_MIB in all, and its config.
+bench_image() {
+    [[ -f $1/index.json ]] && return 0
+    rm -rf "$1"
+    python3 - "$1" "$TOTAL_MIB" <<'PY'
+import hashlib, json, os, sys
+out, mib = sys.argv[1], int(sys.argv[2])
+os.makedirs(out + "/blobs/sha256")
+def put(b, mt):
+    d = hashlib.sha256(b).hexdigest()
+    open(f"{out}/blobs/sha256/{d}", "wb").write(b)
+    return {"mediaType": mt, "digest": "sha256:" + d, "size": len(b)}
+layers = [put(os.urandom(mib * 1024 * 1024 // 8), "application/vnd.oci.image.layer.v1.tar") for _ in range(8)]
+cfg = put(json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": [l["digest"] for l in layers]}}).encode(),
+          "application/vnd.oci.image.config.v1+json")
+man = put(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": cfg, "layers": layers}).encode(), "application/vnd.oci.image.manifest.v1+json")
+man["annotations"] = {"org.opencontainers.image.ref.name": "big"}
+json.dump({"schemaVersion": 2, "manifests": [man]}, open(out + "/index.json", "w"))
+open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+PY
+}
+
+# bench_registry DIR: Debian's docker-registry on a free loopback port ($PORT), storing in
+# DIR/data; bench_registry_stop ends it (for an EXIT trap).
+REG_PID=""
+bench_registry() {
+    local i
+    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$1"
+    printf 'version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: %s/data}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+        "$1" "$PORT" >"$1/config.yml"
+    docker-registry serve "$1/config.yml" </dev/null >"$1/log" 2>&1 &
+    REG_PID=$!
+    for (( i = 0; i < 150; i++ )); do
+        curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && return 0
+        sleep 0.1
+    done
+    echo "$0: docker-registry did not start" >&2
+    exit 2
+}
+bench_registry_stop() {
+    [[ -z $REG_PID ]] || { kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null || true; }
+    REG_PID=""
+}

@@ -16,53 +16,17 @@ command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
     { echo "$0: docker-registry and skopeo are needed (scripts/install-deps)" >&2; exit 2; }
 declare -A CPU=()
 R=$DIR/pull
-REG_PID=""
 cleanup() {
-    [[ -z $REG_PID ]] || { kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null || true; }
+    bench_registry_stop
     [[ -n ${BENCH_KEEP:-} ]] || rm -rf "$R/run"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$R/run"
 
-# the image, made once per size
 LAY=$R/image-$TOTAL_MIB
-if [[ ! -f $LAY/index.json ]]; then
-    rm -rf "$LAY"
-    python3 - "$LAY" "$TOTAL_MIB" <<'PY'
-import hashlib, json, os, sys
-out, mib = sys.argv[1], int(sys.argv[2])
-os.makedirs(out + "/blobs/sha256")
-def put(b, mt):
-    d = hashlib.sha256(b).hexdigest()
-    open(f"{out}/blobs/sha256/{d}", "wb").write(b)
-    return {"mediaType": mt, "digest": "sha256:" + d, "size": len(b)}
-layers = [put(os.urandom(mib * 1024 * 1024 // 8), "application/vnd.oci.image.layer.v1.tar") for _ in range(8)]
-cfg = put(json.dumps({"architecture": "amd64", "os": "linux",
-                      "rootfs": {"type": "layers", "diff_ids": [l["digest"] for l in layers]}}).encode(),
-          "application/vnd.oci.image.config.v1+json")
-man = put(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                      "config": cfg, "layers": layers}).encode(), "application/vnd.oci.image.manifest.v1+json")
-man["annotations"] = {"org.opencontainers.image.ref.name": "big"}
-json.dump({"schemaVersion": 2, "manifests": [man]}, open(out + "/index.json", "w"))
-open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
-PY
-fi
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$R/run/reg"
-cat >"$R/run/reg/config.yml" <<EOF
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $R/run/reg/data}}
-http: {addr: 127.0.0.1:$PORT}
-EOF
-docker-registry serve "$R/run/reg/config.yml" </dev/null >"$R/run/reg/log" 2>&1 &
-REG_PID=$!
-for (( i = 0; i < 150; i++ )); do
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && break
-    sleep 0.1
-done
+bench_image "$LAY"
+bench_registry "$R/run/reg"
 skopeo copy -q --dest-tls-verify=false "oci:$LAY:big" "docker://127.0.0.1:$PORT/bench/big:1"
 REF=docker://127.0.0.1:$PORT/bench/big:1
 printf 'name: pull\nversion: 1\nartifacts:\n  - kind: image\n    from: %s\n' "$REF" >"$R/run/airlock.yaml"

@@ -20,17 +20,6 @@
 #include "trust.h"
 
 /*
- * Test-only: AIRLOCK_FAULT=<point> stops the process there (SIGSTOP), so a test can change
- * the bundle between two steps and then let it go on (SIGCONT).
- */
-static void pause_point(const char *name)
-{
-	const char *f = getenv("AIRLOCK_FAULT");
-	if (f && !strcmp(f, name))
-		raise(SIGSTOP);
-}
-
-/*
  * The prehash of the SHA256SUMS bytes the verification hashed: read once more through the
  * view, which refuses them (AL_EVERIFY) unless they still have the verified digest, and
  * hashed in memory, so the bytes signed are the bytes checked.
@@ -96,7 +85,7 @@ static int sign_verified(const char *path, struct al_bview *v, const struct al_b
 	} else if (al_seckey_load(key, *pass ? pass : NULL, &sk, &pk, &err)) {
 		code = cli_fail(&err);
 	} else {
-		pause_point("sign-before-hash");
+		al_fault("sign-before-hash", SIGSTOP); /* (test-only: a test swaps files here) */
 		if ((rc = verified_hash(v, path, &sums, hash, &err)) == AL_EVERIFY) {
 			fprintf(stderr, "airlock: sign: %s\n", err.msg);
 			fprintf(stderr, "airlock: refusing to sign '%s': it changed after it was verified\n", path);

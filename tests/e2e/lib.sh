@@ -179,6 +179,32 @@ rss_checked() {
     export CHECK_RSS
 }
 
+# run_paused POINT ACTION CMD...: runs CMD in the background with AIRLOCK_FAULT=POINT (the
+# process stops itself there with SIGSTOP), waits for that stop (an event, polled for at most
+# about 5 minutes), runs the shell command ACTION (may be ""), lets CMD go on and waits for
+# it. Its exit status is in RC, its output in $OUT and $ERR.
+run_paused() {
+    local point=$1 action=$2 pid state i
+    shift 2
+    env AIRLOCK_FAULT="$point" "$@" >"$OUT" 2>"$ERR" </dev/null &
+    pid=$!
+    BG_PIDS+=("$pid")
+    for ((i = 0; i < 3000; i++)); do
+        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo gone)
+        [ "$state" = T ] && break
+        [ "$state" = gone ] || [ "$state" = Z ] && fail "'$*' exited before its pause point $point"
+        sleep 0.1
+    done
+    [ "$state" = T ] || fail "'$*' never reached its pause point $point"
+    [ -z "$action" ] || eval "$action"
+    kill -CONT "$pid"
+    if wait "$pid"; then RC=0; else RC=$?; fi
+    # reaped: its id may be reused, so the cleanup must not kill it any more
+    local -a keep=()
+    for i in "${BG_PIDS[@]}"; do [ "$i" = "$pid" ] || keep+=("$i"); done
+    BG_PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
 # ------------------------------------------------------------------ data
 
 # make_sample DIR: the sample artifacts and spec (scripts/make-sample-data), once per test.

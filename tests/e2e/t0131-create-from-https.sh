@@ -9,7 +9,9 @@
 # - Must-fail twins: a wrong sha256: is refused with the expected and the actual digest and
 #   nothing at OUT; a 404 and a 401 name the URL (the 401 says no credential was sent);
 #   503 is retried and then given up, naming the attempts; plain http:// to a host that is
-#   not loopback is refused before any connection.
+#   not loopback is refused before any connection; a cache entry changed after it was
+#   checked and before it went into the bundle (AIRLOCK_FAULT=create-before-copy stops the
+#   process there) is refused (exit 1): the copy into the bundle is hashed again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"
 need openssl jq sha256sum
@@ -39,6 +41,17 @@ assert_eq "$(jq -r '.artifacts[0].name' "$T/b1/airlock.json")" tool.bin "default
 assert_eq "$(jq -r '.artifacts[0].upstream' "$T/b1/airlock.json")" "$NGINX_URL/files/tool.bin" "upstream"
 assert_eq "$(jq -r '.artifacts[0].info.sha256' "$T/b1/airlock.json")" "$H" "info.sha256"
 cmp -s "$T/www/files/tool.bin" "$T/b1/blobs/sha256/$H" || fail "the bundled file differs from the original"
+[ "$(stat -c %h "$T/b1/blobs/sha256/$H")" = 1 ] || fail "the bundle's blob is a link (to the cache entry?)"
+
+# --- must-fail: a cache entry changed after it was checked and before it is copied (the
+# process stopped there): the bundle's copy is hashed again, and refused
+run_paused create-before-copy "flip_byte $(printf %q "$T/cache/blobs/sha256/$H")" \
+    "$AIRLOCK" bundle create -f "$T/http.yaml" -o "$T/b-swap" --cache "$T/cache" --quiet
+assert_eq "$RC" 1 "exit of a create whose cache entry changed"
+expect_stderr_contains "digest mismatch for '$T/cache/blobs/sha256/$H': expected sha256:$H, got sha256:"
+assert_no_leftovers "$T/b-swap"
+expect_exit 0 create "$T/b-again" -f "$T/http.yaml"   # the damaged entry is dropped and fetched again
+cmp -s "$T/www/files/tool.bin" "$T/b-again/blobs/sha256/$H" || fail "the refetched file differs"
 
 # --- https with the CA given; without it, refused
 spec "$T/tls.yaml" "$NGINX_TLS_URL/files/tool.bin" "$H" tool-tls.bin

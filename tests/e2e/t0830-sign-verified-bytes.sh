@@ -11,26 +11,8 @@ test_keys
 # sign_paused BUNDLE [SWAP]: runs sign in the background, waits for it to stop itself,
 # puts SWAP in place of BUNDLE/SHA256SUMS when given, lets it go on; sets RC.
 sign_paused() {
-    local b=$1 swap=${2:-} pid state i
-    env AIRLOCK_FAULT=sign-before-hash "$AIRLOCK" sign "$b" --key "$K/builder.key" --role builder \
-        >"$OUT" 2>"$ERR" </dev/null &
-    pid=$!
-    BG_PIDS+=("$pid")
-    # wait for the stop itself (an event), for at most about 5 minutes
-    for ((i = 0; i < 3000; i++)); do
-        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo gone)
-        [ "$state" = T ] && break
-        [ "$state" = gone ] || [ "$state" = Z ] && fail "sign exited before its pause point"
-        sleep 0.1
-    done
-    [ "$state" = T ] || fail "sign never reached its pause point"
-    [ -z "$swap" ] || cp "$swap" "$b/SHA256SUMS"
-    kill -CONT "$pid"
-    if wait "$pid"; then RC=0; else RC=$?; fi
-    # reaped: its id may be reused, so the cleanup must not kill it any more
-    local -a keep=()
-    for i in "${BG_PIDS[@]}"; do [ "$i" = "$pid" ] || keep+=("$i"); done
-    BG_PIDS=("${keep[@]+"${keep[@]}"}")
+    run_paused sign-before-hash "${2:+cp $(printf %q "$2") $(printf %q "$1/SHA256SUMS")}" \
+        "$AIRLOCK" sign "$1" --key "$K/builder.key" --role builder
 }
 
 # must fail: SHA256SUMS swapped between verification and signing (its lines reversed:

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -308,6 +309,8 @@ static enum al_code create_copy(struct al_layout *l, const struct al_spec *spec,
 		atomic_store(&opts->prog->total, total);
 		atomic_store(&opts->prog->done, 0);
 	}
+	if (!rc) /* test-only: a pause in which a test changes the download cache */
+		al_fault("create-before-copy", SIGSTOP);
 	return rc ? rc : al_layout_put_files(l, jobs->v, jobs->n, err);
 }
 

@@ -853,7 +853,8 @@ enum al_code al_plan_remote(const struct al_remote *rm, const struct al_fetch_it
 		char expect[7 + AL_HEX_LEN + 1];
 		size_t job;
 		snprintf(expect, sizeof(expect), "sha256:%s", it->sha256);
-		/* the copy re-hashes the cache entry: the bundle gets exactly the bytes verified */
+		/* the copy re-hashes the cache entry: the bundle gets exactly the bytes verified (not a
+		 * hard link: a bundle holds regular files only, and verify refuses links) */
 		if (!(rc = add_job(jobs, it->path, it->got, expect, &job, err)))
 			rc = src->kind == AL_KIND_MODEL
 				     ? plan_file_add(p, rm->files[i].rel, job, al_model_media_type(rm->files[i].rel), err)

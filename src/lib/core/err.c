@@ -6,6 +6,7 @@
 #include "err.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,13 @@ enum al_code al_err_prefix(struct al_err *err, const char *fmt, ...)
 		err->msg[n + strnlen(old, sizeof(err->msg) - 1 - n)] = '\0';
 	}
 	return err->code;
+}
+
+void al_fault(const char *name, int sig)
+{
+	const char *f = getenv("AIRLOCK_FAULT");
+	if (f && !strcmp(f, name))
+		raise(sig);
 }
 
 void al_err_clear(struct al_err *err)

@@ -52,6 +52,13 @@ void al_err_clear(struct al_err *err);
 /* The process exit code for a library code: 0, 1, 2 or 64 (docs/EXIT-CODES.md). */
 int al_code_exit(enum al_code code);
 
+/*
+ * Test-only fault points: when $AIRLOCK_FAULT is NAME, the process sends itself SIG there
+ * (SIGKILL: a crash at that point; SIGSTOP: a pause in which a test changes files, then
+ * lets it go on with SIGCONT). Otherwise nothing.
+ */
+void al_fault(const char *name, int sig);
+
 /* For states that cannot happen; never for input. Aborts with file and line. */
 #define AL_BUG(msg) al_bug(__FILE__, __LINE__, (msg))
 _Noreturn void al_bug(const char *file, int line, const char *msg);
