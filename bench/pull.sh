@@ -4,7 +4,7 @@
 # registry, `airlock bundle create` with `from: docker://` against `skopeo copy` into an
 # OCI layout, the two taking turns, each from an empty cache and to a new output.
 #
-# The image: 8 layers of random bytes, 1 GiB in all (--quick: 256 MiB), pushed by skopeo
+# The image: 8 layers of random bytes, 2 GiB in all (--quick: 256 MiB), pushed by skopeo
 # into Debian's docker-registry on a free loopback port (untimed). airlock does more than
 # skopeo here: it downloads into its cache (hashing as it streams) and then copies each
 # blob into the bundle (hashing again) and writes SHA256SUMS and the SBOM. Also reported:

@@ -5,7 +5,7 @@
 # an OCI layout into the same registry, the two taking turns, each into an emptied
 # registry (so every blob is sent every time).
 #
-# The image: 8 layers of random bytes, 1 GiB in all (--quick: 256 MiB), the one bench/pull.sh
+# The image: 8 layers of random bytes, 2 GiB in all (--quick: 256 MiB), the one bench/pull.sh
 # uses; the store gets it by `bundle create` and `import` (untimed). Debian's
 # docker-registry on a free loopback port is the receiver for both. Also reported: peak RSS.
 set -euo pipefail

@@ -786,8 +786,8 @@ static enum al_code x_finish(struct run *r, struct xfer *x, struct al_err *err)
 		return rc;
 	}
 	it->got = x->off;
-	if (fdatasync(x->fd) != 0)
-		return al_fail_errno(err, AL_EIO, "cannot flush '%s'", x->part);
+	/* not flushed: a cache entry is hashed again whenever it is used, so one that a crash
+	 * left torn is found and fetched anew; the bundle's copy is what is made durable */
 	if (rename(x->part, x->final) != 0)
 		return al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", x->part, x->final);
 	x_close(r, x, 1); /* (the rename kept the lock to the end) */
