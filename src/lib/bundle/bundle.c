@@ -97,12 +97,11 @@ enum al_code al_bview_add(struct al_bview *v, const char *path, uint64_t size, c
 	if (rc)
 		return rc;
 	f = &v->files[v->n];
+	memset(f, 0, sizeof(*f));
 	f->path = strdup(path);
 	if (!f->path)
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	f->size = size;
-	f->data = NULL;
-	f->sniff = AL_SNIFF_WS;
 	snprintf(f->digest, sizeof(f->digest), "%s", digest ? digest : "");
 	v->n++;
 	return AL_OK;
@@ -130,6 +129,7 @@ void al_bview_release(struct al_bview *v)
 	for (size_t i = 0; i < v->n; i++) {
 		free(v->files[i].path);
 		free(v->files[i].data);
+		json_decref(v->files[i].parsed);
 	}
 	free(v->files);
 	free(v->root);

@@ -72,6 +72,9 @@ struct al_bfile {
 	char digest[AL_DIGEST_STR];
 	char *data;        /* tar scans: a manifest or top-level file, kept to avoid re-reading the tar; or NULL */
 	enum al_sniff sniff; /* may it be a JSON object (so a manifest)? AL_SNIFF_WS (0) until hashed */
+	json_t *parsed;    /* directory views: a large manifest parsed by the worker that hashed it, from
+			      exactly the bytes hashed (so the check does not parse it alone after the
+			      hashing); or NULL */
 };
 
 struct al_bview;

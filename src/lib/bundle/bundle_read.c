@@ -770,6 +770,10 @@ enum al_code al_bview_walk(const char *root, struct al_bview *v, struct al_repor
 	return dir_walk(root, v, rep, err);
 }
 
+/* A manifest at least this large is parsed by the worker that hashed it (a smaller one parses
+ * faster than it would be kept). */
+enum { PARSE_IN_WORKER = 64 << 10 };
+
 /* Work over the files of a directory view, in parallel, largest first. */
 struct file_work {
 	struct al_bview *v;
@@ -812,9 +816,15 @@ static void file_one(void *ctx, size_t i, char *buf)
 	 */
 	al_buf_init(&keep, f->size <= AL_MAX_MANIFEST ? (size_t)f->size : 0);
 	w->rc[i] = al_copy_hash_fd_sniff(in, out, from, buf, d, &size, &f->sniff, &keep, w->prog, &w->errs[i]);
-	if (!w->rc[i] && f->sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size &&
-	    !al_json_may_be_manifest(keep.data, keep.len))
-		f->sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
+	if (!w->rc[i] && f->sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size) {
+		if (!al_json_may_be_manifest(keep.data, keep.len))
+			f->sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
+		else if (size >= PARSE_IN_WORKER) { /* parsed here, beside the other workers' hashing */
+			struct al_err ignored = { 0 }; /* (what does not parse is read again, and reported, by the check) */
+			if (al_json_parse(keep.data, keep.len, from, &f->parsed, &ignored))
+				f->parsed = NULL;
+		}
+	}
 	al_buf_release(&keep);
 	if (!w->rc[i]) {
 		al_hex(d, hex);

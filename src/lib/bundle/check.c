@@ -256,7 +256,8 @@ static enum al_code check_content(struct checker *c, const struct al_bfile *f, c
 	size_t i;
 	if (!declared && (f->sniff == AL_SNIFF_OTHER || f->size > AL_MAX_MANIFEST))
 		return AL_OK; /* not a JSON object, or too big for any registry to take as a manifest */
-	m = read_json(c, path, AL_MAX_MANIFEST, declared);
+	/* parsed by the worker that hashed it, from exactly the bytes that matched, or read now */
+	m = f->parsed && find_listed(c, path) ? json_incref(f->parsed) : read_json(c, path, AL_MAX_MANIFEST, declared);
 	if (!m)
 		return AL_OK;
 	cmt = al_json_str(m, "mediaType");
