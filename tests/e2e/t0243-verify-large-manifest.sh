@@ -7,7 +7,9 @@
 # - must-fail twins (SHA256SUMS made again, so only the structure can catch them): a layer
 #   blob removed is a missing blob named by the manifest; the manifest replaced by bytes
 #   that are not JSON (renamed to their digest, index.json and airlock.json pointing at
-#   them) is reported as not valid JSON, not taken as "no manifest".
+#   them) is reported as not valid JSON, not taken as "no manifest"; among so many files
+#   (whose stat runs in parallel after the walk), a hard link and a symbolic link in place
+#   of a blob are still reported.
 . "$(dirname "$0")/lib.sh"
 need jq python3 sha256sum
 
@@ -47,3 +49,14 @@ jq --arg d "$new" --argjson n "$n" '.artifacts[0].digest = $d | .artifacts[0].si
 regen_sums "$T/bad"
 expect_exit 1 airlock verify "$T/bad"
 expect_stderr_contains "'blobs/sha256/${new#sha256:}' is not valid JSON"
+
+# must fail: among 600 files, a blob that is a hard link, and one that is a symbolic link
+cp -a "$T/b" "$T/links"
+l1=$(jq -r '.layers[10].digest' "$T/b/blobs/sha256/${man#sha256:}")
+l2=$(jq -r '.layers[20].digest' "$T/b/blobs/sha256/${man#sha256:}")
+ln "$T/links/blobs/sha256/${l1#sha256:}" "$T/elsewhere"
+mv "$T/links/blobs/sha256/${l2#sha256:}" "$T/target"
+ln -s "$T/target" "$T/links/blobs/sha256/${l2#sha256:}"
+expect_exit 1 airlock verify "$T/links"
+expect_stderr_contains "'blobs/sha256/${l1#sha256:}' is a hard link (a bundle holds only regular files and directories)"
+expect_stderr_contains "'blobs/sha256/${l2#sha256:}' is a symbolic link (a bundle holds only regular files and directories)"

@@ -697,16 +697,59 @@ static int open_subdir(int dfd, const char *name, const struct stat *st)
 }
 
 /*
+ * What readdir says is a regular file is stat'ed later, by workers in parallel (a model of
+ * thousands of small files spends most of its walk in fstatat): each such entry is in the
+ * view with its size still unknown, and here with the directory it is in.
+ */
+struct pending {
+	size_t file;          /* index into v->files */
+	int dir;              /* index into walk.dirs */
+	struct stat st;
+	int err;              /* errno of fstatat, or 0 */
+};
+struct walk {
+	struct pending *p;
+	size_t n, cap;
+	int *dirs;            /* directory descriptors the pending entries are in (owned) */
+	size_t ndirs, capdirs;
+};
+
+/* Records that v's last file, NAME in the directory D (dup'ed once per directory), waits for its stat. */
+static enum al_code defer_stat(struct walk *w, struct al_bview *v, int d, int *dslot, struct al_err *err)
+{
+	enum al_code rc;
+	if (*dslot < 0) {
+		int fd = dup(d);
+		if (fd < 0)
+			return al_fail_errno(err, AL_EIO, "cannot keep a directory of the bundle open");
+		if ((rc = al_array_grow(&w->dirs, &w->capdirs, w->ndirs + 1, sizeof(*w->dirs), err))) {
+			close(fd);
+			return rc;
+		}
+		w->dirs[w->ndirs] = fd;
+		*dslot = (int)w->ndirs++;
+	}
+	if ((rc = al_array_grow(&w->p, &w->cap, w->n + 1, sizeof(*w->p), err)))
+		return rc;
+	memset(&w->p[w->n], 0, sizeof(w->p[w->n]));
+	w->p[w->n].file = v->n - 1;
+	w->p[w->n].dir = *dslot;
+	w->n++;
+	return AL_OK;
+}
+
+/*
  * Lists the directory open at DFD (taken: closed here), which is ROOT/REL,
  * into v. Subdirectories are opened relative to it (open_subdir), so what was
  * checked is what is read; an error of readdir is an error, not the end.
  */
 static enum al_code dir_walk_fd(int dfd, const char *root, const char *rel, int depth, struct al_bview *v,
-				struct al_report *rep, struct al_err *err)
+				struct walk *w, struct al_report *rep, struct al_err *err)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *e;
 	enum al_code rc = AL_OK;
+	int dslot = -1;
 	if (!d) {
 		rc = al_fail_errno(err, AL_EIO, "cannot read bundle directory '%s/%s'", root, rel ? rel : "");
 		close(dfd);
@@ -728,7 +771,10 @@ static enum al_code dir_walk_fd(int dfd, const char *root, const char *rel, int 
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
 			break;
 		}
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		if (e->d_type == DT_REG && !al_path_unsafe(r)) {
+			if (!(rc = al_bview_add(v, r, 0, NULL, err)))
+				rc = defer_stat(w, v, dirfd(d), &dslot, err);
+		} else if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			rc = al_fail_errno(err, AL_EIO, "cannot stat '%s' in '%s'", r, root);
 		else if (al_path_unsafe(r))
 			al_report_add(rep, "'%s': %s", r, al_path_unsafe(r));
@@ -738,7 +784,7 @@ static enum al_code dir_walk_fd(int dfd, const char *root, const char *rel, int 
 			rc = al_fail_errno(err, AL_EIO, "cannot open '%s' in '%s' (a directory that changed while it was read is not followed)",
 					   r, root);
 		else if (S_ISDIR(st.st_mode))
-			rc = dir_walk_fd(sub, root, r, depth + 1, v, rep, err);
+			rc = dir_walk_fd(sub, root, r, depth + 1, v, w, rep, err);
 		else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
 			/* a second name for the same bytes: what is hashed under one may change under the other */
 			al_report_add(rep, "'%s' is a hard link (a bundle holds only regular files and directories)", r);
@@ -755,13 +801,78 @@ static enum al_code dir_walk_fd(int dfd, const char *root, const char *rel, int 
 	return rc;
 }
 
+enum { STAT_IN_PARALLEL = 256 };
+
+/* The deferred stats, in parallel; then each entry is kept (a regular file with one link: its
+ * size is set) or reported and dropped from v, in the order of the walk. */
+struct stat_work {
+	struct walk *w;
+	struct al_bview *v;
+};
+
+static void stat_one(void *ctx, size_t i, char *buf)
+{
+	struct stat_work *sw = ctx;
+	struct pending *p = &sw->w->p[i];
+	const char *path = sw->v->files[p->file].path, *base = strrchr(path, '/');
+	(void)buf;
+	if (fstatat(sw->w->dirs[p->dir], base ? base + 1 : path, &p->st, AT_SYMLINK_NOFOLLOW) != 0)
+		p->err = errno ? errno : EIO;
+}
+
+static enum al_code stat_pending(struct walk *w, const char *root, struct al_bview *v, struct al_report *rep,
+				 struct al_err *err)
+{
+	struct stat_work sw = { w, v };
+	size_t k = 0, j = 0;
+	enum al_code rc = AL_OK;
+	if (w->n >= STAT_IN_PARALLEL)
+		rc = al_parallel(stat_one, &sw, NULL, w->n, al_default_threads(), err);
+	for (size_t i = 0; w->n < STAT_IN_PARALLEL && i < w->n; i++) /* (fewer: not worth a thread) */
+		stat_one(&sw, i, NULL);
+	for (size_t i = 0; !rc && i < w->n; i++) {
+		struct pending *p = &w->p[i];
+		const char *r = v->files[p->file].path;
+		if (p->err) {
+			errno = p->err;
+			rc = al_fail_errno(err, AL_EIO, "cannot stat '%s' in '%s'", r, root);
+		} else if (S_ISREG(p->st.st_mode) && p->st.st_nlink > 1) {
+			/* a second name for the same bytes: what is hashed under one may change under the other */
+			al_report_add(rep, "'%s' is a hard link (a bundle holds only regular files and directories)", r);
+		} else if (!S_ISREG(p->st.st_mode)) { /* (it changed since readdir) */
+			al_report_add(rep, "'%s' %s (a bundle holds only regular files and directories)", r,
+				      kind_of_mode(p->st.st_mode));
+		} else {
+			v->files[p->file].size = (uint64_t)p->st.st_size;
+			continue;
+		}
+		free(v->files[p->file].path);
+		v->files[p->file].path = NULL; /* dropped below */
+	}
+	for (; k < v->n; k++) { /* the view without the dropped entries */
+		if (v->files[k].path)
+			v->files[j++] = v->files[k];
+	}
+	v->n = j;
+	return rc;
+}
+
 /* Lists the bundle directory ROOT (which may be given through a link) into v. */
 static enum al_code dir_walk(const char *root, struct al_bview *v, struct al_report *rep, struct al_err *err)
 {
+	struct walk w = { 0 };
+	enum al_code rc;
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return al_fail_errno(err, errno == ENOENT ? AL_ENOENT : AL_EIO, "cannot open bundle directory '%s'", root);
-	return dir_walk_fd(fd, root, NULL, 0, v, rep, err);
+	rc = dir_walk_fd(fd, root, NULL, 0, v, &w, rep, err);
+	if (!rc)
+		rc = stat_pending(&w, root, v, rep, err);
+	for (size_t i = 0; i < w.ndirs; i++)
+		close(w.dirs[i]);
+	free(w.dirs);
+	free(w.p);
+	return rc;
 }
 
 enum al_code al_bview_walk(const char *root, struct al_bview *v, struct al_report *rep,
@@ -799,7 +910,8 @@ static void file_one(void *ctx, size_t i, char *buf)
 		w->rc[i] = al_fail(&w->errs[i], AL_ENOMEM, "out of memory");
 		goto out;
 	}
-	in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* (O_NONBLOCK: a file swapped for a named pipe since the walk cannot make this wait) */
+	in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (in < 0) {
 		w->rc[i] = al_fail_errno(&w->errs[i], AL_EIO, "cannot open '%s'", from);
 		goto out;
