@@ -20,6 +20,10 @@
 #include "fsx.h"
 #include "json.h"
 
+/* A manifest at least this large is parsed while it is hashed (a directory's worker, a tar's
+ * scan) and the tree kept for the check; a smaller one parses faster than it would be kept. */
+enum { PARSE_IN_WORKER = 64 << 10 };
+
 /* ---- reading back one file of a view, re-verified ---- */
 
 static enum al_code verify_mem(const struct al_bfile *f, const struct al_buf *b, const char *where,
@@ -564,6 +568,7 @@ static enum al_code tar_each_source(const struct al_tar_source *src, const char 
 	struct archive_entry *e;
 	struct names seen = { NULL, 0, 0 };
 	struct tar_in in;
+	json_t *j = NULL;
 	enum al_code rc;
 	int r = ARCHIVE_OK;
 	if ((rc = tar_in_open(&in, src, &a, err))) {
@@ -613,16 +618,20 @@ static enum al_code tar_each_source(const struct al_tar_source *src, const char 
 		if (!rc && sniff == AL_SNIFF_WS)
 			sniff = AL_SNIFF_OTHER; /* blank from start to end: no JSON object */
 		if (!rc && sniff == AL_SNIFF_OBJECT && keep.max && !al_buf_check(&keep, NULL) && keep.len == size) {
-			json_t *j = NULL;
 			if (!al_json_may_be_manifest(keep.data, keep.len) ||
 			    al_json_parse(keep.data, keep.len, name, &j, NULL) || !al_json_is_manifest(j))
 				sniff = AL_SNIFF_OTHER; /* JSON, but no manifest: the check follows nothing in it */
-			json_decref(j);
 		}
 		if (!rc)
 			rc = al_bview_add(v, name, size, digest, err);
 		if (!rc)
 			v->files[v->n - 1].sniff = sniff;
+		if (!rc && sniff == AL_SNIFF_OBJECT && j && size >= PARSE_IN_WORKER) {
+			v->files[v->n - 1].parsed = j; /* the tree of the bytes just hashed: not parsed twice */
+			j = NULL;
+		}
+		json_decref(j);
+		j = NULL;
 		if (!rc && keep.max && !al_buf_check(&keep, NULL) && keep.len == size && keep.len &&
 		    (sniff == AL_SNIFF_OBJECT || !strchr(name, '/')) && size <= AL_VIEW_CACHE_FILE &&
 		    v->cached + size <= AL_VIEW_CACHE) {
@@ -880,10 +889,6 @@ enum al_code al_bview_walk(const char *root, struct al_bview *v, struct al_repor
 {
 	return dir_walk(root, v, rep, err);
 }
-
-/* A manifest at least this large is parsed by the worker that hashed it (a smaller one parses
- * faster than it would be kept). */
-enum { PARSE_IN_WORKER = 64 << 10 };
 
 /* Work over the files of a directory view, in parallel, largest first. */
 struct file_work {
