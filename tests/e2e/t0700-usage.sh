@@ -25,6 +25,12 @@ expect_exit 64 airlock bundle create -f spec.yaml
 expect_stderr_contains "both -f SPEC and -o OUT are required"
 expect_exit 64 airlock bundle inspect
 expect_exit 64 airlock store ls extra-argument
+expect_exit 64 airlock push
+expect_stderr_contains "--to oci://REGISTRY[/NAMESPACE] is required"
+expect_exit 64 airlock push --to oci://r.example/ns extra-argument
+expect_stderr_contains "unexpected argument 'extra-argument'"
+expect_exit 64 airlock push --to oci://r.example/ns --chunk-size 1k
+expect_stderr_contains "--chunk-size wants a size from 1M to 4G"
 
 check_help() {
     local page=$1
@@ -50,6 +56,8 @@ check_help verify help verify
 check_help import help import
 check_help bundle-inspect help bundle inspect
 check_help serve help serve
+check_help push push --help
+check_help push help push
 expect_exit 64 airlock help no-such-command
 expect_stderr_contains "unknown command 'no-such-command'"
 
