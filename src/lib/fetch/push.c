@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * push.c: the store's artifacts into an OCI distribution registry (push.h). One
- * connection, kept alive, carries every request; each blob is looked for (HEAD), else
+ * push.c: the store's artifacts into an OCI distribution registry (push.h). An artifact's
+ * blobs go in parallel, on a pool of kept-alive connections; each is looked for (HEAD), else
  * mounted from a repository of this run that holds it, else uploaded (POST, then one PUT
  * or PATCH chunks and a closing PUT); manifests follow, children before the index, the
  * tag last. Bearer tokens are asked for when a 401 says so, per repository, and again
@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -183,21 +185,34 @@ struct counts {
 	json_int_t sent, present, mounted, bytes, msent, mpresent;
 };
 
+enum { MAX_LANES = 16, DEF_LANES = 4 };
+
+/* Shared by the workers: everything below `mu` is read and written under it. */
 struct pusher {
-	struct al_fetch_opts o;          /* the caller's, with the credential in use */
 	const struct al_push_opts *po;
-	struct al_fetch_conn *conn;
-	char *host, *ns, *api;           /* api: "https://HOST/v2/" */
-	struct al_registry_cred cred;
-	int have_cred, basic;
+	char *host, *ns, *api;           /* api: "https://HOST/v2/" (set once, before any worker) */
+	struct al_registry_cred cred;    /* (read only once set) */
+	int have_cred;
+	unsigned nconns;
+	_Atomic int stop;                /* a worker failed: the others start nothing new */
+	pthread_mutex_t mu;
+	struct al_fetch_opts o;          /* the caller's, with the credential in use */
+	int basic;
 	char *token, *token_from;
+	unsigned gen;                    /* bumped by each authentication */
+	enum al_code auth_rc;            /* an authentication that failed: every later 401 ends so */
+	struct al_err auth_err;
+	struct al_fetch_conn *conns[MAX_LANES];
+	int busy[MAX_LANES];
 	struct table present, where;
 	struct counts total;
 };
 
 static void pusher_release(struct pusher *p)
 {
-	al_fetch_conn_free(p->conn);
+	for (unsigned i = 0; i < p->nconns; i++)
+		al_fetch_conn_free(p->conns[i]);
+	pthread_mutex_destroy(&p->mu);
 	free(p->host);
 	free(p->ns);
 	free(p->api);
@@ -218,6 +233,7 @@ static enum al_code pusher_init(struct pusher *p, const struct al_fetch_opts *o,
 	int found = 0;
 	enum al_code rc;
 	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
 	al_registry_opts(&p->o, o);
 	p->po = po;
 	if (strncmp(d, "oci://", 6))
@@ -240,7 +256,30 @@ static enum al_code pusher_init(struct pusher *p, const struct al_fetch_opts *o,
 							       &p->cred, &found, err)))
 		return rc;
 	p->have_cred = found;
-	return al_fetch_conn_new(&p->conn, err);
+	/* every connection made here, before any worker (libcurl's global setup is not thread-safe) */
+	for (rc = AL_OK; !rc && p->nconns < (o->connections ? o->connections : DEF_LANES) && p->nconns < MAX_LANES; p->nconns++)
+		rc = al_fetch_conn_new(&p->conns[p->nconns], err);
+	if (rc)
+		p->nconns--;
+	return rc;
+}
+
+/* A free connection of the pool (there is always one: no more workers than connections). */
+static struct al_fetch_conn *conn_take(struct pusher *p)
+{
+	for (unsigned i = 0; i < p->nconns; i++)
+		if (!p->busy[i]) {
+			p->busy[i] = 1;
+			return p->conns[i];
+		}
+	AL_BUG("no free connection in the push pool");
+}
+
+static void conn_give(struct pusher *p, struct al_fetch_conn *c)
+{
+	for (unsigned i = 0; i < p->nconns; i++)
+		if (p->conns[i] == c)
+			p->busy[i] = 0;
 }
 
 /* Answers a 401: a token for REPO (push and pull, and pull on FROM for a mount), or Basic. */
@@ -287,20 +326,64 @@ static enum al_code authenticate(struct pusher *p, const char *repo, const char 
 	return rc;
 }
 
+/* Sends q about REPO on a connection of the pool with the credential of the moment. */
+static enum al_code send_once(struct pusher *p, struct al_fetch_req *q, struct al_fetch_answer *ans, unsigned *gen,
+			      struct al_err *err)
+{
+	struct al_fetch_opts o;
+	struct al_fetch_conn *c;
+	char *tok = NULL, *from = NULL;
+	enum al_code rc = AL_OK;
+	pthread_mutex_lock(&p->mu);
+	o = p->o;
+	*gen = p->gen;
+	q->auth = p->token || p->basic;
+	if ((p->token && !(tok = strdup(p->token))) || (p->token_from && !(from = strdup(p->token_from))))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	c = rc ? NULL : conn_take(p);
+	pthread_mutex_unlock(&p->mu);
+	o.token = tok; /* (copies: another worker may renew the token meanwhile) */
+	if (tok)
+		o.token_from = from;
+	if (c)
+		rc = al_fetch_send(&o, c, q, ans, err);
+	pthread_mutex_lock(&p->mu);
+	if (c)
+		conn_give(p, c);
+	pthread_mutex_unlock(&p->mu);
+	if (tok)
+		sodium_memzero(tok, strlen(tok));
+	free(tok);
+	free(from);
+	return rc;
+}
+
 /* Sends q about REPO, answering a 401 once (and once more for a token that expired meanwhile). */
 static enum al_code ask(struct pusher *p, const char *repo, const char *from, struct al_fetch_req *q,
 			 struct al_fetch_answer *ans, struct al_err *err)
 {
 	int allow_404 = ans->allow_404;
+	unsigned gen = 0;
 	enum al_code rc;
 	for (int round = 0;; round++) {
 		memset(ans, 0, sizeof(*ans));
 		ans->allow_404 = allow_404;
 		ans->allow_401 = round < 2;
-		q->auth = p->token || p->basic;
-		if ((rc = al_fetch_send(&p->o, p->conn, q, ans, err)) || ans->status != 401)
+		if ((rc = send_once(p, q, ans, &gen, err)) || ans->status != 401)
 			return rc;
-		if ((rc = authenticate(p, repo, from, ans->challenge, q->url, q->what, err)))
+		pthread_mutex_lock(&p->mu);
+		if (p->auth_rc) { /* (the same refusal for every worker, not a second guess at it) */
+			*err = p->auth_err;
+			rc = p->auth_rc;
+		} else if (gen == p->gen) { /* (else another worker has just answered the challenge: try again) */
+			if ((rc = authenticate(p, repo, from, ans->challenge, q->url, q->what, err))) {
+				p->auth_rc = rc;
+				p->auth_err = *err;
+			}
+			p->gen++;
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (rc)
 			return rc;
 	}
 }
@@ -361,7 +444,9 @@ static enum al_code blob_there(struct pusher *p, const char *repo, const char *k
 	struct al_fetch_req q = { .method = "HEAD", .what = what, .fd = -1 };
 	char *url;
 	enum al_code rc;
+	pthread_mutex_lock(&p->mu);
 	tab_get(&p->present, key, there);
+	pthread_mutex_unlock(&p->mu);
 	if (*there)
 		return AL_OK;
 	if (!(url = al_strf("%s%s/blobs/%s", p->api, repo, digest)))
@@ -381,10 +466,14 @@ static enum al_code blob_begin(struct pusher *p, const char *repo, const char *d
 	struct al_fetch_answer ans = { 0 };
 	struct al_fetch_req q = { .method = "POST", .what = what, .fd = -1 };
 	int known = 0;
-	const char *from = tab_get(&p->where, digest, &known);
-	char *url = from ? al_strf("%s%s/blobs/uploads/?mount=%s&from=%s", p->api, repo, digest, from)
-			 : al_strf("%s%s/blobs/uploads/", p->api, repo);
+	const char *from;
+	char *url;
 	enum al_code rc;
+	pthread_mutex_lock(&p->mu);
+	from = tab_get(&p->where, digest, &known); /* (the string itself stays until the end) */
+	pthread_mutex_unlock(&p->mu);
+	url = from ? al_strf("%s%s/blobs/uploads/?mount=%s&from=%s", p->api, repo, digest, from)
+			 : al_strf("%s%s/blobs/uploads/", p->api, repo);
 	if (!url)
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	q.url = url;
@@ -439,10 +528,12 @@ static enum al_code put_blob(struct pusher *p, const char *repo, const char *dig
 		if (!rc && *how == SENT)
 			rc = blob_send(p, repo, digest, size, what, loc, err);
 	}
+	pthread_mutex_lock(&p->mu);
 	if (!rc)
 		rc = tab_put(&p->present, key, NULL, err);
 	if (!rc)
 		rc = tab_put(&p->where, digest, repo, err);
+	pthread_mutex_unlock(&p->mu);
 	free(key);
 	free(what);
 	return rc;
@@ -526,25 +617,68 @@ static void count(struct counts *c, enum how how, uint64_t size, int manifest)
 		c->bytes += (json_int_t)size;
 }
 
+/* An artifact's blobs (not its manifests), pushed by workers in parallel. */
+struct blob_work {
+	struct pusher *p;
+	const char *repo;
+	const json_t **b;                /* the blobs */
+	enum al_code *rc;
+	struct al_err *errs;
+	struct counts *c;
+};
+
+static void blob_one(void *ctx, size_t i, char *buf)
+{
+	struct blob_work *w = ctx;
+	const char *d = al_json_str(w->b[i], "digest");
+	uint64_t size = (uint64_t)json_integer_value(json_object_get(w->b[i], "size"));
+	enum how how;
+	(void)buf;
+	if (atomic_load(&w->p->stop))
+		return; /* (another blob failed: its error is the one reported) */
+	if ((w->rc[i] = put_blob(w->p, w->repo, d, size, &how, &w->errs[i]))) {
+		atomic_store(&w->p->stop, 1);
+		return;
+	}
+	pthread_mutex_lock(&w->p->mu);
+	count(w->c, how, size, 0);
+	pthread_mutex_unlock(&w->p->mu);
+	al_progress_add(w->p->o.prog, how == SENT ? 0 : size); /* (sent bytes counted as they go) */
+}
+
+static enum al_code push_blobs(struct pusher *p, const json_t *a, const char *repo, struct counts *c,
+			       struct al_err *err)
+{
+	const char *top = al_json_str(a, "digest");
+	const json_t *blobs = json_object_get(a, "blobs"), *b;
+	size_t n = 0, i, all = json_array_size(blobs);
+	struct blob_work w = { p, repo, calloc(all + 1, sizeof(*w.b)), calloc(all + 1, sizeof(*w.rc)),
+			       calloc(all + 1, sizeof(*w.errs)), c };
+	enum al_code rc = w.b && w.rc && w.errs ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+	json_array_foreach(blobs, i, b) if (!rc && strcmp(al_json_str(b, "digest"), top) &&
+					     !is_manifest(al_json_str(b, "mediaType"))) w.b[n++] = b;
+	if (!rc && n)
+		rc = al_parallel(blob_one, &w, NULL, n, n < p->nconns ? (unsigned)n : p->nconns, err);
+	for (i = 0; !rc && i < n; i++)
+		if (w.rc[i]) {
+			*err = w.errs[i];
+			rc = w.rc[i];
+		}
+	free(w.b);
+	free(w.rc);
+	free(w.errs);
+	return rc;
+}
+
 /* Its blobs, then its child manifests (manifests before indexes), then itself under its tag. */
 static enum al_code push_parts(struct pusher *p, const json_t *a, const char *repo, const char *tag,
 			       struct counts *c, struct al_err *err)
 {
 	const char *top = al_json_str(a, "digest"), *mt = al_json_str(a, "mediaType");
 	const json_t *blobs = json_object_get(a, "blobs"), *b;
-	enum al_code rc = AL_OK;
+	enum al_code rc = push_blobs(p, a, repo, c, err);
 	enum how how;
 	size_t i;
-	json_array_foreach(blobs, i, b) {
-		const char *d = al_json_str(b, "digest");
-		uint64_t size = (uint64_t)json_integer_value(json_object_get(b, "size"));
-		if (rc || !strcmp(d, top) || is_manifest(al_json_str(b, "mediaType")))
-			continue;
-		if (!(rc = put_blob(p, repo, d, size, &how, err))) {
-			count(c, how, size, 0);
-			al_progress_add(p->o.prog, how == SENT ? 0 : size); /* (sent bytes counted as they go) */
-		}
-	}
 	for (int pass = 0; pass < 2 && !rc; pass++)
 		json_array_foreach(blobs, i, b) {
 			const char *d = al_json_str(b, "digest"), *bmt = al_json_str(b, "mediaType");
