@@ -59,6 +59,8 @@ for tag in 1.0 v2; do
     assert_eq "$(jq -r '.artifacts[0].digest' "$T/b-$tag/airlock.json")" "$D" "bundled manifest digest of app:$tag"
     assert_eq "$(jq -r '.artifacts[0].name' "$T/b-$tag/airlock.json")" "app:$tag" "default name"
     assert_eq "$(jq -r '.artifacts[0].upstream' "$T/b-$tag/airlock.json")" "docker://$R/app:$tag@$D" "upstream"
+    assert_eq "$(jq -r '.components[0].purl' "$T/b-$tag/sbom.cdx.json")" \
+        "pkg:oci/app@sha256%3A${D#sha256:}?repository_url=$R/app&tag=$tag" "purl names the registry"
     # (skopeo's oci: transport reads OCI manifests only, so not the Docker v2 one)
     [ "$tag" = v2 ] && continue
     expect_exit 0 skopeo inspect "oci:$T/b-$tag:image/app:$tag"

@@ -91,6 +91,15 @@ for form in simple json; do
         cmp -s "$TREE/$p/$f" "$T/b-$form/blobs/sha256/$h" || fail "$f in the bundle differs from the index's"
         assert_eq "$(jq -r --arg f "$f" '.artifacts[] | select(.info.filename == $f) | .upstream' "$T/b-$form/airlock.json")" \
             "pypi:$p==$(cut -d- -f2 <<<"$f")" "upstream of $f"
+        # where it came from: the index and the file's URL, in airlock.json, the manifest and the SBOM
+        a=$(jq -c --arg f "$f" '.artifacts[] | select(.info.filename == $f)' "$T/b-$form/airlock.json")
+        assert_eq "$(jq -r .info.index <<<"$a")" "$NGINX_URL/$form" "index of $f (recorded without the trailing /)"
+        case $(jq -r .info.url <<<"$a") in "$NGINX_URL/"*"/$f") ;; *) fail "url of $f: $(jq -r .info.url <<<"$a")" ;; esac
+        m=$(jq -r .digest <<<"$a")
+        assert_eq "$(jq -r '.annotations["io.airlock.python.index"]' "$T/b-$form/blobs/sha256/${m#sha256:}")" \
+            "$NGINX_URL/$form" "the index in the manifest of $f"
+        assert_eq "$(jq -r --arg r "$(jq -r .ref <<<"$a")" '.components[] | select(."bom-ref" == $r) | .purl' "$T/b-$form/sbom.cdx.json")" \
+            "pkg:pypi/$p@$(cut -d- -f2 <<<"$f")?file_name=$f&repository_url=$NGINX_URL/$form" "purl of $f"
     done <<<"$got"
     note "$form index: $(wc -l <<<"$got") wheels, as pip chooses for linux/amd64 and linux/arm64"
 done
@@ -109,6 +118,8 @@ assert_eq "$(cat "$T/b-again/SHA256SUMS" | grep -v airlock.json | grep -v sbom)"
 spec "$T/spec-ix.yaml" "$T/req-ix.txt"
 expect_exit 0 airlock bundle create -f "$T/spec-ix.yaml" -o "$T/b-ix" --cache "$T/cache-simple" \
     --index-url "$NGINX_URL/simple" --quiet
+assert_eq "$(jq -r '[.artifacts[].info.index] | unique | join(" ")' "$T/b-ix/airlock.json")" "$NGINX_URL/simple" \
+    "the index recorded is the one the wheels came from"
 expect_exit 2 airlock bundle create -f "$T/spec-ix.yaml" -o "$T/b-ix2" --cache "$T/cache-simple" --quiet
 expect_stderr_contains "http://127.0.0.1:9/nothing/alpha/"
 assert_no_leftovers "$T/b-ix2"

@@ -29,6 +29,7 @@ void al_remotes_release(struct al_remotes *r)
 			free(r->v[i].layout);
 		}
 		free(r->v[i].name);
+		free(r->v[i].index);
 	}
 	free(r->v);
 	for (size_t i = 0; i < r->nitems; i++)
@@ -217,6 +218,15 @@ static enum al_code pick_for_target(const struct al_fetch_opts *o, struct al_rem
 }
 
 /* kind: wheels: for each of the spec's platforms, what pip would choose (docs/protocols/pypi-client.md). */
+/* How many C end s (a recorded index has no trailing '/': "…/simple" and "…/simple/" are one). */
+static size_t strspn_end(const char *s, char c)
+{
+	size_t n = strlen(s), k = 0;
+	while (k < n && s[n - 1 - k] == c)
+		k++;
+	return k;
+}
+
 static enum al_code plan_requirements(const struct al_spec *spec, const struct al_fetch_opts *o, struct al_remotes *r,
 				      struct al_remote *rm, struct al_err *err)
 {
@@ -229,7 +239,7 @@ static enum al_code plan_requirements(const struct al_spec *spec, const struct a
 	ix = o->index_url ? o->index_url : reqs.index_url ? reqs.index_url : o->index_default;
 	if (!ix)
 		rc = al_fail(err, AL_EINVAL, "no package index (give --index-url)");
-	else if (!(pages = calloc(reqs.n + 1, sizeof(*pages))))
+	else if (!(rm->index = al_strf("%.*s", (int)(strlen(ix) - strspn_end(ix, '/')), ix)) || !(pages = calloc(reqs.n + 1, sizeof(*pages))))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < spec->nplatforms; i++)
 		rc = pick_for_target(o, r, rm, &reqs, ix, pages, spec->python, spec->platforms[i], err);
@@ -303,7 +313,7 @@ enum al_code al_remotes_fetch(const struct al_spec *spec, const struct al_fetch_
 		else if (s->kind == AL_KIND_IMAGE)
 			rc = pull_image(spec, o, rm, err);
 		else
-			rc = add_item(r, rm, NULL, strdup(s->from), strdup(s->from), AL_CHECK_SHA256, s->sha256, -1, 0,
+			rc = add_item(r, rm, NULL, strdup(s->from), al_url_public(s->from), AL_CHECK_SHA256, s->sha256, -1, 0,
 				      err);
 		if (rc && s->requirements)
 			al_err_prefix(err, "artifacts[%u] (wheels '%s')", s->line, s->requirements);

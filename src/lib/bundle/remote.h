@@ -29,6 +29,7 @@ struct al_remote {
 					   removed by al_remotes_release); eff.path names it */
 	char *name;                     /* images: the default name, REPO:TAG (owned) */
 	char digest[7 + 64 + 1];        /* images: what the registry holds under the reference */
+	char *index;                    /* wheels from requirements: the package index they came from (owned) */
 	struct al_remote_file *files;   /* models: in the order a directory walk gives */
 	size_t nfiles, capfiles;
 };

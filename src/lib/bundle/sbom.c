@@ -27,15 +27,36 @@ static char *pct(const char *s, const char *safe)
 	return al_buf_take(&b, NULL);
 }
 
+/* "&repository_url=…" (or "?…" as the FIRST qualifier) for a wheel from another index than
+ * PyPI's, or an image from a registry (its docker:// upstream's HOST/REPO); "" otherwise. Fresh. */
+static char *repository_url(const struct al_artifact *a, int first)
+{
+	const char *idx = al_json_str(a->info, "index"), *up = a->upstream;
+	char *where = NULL, *q, *r;
+	if (a->kind == AL_KIND_WHEEL && idx && strcmp(idx, "https://pypi.org/simple") && strcmp(idx, "https://pypi.org/simple/"))
+		where = strdup(idx);
+	else if (a->kind == AL_KIND_IMAGE && up && !strncmp(up, "docker://", 9)) {
+		const char *s = up + 9, *slash = strrchr(s, '/'), *end = slash ? slash + strcspn(slash, ":@") : s;
+		where = strndup(s, (size_t)(end - s));
+	} else
+		return strdup("");
+	q = where ? pct(where, "/:") : NULL;
+	r = q ? al_strf("%crepository_url=%s", first ? '?' : '&', q) : NULL;
+	free(where);
+	free(q);
+	return r;
+}
+
 char *al_purl(const struct al_artifact *a)
 {
-	char *r = NULL, *n = NULL, *v = NULL;
+	char *r = NULL, *n = NULL, *v = NULL, *ru = NULL;
 	switch (a->kind) {
 	case AL_KIND_WHEEL:
 		n = pct(al_json_str(a->info, "project"), "");
 		v = pct(al_json_str(a->info, "version"), "");
-		if (n && v)
-			r = al_strf("pkg:pypi/%s@%s?file_name=%s", n, v, al_json_str(a->info, "filename"));
+		ru = repository_url(a, 0);
+		if (n && v && ru)
+			r = al_strf("pkg:pypi/%s@%s?file_name=%s%s", n, v, al_json_str(a->info, "filename"), ru);
 		break;
 	case AL_KIND_IMAGE: {
 		/* name = last path segment of the repository, lower-cased; version = digest */
@@ -47,9 +68,10 @@ char *al_purl(const struct al_artifact *a)
 				*c = (char)(*c - 'A' + 'a');
 		n = low ? pct(low, "") : NULL;
 		free(low);
-		if (n)
-			r = colon ? al_strf("pkg:oci/%s@sha256%%3A%s?tag=%s", n, a->digest + 7, colon + 1)
-				  : al_strf("pkg:oci/%s@sha256%%3A%s", n, a->digest + 7);
+		ru = repository_url(a, 1);
+		if (n && ru) /* (qualifiers in key order: repository_url, tag) */
+			r = colon ? al_strf("pkg:oci/%s@sha256%%3A%s%s%ctag=%s", n, a->digest + 7, ru, *ru ? '&' : '?', colon + 1)
+				  : al_strf("pkg:oci/%s@sha256%%3A%s%s", n, a->digest + 7, ru);
 		break;
 	}
 	case AL_KIND_MODEL: {
@@ -69,6 +91,7 @@ char *al_purl(const struct al_artifact *a)
 	}
 	free(n);
 	free(v);
+	free(ru);
 	return r;
 }
 

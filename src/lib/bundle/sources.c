@@ -35,6 +35,8 @@ void al_plan_release(struct al_plan *p)
 	free(p->files);
 	free(p->name);
 	free(p->upstream);
+	free(p->index_url);
+	free(p->file_url);
 	al_wheel_release(&p->wheel);
 	json_decref(p->top);
 	memset(p, 0, sizeof(*p));
@@ -707,6 +709,11 @@ static enum al_code wheel_config(struct al_layout *l, const struct al_plan *p, c
 	if (p->wheel.requires_python)
 		json_object_set_new(a->info, "requiresPython", json_string(p->wheel.requires_python));
 	json_object_set_new(a->info, "sha256", json_string(jobs->v[p->files[0].job].digest + 7));
+	if (p->index_url) { /* where it came from: the index, and the file's own URL */
+		json_object_set_new(ann, "io.airlock.python.index", al_json_text(p->index_url));
+		json_object_set_new(a->info, "index", al_json_text(p->index_url));
+		json_object_set_new(a->info, "url", al_json_text(p->file_url));
+	}
 	return AL_OK;
 }
 
@@ -841,6 +848,9 @@ enum al_code al_plan_remote(const struct al_remote *rm, const struct al_fetch_it
 			char expect[7 + AL_HEX_LEN + 1];
 			snprintf(expect, sizeof(expect), "sha256:%s", it->sha256);
 			rc = plan_wheel_as(src, it->path, rm->files[i].rel, expect, plans, jobs, err);
+			if (!rc && (!(plans->v[plans->n - 1].index_url = strdup(rm->index)) ||
+				    !(plans->v[plans->n - 1].file_url = strdup(it->url))))
+				rc = al_fail(err, AL_ENOMEM, "out of memory");
 			if (rc)
 				al_err_prefix(err, "artifacts[%u] (wheels '%s'): %s", src->line, src->requirements,
 					      rm->files[i].rel);

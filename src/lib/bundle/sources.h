@@ -39,6 +39,7 @@ struct al_plan {
 	size_t nfiles, capfiles;
 	struct al_wheel wheel;           /* wheels */
 	json_t *top;                     /* images: the top descriptor */
+	char *index_url, *file_url;      /* wheels from an index: the index and the file's URL, or NULL */
 	uint64_t image_bytes;            /* images: manifests and blobs */
 };
 void al_plan_release(struct al_plan *p);

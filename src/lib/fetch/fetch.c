@@ -102,7 +102,32 @@ static int ipv4_loopback(const char *h)
 	return parts == 4 && first == 127;
 }
 
+static enum al_code url_allowed(const char *url, const char *shown, const char *const *plain, struct al_err *err);
+
+char *al_url_public(const char *url)
+{
+	const char *p = strstr(url, "://"), *host, *at = NULL;
+	size_t n;
+	if (!p || strcspn(url, "/?#") < (size_t)(p - url))
+		return strdup(url);
+	host = p + 3;
+	n = strcspn(host, "/?#");
+	for (size_t i = 0; i < n; i++)
+		if (host[i] == '@')
+			at = host + i;
+	return at ? al_strf("%.*s***%s", (int)(host - url), url, at) : strdup(url);
+}
+
 enum al_code al_fetch_url_allowed(const char *url, const char *const *plain, struct al_err *err)
+{
+	char *shown = al_url_public(url);
+	enum al_code rc = shown ? url_allowed(url, shown, plain, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	free(shown);
+	return rc;
+}
+
+/* al_fetch_url_allowed, naming the URL as SHOWN (without its credentials) in messages. */
+static enum al_code url_allowed(const char *url, const char *shown, const char *const *plain, struct al_err *err)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *user = NULL;
@@ -112,17 +137,17 @@ enum al_code al_fetch_url_allowed(const char *url, const char *const *plain, str
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
-		rc = al_fail(err, AL_EINVAL, "'%s' is not a URL airlock can fetch", url);
+		rc = al_fail(err, AL_EINVAL, "'%s' is not a URL airlock can fetch", shown);
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-		rc = al_fail(err, AL_EINVAL, "'%s': credentials in a URL are refused (they would be logged)", url);
+		rc = al_fail(err, AL_EINVAL, "'%s': credentials in a URL are refused (they would be logged; use a token file or an auth file)", shown);
 		goto out;
 	}
 	if (!strcasecmp(scheme, "https"))
 		goto out;
 	if (strcasecmp(scheme, "http")) {
-		rc = al_fail(err, AL_EINVAL, "'%s': only https:// (and http:// to loopback) is fetched", url);
+		rc = al_fail(err, AL_EINVAL, "'%s': only https:// (and http:// to loopback) is fetched", shown);
 		goto out;
 	}
 	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]") || ipv4_loopback(host))
@@ -132,7 +157,7 @@ enum al_code al_fetch_url_allowed(const char *url, const char *const *plain, str
 			goto out;
 	rc = al_fail(err, AL_EINVAL,
 		     "'%s': plain http:// is refused for '%s', which is not a loopback host (use https://, or allow it with --plain-http %s)",
-		     url, host, host);
+		     shown, host, host);
 out:
 	curl_free(scheme);
 	curl_free(host);

@@ -155,6 +155,9 @@ enum al_code al_fetch_url_allowed(const char *url, const char *const *plain, str
  * seconds (0 for a date in the past), or -1 when it is neither.
  */
 int64_t al_retry_after_parse(const char *v, int64_t now);
+/* URL with the user and password it may carry shown as "***" (for messages), fresh (caller
+ * frees), or NULL when out of memory. */
+char *al_url_public(const char *url);
 /* The URL of rel="next" in a Link header value, fresh (caller frees), or NULL. */
 char *al_link_next(const char *v);
 
