@@ -100,3 +100,38 @@ case("truncated", full[: full.index(b"R") if b"R" in full else len(full) - 2])
 case("two", pickle.dumps(collections.OrderedDict(), protocol=2) + pickle.dumps({"x": Evil()}, protocol=2))
 case("raw-tail", pickle.dumps(collections.OrderedDict(), protocol=2) + b"\x00\x01raw storage bytes")
 case("unknown-opcode", b"\x80\x02\xff.")
+
+# Containers, found by their first bytes, not their names.
+import zipfile  # noqa: E402
+
+
+def torch_zip(name, data_pkl, extra=None):
+    # the layout torch.save (>= 1.6) writes: stored members under one folder
+    with zipfile.ZipFile(f"{out}/{name}", "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", data_pkl)
+        z.writestr("archive/data/0", os.urandom(64))
+        z.writestr("archive/version", b"3\n")
+        if extra is not None:
+            z.writestr("archive/extra", extra)
+
+
+torch_zip("ok.pt", pickle.dumps(collections.OrderedDict([("w", 1)]), protocol=2))
+torch_zip("evil.bin", pickle.dumps({"x": Evil()}, protocol=2))
+torch_zip("hidden.pt", pickle.dumps(collections.OrderedDict(), protocol=2), extra=pickle.dumps([Evaluator()], protocol=4))
+
+
+def npy(name, descr, payload):
+    header = "{'descr': %s, 'fortran_order': False, 'shape': (1,), }" % descr
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    open(f"{out}/{name}", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload)
+
+
+npy("objects.npy", "'|O'", pickle.dumps([Evil()], protocol=3))
+npy("floats.npy", "'<f4'", b"\x00\x00\x80\x3f")
+# legacy torch.save: five pickles (magic number, protocol, system info, the object, the
+# storage keys), then raw storage bytes
+legacy = b"".join(pickle.dumps(x, protocol=2) for x in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True},
+                                                       collections.OrderedDict(), ["0"]))
+open(f"{out}/legacy.bin", "wb").write(legacy + os.urandom(256))
+# a pickle over the scan window: read that far, and not called clean
+open(f"{out}/huge.pkl", "wb").write(b"\x80\x02B" + struct.pack("<I", 65 << 20) + bytes(65 << 20) + b".")

@@ -10,6 +10,10 @@
 #   module is no string ("?"); an EXT1 import; a pickle cut short after its import (listed,
 #   and malformed); an unknown opcode; the second of two concatenated pickles; exit 1 each.
 # - raw bytes after a whole pickle (a legacy PyTorch file's storages) are not a pickle.
+# - containers, known by their first bytes: a zip as torch.save writes it (data.pkl, and a
+#   member not named .pkl that starts with PROTO), an .npy of objects (its payload) and
+#   one of numbers (no pickle), legacy torch.save (five pickles, then storages); a pickle
+#   over the 64 MiB scan window is not called clean.
 . "$(dirname "$0")/lib.sh"
 need python3
 [ -x "${PICKLESCAN:-}" ] || fail "PICKLESCAN is not set to the driver"
@@ -47,3 +51,28 @@ grep -q "^pickles 2 " "$T/two.out" || fail "two pickles: $(cat "$T/two.out")"
 scan raw-tail 0
 n=$(python3 -c 'import collections, pickle; print(len(pickle.dumps(collections.OrderedDict(), protocol=2)))')
 grep -q "^pickles 1 end $n$" "$T/raw-tail.out" || fail "raw tail: $(cat "$T/raw-tail.out")"
+
+# --- containers, known by their first bytes
+c() {   # c FILE EXIT: the driver on a container file
+    local rc=0
+    "$PICKLESCAN" "$T/cases/$1" >"$T/$1.out" 2>"$T/$1.err" || rc=$?
+    assert_eq "$rc" "$2" "exit of the scan of $1 ($(cat "$T/$1.out" "$T/$1.err"))"
+}
+c ok.pt 0
+assert_eq "$(head -n 2 "$T/ok.pt.out")" $'format pytorch-zip\nmember archive/data.pkl' "ok.pt: a zip, its data.pkl"
+grep -q "GLOBAL collections OrderedDict allowed$" "$T/ok.pt.out" || fail "ok.pt: $(cat "$T/ok.pt.out")"
+c evil.bin 1
+grep -q "GLOBAL posix system refused$" "$T/evil.bin.out" || fail "evil.bin: $(cat "$T/evil.bin.out")"
+c hidden.pt 1
+grep -q "^member archive/extra$" "$T/hidden.pt.out" || fail "a pickle member not named .pkl: $(cat "$T/hidden.pt.out")"
+grep -qE "(builtins|__builtin__) eval refused$" "$T/hidden.pt.out" || fail "hidden.pt: $(cat "$T/hidden.pt.out")"
+c objects.npy 1
+assert_eq "$(head -n 2 "$T/objects.npy.out")" $'format npy\nmember (npy payload)' "an .npy of objects"
+grep -q "posix system refused$" "$T/objects.npy.out" || fail "objects.npy: $(cat "$T/objects.npy.out")"
+c floats.npy 0
+assert_eq "$(cat "$T/floats.npy.out")" "format npy-numeric" "an .npy of numbers holds no pickle"
+c legacy.bin 0
+grep -q "^pickles 5 end " "$T/legacy.bin.out" || fail "legacy torch.save: $(cat "$T/legacy.bin.out")"
+grep -q "collections OrderedDict allowed$" "$T/legacy.bin.out" || fail "legacy.bin: $(cat "$T/legacy.bin.out")"
+c huge.pkl 1
+grep -q "^malformed: larger than 64 MiB: not scanned to its end$" "$T/huge.pkl.out" || fail "huge.pkl: $(cat "$T/huge.pkl.out")"

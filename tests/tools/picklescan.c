@@ -5,43 +5,46 @@
  *
  *   picklescan FILE
  *
- * prints one line per import, "OFFSET OP MODULE NAME allowed|refused", then
- * "pickles N end E" and, when the bytes are not whole pickles, "malformed: WHY". Exit 0
- * when every import is allowed and nothing is malformed, 1 otherwise, 2 on an error.
+ * prints "format F" (al_pickle_scan_file), then for each pickle found ("member NAME" first
+ * when it is not the file itself) one line per import, "OFFSET OP MODULE NAME
+ * allowed|refused", then "pickles N end E" and, when the bytes are not whole pickles,
+ * "malformed: WHY". Exit 0 when every import is allowed and nothing is malformed, 1
+ * otherwise, 2 on an error.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "buf.h"
-#include "fsx.h"
 #include "pickle.h"
 
 int main(int argc, char **argv)
 {
 	struct al_err err = { 0 };
-	struct al_buf b;
-	struct al_pickle_scan s;
+	struct al_pickle_file f;
 	int bad = 0;
 	if (argc != 2) {
 		fprintf(stderr, "usage: picklescan FILE\n");
 		return 64;
 	}
-	al_buf_init(&b, 256u << 20);
-	if (al_read_file(argv[1], 0, &b, &err) || al_pickle_scan((const unsigned char *)(b.data ? b.data : ""), b.len, &s, &err)) {
+	if (al_pickle_scan_file(argv[1], &f, &err)) {
 		fprintf(stderr, "picklescan: %s\n", err.msg);
-		al_buf_release(&b);
+		al_pickle_file_release(&f);
 		return 2;
 	}
-	for (size_t i = 0; i < s.n; i++) {
-		printf("%llu %s %s %s %s\n", (unsigned long long)s.v[i].offset, s.v[i].op, s.v[i].module, s.v[i].name,
-		       s.v[i].allowed ? "allowed" : "refused");
-		bad |= !s.v[i].allowed;
+	printf("format %s\n", f.format);
+	for (size_t k = 0; k < f.n; k++) {
+		const struct al_pickle_scan *s = &f.v[k].scan;
+		if (f.v[k].where[0])
+			printf("member %s\n", f.v[k].where);
+		for (size_t i = 0; i < s->n; i++) {
+			printf("%llu %s %s %s %s\n", (unsigned long long)s->v[i].offset, s->v[i].op, s->v[i].module,
+			       s->v[i].name, s->v[i].allowed ? "allowed" : "refused");
+			bad |= !s->v[i].allowed;
+		}
+		printf("pickles %zu end %llu\n", s->pickles, (unsigned long long)s->end);
+		if (s->malformed)
+			printf("malformed: %s\n", s->why);
+		bad |= s->malformed;
 	}
-	printf("pickles %zu end %llu\n", s.pickles, (unsigned long long)s.end);
-	if (s.malformed)
-		printf("malformed: %s\n", s.why);
-	bad |= s.malformed;
-	al_pickle_scan_release(&s);
-	al_buf_release(&b);
+	al_pickle_file_release(&f);
 	return bad;
 }

@@ -50,4 +50,32 @@ void al_pickle_scan_release(struct al_pickle_scan *s);
 /* Whether MODULE.NAME is on the allowlist (pure; for tests and the documentation). */
 int al_pickle_allowed(const char *module, const char *name);
 
+/* The most of one pickle that is read into memory to be scanned (more is a finding). */
+enum { AL_PICKLE_MAX = 64 << 20 };
+
+/* One pickle found in a file: the file itself, a member of a zip, or an .npy's payload. */
+struct al_pickle_part {
+	char *where;                    /* "" (the file), the zip member's name, or "(npy payload)" (owned) */
+	struct al_pickle_scan scan;
+};
+
+struct al_pickle_file {
+	const char *format;             /* "pickle", "pytorch-zip" (a zip, as torch.save writes), "npy",
+					   "npy-numeric" (no pickle in it), "none" (no pickle at all) */
+	struct al_pickle_part *v;
+	size_t n, cap;
+};
+
+/*
+ * Finds and scans the pickles of the file at PATH, by what it is, not what it is called:
+ * a zip (PK\3\4: every member named *.pkl or starting with PROTO), an .npy (\x93NUMPY:
+ * the payload, when its dtype holds Python objects), a pickle (starting with PROTO, or
+ * any file named *.pkl, *.pickle or *.joblib). A pickle larger than AL_PICKLE_MAX is read
+ * that far and is malformed ("larger than … : not scanned to its end"). *f is zeroed first
+ * and released with al_pickle_file_release in every case. Errors: reading (AL_EIO, naming
+ * the file), a zip libarchive cannot read (AL_EIO), memory.
+ */
+enum al_code al_pickle_scan_file(const char *path, struct al_pickle_file *f, struct al_err *err);
+void al_pickle_file_release(struct al_pickle_file *f);
+
 #endif
