@@ -568,7 +568,6 @@ static enum al_code tar_each_source(const struct al_tar_source *src, const char 
 	struct archive_entry *e;
 	struct names seen = { NULL, 0, 0 };
 	struct tar_in in;
-	json_t *j = NULL;
 	enum al_code rc;
 	int r = ARCHIVE_OK;
 	if ((rc = tar_in_open(&in, src, &a, err))) {
@@ -582,6 +581,7 @@ static enum al_code tar_each_source(const struct al_tar_source *src, const char 
 		struct al_buf keep;
 		uint64_t size = 0;
 		enum al_sniff sniff = AL_SNIFF_WS;
+		json_t *j = NULL; /* a manifest's tree, parsed as it passed */
 		int fd = -1;
 		if (!name)
 			continue;
@@ -631,7 +631,6 @@ static enum al_code tar_each_source(const struct al_tar_source *src, const char 
 			j = NULL;
 		}
 		json_decref(j);
-		j = NULL;
 		if (!rc && keep.max && !al_buf_check(&keep, NULL) && keep.len == size && keep.len &&
 		    (sniff == AL_SNIFF_OBJECT || !strchr(name, '/')) && size <= AL_VIEW_CACHE_FILE &&
 		    v->cached + size <= AL_VIEW_CACHE) {

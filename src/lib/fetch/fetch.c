@@ -102,8 +102,6 @@ static int ipv4_loopback(const char *h)
 	return parts == 4 && first == 127;
 }
 
-static enum al_code url_allowed(const char *url, const char *shown, const char *const *plain, struct al_err *err);
-
 char *al_url_public(const char *url)
 {
 	const char *p = strstr(url, "://"), *host, *at = NULL;
@@ -116,14 +114,6 @@ char *al_url_public(const char *url)
 		if (host[i] == '@')
 			at = host + i;
 	return at ? al_strf("%.*s***%s", (int)(host - url), url, at) : strdup(url);
-}
-
-enum al_code al_fetch_url_allowed(const char *url, const char *const *plain, struct al_err *err)
-{
-	char *shown = al_url_public(url);
-	enum al_code rc = shown ? url_allowed(url, shown, plain, err) : al_fail(err, AL_ENOMEM, "out of memory");
-	free(shown);
-	return rc;
 }
 
 /* al_fetch_url_allowed, naming the URL as SHOWN (without its credentials) in messages. */
@@ -163,6 +153,14 @@ out:
 	curl_free(host);
 	curl_free(user);
 	curl_url_cleanup(u);
+	return rc;
+}
+
+enum al_code al_fetch_url_allowed(const char *url, const char *const *plain, struct al_err *err)
+{
+	char *shown = al_url_public(url);
+	enum al_code rc = shown ? url_allowed(url, shown, plain, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	free(shown);
 	return rc;
 }
 

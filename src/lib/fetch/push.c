@@ -231,6 +231,7 @@ static enum al_code pusher_init(struct pusher *p, const struct al_fetch_opts *o,
 {
 	const char *d = po->dest, *h, *slash;
 	int found = 0;
+	unsigned want;
 	enum al_code rc;
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
@@ -257,10 +258,10 @@ static enum al_code pusher_init(struct pusher *p, const struct al_fetch_opts *o,
 		return rc;
 	p->have_cred = found;
 	/* every connection made here, before any worker (libcurl's global setup is not thread-safe) */
-	for (rc = AL_OK; !rc && p->nconns < (o->connections ? o->connections : DEF_LANES) && p->nconns < MAX_LANES; p->nconns++)
-		rc = al_fetch_conn_new(&p->conns[p->nconns], err);
-	if (rc)
-		p->nconns--;
+	want = o->connections ? o->connections : DEF_LANES;
+	for (rc = AL_OK; !rc && p->nconns < want && p->nconns < MAX_LANES;)
+		if (!(rc = al_fetch_conn_new(&p->conns[p->nconns], err)))
+			p->nconns++;
 	return rc;
 }
 

@@ -398,8 +398,10 @@ static char *scope_params(const char *const *scopes)
 		for (const char *p = *sc; *p;) {
 			size_t n = strcspn(p, " ");
 			char *one = n ? strndup(p, n) : NULL;
-			if (n && !one)
-				b.rc = AL_ENOMEM;
+			if (n && !one) {
+				al_buf_release(&b);
+				return NULL;
+			}
 			if (one) {
 				al_buf_adds(&b, "&scope=", NULL);
 				al_buf_add_url(&b, one, "", NULL);

@@ -141,16 +141,11 @@ static enum al_code scan_npy(int fd, const char *path, const unsigned char *head
 	size_t hlen, at;
 	int whole = 0;
 	enum al_code rc;
-	if (n < 10 || (head[6] != 1 && head[6] != 2 && head[6] != 3))
-		return al_fail(err, AL_EIO, "'%s': an .npy header of an unknown version", path);
-	hlen = head[6] == 1 ? (size_t)(head[8] | head[9] << 8) : 0;
+	if (n < 12 || (head[6] != 1 && head[6] != 2 && head[6] != 3))
+		return al_fail(err, AL_EIO, "'%s': an .npy header of an unknown version, or cut short", path);
+	/* the header's length: 2 bytes (version 1) or 4, little-endian, after magic and version */
+	hlen = (size_t)head[8] | (size_t)head[9] << 8 | (head[6] == 1 ? 0 : (size_t)head[10] << 16 | (size_t)head[11] << 24);
 	at = head[6] == 1 ? 10 : 12;
-	if (head[6] != 1) {
-		unsigned char l4[4];
-		if (pread(fd, l4, 4, 8) != 4)
-			return al_fail(err, AL_EIO, "'%s': the .npy header is cut short", path);
-		hlen = (size_t)l4[0] | (size_t)l4[1] << 8 | (size_t)l4[2] << 16 | (size_t)l4[3] << 24;
-	}
 	if (hlen > 65536 || pread(fd, hdr, hlen, (off_t)at) != (ssize_t)hlen)
 		return al_fail(err, AL_EIO, "'%s': the .npy header is cut short or over 64 KiB", path);
 	hdr[hlen] = '\0';
