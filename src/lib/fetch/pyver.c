@@ -64,10 +64,9 @@ static int tagged(const char *s, size_t n, size_t *i, const char *const *labels,
 	size_t m = j;
 	if (m < n && is_sep(s[m]))
 		m++;
-	if (digits(s, n, &m, num))
-		j = m;
-	else if (m != j && m < n && isdigit((unsigned char)s[m]))
+	if (!digits(s, n, &m, num) && m != j && m < n && isdigit((unsigned char)s[m]))
 		return 0; /* a number too large */
+	j = m; /* (a separator with no number after it still belongs here: packaging reads "1.0a-" as 1.0a0) */
 	*which = k;
 	*i = j;
 	return 1;

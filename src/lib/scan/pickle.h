@@ -76,6 +76,10 @@ struct al_pickle_file {
  * the file), a zip libarchive cannot read (AL_EIO), memory.
  */
 enum al_code al_pickle_scan_file(const char *path, struct al_pickle_file *f, struct al_err *err);
+/* As al_pickle_scan_file, for a file stored under another name (a blob named by its digest):
+ * NAME, its own name, is what the file name rule reads. */
+enum al_code al_pickle_scan_named(const char *path, const char *name, struct al_pickle_file *f,
+				  struct al_err *err);
 void al_pickle_file_release(struct al_pickle_file *f);
 
 #endif

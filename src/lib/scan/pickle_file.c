@@ -176,6 +176,11 @@ static int named_pickle(const char *path)
 
 enum al_code al_pickle_scan_file(const char *path, struct al_pickle_file *f, struct al_err *err)
 {
+	return al_pickle_scan_named(path, path, f, err);
+}
+
+enum al_code al_pickle_scan_named(const char *path, const char *name, struct al_pickle_file *f, struct al_err *err)
+{
 	unsigned char head[16];
 	ssize_t n;
 	int fd, whole = 0;
@@ -194,7 +199,7 @@ enum al_code al_pickle_scan_file(const char *path, struct al_pickle_file *f, str
 		rc = scan_zip(path, f, err);
 	else if (n >= 6 && !memcmp(head, "\x93NUMPY", 6))
 		rc = scan_npy(fd, path, head, (size_t)n, f, err);
-	else if ((n >= 2 && head[0] == 0x80 && head[1] <= 5) || named_pickle(path)) {
+	else if ((n >= 2 && head[0] == 0x80 && head[1] <= 5) || named_pickle(name)) {
 		f->format = "pickle";
 		al_buf_init(&b, AL_PICKLE_MAX);
 		if (!(rc = read_capped(fd, path, &b, &whole, err)))

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_scan.c: `airlock scan` — what is known to be wrong with a bundle, judged by a policy (docs/cmd/scan.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "cli.h"
+#include "fsx.h"
+#include "json.h"
+#include "scan.h"
+
+struct scan_run {
+	const char *bundle, *out_file;
+	const char *vulndb[16];
+	size_t nvulndb;
+	struct al_osv osv;
+	struct al_osv_stats stats;
+	struct al_scan_policy policy;
+	struct al_report rep;
+	struct al_bundle_info info;
+	char *tmp;      /* the staging directory of a tar bundle, removed at the end */
+	char *stage;    /* the bundle unpacked in it */
+	json_t *doc;
+};
+
+/* Verifies the bundle (staging a tar in $TMPDIR): every byte scanned is a verified byte. *dir is where it is. */
+static enum al_code verified(struct scan_run *r, const char **dir, int quiet, struct al_err *err)
+{
+	struct cli_progress pr;
+	struct al_bview v;
+	enum al_code rc;
+	const char *tmpdir = getenv("TMPDIR");
+	*dir = r->bundle;
+	if (al_bundle_is_tar(r->bundle)) {
+		if (!(r->tmp = al_strf("%s/airlock-scan-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp")))
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		if (!mkdtemp(r->tmp)) {
+			rc = al_fail_errno(err, AL_EIO, "cannot create a directory under '%s' to unpack the bundle",
+					   tmpdir && *tmpdir ? tmpdir : "/tmp");
+			free(r->tmp);
+			r->tmp = NULL;
+			return rc;
+		}
+		if (!(r->stage = al_strf("%s/bundle", r->tmp)))
+			return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	cli_progress_start(&pr, "verifying", quiet);
+	rc = r->stage ? al_bundle_stage(r->bundle, r->stage, &v, &r->rep, &pr.p, err)
+		   : al_bundle_scan(r->bundle, &v, &r->rep, &pr.p, err);
+	if (!rc && !al_report_count(&r->rep)) {
+		rc = al_bundle_check(&v, &r->rep, &r->info, err);
+		rc = rc == AL_EVERIFY ? AL_OK : rc;
+	}
+	al_bview_release(&v);
+	cli_progress_stop(&pr);
+	if (r->stage)
+		*dir = r->stage;
+	return rc;
+}
+
+/* The advisory data of every --vulndb, into one database in memory. */
+static enum al_code load_vulndb(struct scan_run *r, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	if (!r->nvulndb)
+		return AL_OK;
+	if ((rc = al_osv_open(NULL, &r->osv, err)))
+		return rc;
+	for (size_t i = 0; !rc && i < r->nvulndb; i++)
+		rc = al_osv_import(&r->osv, r->vulndb[i], &r->stats, err);
+	return rc;
+}
+
+static const char *upper_disp(const char *d)
+{
+	return !strcmp(d, "fail") || !strcmp(d, "denied") ? "FAIL" : !strcmp(d, "review") ? "REVIEW" : d;
+}
+
+/* The vulnerabilities, one line per advisory. */
+static void print_vulns(const json_t *doc)
+{
+	const json_t *pkgs = json_object_get(json_array_get(json_object_get(doc, "results"), 0), "packages"), *p, *f;
+	size_t i, j;
+	json_array_foreach(pkgs, i, p) {
+		const json_t *pk = json_object_get(p, "package"), *air = json_object_get(p, "airlock");
+		json_array_foreach(json_object_get(air, "findings"), j, f) {
+			const json_t *sev = json_object_get(f, "severity");
+			char *aliases = json_dumps(json_object_get(f, "aliases"), JSON_COMPACT);
+			char *fixed = json_dumps(json_object_get(f, "fixed"), JSON_COMPACT);
+			char score[16] = "";
+			if (json_object_get(sev, "score"))
+				snprintf(score, sizeof(score), " %.1f", json_real_value(json_object_get(sev, "score")));
+			cli_line(stdout, "  %s %s: %s %s %s%s, fixed in %s: %s%s%s", al_json_str(pk, "name"),
+				 al_json_str(pk, "version"), al_json_str(f, "id"), aliases ? aliases : "",
+				 al_json_str(sev, "rating"), score, fixed ? fixed : "?", upper_disp(al_json_str(f, "disposition")),
+				 al_json_str(f, "note") ? " — " : "", al_json_str(f, "note") ? al_json_str(f, "note") : "");
+			free(aliases);
+			free(fixed);
+		}
+	}
+}
+
+/* Every other list: one line per finding. */
+static void print_list(const json_t *doc, const char *key, const char *title)
+{
+	const json_t *l = json_object_get(doc, key), *f;
+	size_t i;
+	if (!json_array_size(l))
+		return;
+	printf("%s:\n", title);
+	json_array_foreach(l, i, f) {
+		const char *d = al_json_str(f, "disposition") ? al_json_str(f, "disposition") : al_json_str(f, "verdict");
+		if (!strcmp(key, "licenses"))
+			cli_line(stdout, "  %s: %s (%s%s%s): %s", al_json_str(f, "artifact"),
+				 al_json_str(f, "license") ? al_json_str(f, "license") : "none stated", al_json_str(f, "source"),
+				 al_json_str(f, "file") ? " " : "", al_json_str(f, "file") ? al_json_str(f, "file") : "",
+				 upper_disp(d));
+		else if (!strcmp(key, "phone_home"))
+			cli_line(stdout, "  %s: %s:%lld: %s %s: %s", al_json_str(f, "artifact"), al_json_str(f, "file"),
+				 (long long)json_integer_value(json_object_get(f, "line")), al_json_str(f, "kind"),
+				 al_json_str(f, "what"), upper_disp(d));
+		else if (!strcmp(key, "origins"))
+			cli_line(stdout, "  %s: %s matches the denied origin %s: %s", al_json_str(f, "artifact"),
+				 al_json_str(f, "upstream"), json_string_value(json_object_get(f, "rule")), upper_disp(d));
+		else
+			cli_line(stdout, "  %s: %s: %s: %s: %s", al_json_str(f, "artifact"), al_json_str(f, "file"),
+				 al_json_str(f, "kind"), al_json_str(f, "detail"), upper_disp(d));
+	}
+}
+
+static void print_text(const struct scan_run *r)
+{
+	const json_t *v = json_object_get(r->doc, "verdict");
+	const json_t *pkgs = json_object_get(json_array_get(json_object_get(r->doc, "results"), 0), "packages");
+	cli_line(stdout, "scan of bundle '%s' (%s version %lld, %zu artifacts, verified)", r->bundle, r->info.name,
+		 (long long)r->info.version, r->info.nartifacts);
+	if (r->nvulndb)
+		printf("vulnerabilities (%zu advisories; %zu withdrawn left out): %zu packages affected\n", r->stats.records,
+		       r->stats.withdrawn, json_array_size(pkgs));
+	else
+		printf("vulnerabilities: NOT CHECKED (give --vulndb DIR-or-ZIP)\n");
+	print_vulns(r->doc);
+	print_list(r->doc, "model_files", "model files");
+	print_list(r->doc, "licenses", "licences");
+	print_list(r->doc, "origins", "origins");
+	print_list(r->doc, "phone_home", "phone home");
+	cli_line(stdout, "verdict: %s (%lld failing, %lld to review) under %s%s%s", al_json_str(v, "result"),
+		 (long long)json_integer_value(json_object_get(v, "failing")),
+		 (long long)json_integer_value(json_object_get(v, "to_review")),
+		 r->policy.path ? "the policy '" : "the default policy", r->policy.path ? r->policy.path : "",
+		 r->policy.path ? "'" : "");
+}
+
+/* Adds what the scan was run with, and writes -o / --json; the exit code from the verdict. */
+static int finish(struct scan_run *r, int json)
+{
+	struct al_err err = { 0 };
+	struct al_buf b;
+	const char *res = al_json_str(json_object_get(r->doc, "verdict"), "result");
+	json_object_set_new(r->doc, "airlock",
+			    json_pack("{s:o, s:s, s:I, s:o, s:{s:b, s:I, s:I}}", "bundle", al_json_text(r->bundle),
+				      "name", r->info.name, "version", (json_int_t)r->info.version, "policy",
+				      r->policy.path ? al_json_text(r->policy.path) : json_string("(default)"), "vulndb",
+				      "checked", r->nvulndb > 0, "records", (json_int_t)r->stats.records, "withdrawn",
+				      (json_int_t)r->stats.withdrawn));
+	if (r->out_file) {
+		al_buf_init(&b, 4 * (size_t)AL_MAX_SMALL);
+		if (al_json_dump(r->doc, AL_JSON_PRETTY, &b, &err) || al_write_atomic(r->out_file, b.data, b.len, &err)) {
+			al_buf_release(&b);
+			return cli_fail(&err);
+		}
+		al_buf_release(&b);
+	}
+	if (json)
+		cli_json(json_incref(r->doc));
+	else
+		print_text(r);
+	return strcmp(res, "pass") ? EXIT_VERIFY : 0;
+}
+
+static int run(struct scan_run *r, int json, int quiet)
+{
+	struct al_err err = { 0 };
+	struct al_scan_opts o = { .policy = &r->policy, .now = (int64_t)time(NULL) };
+	const char *dir;
+	enum al_code rc = load_vulndb(r, &err);
+	if (!rc)
+		rc = verified(r, &dir, quiet || json, &err);
+	if (rc)
+		return cli_fail(&err);
+	if (al_report_count(&r->rep)) {
+		for (size_t i = 0; i < r->rep.n; i++)
+			fprintf(stderr, "airlock: scan: %s\n", r->rep.msg[i]);
+		fprintf(stderr, "airlock: bundle '%s' FAILED verification: nothing was scanned\n", r->bundle);
+		return EXIT_VERIFY;
+	}
+	o.osv = r->nvulndb ? &r->osv : NULL;
+	if ((rc = al_scan_bundle(dir, &r->info, &o, &r->doc, &err)))
+		return cli_fail(&err);
+	return finish(r, json);
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	static const struct option opts[] = { { "vulndb", required_argument, NULL, 'v' },
+					      { "policy", required_argument, NULL, 'p' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "output", required_argument, NULL, 'o' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct scan_run r = { 0 };
+	struct al_err err = { 0 };
+	const char *policy = NULL;
+	int json = 0, quiet = 0, c, code;
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (r.nvulndb == sizeof(r.vulndb) / sizeof(r.vulndb[0]))
+				return cli_usage("scan", "at most 16 --vulndb");
+			r.vulndb[r.nvulndb++] = optarg;
+			break;
+		case 'p': policy = optarg; break;
+		case 'j': json = 1; break;
+		case 'o': r.out_file = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(al_doc_scan);
+		default: return cli_usage("scan", "bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage("scan", "give exactly one bundle (a directory or a tar file)");
+	r.bundle = argv[optind];
+	if (policy ? al_scan_policy_load(policy, &r.policy, &err) : (al_scan_policy_default(&r.policy), AL_OK))
+		return cli_fail(&err);
+	code = run(&r, json, quiet);
+	if (r.tmp)
+		al_rmtree(r.tmp, NULL);
+	free(r.tmp);
+	free(r.stage);
+	json_decref(r.doc);
+	if (r.osv.db)
+		al_osv_close(&r.osv);
+	al_scan_policy_release(&r.policy);
+	al_bundle_info_release(&r.info);
+	al_report_release(&r.rep);
+	return code;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * scan.h: what a security officer reads before a bundle crosses (docs/cmd/scan.md):
+ * known vulnerabilities of its wheels (osv.h), what its model files would run or how
+ * their headers lie (pickle.h, tensors.h), code a model needs to be trusted with,
+ * licences, where it came from, each judged by a policy into a verdict.
+ *
+ * The scan reads a bundle that has been verified (a directory, or a tar staged by the
+ * caller): every byte it judges is a byte the signatures cover. A file it cannot read,
+ * a record it cannot parse, an advisory it cannot evaluate is never "nothing found":
+ * it is an error, or a finding that says what could not be ruled out.
+ */
+#ifndef AL_SCAN_H
+#define AL_SCAN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "err.h"
+#include "osv.h"
+
+/* Severities, ranked; AL_SEV_NEVER as fail_on fails on none. */
+enum al_sev { AL_SEV_NONE = 0, AL_SEV_LOW, AL_SEV_MEDIUM, AL_SEV_HIGH, AL_SEV_CRITICAL, AL_SEV_NEVER };
+
+struct al_scan_policy {
+	char *path;            /* the file, or NULL for the defaults */
+	enum al_sev fail_on;   /* a vulnerability at or above fails (default HIGH) */
+	enum al_sev unknown;   /* the rank of a vulnerability without a severity (default HIGH) */
+	const char *remote_code; /* "review" (default), "fail" or "allow" */
+	const char *telemetry;   /* the same, for a telemetry SDK a wheel imports */
+	json_t *licenses_allow, *licenses_review; /* lower-case ids; NULL: licences are only reported */
+	json_t *origins_deny;  /* fnmatch patterns over an artifact's upstream */
+	json_t *exceptions;    /* OpenVEX statements, each with "expires" (checked) */
+	json_t *doc;           /* the parsed file, owning the above */
+};
+
+/* The defaults (no file). */
+void al_scan_policy_default(struct al_scan_policy *p);
+/* Reads policy.yaml; every key checked, unknown keys refused; exceptions need a justification
+ * (or an impact statement) and an expiry date. */
+enum al_code al_scan_policy_load(const char *path, struct al_scan_policy *p, struct al_err *err);
+void al_scan_policy_release(struct al_scan_policy *p);
+/* "LOW" … "CRITICAL", "NONE", "UNKNOWN" → rank (UNKNOWN is the policy's); -1 when not a severity. */
+int al_sev_parse(const char *s);
+
+struct al_scan_opts {
+	struct al_osv *osv;                   /* NULL: vulnerabilities are not matched (said in the result) */
+	const struct al_scan_policy *policy;
+	int64_t now;                          /* for exception expiry */
+};
+
+/*
+ * Scans the verified bundle directory DIR whose check gave INFO. *out is the scan document
+ * (docs/cmd/scan.md: osv-scanner's `results`, then `model_files`, `licenses`, `origins`,
+ * `phone_home` and `verdict`), a new reference. Errors: reading, memory, the database.
+ */
+enum al_code al_scan_bundle(const char *dir, const struct al_bundle_info *info, const struct al_scan_opts *o,
+			    json_t **out, struct al_err *err);
+
+/* ---- the parts (scan_model.c), each appending its findings to the arrays given */
+
+/* The files of model artifact A, read from DIR's blobs. */
+enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const struct al_scan_policy *p,
+			   json_t *model_files, json_t *licenses, struct al_err *err);
+/* Telemetry SDK imports (disposed of as TELEMETRY says) and hard-coded outside hosts (reported)
+ * in the Python files of the wheel at PATH. */
+enum al_code al_scan_wheel_code(const char *path, const char *artifact, const char *telemetry, json_t *phone_home,
+				struct al_err *err);
+
+#endif

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vercmp.c: version orders of the vulnerability data, and the CVSS v3 base score (vercmp.h). */
+#include "vercmp.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyver.h"
+
+enum al_vorder al_vorder_of(const char *eco)
+{
+	size_t n = strcspn(eco, ":");
+	if (n == 4 && !strncmp(eco, "PyPI", 4))
+		return AL_VORDER_PEP440;
+	if ((n == 6 && !strncmp(eco, "Debian", 6)) || (n == 6 && !strncmp(eco, "Ubuntu", 6)))
+		return AL_VORDER_DPKG;
+	return AL_VORDER_NONE;
+}
+
+/* ---------------------------------------------------------------- dpkg */
+
+static int isdig(int c) { return c >= '0' && c <= '9'; }
+static int isalph(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* dpkg's weight of one character of the non-digit part: '~' first, then the end, letters, the rest. */
+static int dpkg_order(int c)
+{
+	if (isdig(c))
+		return 0;
+	if (isalph(c))
+		return c;
+	if (c == '~')
+		return -1;
+	return c ? c + 256 : 0;
+}
+
+/* dpkg's verrevcmp over a[0..an) and b[0..bn). */
+static int dpkg_part(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = 0, j = 0;
+	while (i < an || j < bn) {
+		int first = 0;
+		while ((i < an && !isdig(a[i])) || (j < bn && !isdig(b[j]))) {
+			int ac = dpkg_order(i < an ? a[i] : 0), bc = dpkg_order(j < bn ? b[j] : 0);
+			if (ac != bc)
+				return ac - bc;
+			i++, j++;
+		}
+		while (i < an && a[i] == '0')
+			i++;
+		while (j < bn && b[j] == '0')
+			j++;
+		while (i < an && j < bn && isdig(a[i]) && isdig(b[j])) {
+			if (!first)
+				first = a[i] - b[j];
+			i++, j++;
+		}
+		if (i < an && isdig(a[i]))
+			return 1;
+		if (j < bn && isdig(b[j]))
+			return -1;
+		if (first)
+			return first;
+	}
+	return 0;
+}
+
+struct dpkg_ver {
+	uint64_t epoch;
+	const char *up, *rev;
+	size_t upn, revn;
+};
+
+static enum al_code dpkg_parse(const char *s, struct dpkg_ver *v, struct al_err *err)
+{
+	const char *colon = strchr(s, ':'), *dash = strrchr(s, '-'), *p;
+	memset(v, 0, sizeof(*v));
+	v->up = s;
+	if (colon) {
+		if (colon == s)
+			return al_fail(err, AL_EINVAL, "'%s' is not a Debian version (an empty epoch)", s);
+		for (p = s; p < colon; p++) {
+			if (!isdig(*p) || v->epoch > (UINT32_MAX - 9) / 10)
+				return al_fail(err, AL_EINVAL, "'%s' is not a Debian version (the epoch)", s);
+			v->epoch = v->epoch * 10 + (uint64_t)(*p - '0');
+		}
+		v->up = colon + 1;
+	}
+	v->upn = dash && dash > v->up ? (size_t)(dash - v->up) : strlen(v->up);
+	if (dash && dash > v->up) {
+		v->rev = dash + 1;
+		v->revn = strlen(v->rev);
+	}
+	if (!v->upn || !isdig(v->up[0]))
+		return al_fail(err, AL_EINVAL, "'%s' is not a Debian version (it must start with a digit)", s);
+	for (size_t i = 0; i < v->upn; i++)
+		if (!isdig(v->up[i]) && !isalph(v->up[i]) && !strchr(".+~:-", v->up[i]))
+			return al_fail(err, AL_EINVAL, "'%s' is not a Debian version", s);
+	for (size_t i = 0; i < v->revn; i++)
+		if (!isdig(v->rev[i]) && !isalph(v->rev[i]) && !strchr(".+~", v->rev[i]))
+			return al_fail(err, AL_EINVAL, "'%s' is not a Debian version (the revision)", s);
+	return AL_OK;
+}
+
+static enum al_code dpkg_cmp(const char *a, const char *b, int *cmp, struct al_err *err)
+{
+	struct dpkg_ver x, y;
+	enum al_code rc;
+	if ((rc = dpkg_parse(a, &x, err)) || (rc = dpkg_parse(b, &y, err)))
+		return rc;
+	if (x.epoch != y.epoch)
+		*cmp = x.epoch < y.epoch ? -1 : 1;
+	else if (!(*cmp = dpkg_part(x.up, x.upn, y.up, y.upn)))
+		*cmp = dpkg_part(x.rev ? x.rev : "", x.revn, y.rev ? y.rev : "", y.revn);
+	return AL_OK;
+}
+
+/* ---------------------------------------------------------------- SemVer */
+
+/* The length of a numeric identifier at s (no leading zero unless "0"), or 0 when it is not one. */
+static size_t semver_num(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && isdig(s[i]))
+		i++;
+	return i == n && n && !(n > 1 && s[0] == '0') ? n : 0;
+}
+
+/* Compares two identifiers (numeric ones numerically, and before alphanumeric ones). */
+static int semver_ident(const char *a, size_t an, const char *b, size_t bn)
+{
+	int na = semver_num(a, an) != 0, nb = semver_num(b, bn) != 0, c;
+	if (na && nb)
+		return an != bn ? (an < bn ? -1 : 1) : memcmp(a, b, an);
+	if (na != nb)
+		return na ? -1 : 1;
+	c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* Whether s[0..n) is a dot-separated list of identifiers ([0-9A-Za-z-]+, numeric ones without a
+ * leading zero when NUMERIC_STRICT): SemVer's pre-release and build metadata. */
+static int semver_idents(const char *s, size_t n, int numeric_strict)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		size_t len = i - start, digits = 0;
+		if (i < n && s[i] != '.') {
+			if (!isdig(s[i]) && !isalph(s[i]) && s[i] != '-')
+				return 0;
+			continue;
+		}
+		while (digits < len && isdig(s[start + digits]))
+			digits++;
+		if (!len || (numeric_strict && digits == len && len > 1 && s[start] == '0'))
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
+/* Checks S as SemVer 2.0; *core is the length of MAJOR.MINOR.PATCH, *pre of the pre-release (0: none). */
+static enum al_code semver_parse(const char *s, size_t *core, size_t *pre, struct al_err *err)
+{
+	size_t n = strcspn(s, "+"), i, dots = 0, start = 0, len = strlen(s);
+	*core = strcspn(s, "-+");
+	for (i = 0; i <= *core; i++) {
+		if (i == *core || s[i] == '.') {
+			if (!semver_num(s + start, i - start))
+				return al_fail(err, AL_EINVAL, "'%s' is not a SemVer version", s);
+			dots += i < *core;
+			start = i + 1;
+		}
+	}
+	*pre = *core < n ? n - *core - 1 : 0;
+	if (dots != 2 || (*core < n && !semver_idents(s + *core + 1, *pre, 1)) ||
+	    (n < len && !semver_idents(s + n + 1, len - n - 1, 0)))
+		return al_fail(err, AL_EINVAL, "'%s' is not a SemVer version", s);
+	return AL_OK;
+}
+
+/* Compares the dot-separated identifiers a[0..an) and b[0..bn). */
+static int semver_list(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = 0, j = 0;
+	while (i < an && j < bn) {
+		size_t ia = i, jb = j;
+		int c;
+		while (i < an && a[i] != '.')
+			i++;
+		while (j < bn && b[j] != '.')
+			j++;
+		if ((c = semver_ident(a + ia, i - ia, b + jb, j - jb)))
+			return c;
+		i++, j++;
+	}
+	return (i < an) - (j < bn);
+}
+
+static enum al_code semver_cmp(const char *a, const char *b, int *cmp, struct al_err *err)
+{
+	size_t ac, ap, bc, bp;
+	enum al_code rc;
+	if ((rc = semver_parse(a, &ac, &ap, err)) || (rc = semver_parse(b, &bc, &bp, err)))
+		return rc;
+	if ((*cmp = semver_list(a, ac, b, bc)))
+		return AL_OK;
+	if (!ap || !bp)
+		*cmp = (!ap) - (!bp);
+	else
+		*cmp = semver_list(a + ac + 1, ap, b + bc + 1, bp);
+	return AL_OK;
+}
+
+enum al_code al_vercmp(enum al_vorder order, const char *a, const char *b, int *cmp, struct al_err *err)
+{
+	struct al_pyver x, y;
+	enum al_code rc;
+	switch (order) {
+	case AL_VORDER_PEP440:
+		if ((rc = al_pyver_parse(a, strlen(a), &x, err)) || (rc = al_pyver_parse(b, strlen(b), &y, err)))
+			return rc;
+		*cmp = al_pyver_cmp(&x, &y);
+		return AL_OK;
+	case AL_VORDER_DPKG:
+		return dpkg_cmp(a, b, cmp, err);
+	case AL_VORDER_SEMVER:
+		return semver_cmp(a, b, cmp, err);
+	default:
+		return al_fail(err, AL_EINVAL, "no version order to compare '%s' and '%s'", a, b);
+	}
+}
+
+/* ---------------------------------------------------------------- CVSS v3 */
+
+/* CVSS 3.1's Roundup: the smallest number with one decimal that is >= x, free of float error. */
+static double roundup(double x)
+{
+	long long i = llround(x * 100000.0);
+	return i % 10000 == 0 ? (double)i / 100000.0 : (double)(i / 10000 + 1) / 10.0;
+}
+
+struct cvss_metric {
+	const char *key, *values;   /* the metric and its letters, in the order of weights */
+	double w[4];
+};
+
+/* The base metrics; PR's weights change when the scope is changed (pr_changed). */
+static const struct cvss_metric base[] = {
+	{ "AV", "NALP", { 0.85, 0.62, 0.55, 0.2 } }, { "AC", "LH", { 0.77, 0.44 } },
+	{ "PR", "NLH", { 0.85, 0.62, 0.27 } },        { "UI", "NR", { 0.85, 0.62 } },
+	{ "S", "UC", { 0, 1 } },                       { "C", "HLN", { 0.56, 0.22, 0 } },
+	{ "I", "HLN", { 0.56, 0.22, 0 } },             { "A", "HLN", { 0.56, 0.22, 0 } },
+};
+enum { NBASE = sizeof(base) / sizeof(base[0]) };
+static const double pr_changed[] = { 0.85, 0.68, 0.5 };
+
+/* The metrics that may follow the base ones, with their letters. */
+static const char *const other_metrics[] = { "E:XUPFH", "RL:XOTWU", "RC:XURC", "CR:XLMH", "IR:XLMH",
+					     "AR:XLMH", "MAV:XNALP", "MAC:XLH", "MPR:XNLH", "MUI:XNR",
+					     "MS:XUC", "MC:XNLH", "MI:XNLH", "MA:XNLH" };
+
+/* Reads one "KEY:V" of the vector into idx (base) or checks it (others); -1 when it is not valid. */
+static int cvss_field(const char *f, size_t n, int idx[NBASE])
+{
+	const char *colon = memchr(f, ':', n);
+	size_t kn = colon ? (size_t)(colon - f) : 0;
+	if (!colon || n != kn + 2)
+		return -1;
+	for (size_t m = 0; m < NBASE; m++) {
+		const char *hit;
+		if (strlen(base[m].key) != kn || memcmp(base[m].key, f, kn))
+			continue;
+		if (idx[m] >= 0 || !(hit = strchr(base[m].values, colon[1])) || !colon[1])
+			return -1;
+		idx[m] = (int)(hit - base[m].values);
+		return 0;
+	}
+	for (size_t m = 0; m < sizeof(other_metrics) / sizeof(other_metrics[0]); m++) {
+		const char *o = other_metrics[m], *oc = strchr(o, ':');
+		if ((size_t)(oc - o) == kn && !memcmp(o, f, kn))
+			return colon[1] && strchr(oc + 1, colon[1]) ? 0 : -1;
+	}
+	return -1;
+}
+
+enum al_code al_cvss3_base(const char *vector, double *score, struct al_err *err)
+{
+	int idx[NBASE];
+	const char *p;
+	double iss, impact, expl;
+	int changed;
+	for (size_t m = 0; m < NBASE; m++)
+		idx[m] = -1;
+	if (strncmp(vector, "CVSS:3.0/", 9) && strncmp(vector, "CVSS:3.1/", 9))
+		return al_fail(err, AL_EINVAL, "'%s' is not a CVSS v3 vector (it must start CVSS:3.0/ or CVSS:3.1/)",
+			       vector);
+	for (p = vector + 9; *p;) {
+		size_t n = strcspn(p, "/");
+		if (cvss_field(p, n, idx))
+			return al_fail(err, AL_EINVAL, "CVSS vector '%s': '%.*s' is not a metric it may hold once",
+				       vector, (int)n, p);
+		p += n;
+		if (*p && !*++p)
+			return al_fail(err, AL_EINVAL, "CVSS vector '%s' ends with '/'", vector);
+	}
+	for (size_t m = 0; m < NBASE; m++)
+		if (idx[m] < 0)
+			return al_fail(err, AL_EINVAL, "CVSS vector '%s' lacks the base metric %s", vector, base[m].key);
+	changed = idx[4] == 1;
+	iss = 1 - (1 - base[5].w[idx[5]]) * (1 - base[6].w[idx[6]]) * (1 - base[7].w[idx[7]]);
+	impact = changed ? 7.52 * (iss - 0.029) - 3.25 * pow(iss - 0.02, 15) : 6.42 * iss;
+	expl = 8.22 * base[0].w[idx[0]] * base[1].w[idx[1]] * (changed ? pr_changed : base[2].w)[idx[2]] *
+	       base[3].w[idx[3]];
+	if (impact <= 0)
+		*score = 0;
+	else if (changed)
+		*score = roundup(fmin(1.08 * (impact + expl), 10));
+	else
+		*score = roundup(fmin(impact + expl, 10));
+	return AL_OK;
+}
+
+const char *al_cvss_rating(double s)
+{
+	return s >= 9.0 ? "CRITICAL" : s >= 7.0 ? "HIGH" : s >= 4.0 ? "MEDIUM" : s > 0 ? "LOW" : "NONE";
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_vercmp.c: the version orders and the CVSS v3 score of src/lib/scan/vercmp.h.
+ *
+ * Oracles: CVSS base scores as NVD publishes them for these vectors; the SemVer 2.0
+ * specification's own precedence example (section 11) and its grammar; Debian's order
+ * as deb-version(5) states it. The bulk comparison with dpkg itself and with Python's
+ * packaging, over thousands of pairs, is t1503.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "unit.h"
+#include "vercmp.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_cvss(void **state)
+{
+	static const struct { const char *v; double score; const char *rating; } t[] = {
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "CRITICAL" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0, "CRITICAL" },
+		{ "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 7.8, "HIGH" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1, "MEDIUM" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N", 6.4, "MEDIUM" },
+		{ "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N", 3.3, "LOW" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5, "HIGH" },
+		{ "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", 5.9, "MEDIUM" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", 7.5, "HIGH" },
+		{ "CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", 8.8, "HIGH" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H", 7.2, "HIGH" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0.0, "NONE" },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:L/A:L/E:P/RL:O/RC:C", 7.3, "HIGH" },
+	};
+	for (size_t i = 0; i < N(t); i++) {
+		double s = -1;
+		struct al_err err = { 0 };
+		if (al_cvss3_base(t[i].v, &s, &err))
+			fail_msg("'%s' should parse: %s", t[i].v, err.msg);
+		if (s != t[i].score || strcmp(al_cvss_rating(s), t[i].rating))
+			fail_msg("'%s': %.1f %s, want %.1f %s", t[i].v, s, al_cvss_rating(s), t[i].score, t[i].rating);
+	}
+}
+
+static void test_cvss_bad(void **state)
+{
+	static const char *const bad[] = {
+		"CVSS:2.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",            /* not v3 */
+		"AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",                     /* no prefix */
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H",                /* A missing */
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/A:L",        /* twice */
+		"CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",            /* no such value */
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/",           /* ends with / */
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:Q",       /* unknown metric */
+		"CVSS:3.1/AV:NN/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",           /* a value of two letters */
+		"CVSS:3.1/AV:/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",             /* empty */
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		double s = -1;
+		struct al_err err = { 0 };
+		if (al_cvss3_base(bad[i], &s, &err) != AL_EINVAL || !strstr(err.msg, "CVSS"))
+			fail_msg("'%s' should be refused with a message (got '%s')", bad[i], err.msg);
+	}
+}
+
+/* Each version orders strictly before the next. */
+static void ascending(enum al_vorder o, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int c = 99;
+			struct al_err err = { 0 };
+			if (al_vercmp(o, v[i], v[j], &c, &err))
+				fail_msg("'%s' vs '%s': %s", v[i], v[j], err.msg);
+			if ((i < j && c >= 0) || (i == j && c) || (i > j && c <= 0))
+				fail_msg("'%s' vs '%s': %d", v[i], v[j], c);
+		}
+}
+
+static void test_semver(void **state)
+{
+	/* the specification's section 11 example, then numbers and build metadata */
+	static const char *const v[] = { "0.9.9",         "1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta",
+					 "1.0.0-beta",    "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",
+					 "1.0.0",         "1.0.1",        "1.2.0",         "1.10.0",
+					 "2.0.0-0.3.7",   "2.0.0-x.7.z.92", "2.0.0" };
+	static const char *const bad[] = { "1.0",   "01.0.0", "1.0.0-", "1.0.0-a..b", "v1.0.0", "1.0.0-01",
+					   "1.0.0.0", "",      "1..0",   "1.0.0-a_b" };
+	int c = 1;
+	struct al_err err = { 0 };
+	ascending(AL_VORDER_SEMVER, v, N(v));
+	assert_int_equal(al_vercmp(AL_VORDER_SEMVER, "1.0.0+build.1", "1.0.0+other", &c, &err), AL_OK);
+	assert_int_equal(c, 0);
+	for (size_t i = 0; i < N(bad); i++) {
+		struct al_err e = { 0 };
+		if (al_vercmp(AL_VORDER_SEMVER, bad[i], "1.0.0", &c, &e) != AL_EINVAL)
+			fail_msg("'%s' is not SemVer and should be refused", bad[i]);
+	}
+}
+
+static void test_dpkg(void **state)
+{
+	/* deb-version(5): '~' before everything, even the end; letters before other symbols;
+	 * epochs first; an absent revision is "" */
+	static const char *const v[] = { "0.9",      "1.0~~",    "1.0~~a",   "1.0~",     "1.0",      "1.0-0.1",
+					 "1.0-1",    "1.0a",     "1.0+dfsg", "1.0.1",    "1.2",      "1.10",
+					 "2:0.1",    "2:1.0-1~bpo1", "2:1.0-1" };
+	static const char *const bad[] = { "", "a1.0", ":1.0", "x:1.0", "1.0 1", "1.0-a_b" };
+	int c = 1;
+	struct al_err err = { 0 };
+	ascending(AL_VORDER_DPKG, v, N(v));
+	assert_int_equal(al_vercmp(AL_VORDER_DPKG, "0:1.0", "1.0", &c, &err), AL_OK);
+	assert_int_equal(c, 0);
+	assert_int_equal(al_vercmp(AL_VORDER_DPKG, "1.0000-1", "1.0-1", &c, &err), AL_OK);
+	assert_int_equal(c, 0);
+	for (size_t i = 0; i < N(bad); i++) {
+		struct al_err e = { 0 };
+		if (al_vercmp(AL_VORDER_DPKG, bad[i], "1.0", &c, &e) != AL_EINVAL)
+			fail_msg("'%s' is not a Debian version and should be refused", bad[i]);
+	}
+}
+
+static void test_orders(void **state)
+{
+	int c = 0;
+	struct al_err err = { 0 };
+	assert_int_equal(al_vorder_of("PyPI"), AL_VORDER_PEP440);
+	assert_int_equal(al_vorder_of("Debian:12"), AL_VORDER_DPKG);
+	assert_int_equal(al_vorder_of("Ubuntu:22.04:LTS"), AL_VORDER_DPKG);
+	assert_int_equal(al_vorder_of("PyPIx"), AL_VORDER_NONE);
+	assert_int_equal(al_vorder_of("npm"), AL_VORDER_NONE);
+	assert_int_equal(al_vercmp(AL_VORDER_PEP440, "1.0rc1", "1.0", &c, &err), AL_OK);
+	assert_true(c < 0);
+	assert_int_equal(al_vercmp(AL_VORDER_NONE, "1", "2", &c, &err), AL_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cvss),   cmocka_unit_test(test_cvss_bad), cmocka_unit_test(test_semver),
+		cmocka_unit_test(test_dpkg),   cmocka_unit_test(test_orders),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
