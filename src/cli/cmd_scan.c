@@ -5,15 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "cli.h"
 #include "fsx.h"
 #include "json.h"
 #include "scan.h"
+#include "store.h"
 
 struct scan_run {
 	const char *bundle, *out_file;
+	const char *store;  /* --store: scan what the store holds (bundle is then NULL) */
+	char **patterns;    /* its artifacts to scan (NULL-terminated; NULL: all) */
 	const char *vulndb[16];
 	size_t nvulndb;
 	struct al_osv osv;
@@ -23,6 +27,7 @@ struct scan_run {
 	struct al_bundle_info info;
 	char *tmp;      /* the staging directory of a tar bundle, removed at the end */
 	char *stage;    /* the bundle unpacked in it */
+	char *own_db;   /* the store's vulndb.db, when it is the one used */
 	json_t *doc;
 };
 
@@ -61,13 +66,25 @@ static enum al_code verified(struct scan_run *r, const char **dir, int quiet, st
 	return rc;
 }
 
-/* The advisory data of every --vulndb, into one database in memory. */
+/* The advisory data: one database made by `vulndb import` (given, or the store's own), or
+ * every --vulndb directory or zip read into one database in memory. */
 static enum al_code load_vulndb(struct scan_run *r, struct al_err *err)
 {
 	enum al_code rc = AL_OK;
-	if (!r->nvulndb)
-		return AL_OK;
-	if ((rc = al_osv_open(NULL, &r->osv, err)))
+	char *own = r->store && !r->nvulndb ? al_strf("%s/vulndb.db", al_store_default(r->store)) : NULL;
+	if (own && access(own, F_OK) == 0) {
+		r->vulndb[r->nvulndb++] = own;
+		r->own_db = own;
+	} else {
+		free(own);
+	}
+	for (size_t i = 0; i < r->nvulndb; i++)
+		if (al_osv_is_db(r->vulndb[i]) && r->nvulndb > 1)
+			return al_fail(err, AL_EUSAGE, "--vulndb: an advisory database ('%s') cannot be combined with other data",
+				       r->vulndb[i]);
+	if (r->nvulndb == 1 && al_osv_is_db(r->vulndb[0]))
+		return al_osv_open_ro(r->vulndb[0], &r->osv, &r->stats.records, err);
+	if (r->nvulndb && (rc = al_osv_open(NULL, &r->osv, err)))
 		return rc;
 	for (size_t i = 0; !rc && i < r->nvulndb; i++)
 		rc = al_osv_import(&r->osv, r->vulndb[i], &r->stats, err);
@@ -103,6 +120,25 @@ static void print_vulns(const json_t *doc)
 	}
 }
 
+/* The outside hosts of one artifact on one line, at its first (the JSON lists each with its place). */
+static void hosts_line(const json_t *l, size_t i)
+{
+	const char *art = al_json_str(json_array_get(l, i), "artifact");
+	char shown[512] = "";
+	size_t n = 0, len = 0;
+	for (size_t j = 0; j < json_array_size(l); j++) {
+		const json_t *f = json_array_get(l, j);
+		if (strcmp(al_json_str(f, "artifact"), art) || strcmp(al_json_str(f, "kind"), "outside-host"))
+			continue;
+		if (j < i)
+			return; /* (shown with the first) */
+		if (n++ < 4 && len < sizeof(shown) - 1)
+			len += (size_t)snprintf(shown + len, sizeof(shown) - len, "%s%s", n > 1 ? ", " : "", al_json_str(f, "what"));
+	}
+	cli_line(stdout, "  %s: %zu outside host%s in its code (%s%s): reported", art, n, n == 1 ? "" : "s", shown,
+		 n > 4 ? ", …" : "");
+}
+
 /* Every other list: one line per finding. */
 static void print_list(const json_t *doc, const char *key, const char *title)
 {
@@ -118,6 +154,8 @@ static void print_list(const json_t *doc, const char *key, const char *title)
 				 al_json_str(f, "license") ? al_json_str(f, "license") : "none stated", al_json_str(f, "source"),
 				 al_json_str(f, "file") ? " " : "", al_json_str(f, "file") ? al_json_str(f, "file") : "",
 				 upper_disp(d));
+		else if (!strcmp(key, "phone_home") && !strcmp(al_json_str(f, "kind"), "outside-host"))
+			hosts_line(l, i);
 		else if (!strcmp(key, "phone_home"))
 			cli_line(stdout, "  %s: %s:%lld: %s %s: %s", al_json_str(f, "artifact"), al_json_str(f, "file"),
 				 (long long)json_integer_value(json_object_get(f, "line")), al_json_str(f, "kind"),
@@ -135,13 +173,17 @@ static void print_text(const struct scan_run *r)
 {
 	const json_t *v = json_object_get(r->doc, "verdict");
 	const json_t *pkgs = json_object_get(json_array_get(json_object_get(r->doc, "results"), 0), "packages");
-	cli_line(stdout, "scan of bundle '%s' (%s version %lld, %zu artifacts, verified)", r->bundle, r->info.name,
-		 (long long)r->info.version, r->info.nartifacts);
+	if (r->bundle)
+		cli_line(stdout, "scan of bundle '%s' (%s version %lld, %zu artifacts, verified)", r->bundle, r->info.name,
+			 (long long)r->info.version, r->info.nartifacts);
+	else
+		cli_line(stdout, "scan of the store '%s' (%zu artifacts)", al_store_default(r->store), r->info.nartifacts);
 	if (r->nvulndb)
 		printf("vulnerabilities (%zu advisories; %zu withdrawn left out): %zu packages affected\n", r->stats.records,
 		       r->stats.withdrawn, json_array_size(pkgs));
 	else
-		printf("vulnerabilities: NOT CHECKED (give --vulndb DIR-or-ZIP)\n");
+		printf("vulnerabilities: NOT CHECKED (give --vulndb DIR-or-ZIP%s)\n",
+		       r->store ? ", or run 'airlock vulndb import' first" : "");
 	print_vulns(r->doc);
 	print_list(r->doc, "model_files", "model files");
 	print_list(r->doc, "licenses", "licences");
@@ -161,8 +203,9 @@ static int finish(struct scan_run *r, int json)
 	struct al_buf b;
 	const char *res = al_json_str(json_object_get(r->doc, "verdict"), "result");
 	json_object_set_new(r->doc, "airlock",
-			    json_pack("{s:o, s:s, s:I, s:o, s:{s:b, s:I, s:I}}", "bundle", al_json_text(r->bundle),
-				      "name", r->info.name, "version", (json_int_t)r->info.version, "policy",
+			    json_pack("{s:o, s:s, s:I, s:o, s:{s:b, s:I, s:I}}", r->bundle ? "bundle" : "store",
+				      al_json_text(r->bundle ? r->bundle : al_store_default(r->store)), "name", r->info.name,
+				      "version", (json_int_t)r->info.version, "policy",
 				      r->policy.path ? al_json_text(r->policy.path) : json_string("(default)"), "vulndb",
 				      "checked", r->nvulndb > 0, "records", (json_int_t)r->stats.records, "withdrawn",
 				      (json_int_t)r->stats.withdrawn));
@@ -181,14 +224,33 @@ static int finish(struct scan_run *r, int json)
 	return strcmp(res, "pass") ? EXIT_VERIFY : 0;
 }
 
+/* What the store holds (the artifacts the patterns select), as the scan's artifact list. */
+static enum al_code store_items(struct scan_run *r, struct al_err *err)
+{
+	struct al_store *s = NULL;
+	json_t *all = NULL, *items = NULL;
+	enum al_code rc = al_store_open(al_store_default(r->store), 0, &s, err);
+	if (!rc)
+		rc = al_store_contents(s, &all, err);
+	if (!rc)
+		rc = al_store_select(all, r->patterns, "to scan", &items, err);
+	if (!rc)
+		rc = al_scan_store_info(al_store_default(r->store), items, &r->info, err);
+	json_decref(items);
+	json_decref(all);
+	if (s)
+		al_store_free(s);
+	return rc;
+}
+
 static int run(struct scan_run *r, int json, int quiet)
 {
 	struct al_err err = { 0 };
 	struct al_scan_opts o = { .policy = &r->policy, .now = (int64_t)time(NULL) };
-	const char *dir;
+	const char *dir = r->bundle ? NULL : al_store_default(r->store);
 	enum al_code rc = load_vulndb(r, &err);
 	if (!rc)
-		rc = verified(r, &dir, quiet || json, &err);
+		rc = r->bundle ? verified(r, &dir, quiet || json, &err) : store_items(r, &err);
 	if (rc)
 		return cli_fail(&err);
 	if (al_report_count(&r->rep)) {
@@ -207,6 +269,7 @@ int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = { { "vulndb", required_argument, NULL, 'v' },
 					      { "policy", required_argument, NULL, 'p' },
+					      { "store", required_argument, NULL, 's' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "output", required_argument, NULL, 'o' },
 					      { "quiet", no_argument, NULL, 'q' },
@@ -224,6 +287,7 @@ int cmd_scan(int argc, char **argv)
 			r.vulndb[r.nvulndb++] = optarg;
 			break;
 		case 'p': policy = optarg; break;
+		case 's': r.store = optarg; break;
 		case 'j': json = 1; break;
 		case 'o': r.out_file = optarg; break;
 		case 'q': quiet = 1; break;
@@ -231,9 +295,12 @@ int cmd_scan(int argc, char **argv)
 		default: return cli_usage("scan", "bad option");
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("scan", "give exactly one bundle (a directory or a tar file)");
-	r.bundle = argv[optind];
+	if (r.store)
+		r.patterns = optind < argc ? argv + optind : NULL; /* (argv ends with NULL) */
+	else if (optind + 1 != argc)
+		return cli_usage("scan", "give exactly one bundle (a directory or a tar file), or --store DIR");
+	else
+		r.bundle = argv[optind];
 	if (policy ? al_scan_policy_load(policy, &r.policy, &err) : (al_scan_policy_default(&r.policy), AL_OK))
 		return cli_fail(&err);
 	code = run(&r, json, quiet);
@@ -241,6 +308,7 @@ int cmd_scan(int argc, char **argv)
 		al_rmtree(r.tmp, NULL);
 	free(r.tmp);
 	free(r.stage);
+	free(r.own_db);
 	json_decref(r.doc);
 	if (r.osv.db)
 		al_osv_close(&r.osv);
@@ -248,4 +316,74 @@ int cmd_scan(int argc, char **argv)
 	al_bundle_info_release(&r.info);
 	al_report_release(&r.rep);
 	return code;
+}
+
+/* Builds the advisory database at ROOT/tmp, then puts it in place as ROOT/vulndb.db. */
+static enum al_code vulndb_build(const char *root, const char *path, struct al_osv_stats *st, struct al_err *err)
+{
+	struct al_store *s = NULL;
+	struct al_osv o = { 0 };
+	json_t *all = NULL;
+	char *tmp = al_strf("%s/tmp/vulndb-%ld.db", root, (long)getpid()), *dest = al_strf("%s/vulndb.db", root);
+	enum al_code rc = tmp && dest ? al_store_open(root, AL_STORE_WRITE, &s, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	if (!rc)
+		unlink(tmp); /* (a file left by a killed run of the same pid) */
+	if (!rc && !(rc = al_osv_open(tmp, &o, err))) {
+		if (path)
+			rc = al_osv_import(&o, path, st, err);
+		else if (!(rc = al_store_contents(s, &all, err)) && !(rc = al_osv_import_store(&o, root, all, st, err)) &&
+			 !st->files)
+			rc = al_fail(err, AL_ENOENT,
+				     "the store '%s' holds no vulndb artifact: import a bundle with one, or give DIR-or-ZIP", root);
+		al_osv_close(&o);
+	}
+	if (!rc && !(rc = al_sync_file(tmp, err)) && rename(tmp, dest))
+		rc = al_fail_errno(err, AL_EIO, "cannot put the advisory database in place at '%s'", dest);
+	if (!rc)
+		rc = al_fsync_dir(root, err);
+	if (rc && tmp)
+		unlink(tmp);
+	json_decref(all);
+	if (s)
+		al_store_free(s);
+	free(tmp);
+	free(dest);
+	return rc;
+}
+
+int cmd_vulndb(int argc, char **argv)
+{
+	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct al_osv_stats st = { 0 };
+	struct al_err err = { 0 };
+	const char *store = NULL, *root;
+	int json = 0, quiet = 0, c;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(al_doc_vulndb);
+		default: return cli_usage("vulndb", "bad option");
+		}
+	}
+	if (optind >= argc || strcmp(argv[optind], "import") || argc - optind > 2)
+		return cli_usage("vulndb", "use: airlock vulndb import [DIR-or-ZIP] [--store DIR]");
+	root = al_store_default(store);
+	if (vulndb_build(root, optind + 1 < argc ? argv[optind + 1] : NULL, &st, &err))
+		return cli_fail(&err);
+	if (json)
+		cli_json(json_pack("{s:o, s:I, s:I, s:I, s:I}", "database", al_json_text(root), "files", (json_int_t)st.files,
+				   "records", (json_int_t)st.records, "withdrawn", (json_int_t)st.withdrawn, "older",
+				   (json_int_t)st.older));
+	else if (!quiet)
+		cli_line(stdout, "advisory database '%s/vulndb.db': %zu records from %zu files (%zu withdrawn and %zu older "
+			 "copies left out), from %s",
+			 root, st.records, st.files, st.withdrawn, st.older,
+			 optind + 1 < argc ? argv[optind + 1] : "the store's vulndb artifacts");
+	return 0;
 }

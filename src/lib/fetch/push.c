@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "fsx.h"
 #include "json.h"
 #include "registry.h"
+#include "store.h"
 
 /* ---- names ---- */
 
@@ -737,52 +737,6 @@ static enum al_code push_artifact(struct pusher *p, const json_t *a, json_t *out
 	return rc;
 }
 
-/* Whether an artifact is selected: no patterns, or one matching NAME or KIND/NAME (which it marks hit). */
-static int selected(const json_t *a, char *const *patterns, unsigned char *hit)
-{
-	const char *kind = al_json_str(a, "kind"), *name = al_json_str(a, "name");
-	char *kn = kind && name ? al_strf("%s/%s", kind, name) : NULL;
-	int any = !patterns;
-	for (size_t i = 0; patterns && patterns[i]; i++)
-		if ((name && !fnmatch(patterns[i], name, 0)) || (kn && !fnmatch(patterns[i], kn, 0))) {
-			hit[i] = 1;
-			any = 1;
-		}
-	free(kn);
-	return any;
-}
-
-/* The artifacts to push, in the catalog's order; a pattern that selects none is AL_ENOENT. */
-static enum al_code select_all(const json_t *contents, char *const *patterns, json_t **out, struct al_err *err)
-{
-	size_t np = 0, i;
-	unsigned char *hit;
-	const json_t *a;
-	enum al_code rc = AL_OK;
-	while (patterns && patterns[np])
-		np++;
-	hit = calloc(np + 1, 1);
-	*out = json_array();
-	if (!hit || !*out) {
-		free(hit);
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	}
-	json_array_foreach(contents, i, a) if (selected(a, patterns, hit) && json_array_append(*out, (json_t *)a)) rc =
-		al_fail(err, AL_ENOMEM, "out of memory");
-	for (i = 0; i < np && !rc; i++)
-		if (!hit[i])
-			rc = al_fail(err, AL_ENOENT, "no artifact of the store matches '%s' (its NAME or KIND/NAME; see 'airlock store ls')",
-				     patterns[i]);
-	if (!rc && !json_array_size(*out))
-		rc = al_fail(err, AL_ENOENT, "the store holds no artifact to push");
-	free(hit);
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
 enum al_code al_registry_push(const struct al_fetch_opts *o, const struct al_push_opts *po, const json_t *contents,
 			      json_t **result, struct al_err *err)
 {
@@ -793,7 +747,7 @@ enum al_code al_registry_push(const struct al_fetch_opts *o, const struct al_pus
 	size_t i;
 	*result = NULL;
 	if (!rc)
-		rc = select_all(contents, po->patterns, &chosen, err);
+		rc = al_store_select(contents, po->patterns, "to push", &chosen, err);
 	json_array_foreach(chosen, i, a) {
 		const json_t *b;
 		size_t k;

@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,6 +54,42 @@ enum al_code al_osv_open(const char *path, struct al_osv *o, struct al_err *err)
 		return err->code;
 	}
 	return AL_OK;
+}
+
+int al_osv_is_db(const char *path)
+{
+	char head[16] = { 0 };
+	FILE *f = fopen(path, "rbe");
+	size_t n = f ? fread(head, 1, sizeof(head), f) : 0;
+	if (f)
+		fclose(f);
+	return n == sizeof(head) && !memcmp(head, "SQLite format 3", 16);
+}
+
+enum al_code al_osv_open_ro(const char *path, struct al_osv *o, size_t *records, struct al_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum al_code rc;
+	int row = 0;
+	memset(o, 0, sizeof(*o));
+	if (!(o->path = strdup(path)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(o->db, q_find, -1, &o->find, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(o->db, q_record, -1, &o->record, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(o->db, "SELECT count(*) FROM vuln", -1, &st, NULL) != SQLITE_OK) {
+		al_fail(err, AL_EINVAL, "'%s' is not an advisory database made by 'airlock vulndb import': %s", path,
+			o->db ? sqlite3_errmsg(o->db) : "out of memory");
+		sqlite3_finalize(st);
+		al_osv_close(o);
+		return err->code;
+	}
+	rc = al_db_step(st, "advisory count", &row, err);
+	*records = !rc && row ? (size_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc)
+		al_osv_close(o);
+	return rc;
 }
 
 void al_osv_close(struct al_osv *o)

@@ -46,6 +46,11 @@ struct al_osv_stats {
 
 /* Opens (creating) the database at PATH, or one in memory when PATH is NULL. */
 enum al_code al_osv_open(const char *path, struct al_osv *o, struct al_err *err);
+/* Opens an advisory database made by al_osv_open(PATH) read-only; *records is how many
+ * records it holds. A file that is not one is AL_EINVAL. */
+enum al_code al_osv_open_ro(const char *path, struct al_osv *o, size_t *records, struct al_err *err);
+/* Whether PATH is an SQLite file (by its first 16 bytes). */
+int al_osv_is_db(const char *path);
 void al_osv_close(struct al_osv *o);
 
 /* Imports every record under PATH (a directory or a zip), in one transaction. */

@@ -68,4 +68,15 @@ enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const s
 enum al_code al_scan_wheel_code(const char *path, const char *artifact, const char *telemetry, json_t *phone_home,
 				struct al_err *err);
 
+/* ---- the inside (scan_store.c) */
+
+/* ITEMS (al_store_select over al_store_contents) as a bundle's artifact list over the store
+ * at ROOT, for al_scan_bundle(ROOT, …): wheels get their project and version from their
+ * METADATA. *info is zeroed first and released with al_bundle_info_release in every case. */
+enum al_code al_scan_store_info(const char *root, const json_t *items, struct al_bundle_info *info,
+				struct al_err *err);
+/* Every OSV record blob of every vulndb artifact among ITEMS, into O. */
+enum al_code al_osv_import_store(struct al_osv *o, const char *root, const json_t *items, struct al_osv_stats *st,
+				 struct al_err *err);
+
 #endif

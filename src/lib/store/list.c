@@ -6,9 +6,11 @@
  */
 #include "store_internal.h"
 
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsx.h"
 #include "json.h"
 
 /*
@@ -169,5 +171,52 @@ enum al_code al_store_contents(struct al_store *s, json_t **out, struct al_err *
 		*out = a;
 	}
 	json_decref(b);
+	return rc;
+}
+
+/* Whether an artifact is selected: no patterns, or one matching NAME or KIND/NAME (which it marks hit). */
+static int selected(const json_t *a, char *const *patterns, unsigned char *hit)
+{
+	const char *kind = al_json_str(a, "kind"), *name = al_json_str(a, "name");
+	char *kn = kind && name ? al_strf("%s/%s", kind, name) : NULL;
+	int any = !patterns;
+	for (size_t i = 0; patterns && patterns[i]; i++)
+		if ((name && !fnmatch(patterns[i], name, 0)) || (kn && !fnmatch(patterns[i], kn, 0))) {
+			hit[i] = 1;
+			any = 1;
+		}
+	free(kn);
+	return any;
+}
+
+enum al_code al_store_select(const json_t *contents, char *const *patterns, const char *what, json_t **out,
+			     struct al_err *err)
+{
+	size_t np = 0, i;
+	unsigned char *hit;
+	const json_t *a;
+	enum al_code rc = AL_OK;
+	while (patterns && patterns[np])
+		np++;
+	hit = calloc(np + 1, 1);
+	*out = json_array();
+	if (!hit || !*out) {
+		free(hit);
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	json_array_foreach(contents, i, a)
+		if (selected(a, patterns, hit) && json_array_append(*out, (json_t *)a))
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+	for (i = 0; i < np && !rc; i++)
+		if (!hit[i])
+			rc = al_fail(err, AL_ENOENT, "no artifact of the store matches '%s' (its NAME or KIND/NAME; see 'airlock store ls')",
+				     patterns[i]);
+	if (!rc && !json_array_size(*out))
+		rc = al_fail(err, AL_ENOENT, "the store holds no artifact %s", what);
+	free(hit);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	return rc;
 }

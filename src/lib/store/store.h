@@ -132,6 +132,13 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
  * not record is an error (AL_ESTORE), never a blob left out.
  */
 enum al_code al_store_contents(struct al_store *s, json_t **out, struct al_err *err);
+/*
+ * The items of CONTENTS (al_store_contents) that PATTERNS (fnmatch(3), NULL-terminated; NULL:
+ * all) select by NAME or KIND/NAME, in order: *out a new array. A pattern that selects
+ * nothing, or nothing at all selected, is AL_ENOENT ("… no artifact WHAT").
+ */
+enum al_code al_store_select(const json_t *contents, char *const *patterns, const char *what, json_t **out,
+			     struct al_err *err);
 
 struct al_fsck_result {
 	struct al_report report;      /* corruption: exit 1 when any */
