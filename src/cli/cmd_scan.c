@@ -387,3 +387,60 @@ int cmd_vulndb(int argc, char **argv)
 			 optind + 1 < argc ? argv[optind + 1] : "the store's vulndb artifacts");
 	return 0;
 }
+
+int cmd_sbom(int argc, char **argv)
+{
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+					      { "output", required_argument, NULL, 'o' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct scan_run r = { 0 };
+	struct al_err err = { 0 };
+	struct al_buf b;
+	const char *format = "cyclonedx", *dir;
+	json_t *doc = NULL;
+	int quiet = 0, c, code = 0;
+	while ((c = getopt_long(argc, argv, "f:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'o': r.out_file = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(al_doc_sbom);
+		default: return cli_usage("sbom", "bad option");
+		}
+	}
+	if (strcmp(format, "cyclonedx") && strcmp(format, "spdx"))
+		return cli_usage("sbom", "--format is cyclonedx or spdx, not '%s'", format);
+	if (optind + 1 != argc)
+		return cli_usage("sbom", "give exactly one bundle (a directory or a tar file)");
+	r.bundle = argv[optind];
+	al_buf_init(&b, 4 * (size_t)AL_MAX_SMALL);
+	if (verified(&r, &dir, quiet || !r.out_file, &err)) {
+		code = cli_fail(&err);
+	} else if (al_report_count(&r.rep)) {
+		for (size_t i = 0; i < r.rep.n; i++)
+			fprintf(stderr, "airlock: sbom: %s\n", r.rep.msg[i]);
+		fprintf(stderr, "airlock: bundle '%s' FAILED verification: no bill of materials\n", r.bundle);
+		code = EXIT_VERIFY;
+	} else if (al_sbom_document(dir, &r.info, format, (int64_t)time(NULL), &doc, &err) ||
+		   al_json_dump(doc, AL_JSON_PRETTY, &b, &err) ||
+		   (r.out_file ? al_write_atomic(r.out_file, b.data, b.len, &err)
+			       : (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)
+					  ? al_fail_errno(&err, AL_EIO, "cannot write the bill of materials")
+					  : AL_OK))) {
+		code = cli_fail(&err);
+	} else if (r.out_file && !quiet) {
+		cli_line(stderr, "wrote the %s bill of materials of '%s' (%zu artifacts) to %s",
+			 !strcmp(format, "spdx") ? "SPDX 2.3" : "CycloneDX 1.6", r.bundle, r.info.nartifacts, r.out_file);
+	}
+	al_buf_release(&b);
+	json_decref(doc);
+	if (r.tmp)
+		al_rmtree(r.tmp, NULL);
+	free(r.tmp);
+	free(r.stage);
+	al_bundle_info_release(&r.info);
+	al_report_release(&r.rep);
+	return code;
+}

@@ -68,6 +68,18 @@ enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const s
 enum al_code al_scan_wheel_code(const char *path, const char *artifact, const char *telemetry, json_t *phone_home,
 				struct al_err *err);
 
+/* ---- the bill of materials (sbom_doc.c) */
+
+/*
+ * The verified bundle at DIR (INFO from its check) as a bill of materials: FORMAT
+ * "cyclonedx" (CycloneDX 1.6 JSON) or "spdx" (SPDX 2.3 JSON), created at NOW. Every
+ * artifact with its purl and SHA-256; models with their card's licence, base model and
+ * datasets; wheels with the requirements their METADATA declares, each a package that
+ * the wheel depends on. *out is a new reference.
+ */
+enum al_code al_sbom_document(const char *dir, const struct al_bundle_info *info, const char *format, int64_t now,
+			      json_t **out, struct al_err *err);
+
 /* ---- the inside (scan_store.c) */
 
 /* ITEMS (al_store_select over al_store_contents) as a bundle's artifact list over the store

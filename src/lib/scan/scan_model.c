@@ -189,6 +189,16 @@ static enum al_code scan_card(const char *path, const char *file, const struct a
 		rc = al_scan_license(licenses, p, a->name, json_string_value(json_array_get(lic, i)), "model card", file,
 				     err);
 	}
+	if (!rc && *stated && json_array_size(licenses)) {
+		/* what else the card states, for the SBOM: the base model and the datasets */
+		json_t *last = json_array_get(licenses, json_array_size(licenses) - 1);
+		const char *keys[] = { "base_model", "datasets" };
+		for (size_t k = 0; k < 2; k++) {
+			json_t *v = json_object_get(fm, keys[k]);
+			if (json_is_string(v) || json_is_array(v))
+				json_object_set(last, keys[k], v);
+		}
+	}
 	json_decref(fm);
 	al_buf_release(&b);
 	return rc;
