@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_scan.c: `airlock scan` — what is known to be wrong with a bundle, judged by a policy (docs/cmd/scan.md). */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "json.h"
 #include "scan.h"
 #include "store.h"
+#include "trust.h"
+#include "custody.h"
 
 struct scan_run {
 	const char *bundle, *out_file;
@@ -28,6 +31,9 @@ struct scan_run {
 	char *tmp;      /* the staging directory of a tar bundle, removed at the end */
 	char *stage;    /* the bundle unpacked in it */
 	char *own_db;   /* the store's vulndb.db, when it is the one used */
+	const char *trust_file; /* report --trust: the signatures are checked as the bundle is */
+	struct al_trust trust;
+	json_t *signers;
 	json_t *doc;
 };
 
@@ -59,6 +65,8 @@ static enum al_code verified(struct scan_run *r, const char **dir, int quiet, st
 		rc = al_bundle_check(&v, &r->rep, &r->info, err);
 		rc = rc == AL_EVERIFY ? AL_OK : rc;
 	}
+	if (!rc && !al_report_count(&r->rep) && r->trust_file)
+		rc = al_trust_check(&v, &r->info, &r->trust, (int64_t)time(NULL), &r->rep, &r->signers, err);
 	al_bview_release(&v);
 	cli_progress_stop(&pr);
 	if (r->stage)
@@ -196,12 +204,9 @@ static void print_text(const struct scan_run *r)
 		 r->policy.path ? "'" : "");
 }
 
-/* Adds what the scan was run with, and writes -o / --json; the exit code from the verdict. */
-static int finish(struct scan_run *r, int json)
+/* What the scan was run with, into its document. */
+static void run_info(struct scan_run *r)
 {
-	struct al_err err = { 0 };
-	struct al_buf b;
-	const char *res = al_json_str(json_object_get(r->doc, "verdict"), "result");
 	json_object_set_new(r->doc, "airlock",
 			    json_pack("{s:o, s:s, s:I, s:o, s:{s:b, s:I, s:I}}", r->bundle ? "bundle" : "store",
 				      al_json_text(r->bundle ? r->bundle : al_store_default(r->store)), "name", r->info.name,
@@ -209,6 +214,15 @@ static int finish(struct scan_run *r, int json)
 				      r->policy.path ? al_json_text(r->policy.path) : json_string("(default)"), "vulndb",
 				      "checked", r->nvulndb > 0, "records", (json_int_t)r->stats.records, "withdrawn",
 				      (json_int_t)r->stats.withdrawn));
+}
+
+/* Adds what the scan was run with, and writes -o / --json; the exit code from the verdict. */
+static int finish(struct scan_run *r, int json)
+{
+	struct al_err err = { 0 };
+	struct al_buf b;
+	const char *res = al_json_str(json_object_get(r->doc, "verdict"), "result");
+	run_info(r);
 	if (r->out_file) {
 		al_buf_init(&b, 4 * (size_t)AL_MAX_SMALL);
 		if (al_json_dump(r->doc, AL_JSON_PRETTY, &b, &err) || al_write_atomic(r->out_file, b.data, b.len, &err)) {
@@ -440,6 +454,107 @@ int cmd_sbom(int argc, char **argv)
 		al_rmtree(r.tmp, NULL);
 	free(r.tmp);
 	free(r.stage);
+	al_bundle_info_release(&r.info);
+	al_report_release(&r.rep);
+	return code;
+}
+
+/* The names under DIR/signatures/, and the custody log's records (its problems into *crep). */
+static enum al_code evidence(const char *dir, const struct al_bundle_info *info, json_t **sigs, json_t **records,
+			     struct al_report *crep, struct al_err *err)
+{
+	char *sd = al_strf("%s/signatures", dir), *cl = al_strf("%s/custody.log", dir);
+	struct al_buf b;
+	enum al_code rc = sd && cl ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+	DIR *d = sd ? opendir(sd) : NULL;
+	struct dirent *e;
+	*sigs = json_array();
+	while (!rc && d && (e = al_readdir(d, sd, &rc, err)))
+		json_array_append_new(*sigs, al_json_text(e->d_name));
+	if (d)
+		closedir(d);
+	al_buf_init(&b, AL_MAX_SMALL);
+	if (!rc && access(cl, F_OK) == 0 && !(rc = al_read_file(cl, AL_NOFOLLOW, &b, err)))
+		rc = al_custody_check(b.data ? b.data : "", b.len, info->sums_digest, NULL, 0, crep, records, err);
+	al_buf_release(&b);
+	free(sd);
+	free(cl);
+	return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = { { "vulndb", required_argument, NULL, 'v' },
+					      { "policy", required_argument, NULL, 'p' },
+					      { "trust", required_argument, NULL, 't' },
+					      { "output", required_argument, NULL, 'o' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct scan_run r = { 0 };
+	struct al_err err = { 0 };
+	struct al_report crep = { 0 };
+	struct al_scan_opts o = { .policy = &r.policy, .now = (int64_t)time(NULL) };
+	struct al_buf b;
+	const char *policy = NULL, *dir;
+	json_t *sigs = NULL, *records = NULL;
+	int quiet = 0, c, code = 0;
+	enum al_code rc;
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (r.nvulndb == sizeof(r.vulndb) / sizeof(r.vulndb[0]))
+				return cli_usage("report", "at most 16 --vulndb");
+			r.vulndb[r.nvulndb++] = optarg;
+			break;
+		case 'p': policy = optarg; break;
+		case 't': r.trust_file = optarg; break;
+		case 'o': r.out_file = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(al_doc_report);
+		default: return cli_usage("report", "bad option");
+		}
+	}
+	if (optind + 1 != argc || !r.out_file)
+		return cli_usage("report", "give one bundle and -o review.html");
+	r.bundle = argv[optind];
+	if (policy ? al_scan_policy_load(policy, &r.policy, &err) : (al_scan_policy_default(&r.policy), AL_OK))
+		return cli_fail(&err);
+	al_buf_init(&b, 4 * (size_t)AL_MAX_SMALL);
+	rc = r.trust_file ? al_trust_load(r.trust_file, &r.trust, &err) : AL_OK;
+	if (!rc)
+		rc = load_vulndb(&r, &err);
+	if (!rc)
+		rc = verified(&r, &dir, quiet, &err);
+	o.osv = r.nvulndb ? &r.osv : NULL;
+	if (!rc && al_report_count(&r.rep)) {
+		for (size_t i = 0; i < r.rep.n; i++)
+			fprintf(stderr, "airlock: report: %s\n", r.rep.msg[i]);
+		fprintf(stderr, "airlock: bundle '%s' FAILED verification: no report\n", r.bundle);
+		code = EXIT_VERIFY;
+	} else if (rc || (rc = al_scan_bundle(dir, &r.info, &o, &r.doc, &err)) ||
+		   (run_info(&r), AL_OK) || (rc = evidence(dir, &r.info, &sigs, &records, &crep, &err)) ||
+		   (rc = al_report_page(r.doc, &r.info, r.bundle, r.signers, sigs, records, &crep, o.now, &b, &err)) ||
+		   (rc = al_write_atomic(r.out_file, b.data, b.len, &err))) {
+		code = cli_fail(&err);
+	} else if (!quiet) {
+		cli_line(stdout, "wrote the review of '%s' (verdict %s) to %s", r.bundle,
+			 al_json_str(json_object_get(r.doc, "verdict"), "result"), r.out_file);
+	}
+	al_buf_release(&b);
+	al_report_release(&crep);
+	json_decref(sigs);
+	json_decref(records);
+	json_decref(r.signers);
+	json_decref(r.doc);
+	al_trust_release(&r.trust);
+	if (r.tmp)
+		al_rmtree(r.tmp, NULL);
+	free(r.tmp);
+	free(r.stage);
+	if (r.osv.db)
+		al_osv_close(&r.osv);
+	al_scan_policy_release(&r.policy);
 	al_bundle_info_release(&r.info);
 	al_report_release(&r.rep);
 	return code;

@@ -27,6 +27,7 @@ static const struct cli_cmd commands[] = {
 	{ "sign", cmd_sign, al_doc_sign, "sign a bundle in a role", CLI_CRYPTO },
 	{ "custody", cmd_custody, al_doc_custody, "add, show or verify custody records", CLI_CRYPTO },
 	{ "scan", cmd_scan, al_doc_scan, "scan a bundle: vulnerabilities, model files, licences, origins", CLI_CRYPTO },
+	{ "report", cmd_report, al_doc_report, "write one HTML page for the reviewer of a bundle", CLI_CRYPTO },
 	{ "sbom", cmd_sbom, al_doc_sbom, "write a bundle's bill of materials (CycloneDX or SPDX)", CLI_CRYPTO },
 	{ "vulndb", cmd_vulndb, al_doc_vulndb, "import advisory data into the store's advisory database", CLI_CRYPTO },
 	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly", CLI_CRYPTO },

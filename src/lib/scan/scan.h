@@ -80,6 +80,19 @@ enum al_code al_scan_wheel_code(const char *path, const char *artifact, const ch
 enum al_code al_sbom_document(const char *dir, const struct al_bundle_info *info, const char *format, int64_t now,
 			      json_t **out, struct al_err *err);
 
+/* ---- the reviewer's page (report.c) */
+
+/*
+ * The review page of the bundle at BUNDLE (INFO from its check, SCAN its scan document):
+ * the verdict, a summary, the artifacts with their sources and pins, vulnerabilities by
+ * severity, model files, licences, origins, phone-home, the signatures (the trust check's
+ * SIGNERS, or else the SIG_FILES present, unchecked) and the custody records with their
+ * problems. One self-contained HTML page appended to OUT.
+ */
+enum al_code al_report_page(const json_t *scan, const struct al_bundle_info *info, const char *bundle,
+			    const json_t *signers, const json_t *sig_files, const json_t *custody_records,
+			    const struct al_report *custody_problems, int64_t now, struct al_buf *out, struct al_err *err);
+
 /* ---- the inside (scan_store.c) */
 
 /* ITEMS (al_store_select over al_store_contents) as a bundle's artifact list over the store
