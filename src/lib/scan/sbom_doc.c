@@ -101,6 +101,11 @@ static enum al_code facts(const char *dir, const struct al_bundle_info *info, js
 			rc = al_scan_model(dir, a, &p, mf, lic, err);
 		else if (a->kind == AL_KIND_WHEEL)
 			rc = requires(dir, a, json_object_get(f, "requires"), err);
+		else if (a->kind == AL_KIND_IMAGE) {
+			json_t *pk = NULL;
+			if (!(rc = al_image_packages(dir, a, &pk, err)))
+				json_object_set_new(f, "packages", pk);
+		}
 		json_array_foreach(rc ? NULL : lic, k, l) {
 			if (al_json_str(l, "license"))
 				json_array_append(json_object_get(f, "licenses"), json_object_get(l, "license"));
@@ -228,9 +233,25 @@ static enum al_code cyclonedx(const struct al_bundle_info *info, const json_t *f
 	for (size_t i = 0; i < info->nartifacts; i++) {
 		json_t *c = json_array_get(comps, i);
 		const json_t *f = json_array_get(fx, i);
+		const json_t *pk;
+		json_t *nested = json_array();
+		size_t k;
 		cdx_licenses(c, json_object_get(f, "licenses"));
 		if (info->artifacts[i].kind == AL_KIND_MODEL)
 			cdx_model(c, f);
+		/* the packages installed in an image, as components of its component */
+		json_array_foreach(json_object_get(f, "packages"), k, pk) {
+			char *ref = al_strf("%s#%s", info->artifacts[i].ref, al_json_str(pk, "purl"));
+			json_array_append_new(nested, json_pack("{s:s, s:s?, s:O, s:O, s:O, s:[{s:s, s:O}]}", "type", "library",
+								"bom-ref", ref, "name", json_object_get(pk, "name"), "version",
+								json_object_get(pk, "version"), "purl", json_object_get(pk, "purl"),
+								"properties", "name", "airlock:ecosystem", "value",
+								json_object_get(pk, "ecosystem")));
+			free(ref);
+		}
+		if (json_array_size(nested))
+			json_object_set(c, "components", nested);
+		json_decref(nested);
 	}
 	cdx_requires(*out, info, fx);
 	return AL_OK;
@@ -324,6 +345,21 @@ static enum al_code spdx(const struct al_bundle_info *info, const json_t *fx, in
 		json_array_append_new(pkgs, p);
 		json_array_append_new(rels, json_pack("{s:s, s:s, s:s}", "spdxElementId", "SPDXRef-DOCUMENT",
 						      "relationshipType", "DESCRIBES", "relatedSpdxElement", id));
+		for (size_t k = 0; k < json_array_size(json_object_get(f, "packages")); k++) {
+			const json_t *pk = json_array_get(json_object_get(f, "packages"), k);
+			char pid[80];
+			snprintf(pid, sizeof(pid), "SPDXRef-Installed-%zu-%zu", i + 1, k + 1);
+			json_array_append_new(pkgs, json_pack("{s:s, s:O, s:O, s:s, s:b, s:s, s:s, s:s, s:[{s:s, s:s, s:O}]}",
+							      "SPDXID", pid, "name", json_object_get(pk, "name"), "versionInfo",
+							      json_object_get(pk, "version"), "downloadLocation", "NOASSERTION",
+							      "filesAnalyzed", 0, "licenseConcluded", "NOASSERTION",
+							      "licenseDeclared", "NOASSERTION", "copyrightText", "NOASSERTION",
+							      "externalRefs", "referenceCategory", "PACKAGE-MANAGER",
+							      "referenceType", "purl", "referenceLocator",
+							      json_object_get(pk, "purl")));
+			json_array_append_new(rels, json_pack("{s:s, s:s, s:s}", "spdxElementId", id, "relationshipType",
+							      "CONTAINS", "relatedSpdxElement", pid));
+		}
 		for (size_t k = 0; k < json_array_size(json_object_get(f, "requires")); k++) {
 			const char *r = json_string_value(json_array_get(json_object_get(f, "requires"), k));
 			char did[80], *name = req_name(r), *dpurl = name ? al_strf("pkg:pypi/%s", name) : NULL;

@@ -10,6 +10,7 @@
 #include "json.h"
 #include "scan_internal.h"
 #include "sbom.h"
+#include "vercmp.h"
 
 /* The rank of a hit's severity under the policy (UNKNOWN takes the policy's rank). */
 static int hit_rank(const json_t *hit, const struct al_scan_policy *p)
@@ -97,11 +98,13 @@ static json_t *groups_of(const json_t *hits)
 	return groups;
 }
 
-/* One package's entry in osv-scanner's shape, with airlock's judgement of each hit. */
-static enum al_code package_entry(const struct al_artifact *a, const char *purl, json_t *hits,
-				  const struct al_scan_opts *o, json_t *packages, int *fails, struct al_err *err)
+/* One package (PKG: {name, version, ecosystem, purl}) in osv-scanner's shape, with airlock's judgement
+ * of each hit. */
+static enum al_code package_entry(const struct al_artifact *a, json_t *pkg, json_t *hits, const struct al_scan_opts *o,
+				  json_t *packages, int *fails, struct al_err *err)
 {
 	json_t *records = json_array(), *judged = json_array(), *groups = groups_of(hits), *g, *h;
+	const char *purl = al_json_str(pkg, "purl");
 	size_t i;
 	json_array_foreach(hits, i, h) {
 		const char *d = dispose(h, purl, o->policy, o->now);
@@ -125,11 +128,51 @@ static enum al_code package_entry(const struct al_artifact *a, const char *purl,
 		json_object_set(g, "aliases", json_object_get(g, "ids"));
 	}
 	return al_scan_add(packages,
-			   json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:{s:o, s:o}}", "package", "name",
-				     al_json_str(a->info, "project"), "version", al_json_str(a->info, "version"), "ecosystem",
-				     "PyPI", "purl", purl, "vulnerabilities", records, "groups", groups, "airlock",
-				     "artifact", al_json_text(a->name), "findings", judged),
+			   json_pack("{s:O, s:o, s:o, s:{s:o, s:o}}", "package", pkg, "vulnerabilities", records, "groups",
+				     groups, "airlock", "artifact", al_json_text(a->name), "findings", judged),
 			   err);
+}
+
+/* The packages installed in an image, each matched in its own ecosystem. An ecosystem airlock
+ * has no version order for (Alpine's apk) is not matched: that is a finding to review. */
+static enum al_code scan_image(const char *dir, const struct al_artifact *a, const struct al_scan_opts *o,
+			       json_t *packages, json_t *unmatched, int *fails, struct al_err *err)
+{
+	json_t *pkgs = NULL, *p;
+	enum al_code rc = al_image_packages(dir, a, &pkgs, err);
+	size_t i, skipped = 0;
+	json_array_foreach(rc || !o->osv ? NULL : pkgs, i, p) {
+		const char *eco = al_json_str(p, "ecosystem");
+		json_t *hits = NULL, *pk;
+		const char *name = al_json_str(p, "source") ? al_json_str(p, "source") : al_json_str(p, "name");
+		char src[256], ver[256];
+		if (al_vorder_of(eco) == AL_VORDER_NONE) {
+			skipped++;
+			continue;
+		}
+		/* (dpkg's "Source: NAME (VERSION)": OSV's Debian records name source packages and their
+		 * versions, which differ from the binary's after a binary-only rebuild) */
+		const char *paren = strchr(name, '(');
+		snprintf(src, sizeof(src), "%.*s", (int)strcspn(name, " ("), name);
+		snprintf(ver, sizeof(ver), "%.*s", paren ? (int)strcspn(paren + 1, ")") : (int)strlen(al_json_str(p, "version")),
+			 paren ? paren + 1 : al_json_str(p, "version"));
+		if ((rc = al_osv_match(o->osv, eco, src, ver, &hits, err)))
+			break;
+		pk = json_pack("{s:s, s:s, s:s, s:s}", "name", src, "version", ver, "ecosystem", eco,
+			       "purl", al_json_str(p, "purl") ? al_json_str(p, "purl") : "");
+		if (json_array_size(hits))
+			rc = package_entry(a, pk, hits, o, packages, fails, err);
+		json_decref(pk);
+		json_decref(hits);
+		if (rc)
+			break;
+	}
+	if (!rc && skipped)
+		rc = al_scan_add(unmatched, json_pack("{s:o, s:I, s:s, s:s}", "artifact", al_json_text(a->name), "packages",
+						     (json_int_t)skipped, "why", "airlock has no version order for their ecosystem",
+						     "disposition", "review"), err);
+	json_decref(pkgs);
+	return rc;
 }
 
 /* The wheels: their vulnerabilities (when there is a database) and what their code would reach. */
@@ -144,8 +187,12 @@ static enum al_code scan_wheel(const char *dir, const struct al_artifact *a, con
 	enum al_code rc = AL_OK;
 	if (!purl || !whl)
 		rc = al_fail(err, AL_EVERIFY, "wheel %s: no project, version or digest in airlock.json", a->name);
-	if (!rc && o->osv && !(rc = al_osv_match(o->osv, "PyPI", project, version, &hits, err)) && json_array_size(hits))
-		rc = package_entry(a, purl, hits, o, packages, fails, err);
+	if (!rc && o->osv && !(rc = al_osv_match(o->osv, "PyPI", project, version, &hits, err)) && json_array_size(hits)) {
+		json_t *pk = json_pack("{s:s, s:s, s:s, s:s}", "name", project, "version", version, "ecosystem", "PyPI",
+				       "purl", purl);
+		rc = package_entry(a, pk, hits, o, packages, fails, err);
+		json_decref(pk);
+	}
 	if (!rc)
 		rc = al_scan_wheel_code(whl, a->name, o->policy->telemetry, phone_home, err);
 	json_decref(hits);
@@ -173,9 +220,9 @@ static enum al_code scan_origin(const struct al_artifact *a, const struct al_sca
 /* Counts what fails and what needs review, into the verdict. */
 static json_t *verdict(json_t *doc, int vuln_fails)
 {
-	static const char *const lists[] = { "model_files", "licenses", "origins", "phone_home" };
+	static const char *const lists[] = { "model_files", "licenses", "origins", "phone_home", "unmatched" };
 	int fails = vuln_fails, reviews = 0;
-	for (size_t l = 0; l < 4; l++) {
+	for (size_t l = 0; l < 5; l++) {
 		size_t i;
 		json_t *f;
 		json_array_foreach(json_object_get(doc, lists[l]), i, f) {
@@ -192,7 +239,7 @@ enum al_code al_scan_bundle(const char *dir, const struct al_bundle_info *info, 
 			    json_t **out, struct al_err *err)
 {
 	json_t *packages = json_array(), *model_files = json_array(), *licenses = json_array();
-	json_t *origins = json_array(), *phone_home = json_array();
+	json_t *origins = json_array(), *phone_home = json_array(), *unmatched = json_array();
 	enum al_code rc = AL_OK;
 	int fails = 0;
 	*out = NULL;
@@ -202,6 +249,8 @@ enum al_code al_scan_bundle(const char *dir, const struct al_bundle_info *info, 
 			rc = scan_wheel(dir, a, o, packages, phone_home, &fails, err);
 		else if (a->kind == AL_KIND_MODEL)
 			rc = al_scan_model(dir, a, o->policy, model_files, licenses, err);
+		else if (a->kind == AL_KIND_IMAGE)
+			rc = scan_image(dir, a, o, packages, unmatched, &fails, err);
 		if (!rc)
 			rc = scan_origin(a, o->policy, origins, err);
 	}
@@ -211,12 +260,13 @@ enum al_code al_scan_bundle(const char *dir, const struct al_bundle_info *info, 
 		json_decref(licenses);
 		json_decref(origins);
 		json_decref(phone_home);
+		json_decref(unmatched);
 		return rc;
 	}
 	/* (json_pack takes the references of "o" arguments, on failure too) */
-	if (!(*out = json_pack("{s:[{s:{s:o, s:s}, s:o}], s:o, s:o, s:o, s:o}", "results", "source", "path",
+	if (!(*out = json_pack("{s:[{s:{s:o, s:s}, s:o}], s:o, s:o, s:o, s:o, s:o}", "results", "source", "path",
 			       al_json_text(dir), "type", "bundle", "packages", packages, "model_files", model_files,
-			       "licenses", licenses, "origins", origins, "phone_home", phone_home)))
+			       "licenses", licenses, "origins", origins, "phone_home", phone_home, "unmatched", unmatched)))
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	json_object_set_new(*out, "verdict", verdict(*out, fails));
 	return AL_OK;

@@ -68,6 +68,13 @@ enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const s
 enum al_code al_scan_wheel_code(const char *path, const char *artifact, const char *telemetry, json_t *phone_home,
 				struct al_err *err);
 
+/*
+ * The packages installed in image artifact A (image_pkgs.c), read from its layers as
+ * streams: *out a new array of {ecosystem ("Debian:12", "Alpine:v3.19", "PyPI"), name,
+ * version, source?, purl}; an index's platforms each once.
+ */
+enum al_code al_image_packages(const char *dir, const struct al_artifact *a, json_t **out, struct al_err *err);
+
 /* ---- the bill of materials (sbom_doc.c) */
 
 /*
