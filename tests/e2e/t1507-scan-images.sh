@@ -8,7 +8,10 @@
 #     those of the packages the image ends with, matched as OSV's Debian data names them
 #     (source package and source version, the release's ecosystem "Debian:12"), under
 #     dpkg's order, whose expectations are checked with dpkg --compare-versions itself;
-#   - an Alpine image: its packages are listed, not matched (no apk order yet), and that
+#   - an Alpine 3.19 image: matched in "Alpine:v3.19" under apk's order (musl before its
+#     fix, busybox at its fix; a v3.18 record does not apply);
+#   - an image with dpkg's status but no os-release: its release is unknown, so its
+#     packages are not matched (they would match every release's advisories), and that
 #     is a finding to review;
 #   - the SBOM lists each image's packages with their purls.
 . "$(dirname "$0")/lib.sh"
@@ -59,6 +62,7 @@ layout("debian-app", [
     [("var/lib/dpkg/status", status(upgraded)), (dp + ".wh.Jinja2-3.1.2.dist-info", b"")],
 ])
 apkdb = b"C:Q1x\nP:musl\nV:1.2.4_git20230717-r4\no:musl\n\nC:Q1y\nP:busybox\nV:1.36.1-r15\no:busybox\n\n"
+layout("bare-app", [[("var/lib/dpkg/status", status(base))]])   # no os-release: the release is unknown
 layout("alpine-app", [[("etc/os-release", b"ID=alpine\nVERSION_ID=3.19.1\n"), ("lib/apk/db/installed", apkdb)]])
 # the advisories (made up, in OSV's form)
 v = os.path.join(root, "osv")
@@ -74,6 +78,9 @@ rec("x_DEB-bash", "Debian:12", "bash", "5.2.15-3")
 rec("x_DEB11-zlib", "Debian:11", "zlib", "1:9")
 rec("x_PYPI-requests", "PyPI", "requests", "2.31.0")
 rec("x_PYPI-jinja2", "PyPI", "jinja2", "3.1.3")
+rec("x_APK-musl", "Alpine:v3.19", "musl", "1.2.4_git20230717-r5")
+rec("x_APK-busybox", "Alpine:v3.19", "busybox", "1.36.1-r15")
+rec("x_APK318-musl", "Alpine:v3.18", "musl", "9")
 PY
 # the expectations rest on dpkg's own order
 dpkg --compare-versions 3.0.11-1~deb12u2 ge 3.0.11-1~deb12u2 || fail "dpkg: the upgraded openssl is not at its fix"
@@ -91,6 +98,9 @@ artifacts:
   - kind: image
     path: alpine-app:1
     name: acme/alpine-app:1
+  - kind: image
+    path: bare-app:1
+    name: acme/bare-app:1
 EOF
 expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b" --quiet
 
@@ -99,12 +109,14 @@ jq -r '.results[0].packages[] | .package as $p | .vulnerabilities[] | [$p.ecosys
     "$T/scan.json" | sort >"$T/got"
 sort >"$T/want" <<'EOF'
 Debian:12	bash	5.2.15-2	x_DEB-bash
+Alpine:v3.19	musl	1.2.4_git20230717-r4	x_APK-musl
 Debian:12	zlib	1:1.2.13.dfsg-1	x_DEB-zlib
 PyPI	requests	2.28.1	x_PYPI-requests
 EOF
 diff "$T/want" "$T/got" >&2 || fail "the image findings differ (< expected, > found)"
-jq -e '.unmatched == [{"artifact": "acme/alpine-app:1", "packages": 2, "why": "airlock has no version order for their ecosystem", "disposition": "review"}]' \
-    "$T/scan.json" >/dev/null || fail "the Alpine packages are not listed as unmatched: $(jq -c .unmatched "$T/scan.json")"
+jq -e '.unmatched == [{"artifact": "acme/bare-app:1", "packages": 4, "disposition": "review",
+                       "why": "airlock has no version order for their ecosystem, or the image does not say its release"}]' \
+    "$T/scan.json" >/dev/null || fail "only the image without os-release should be unmatched: $(jq -c .unmatched "$T/scan.json")"
 
 # ---------------------------------------------------------------- the SBOM lists them
 expect_exit 0 airlock sbom "$T/b" --format cyclonedx -o "$T/bom.json"
@@ -117,6 +129,13 @@ pkg:deb/debian/libssl3@3.0.11-1~deb12u2?distro=debian-12
 pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12
 pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1?distro=debian-12
 pkg:pypi/requests@2.28.1
+EOF
+# (the bare image's packages: no distro known)
+sort -o "$T/want-purls" "$T/want-purls" - <<'EOF'
+pkg:deb/debian/bash@5.2.15-2+b2
+pkg:deb/debian/libssl3@3.0.11-1~deb12u1
+pkg:deb/debian/openssl@3.0.11-1~deb12u1
+pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1
 EOF
 diff "$T/want-purls" "$T/purls" >&2 || fail "the SBOM's image packages differ (< expected, > found)"
 NODE_MODULES=$SRCDIR/tests/node/node_modules
@@ -136,6 +155,6 @@ if (!v(JSON.parse(fs.readFileSync(doc, "utf8")))) { console.error(JSON.stringify
 JS
 fi
 expect_exit 0 airlock sbom "$T/b" --format spdx
-jq -e '[.relationships[] | select(.relationshipType == "CONTAINS")] | length == 7' "$OUT" >/dev/null ||
-    fail "the SPDX document does not contain the 7 installed packages"
-note "the image's last layer decides; Debian by source package and version; Alpine listed, not matched"
+jq -e '[.relationships[] | select(.relationshipType == "CONTAINS")] | length == 11' "$OUT" >/dev/null ||
+    fail "the SPDX document does not contain the 11 installed packages"
+note "the image's last layer decides; Debian by source package and version; Alpine under apk's order"

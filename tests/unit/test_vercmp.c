@@ -124,6 +124,37 @@ static void test_dpkg(void **state)
 	}
 }
 
+static void test_apk(void **state)
+{
+	/* apk's order as apk-tools states it (src/version.c; docs/protocols/osv.md): numbers, one
+	 * letter after the digits, pre-release suffixes before the bare version, post-release ones
+	 * after, -rN last; a later group with a leading zero compares as a string (1.01 < 1.1) */
+	static const char *const v[] = { "0.01",        "0.1",        "1.0_alpha",    "1.0_alpha1",
+					 "1.0_beta",    "1.0_pre2",   "1.0_rc1",      "1.0_rc1-r1", "1.0",
+					 "1.0-r1",      "1.0-r10",    "1.0_cvs",      "1.0_svn",    "1.0_git20230717",
+					 "1.0_hg",      "1.0_p1",     "1.0_p1-r2",    "1.0a",       "1.0b",
+					 "1.0.1",       "1.01",       "1.02",         "1.1",        "1.2.4_git20230717-r4",
+					 "1.10",        "3.9_pre20060124", "20040921" };
+	static const char *const bad[] = { "", "a1.0", "0.1bc", "0.1a1", "0.1a.1", "1.0_foo", "1.0-x1", "1..0", "1.0_" };
+	int c = 1;
+	struct al_err err = { 0 };
+	for (size_t i = 0; i + 1 < N(v); i++) {
+		if (al_vercmp(AL_VORDER_APK, v[i], v[i + 1], &c, &err))
+			fail_msg("'%s' vs '%s': %s", v[i], v[i + 1], err.msg);
+		if (c > 0 || (c == 0 && strcmp(v[i], v[i + 1])))
+			fail_msg("apk: '%s' should order before '%s' (got %d)", v[i], v[i + 1], c);
+	}
+	assert_int_equal(al_vercmp(AL_VORDER_APK, "1.2.1", "1.2", &c, &err), AL_OK);
+	assert_true(c > 0);
+	assert_int_equal(al_vercmp(AL_VORDER_APK, "1.0.4-r3", "1.0.4-r4", &c, &err), AL_OK);
+	assert_true(c < 0);
+	for (size_t i = 0; i < N(bad); i++) {
+		struct al_err e = { 0 };
+		if (al_vercmp(AL_VORDER_APK, bad[i], "1.0", &c, &e) != AL_EINVAL)
+			fail_msg("'%s' is not an apk version and should be refused", bad[i]);
+	}
+}
+
 static void test_orders(void **state)
 {
 	int c = 0;
@@ -133,6 +164,7 @@ static void test_orders(void **state)
 	assert_int_equal(al_vorder_of("Ubuntu:22.04:LTS"), AL_VORDER_DPKG);
 	assert_int_equal(al_vorder_of("PyPIx"), AL_VORDER_NONE);
 	assert_int_equal(al_vorder_of("npm"), AL_VORDER_NONE);
+	assert_int_equal(al_vorder_of("Alpine:v3.19"), AL_VORDER_APK);
 	assert_int_equal(al_vercmp(AL_VORDER_PEP440, "1.0rc1", "1.0", &c, &err), AL_OK);
 	assert_true(c < 0);
 	assert_int_equal(al_vercmp(AL_VORDER_NONE, "1", "2", &c, &err), AL_EINVAL);
@@ -142,7 +174,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cvss),   cmocka_unit_test(test_cvss_bad), cmocka_unit_test(test_semver),
-		cmocka_unit_test(test_dpkg),   cmocka_unit_test(test_orders),
+		cmocka_unit_test(test_dpkg),   cmocka_unit_test(test_apk),     cmocka_unit_test(test_orders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

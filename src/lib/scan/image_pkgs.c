@@ -224,10 +224,10 @@ static void packages(const struct fsview *v, json_t *out)
 								  : strlen(ver)), ver);
 	if (json_object_get(v->files, "var/lib/dpkg/status"))
 		dpkg(json_string_value(json_object_get(v->files, "var/lib/dpkg/status")), *eco ? eco : "Debian",
-		     *id ? id : "debian", distro, out);
+		     *id ? id : "debian", *id && *ver ? distro : NULL, out);
 	if (json_object_get(v->files, "lib/apk/db/installed"))
 		apk(json_string_value(json_object_get(v->files, "lib/apk/db/installed")), *eco ? eco : "Alpine",
-		    *id ? id : "alpine", distro, out);
+		    *id ? id : "alpine", *id && *ver ? distro : NULL, out);
 	json_object_foreach(v->files, k, val) {
 		const char *t = json_string_value(val);
 		char name[256], version[256];

@@ -146,7 +146,9 @@ static enum al_code scan_image(const char *dir, const struct al_artifact *a, con
 		json_t *hits = NULL, *pk;
 		const char *name = al_json_str(p, "source") ? al_json_str(p, "source") : al_json_str(p, "name");
 		char src[256], ver[256];
-		if (al_vorder_of(eco) == AL_VORDER_NONE) {
+		/* (a distribution without its release, no os-release in the image, would match every
+		 * release's advisories: not matched, and said so) */
+		if (al_vorder_of(eco) == AL_VORDER_NONE || (strcmp(eco, "PyPI") && !strchr(eco, ':'))) {
 			skipped++;
 			continue;
 		}
@@ -169,7 +171,8 @@ static enum al_code scan_image(const char *dir, const struct al_artifact *a, con
 	}
 	if (!rc && skipped)
 		rc = al_scan_add(unmatched, json_pack("{s:o, s:I, s:s, s:s}", "artifact", al_json_text(a->name), "packages",
-						     (json_int_t)skipped, "why", "airlock has no version order for their ecosystem",
+						     (json_int_t)skipped, "why",
+						     "airlock has no version order for their ecosystem, or the image does not say its release",
 						     "disposition", "review"), err);
 	json_decref(pkgs);
 	return rc;

@@ -16,6 +16,8 @@ enum al_vorder al_vorder_of(const char *eco)
 		return AL_VORDER_PEP440;
 	if ((n == 6 && !strncmp(eco, "Debian", 6)) || (n == 6 && !strncmp(eco, "Ubuntu", 6)))
 		return AL_VORDER_DPKG;
+	if (n == 6 && !strncmp(eco, "Alpine", 6))
+		return AL_VORDER_APK;
 	return AL_VORDER_NONE;
 }
 
@@ -214,6 +216,171 @@ static enum al_code semver_cmp(const char *a, const char *b, int *cmp, struct al
 	return AL_OK;
 }
 
+/* ---------------------------------------------------------------- apk */
+
+/* apk's token types, in the order that decides between versions of different shapes. */
+enum apk_tok { APK_INVALID = -1, APK_DIGIT_OR_ZERO, APK_DIGIT, APK_LETTER, APK_SUFFIX, APK_SUFFIX_NO, APK_REVISION_NO,
+	       APK_END };
+
+struct apk_cur {
+	const char *p;
+	size_t n;
+};
+
+/* The type of the token at the cursor, after one of type T (moving past its separator). */
+static enum apk_tok apk_next(enum apk_tok t, struct apk_cur *c)
+{
+	enum apk_tok n = APK_INVALID;
+	if (!c->n) {
+		n = APK_END;
+	} else if ((t == APK_DIGIT || t == APK_DIGIT_OR_ZERO) && c->p[0] >= 'a' && c->p[0] <= 'z') {
+		n = APK_LETTER;
+	} else if (t == APK_SUFFIX && isdig(c->p[0])) {
+		n = APK_SUFFIX_NO;
+	} else {
+		if (c->p[0] == '.')
+			n = APK_DIGIT_OR_ZERO;
+		else if (c->p[0] == '_')
+			n = APK_SUFFIX;
+		else if (c->p[0] == '-' && c->n > 1 && c->p[1] == 'r') {
+			n = APK_REVISION_NO;
+			c->p++, c->n--;
+		}
+		c->p++, c->n--;
+		if (!c->n)
+			n = APK_INVALID; /* (a separator with nothing after it) */
+	}
+	if (n < t && !((n == APK_DIGIT_OR_ZERO && t == APK_DIGIT) || (n == APK_SUFFIX && t == APK_SUFFIX_NO)))
+		n = APK_INVALID;
+	return n;
+}
+
+/* The value of the token of type *t at the cursor; *t becomes the next token's type. A digit
+ * group's text is left in *g / *gl (for the leading-zero rule). */
+static long long apk_token(enum apk_tok *t, struct apk_cur *c, const char **g, size_t *gl)
+{
+	static const char *const pre[] = { "alpha", "beta", "pre", "rc" }, *const post[] = { "cvs", "svn", "git", "hg", "p" };
+	enum apk_tok nt = APK_INVALID;
+	long long v = 0;
+	size_t i = 0, k;
+	*g = c->p;
+	*gl = 0;
+	if (!c->n) {
+		*t = APK_END;
+		return 0;
+	}
+	switch (*t) {
+	case APK_DIGIT_OR_ZERO:
+	case APK_DIGIT:
+	case APK_SUFFIX_NO:
+	case APK_REVISION_NO:
+		while (i < c->n && isdig(c->p[i])) {
+			if (v < 100000000000000LL)
+				v = v * 10 + (c->p[i] - '0');
+			i++;
+		}
+		if (!i && *t != APK_SUFFIX_NO) {
+			*t = APK_INVALID; /* (a group or revision needs its digits) */
+			return -1;
+		}
+		*gl = i;
+		break;
+	case APK_LETTER:
+		v = c->p[i++];
+		break;
+	case APK_SUFFIX:
+		for (k = 0; k < 4 && nt == APK_INVALID; k++)
+			if (c->n >= strlen(pre[k]) && !strncmp(c->p, pre[k], strlen(pre[k]))) {
+				i = strlen(pre[k]);
+				v = (long long)k - 4;
+				nt = APK_SUFFIX_NO;
+			}
+		for (k = 0; k < 5 && nt == APK_INVALID; k++)
+			if (c->n >= strlen(post[k]) && !strncmp(c->p, post[k], strlen(post[k]))) {
+				i = strlen(post[k]);
+				v = (long long)k;
+				nt = APK_SUFFIX_NO;
+			}
+		if (nt != APK_INVALID)
+			break;
+		/* fall through */
+	default:
+		*t = APK_INVALID;
+		return -1;
+	}
+	c->p += i, c->n -= i;
+	if (!c->n)
+		*t = APK_END;
+	else if (nt != APK_INVALID)
+		*t = nt;
+	else
+		*t = apk_next(*t, c);
+	return v;
+}
+
+static int apk_valid(const char *s)
+{
+	struct apk_cur c = { s, strlen(s) };
+	enum apk_tok t = APK_DIGIT;
+	const char *g;
+	size_t gl;
+	if (!c.n || !isdig(s[0]))
+		return 0;
+	while (t != APK_END && t != APK_INVALID)
+		apk_token(&t, &c, &g, &gl);
+	return t == APK_END;
+}
+
+/* Whether the suffix at the cursor is a pre-release one (read without moving the cursor). */
+static int apk_suffix_pre(const struct apk_cur *c)
+{
+	struct apk_cur peek = *c;
+	enum apk_tok t = APK_SUFFIX;
+	const char *g;
+	size_t gl;
+	return apk_token(&t, &peek, &g, &gl) < 0;
+}
+
+static enum al_code apk_cmp(const char *a, const char *b, int *cmp, struct al_err *err)
+{
+	struct apk_cur x = { a, strlen(a) }, y = { b, strlen(b) };
+	enum apk_tok at = APK_DIGIT, bt = APK_DIGIT;
+	long long av = 0, bv = 0;
+	const char *ag, *bg;
+	size_t al, bl;
+	if (!apk_valid(a) || !apk_valid(b))
+		return al_fail(err, AL_EINVAL, "'%s' is not an Alpine package version", apk_valid(a) ? b : a);
+	*cmp = 0;
+	while (at == bt && at != APK_END && at != APK_INVALID) {
+		enum apk_tok was = at;
+		av = apk_token(&at, &x, &ag, &al);
+		bv = apk_token(&bt, &y, &bg, &bl);
+		if (was == APK_DIGIT_OR_ZERO && ((al && ag[0] == '0') || (bl && bg[0] == '0'))) {
+			/* Gentoo's rule: a later group with a leading zero compares as a string */
+			int c = memcmp(ag, bg, al < bl ? al : bl);
+			*cmp = c ? (c < 0 ? -1 : 1) : (al > bl) - (al < bl);
+			if (*cmp)
+				return AL_OK;
+			continue;
+		}
+		if (av != bv) {
+			*cmp = av < bv ? -1 : 1;
+			return AL_OK;
+		}
+	}
+	/* the shapes differ: a side whose next token is a pre-release suffix is the lesser;
+	 * otherwise the side whose next token type comes first is the greater */
+	if (at == bt)
+		*cmp = 0;
+	else if (at == APK_SUFFIX && apk_suffix_pre(&x))
+		*cmp = -1;
+	else if (bt == APK_SUFFIX && apk_suffix_pre(&y))
+		*cmp = 1;
+	else
+		*cmp = at > bt ? -1 : bt > at ? 1 : 0;
+	return AL_OK;
+}
+
 enum al_code al_vercmp(enum al_vorder order, const char *a, const char *b, int *cmp, struct al_err *err)
 {
 	struct al_pyver x, y;
@@ -228,6 +395,8 @@ enum al_code al_vercmp(enum al_vorder order, const char *a, const char *b, int *
 		return dpkg_cmp(a, b, cmp, err);
 	case AL_VORDER_SEMVER:
 		return semver_cmp(a, b, cmp, err);
+	case AL_VORDER_APK:
+		return apk_cmp(a, b, cmp, err);
 	default:
 		return al_fail(err, AL_EINVAL, "no version order to compare '%s' and '%s'", a, b);
 	}
