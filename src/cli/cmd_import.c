@@ -19,11 +19,12 @@ static void print_json(const struct al_import_result *res, const char *path, con
 	json_t *probs = json_array();
 	for (size_t i = 0; i < res->report.n; i++)
 		json_array_append_new(probs, json_string(res->report.msg[i]));
-	cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:I, s:O?, s:b}", "bundle", path, "store",
-			   store, "status", status[res->status], "name", res->info.name, "version",
+	cli_json(json_pack("{s:s, s:s, s:s, s:s*, s:I, s:o, s:s*, s:I, s:I, s:I, s:O?, s:b, s:s*}", "bundle", path,
+			   "store", store, "status", status[res->status], "name", res->info.name, "version",
 			   (json_int_t)res->info.version, "problems", probs, "quarantine", res->quarantine, "bytes",
 			   (json_int_t)res->bytes, "newBlobs", (json_int_t)res->new_blobs, "repairedBlobs",
-			   (json_int_t)res->repaired, "signers", res->signers, "unsigned", res->signers == NULL));
+			   (json_int_t)res->repaired, "signers", res->signers, "unsigned", res->signers == NULL, "scan",
+			   res->info.scan_verdict[0] ? res->info.scan_verdict : NULL));
 }
 
 /* The outcome for a person: a rejection's problems (and ERR, why) on stderr, else what was
@@ -54,6 +55,11 @@ static void print_text(const struct al_import_result *res, const struct al_err *
 		cli_print_roles(res->signers);
 	else if (res->status == AL_IMPORTED)
 		printf("WARNING: imported UNSIGNED (--allow-unsigned); this is recorded in the catalog\n");
+	if (res->info.scan_verdict[0])
+		printf("scan attached to the bundle (scan.json, covered by its signatures): verdict %s\n",
+		       res->info.scan_verdict);
+	else
+		printf("no scan attached to the bundle\n");
 }
 
 int cmd_import(int argc, char **argv)

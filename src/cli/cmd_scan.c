@@ -16,11 +16,13 @@
 #include "store.h"
 #include "trust.h"
 #include "custody.h"
+#include "hash.h"
 
 struct scan_run {
 	const char *bundle, *out_file;
 	const char *store;  /* --store: scan what the store holds (bundle is then NULL) */
 	char **patterns;    /* its artifacts to scan (NULL-terminated; NULL: all) */
+	int attach;         /* --attach: scan.json into the (unsigned) bundle directory */
 	const char *vulndb[16];
 	size_t nvulndb;
 	struct al_osv osv;
@@ -36,6 +38,33 @@ struct scan_run {
 	json_t *signers;
 	json_t *doc;
 };
+
+/* Everything a run holds, released (its staging directory removed). */
+static void run_release(struct scan_run *r)
+{
+	if (r->tmp)
+		al_rmtree(r->tmp, NULL);
+	free(r->tmp);
+	free(r->stage);
+	free(r->own_db);
+	json_decref(r->doc);
+	json_decref(r->signers);
+	al_trust_release(&r->trust);
+	if (r->osv.db)
+		al_osv_close(&r->osv);
+	al_scan_policy_release(&r->policy);
+	al_bundle_info_release(&r->info);
+	al_report_release(&r->rep);
+}
+
+/* --vulndb PATH for command CMD: 0, or the usage error's exit code. */
+static int add_vulndb(struct scan_run *r, const char *cmd, const char *path)
+{
+	if (r->nvulndb == sizeof(r->vulndb) / sizeof(r->vulndb[0]))
+		return cli_usage(cmd, "at most 16 --vulndb");
+	r->vulndb[r->nvulndb++] = path;
+	return 0;
+}
 
 /* Verifies the bundle (staging a tar in $TMPDIR): every byte scanned is a verified byte. *dir is where it is. */
 static enum al_code verified(struct scan_run *r, const char **dir, int quiet, struct al_err *err)
@@ -222,7 +251,6 @@ static int finish(struct scan_run *r, int json)
 	struct al_err err = { 0 };
 	struct al_buf b;
 	const char *res = al_json_str(json_object_get(r->doc, "verdict"), "result");
-	run_info(r);
 	if (r->out_file) {
 		al_buf_init(&b, 4 * (size_t)AL_MAX_SMALL);
 		if (al_json_dump(r->doc, AL_JSON_PRETTY, &b, &err) || al_write_atomic(r->out_file, b.data, b.len, &err)) {
@@ -236,6 +264,85 @@ static int finish(struct scan_run *r, int json)
 	else
 		print_text(r);
 	return strcmp(res, "pass") ? EXIT_VERIFY : 0;
+}
+
+/* The lines of SUMS (SHA256SUMS text) without scan.json's, plus LINE, sorted by path (as
+ * sha256sum writes them, which the format requires). */
+static int cmp_sum_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a + AL_HEX_LEN + 2, *(char *const *)b + AL_HEX_LEN + 2);
+}
+
+static enum al_code sums_with(const char *sums, size_t n, const char *line, struct al_buf *out, struct al_err *err)
+{
+	char *copy = al_memdup(sums, n), **lines = calloc(n / (AL_HEX_LEN + 3) + 2, sizeof(*lines)), *p, *end;
+	size_t k = 0;
+	enum al_code rc = AL_OK;
+	if (!copy || !lines) {
+		free(copy);
+		free(lines);
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	for (p = copy, end = copy + n; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl)
+			*nl = 0;
+		if (strlen(p) > AL_HEX_LEN + 2 && strcmp(p + AL_HEX_LEN + 2, "scan.json"))
+			lines[k++] = p;
+		p = nl ? nl + 1 : end;
+	}
+	lines[k++] = (char *)line;
+	qsort(lines, k, sizeof(*lines), cmp_sum_lines);
+	for (size_t i = 0; i < k && !rc; i++)
+		if (!(rc = al_buf_adds(out, lines[i], err)))
+			rc = al_buf_adds(out, "\n", err);
+	free(copy);
+	free(lines);
+	return rc;
+}
+
+/*
+ * --attach: the scan document into the bundle directory as scan.json, and its line into
+ * SHA256SUMS, so that the signatures made next cover it. A signed bundle is refused (its
+ * signatures are over the SHA256SUMS that would change), as is a tar.
+ */
+static enum al_code attach(const struct scan_run *r, struct al_err *err)
+{
+	char *sums = al_strf("%s/SHA256SUMS", r->bundle), *dest = al_strf("%s/scan.json", r->bundle);
+	char *sigdir = al_strf("%s/signatures", r->bundle), hex[AL_HEX_LEN + 1], line[AL_HEX_LEN + 16];
+	unsigned char d[AL_DIGEST_LEN];
+	struct al_buf doc, old, out;
+	DIR *sd;
+	enum al_code rc = sums && dest && sigdir ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+	al_buf_init(&doc, 4 * (size_t)AL_MAX_SMALL);
+	al_buf_init(&old, AL_MAX_SUMS);
+	al_buf_init(&out, AL_MAX_SUMS);
+	if (!rc && al_bundle_is_tar(r->bundle))
+		rc = al_fail(err, AL_EUSAGE, "--attach needs the bundle as a directory (attach, sign, then make the tar)");
+	if (!rc && (sd = opendir(sigdir))) {
+		struct dirent *e;
+		while (!rc && (e = al_readdir(sd, sigdir, &rc, err)))
+			rc = al_fail(err, AL_ECONFLICT,
+				     "'%s' is already signed: attaching a scan would change SHA256SUMS and void its "
+				     "signatures; scan with --attach before signing",
+				     r->bundle);
+		closedir(sd);
+	}
+	if (!rc && !(rc = al_json_dump(r->doc, AL_JSON_PRETTY, &doc, err)) &&
+	    !(rc = al_sha256_mem(doc.data, doc.len, d, err)) && !(rc = al_read_file(sums, AL_NOFOLLOW, &old, err))) {
+		al_hex(d, hex);
+		snprintf(line, sizeof(line), "%s  scan.json", hex);
+		if (!(rc = sums_with(old.data ? old.data : "", old.len, line, &out, err)) &&
+		    !(rc = al_write_atomic(dest, doc.data, doc.len, err)))
+			rc = al_write_atomic(sums, out.data, out.len, err);
+	}
+	al_buf_release(&doc);
+	al_buf_release(&old);
+	al_buf_release(&out);
+	free(sums);
+	free(dest);
+	free(sigdir);
+	return rc;
 }
 
 /* What the store holds (the artifacts the patterns select), as the scan's artifact list. */
@@ -276,6 +383,9 @@ static int run(struct scan_run *r, int json, int quiet)
 	o.osv = r->nvulndb ? &r->osv : NULL;
 	if ((rc = al_scan_bundle(dir, &r->info, &o, &r->doc, &err)))
 		return cli_fail(&err);
+	run_info(r);
+	if (r->attach && (rc = attach(r, &err)))
+		return cli_fail(&err);
 	return finish(r, json);
 }
 
@@ -284,6 +394,7 @@ int cmd_scan(int argc, char **argv)
 	static const struct option opts[] = { { "vulndb", required_argument, NULL, 'v' },
 					      { "policy", required_argument, NULL, 'p' },
 					      { "store", required_argument, NULL, 's' },
+					      { "attach", no_argument, NULL, 'a' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "output", required_argument, NULL, 'o' },
 					      { "quiet", no_argument, NULL, 'q' },
@@ -296,12 +407,12 @@ int cmd_scan(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			if (r.nvulndb == sizeof(r.vulndb) / sizeof(r.vulndb[0]))
-				return cli_usage("scan", "at most 16 --vulndb");
-			r.vulndb[r.nvulndb++] = optarg;
+			if ((code = add_vulndb(&r, "scan", optarg)))
+				return code;
 			break;
 		case 'p': policy = optarg; break;
 		case 's': r.store = optarg; break;
+		case 'a': r.attach = 1; break;
 		case 'j': json = 1; break;
 		case 'o': r.out_file = optarg; break;
 		case 'q': quiet = 1; break;
@@ -309,6 +420,8 @@ int cmd_scan(int argc, char **argv)
 		default: return cli_usage("scan", "bad option");
 		}
 	}
+	if (r.store && r.attach)
+		return cli_usage("scan", "--attach is for a bundle, not --store");
 	if (r.store)
 		r.patterns = optind < argc ? argv + optind : NULL; /* (argv ends with NULL) */
 	else if (optind + 1 != argc)
@@ -318,17 +431,7 @@ int cmd_scan(int argc, char **argv)
 	if (policy ? al_scan_policy_load(policy, &r.policy, &err) : (al_scan_policy_default(&r.policy), AL_OK))
 		return cli_fail(&err);
 	code = run(&r, json, quiet);
-	if (r.tmp)
-		al_rmtree(r.tmp, NULL);
-	free(r.tmp);
-	free(r.stage);
-	free(r.own_db);
-	json_decref(r.doc);
-	if (r.osv.db)
-		al_osv_close(&r.osv);
-	al_scan_policy_release(&r.policy);
-	al_bundle_info_release(&r.info);
-	al_report_release(&r.rep);
+	run_release(&r);
 	return code;
 }
 
@@ -450,12 +553,7 @@ int cmd_sbom(int argc, char **argv)
 	}
 	al_buf_release(&b);
 	json_decref(doc);
-	if (r.tmp)
-		al_rmtree(r.tmp, NULL);
-	free(r.tmp);
-	free(r.stage);
-	al_bundle_info_release(&r.info);
-	al_report_release(&r.rep);
+	run_release(&r);
 	return code;
 }
 
@@ -503,9 +601,8 @@ int cmd_report(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			if (r.nvulndb == sizeof(r.vulndb) / sizeof(r.vulndb[0]))
-				return cli_usage("report", "at most 16 --vulndb");
-			r.vulndb[r.nvulndb++] = optarg;
+			if ((code = add_vulndb(&r, "report", optarg)))
+				return code;
 			break;
 		case 'p': policy = optarg; break;
 		case 't': r.trust_file = optarg; break;
@@ -545,17 +642,6 @@ int cmd_report(int argc, char **argv)
 	al_report_release(&crep);
 	json_decref(sigs);
 	json_decref(records);
-	json_decref(r.signers);
-	json_decref(r.doc);
-	al_trust_release(&r.trust);
-	if (r.tmp)
-		al_rmtree(r.tmp, NULL);
-	free(r.tmp);
-	free(r.stage);
-	if (r.osv.db)
-		al_osv_close(&r.osv);
-	al_scan_policy_release(&r.policy);
-	al_bundle_info_release(&r.info);
-	al_report_release(&r.rep);
+	run_release(&r);
 	return code;
 }

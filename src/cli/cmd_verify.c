@@ -55,11 +55,11 @@ static int print_json(const struct verdict *r, int code)
 	for (size_t i = 0; i < r->rep.n && !lost; i++)
 		lost = json_array_append_new(probs, al_json_text(r->rep.msg[i])) != 0;
 	out = lost ? NULL
-		   : json_pack("{s:o, s:b, s:o, s:I, s:I, s:s*, s:I, s:s, s:O?}", "bundle", al_json_text(r->path), "ok",
-			       code == 0, "problems", probs, "problemCount", (json_int_t)al_report_count(&r->rep),
+		   : json_pack("{s:o, s:b, s:o, s:I, s:I, s:s*, s:I, s:s, s:O?, s:s*}", "bundle", al_json_text(r->path),
+			       "ok", code == 0, "problems", probs, "problemCount", (json_int_t)al_report_count(&r->rep),
 			       "problemsNotListed", (json_int_t)r->rep.dropped, "name", r->info.name, "version",
 			       (json_int_t)r->info.version, "signatures", r->trust_file ? "checked" : "not checked",
-			       "roles", r->signers);
+			       "roles", r->signers, "scan", r->info.scan_verdict[0] ? r->info.scan_verdict : NULL);
 	if (lost)
 		json_decref(probs);
 	if (!out) {
@@ -88,6 +88,8 @@ static void print_text(const struct verdict *r)
 	cli_bytes(r->total, b);
 	printf("bundle '%s' is intact: %s version %lld, %zu artifacts, %s, every digest matches\n", r->path,
 	       r->info.name ? r->info.name : "?", (long long)r->info.version, r->info.nartifacts, b);
+	if (r->info.scan_verdict[0])
+		printf("scan attached (scan.json): verdict %s\n", r->info.scan_verdict);
 	if (r->signers) {
 		cli_print_roles(r->signers);
 		printf("signatures satisfy the trust policy '%s'\n", r->trust_file);

@@ -126,6 +126,7 @@ struct al_bundle_info {
 	int64_t version;
 	int64_t created, expires;
 	char sums_digest[AL_DIGEST_STR];   /* of SHA256SUMS */
+	char scan_verdict[8];              /* of the attached scan.json ("pass", "review", "fail"), or "" */
 	struct al_artifact *artifacts;
 	size_t nartifacts;
 	struct al_blobref *blobs;          /* every referenced blob, once per artifact */

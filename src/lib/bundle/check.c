@@ -749,6 +749,32 @@ static void check_listing(struct checker *c)
 }
 
 /*
+ * scan.json, when the bundle carries one (attached by `airlock scan --attach` before signing,
+ * listed in SHA256SUMS like any other file): a scan of this bundle, with a verdict.
+ */
+static void check_scan(struct checker *c)
+{
+	json_t *s, *air;
+	const char *res, *name;
+	if (!al_bview_find(c->v, "scan.json"))
+		return;
+	if (!(s = load_json(c, "scan.json", AL_MAX_SMALL)))
+		return;
+	air = json_object_get(s, "airlock");
+	res = al_json_str(json_object_get(s, "verdict"), "result");
+	name = al_json_str(air, "name");
+	if (!res || (strcmp(res, "pass") && strcmp(res, "review") && strcmp(res, "fail")))
+		al_report_add(c->rep, "'scan.json' has no verdict (pass, review or fail)");
+	else if (!name || !c->info->name || strcmp(name, c->info->name) ||
+		 json_integer_value(json_object_get(air, "version")) != c->info->version)
+		al_report_add(c->rep, "'scan.json' is the scan of another bundle (%s version %lld)", name ? name : "?",
+			      (long long)json_integer_value(json_object_get(air, "version")));
+	else
+		snprintf(c->info->scan_verdict, sizeof(c->info->scan_verdict), "%s", res);
+	json_decref(s);
+}
+
+/*
  * The structure, read only from bytes that matched: oci-layout, index.json and every
  * descriptor it leads to, airlock.json against index.json, then the SBOM against the
  * artifacts. out is the caller's info (NULL if it wants none).
@@ -777,6 +803,8 @@ static enum al_code check_structure(struct checker *c, size_t before, const stru
 		rc = check_sbom(c, json_object_get(c->info->meta, "artifacts"));
 	if (!rc && out && !json_is_object(out->meta) && al_report_count(c->rep) == before)
 		al_report_add(c->rep, "'airlock.json' could not be read");
+	if (!rc && al_report_count(c->rep) == before)
+		check_scan(c);
 out:
 	json_decref(layout);
 	json_decref(index);

@@ -40,6 +40,7 @@ void al_trust_release(struct al_trust *t)
 	free(t->require);
 	free(t->custody);
 	free(t->custody_last);
+	free(t->scan_require);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -73,7 +74,7 @@ static const struct al_trust_role *find_role(const struct al_trust *t, const cha
 static enum al_code check_top_keys(const json_t *root, const char *what, struct al_err *err)
 {
 	static const char *const known[] = { "roles", "require", "max_age", "allow_legacy_signatures",
-					     "custody_keys", "custody", "distinct_roles" };
+					     "custody_keys", "custody", "distinct_roles", "scan" };
 	const char *name;
 	json_t *v;
 	json_object_foreach((json_t *)root, name, v) {
@@ -222,6 +223,21 @@ static enum al_code parse_custody(const json_t *root, const char *what, struct a
 	return AL_OK;
 }
 
+/* 'scan' (optional): exactly 'require: pass' or 'require: review', into t->scan_require. */
+static enum al_code parse_scan(const json_t *root, const char *what, struct al_trust *t, struct al_err *err)
+{
+	const json_t *v = json_object_get(root, "scan");
+	const char *req = al_json_str(v, "require");
+	if (!v)
+		return AL_OK;
+	if (!json_is_object(v) || json_object_size(v) != 1 || !req || (strcmp(req, "pass") && strcmp(req, "review")))
+		return al_fail(err, AL_EINVAL, "'%s': 'scan' must be a mapping with 'require: pass' or 'require: review'",
+			       what);
+	if (!(t->scan_require = strdup(req)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	return AL_OK;
+}
+
 /* An optional flag KEY, written as the string true or false; *out is left alone when absent. */
 static enum al_code parse_flag(const json_t *root, const char *key, const char *what, int *out, struct al_err *err)
 {
@@ -257,6 +273,8 @@ enum al_code al_trust_parse(const char *data, size_t n, const char *what, const 
 		rc = parse_custody_keys(root, what, base, t, err);
 	if (!rc)
 		rc = parse_custody(root, what, t, err);
+	if (!rc)
+		rc = parse_scan(root, what, t, err);
 	if (!rc && (age = al_json_str(root, "max_age")) && al_duration_parse(age, &t->max_age) != 0)
 		rc = al_fail(err, AL_EINVAL, "'%s': bad 'max_age' '%s' (use 36h, 120d or 2w)", what, age);
 	if (!rc)
@@ -315,6 +333,8 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 		rc = al_buf_adds(out, "distinct_roles: true\n", err);
 	if (!rc && t->custody_last)
 		rc = al_buf_addf(out, err, "custody:\n  require_last: \"%s\"\n", t->custody_last);
+	if (!rc && t->scan_require)
+		rc = al_buf_addf(out, err, "scan:\n  require: %s\n", t->scan_require);
 	return rc;
 }
 
@@ -502,6 +522,22 @@ static void judge_roles(const struct tally *c, const struct al_trust *t, json_t 
 }
 
 /* The bundle's own expiry, and the policy's max_age since it was made, against NOW. */
+/* The policy's scan: {require}: an attached scan.json whose verdict is no worse. */
+static void check_scan(const struct al_bundle_info *info, const struct al_trust *t, struct al_report *rep)
+{
+	if (!t->scan_require)
+		return;
+	if (!info->scan_verdict[0])
+		al_report_add(rep, "the trust policy requires an attached scan (scan.json, 'airlock scan --attach' before "
+				   "signing) with verdict %s%s, and bundle '%s' version %lld has none",
+			      t->scan_require, strcmp(t->scan_require, "pass") ? " or pass" : "", info->name,
+			      (long long)info->version);
+	else if (!strcmp(info->scan_verdict, "fail") ||
+		 (!strcmp(info->scan_verdict, "review") && !strcmp(t->scan_require, "pass")))
+		al_report_add(rep, "the attached scan's verdict is %s; the trust policy requires %s%s", info->scan_verdict,
+			      t->scan_require, strcmp(t->scan_require, "pass") ? " or pass" : "");
+}
+
 static void check_dates(const struct al_bundle_info *info, const struct al_trust *t, int64_t now,
 			struct al_report *rep)
 {
@@ -562,6 +598,7 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 		report_shared_keys(&c, t, rep);
 	judge_roles(&c, t, roles, rep);
 	check_dates(info, t, now, rep);
+	check_scan(info, t, rep);
 	if (t->custody_last && (rc = custody_last(v, info, t, rep, err)))
 		goto out;
 	*summary = json_incref(roles);

@@ -33,6 +33,8 @@ struct al_trust {
 	int allow_legacy;        /* accept legacy "Ed" signatures */
 	int distinct_roles;      /* distinct_roles: one key may not count for two roles of a bundle */
 	char *custody_last;      /* custody: {require_last}: the event the custody chain must end with, or NULL */
+	char *scan_require;      /* scan: {require}: "pass" or "review", the worst verdict an attached
+				    scan.json may have; NULL: no scan required */
 };
 
 /* Role names: [a-z0-9][a-z0-9_-]{0,31}. NULL if fine, else what is wrong. */
