@@ -57,6 +57,13 @@ struct al_fetch_opts;
  */
 int cli_registry_auth(const char *cmd, const char *file, struct al_fetch_opts *fo, char **def);
 
+/*
+ * `airlock scan BUNDLE --attach` for `bundle create --scan`: the new bundle directory scanned
+ * with the advisory data VULNDB (NVULNDB paths) under POLICY (NULL: the defaults), the scan
+ * attached. The exit code: 0 when the verdict is pass.
+ */
+int cli_scan_attach(const char *bundle, const char *const *vulndb, size_t nvulndb, const char *policy, int quiet);
+
 /* Reads a passphrase from file, else from the terminal (echo off; twice asks again). 0 or -1 (reported). */
 int cli_passphrase(const char *file, const char *prompt, int twice, char *out, size_t n);
 void cli_secret_wipe(char *p, size_t n);

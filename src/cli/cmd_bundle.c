@@ -198,8 +198,14 @@ static int create(int argc, char **argv)
 					      { "hf-token-file", required_argument, NULL, 'T' },
 					      { "index-url", required_argument, NULL, 'I' },
 					      { "registry-auth", required_argument, NULL, 'R' },
+					      { "scan", no_argument, NULL, 'S' },
+					      { "vulndb", required_argument, NULL, 'V' },
+					      { "scan-policy", required_argument, NULL, 'Y' },
 					      { NULL, 0, NULL, 0 } };
 	static int stdout_fd = STDOUT_FILENO;
+	const char *vulndb[16], *scan_policy = NULL;
+	size_t nvulndb = 0;
+	int scan = 0;
 	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
 	const char *spec_path = NULL, *out = NULL;
 	struct fetch_args fa = { 0 };
@@ -227,6 +233,13 @@ static int create(int argc, char **argv)
 		case 'T': fa.token_file = optarg; break;
 		case 'I': fa.index_url = optarg; break;
 		case 'R': fa.registry_auth = optarg; break;
+		case 'S': scan = 1; break;
+		case 'Y': scan_policy = optarg; break;
+		case 'V':
+			if (nvulndb == sizeof(vulndb) / sizeof(vulndb[0]))
+				return cli_usage("bundle create", "at most 16 --vulndb");
+			vulndb[nvulndb++] = optarg;
+			break;
 		case 'P':
 			if (fa.nplain == MAX_PLAIN_HOSTS)
 				return cli_usage("bundle create", "at most %d --plain-http hosts", MAX_PLAIN_HOSTS);
@@ -239,6 +252,11 @@ static int create(int argc, char **argv)
 		return cli_usage("bundle create", "both -f SPEC and -o OUT are required");
 	if (optind != argc)
 		return cli_usage("bundle create", "unexpected argument '%s'", argv[optind]);
+	if ((nvulndb || scan_policy) && !scan)
+		return cli_usage("bundle create", "--vulndb and --scan-policy go with --scan");
+	if (scan && (tar || !strcmp(out, "-")))
+		return cli_usage("bundle create", "--scan attaches the scan to a bundle directory: not with --tar "
+				 "(scan, sign, then write the tar)");
 	if (!strcmp(out, "-")) {
 		/* a tar on standard output, for a pipe (import -, ssh, a media writer); the report goes to stderr */
 		if (isatty(STDOUT_FILENO))
@@ -267,6 +285,8 @@ static int create(int argc, char **argv)
 	} else {
 		create_report(report, out, tar, json, &info, t0);
 		al_bundle_info_release(&info);
+		if (scan)
+			ret = cli_scan_attach(out, vulndb, nvulndb, scan_policy, quiet || json);
 	}
 done:
 	fetch_args_release(&fa);

@@ -389,6 +389,23 @@ static int run(struct scan_run *r, int json, int quiet)
 	return finish(r, json);
 }
 
+int cli_scan_attach(const char *bundle, const char *const *vulndb, size_t nvulndb, const char *policy, int quiet)
+{
+	struct scan_run r = { 0 };
+	struct al_err err = { 0 };
+	int code;
+	r.bundle = bundle;
+	r.attach = 1;
+	for (size_t i = 0; i < nvulndb; i++)
+		if ((code = add_vulndb(&r, "bundle create", vulndb[i])))
+			return code;
+	if (policy ? al_scan_policy_load(policy, &r.policy, &err) : (al_scan_policy_default(&r.policy), AL_OK))
+		return cli_fail(&err);
+	code = run(&r, 0, quiet);
+	run_release(&r);
+	return code;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = { { "vulndb", required_argument, NULL, 'v' },

@@ -38,6 +38,18 @@ expect_exit 0 airlock bundle create -f "$T/spec$TINY_N/airlock.yaml" -o "$T/t.ta
 expect_exit 64 airlock scan "$T/t.tar" --attach
 expect_stderr_contains "needs the bundle as a directory"
 
+# bundle create --scan: the same, in one step; with --tar it is refused
+mkdir -p "$T/cs/files"
+echo "made and scanned in one step" >"$T/cs/files/note.txt"
+printf 'name: cs\nversion: 1\nexpires: 30d\nartifacts:\n  - kind: file\n    path: files/note.txt\n' >"$T/cs/airlock.yaml"
+expect_exit 0 airlock bundle create -f "$T/cs/airlock.yaml" -o "$T/cs-b" --scan --scan-policy "$T/default.yaml" --quiet
+expect_exit 0 airlock verify "$T/cs-b"
+expect_stdout_contains "scan attached (scan.json): verdict pass"
+expect_exit 1 airlock bundle create -f "$T/cs/airlock.yaml" -o "$T/cs-bad" --scan --scan-policy "$T/deny-files.yaml" --quiet
+jq -e '.verdict.result == "fail"' "$T/cs-bad/scan.json" >/dev/null || fail "create --scan did not attach the failing verdict"
+expect_exit 64 airlock bundle create -f "$T/cs/airlock.yaml" -o "$T/cs.tar" --tar --scan
+[ ! -e "$T/cs.tar" ] || fail "create --tar --scan wrote a bundle"
+
 # ---------------------------------------------------------------- the trust policy requires it
 tiny_bundle "$T/none" none 1
 sign_all "$T/none"
