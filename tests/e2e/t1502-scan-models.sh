@@ -63,9 +63,10 @@ g = open(f"{m}/clean/tiny.gguf", "rb").read()
 open(f"{m}/risky/cut.gguf", "wb").write(g[: len(g) // 2])
 open(f"{m}/risky/v9.gguf", "wb").write(g[:4] + struct.pack("<I", 9) + g[8:])
 json.dump({"model_type": "x", "auto_map": {"AutoConfig": "configuration_x.XConfig",
-                                           "AutoModelForCausalLM": "other-org/repo--modeling_x.XForCausalLM"}},
+                                           "AutoModelForCausalLM": "other-org/repo--modeling_x.XForCausalLM"},
+           "telemetry_url": "https://collect.vendor-metrics.io/v2", "local": "http://localhost:9000/"},
           open(f"{m}/risky/config.json", "w"))
-open(f"{m}/risky/modeling_x.py", "w").write("import os\n")
+open(f"{m}/risky/modeling_x.py", "w").write("import os\nimport wandb.sdk\n# see https://docs.example-vendor.io/ for help\n")
 open(f"{m}/risky/README.md", "w").write("---\nlicense: llama3\n---\n# risky\n")
 PY
 
@@ -110,8 +111,12 @@ detail wrong-size.safetensors | grep -q "holds 18 bytes but data_offsets give 16
 detail cut.gguf | grep -q "past the end of the file" || fail "cut gguf: $(detail cut.gguf)"
 detail v9.gguf | grep -q "GGUF version 9" || fail "gguf version: $(detail v9.gguf)"
 detail config.json | grep -q "another repository" || fail "the cross-repository auto_map is not named: $(detail config.json)"
-jq -e '.verdict.result == "fail" and .verdict.failing == 7 and .verdict.to_review == 3' "$T/scan.json" >/dev/null ||
-    fail "the verdict is not fail with 7 failing and 3 to review: $(jq -c .verdict "$T/scan.json")"
+jq -e '.verdict.result == "fail" and .verdict.failing == 7 and .verdict.to_review == 4' "$T/scan.json" >/dev/null ||
+    fail "the verdict is not fail with 7 failing and 4 to review: $(jq -c .verdict "$T/scan.json")"
+# what the model's code and config would reach, by file and line (a comment's URL and localhost are not)
+jq -r '.phone_home[] | [.artifact, .file, (.line | tostring), .kind, .what, .disposition] | @tsv' "$T/scan.json" >"$T/ph"
+printf 'shady/risky\tconfig.json\t1\toutside-host\tcollect.vendor-metrics.io\treported\nshady/risky\tmodeling_x.py\t2\ttelemetry-sdk\twandb\treview\n' |
+    diff - "$T/ph" >&2 || fail "the model's phone-home findings differ (< expected, > found)"
 jq -e '[.licenses[] | [.artifact, .license, .verdict]] == [["acme/clean", "apache-2.0", "reported"], ["shady/risky", "llama3", "reported"]]' \
     "$T/scan.json" >/dev/null || fail "the licences read from the cards: $(jq -c .licenses "$T/scan.json")"
 airlock scan "$T/b" >"$T/text" 2>&1 || true

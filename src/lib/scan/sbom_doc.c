@@ -98,7 +98,7 @@ static enum al_code facts(const char *dir, const struct al_bundle_info *info, js
 		if (!f || !lic || !mf)
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
 		else if (a->kind == AL_KIND_MODEL)
-			rc = al_scan_model(dir, a, &p, mf, lic, err);
+			rc = al_scan_model(dir, a, &p, mf, lic, NULL, err);
 		else if (a->kind == AL_KIND_WHEEL)
 			rc = requires(dir, a, json_object_get(f, "requires"), err);
 		else if (a->kind == AL_KIND_IMAGE) {

@@ -251,7 +251,7 @@ enum al_code al_scan_bundle(const char *dir, const struct al_bundle_info *info, 
 		if (a->kind == AL_KIND_WHEEL)
 			rc = scan_wheel(dir, a, o, packages, phone_home, &fails, err);
 		else if (a->kind == AL_KIND_MODEL)
-			rc = al_scan_model(dir, a, o->policy, model_files, licenses, err);
+			rc = al_scan_model(dir, a, o->policy, model_files, licenses, phone_home, err);
 		else if (a->kind == AL_KIND_IMAGE)
 			rc = scan_image(dir, a, o, packages, unmatched, &fails, err);
 		if (!rc)

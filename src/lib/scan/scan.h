@@ -60,9 +60,10 @@ enum al_code al_scan_bundle(const char *dir, const struct al_bundle_info *info, 
 
 /* ---- the parts (scan_model.c), each appending its findings to the arrays given */
 
-/* The files of model artifact A, read from DIR's blobs. */
+/* The files of model artifact A, read from DIR's blobs (PHONE_HOME, when given, gets what its code
+ * and config files would reach: the text files' telemetry imports and outside hosts). */
 enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const struct al_scan_policy *p,
-			   json_t *model_files, json_t *licenses, struct al_err *err);
+			   json_t *model_files, json_t *licenses, json_t *phone_home, struct al_err *err);
 /* Telemetry SDK imports (disposed of as TELEMETRY says) and hard-coded outside hosts (reported)
  * in the Python files of the wheel at PATH. */
 enum al_code al_scan_wheel_code(const char *path, const char *artifact, const char *telemetry, json_t *phone_home,
@@ -74,6 +75,10 @@ enum al_code al_scan_wheel_code(const char *path, const char *artifact, const ch
  * version, source?, purl}; an index's platforms each once.
  */
 enum al_code al_image_packages(const char *dir, const struct al_artifact *a, json_t **out, struct al_err *err);
+
+/* The same for one text file of a model (code, a config): FILE names it in the findings. */
+enum al_code al_scan_text_file(const char *path, const char *artifact, const char *file, const char *telemetry,
+			       json_t *phone_home, struct al_err *err);
 
 /* ---- the bill of materials (sbom_doc.c) */
 

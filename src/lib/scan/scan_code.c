@@ -8,6 +8,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,20 +122,19 @@ static void scan_line(struct code_scan *c, const char *line, size_t no)
 	}
 }
 
-/* Every line of the current member, read in pieces; a line longer than the buffer is cut. */
-static void scan_member(struct code_scan *c, struct archive *a)
+/* Reads up to N bytes of the text being scanned into P: the count, 0 at its end, -1 on an error. */
+typedef ssize_t (*text_read_fn)(void *src, char *p, size_t n);
+
+/* Every line of a text, read in pieces through READ; a line longer than the buffer is cut. */
+static int scan_lines(struct code_scan *c, text_read_fn read_fn, void *src)
 {
 	char buf[8192];
 	size_t len = 0, no = 1;
-	la_ssize_t got;
+	ssize_t got;
 	for (;;) {
 		char *nl;
-		got = archive_read_data(a, buf + len, sizeof(buf) - 1 - len);
-		if (got < 0) {
-			c->rc = al_fail(c->err, AL_EIO, "cannot read '%s' in the wheel of %s: %s", c->member, c->artifact,
-					archive_error_string(a));
-			return;
-		}
+		if ((got = read_fn(src, buf + len, sizeof(buf) - 1 - len)) < 0)
+			return -1;
 		len += (size_t)got;
 		buf[len] = 0;
 		while ((nl = memchr(buf, '\n', len))) {
@@ -147,9 +149,51 @@ static void scan_member(struct code_scan *c, struct archive *a)
 				scan_line(c, buf, no++);
 			len = 0;
 			if (got == 0)
-				return;
+				return 0;
 		}
 	}
+}
+
+static ssize_t read_archive(void *a, char *p, size_t n)
+{
+	return (ssize_t)archive_read_data(a, p, n);
+}
+
+static ssize_t read_fd(void *fd, char *p, size_t n)
+{
+	ssize_t r;
+	do
+		r = read(*(int *)fd, p, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* Every line of the current member. */
+static void scan_member(struct code_scan *c, struct archive *a)
+{
+	if (scan_lines(c, read_archive, a) && !c->rc)
+		c->rc = al_fail(c->err, AL_EIO, "cannot read '%s' in the wheel of %s: %s", c->member, c->artifact,
+				archive_error_string(a));
+}
+
+enum al_code al_scan_text_file(const char *path, const char *artifact, const char *file, const char *telemetry,
+			       json_t *phone_home, struct al_err *err)
+{
+	struct code_scan c = { .artifact = artifact, .member = file, .telemetry = telemetry, .out = phone_home,
+			       .hosts = json_object(), .err = err };
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (!c.hosts || fd < 0) {
+		json_decref(c.hosts);
+		if (fd >= 0)
+			close(fd);
+		return c.hosts ? al_fail_errno(err, AL_EIO, "cannot read '%s' of %s", file, artifact)
+			       : al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	if (scan_lines(&c, read_fd, &fd) && !c.rc)
+		c.rc = al_fail_errno(err, AL_EIO, "cannot read '%s' of %s", file, artifact);
+	close(fd);
+	json_decref(c.hosts);
+	return c.rc;
 }
 
 enum al_code al_scan_wheel_code(const char *path, const char *artifact, const char *telemetry, json_t *phone_home,

@@ -205,9 +205,20 @@ static enum al_code scan_card(const char *path, const char *file, const struct a
 }
 
 /* One file of the model (layer L of its manifest). */
+/* Text that code or a loader reads: where telemetry and outside hosts would be (a README's
+ * links are documentation). */
+static int text_file(const char *bn)
+{
+	static const char *const ext[] = { ".py", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".sh", NULL };
+	for (const char *const *e = ext; *e; e++)
+		if (ends_with(bn, *e))
+			return 1;
+	return 0;
+}
+
 static enum al_code scan_file(const char *dir, const json_t *l, const struct al_artifact *a,
-			      const struct al_scan_policy *p, json_t *out, json_t *licenses, int *stated,
-			      struct al_err *err)
+			      const struct al_scan_policy *p, json_t *out, json_t *licenses, json_t *phone_home,
+			      int *stated, struct al_err *err)
 {
 	const char *file = al_json_str(json_object_get(l, "annotations"), "org.cncf.model.filepath");
 	const char *digest = al_json_str(l, "digest"), *bn;
@@ -239,12 +250,14 @@ static enum al_code scan_file(const char *dir, const json_t *l, const struct al_
 		rc = scan_card(path, file, a, p, licenses, stated, err);
 	if (!rc && ends_with(bn, "model_index.json"))
 		rc = scan_config(path, file, digest, a, p, out, err);
+	if (!rc && phone_home && text_file(bn))
+		rc = al_scan_text_file(path, a->name, file, p->telemetry, phone_home, err);
 	free(path);
 	return rc;
 }
 
 enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const struct al_scan_policy *p,
-			   json_t *model_files, json_t *licenses, struct al_err *err)
+			   json_t *model_files, json_t *licenses, json_t *phone_home, struct al_err *err)
 {
 	char *path = al_scan_blob_path(dir, a->digest);
 	json_t *m = NULL, *l;
@@ -256,7 +269,7 @@ enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const s
 	rc = al_scan_read_json(path, AL_MAX_MANIFEST, a->name, &m, err);
 	free(path);
 	json_array_foreach(rc ? NULL : json_object_get(m, "layers"), i, l)
-		if ((rc = scan_file(dir, l, a, p, model_files, licenses, &stated, err)))
+		if ((rc = scan_file(dir, l, a, p, model_files, licenses, phone_home, &stated, err)))
 			break;
 	for (i = 0; !rc && i < json_array_size(licenses); i++) {
 		const char *of = al_json_str(json_array_get(licenses, i), "artifact");
