@@ -202,15 +202,10 @@ static void apk(const char *text, const char *eco, const char *vendor, const cha
 	}
 }
 
-/* The packages the files left by the layers describe. */
-static void packages(const struct fsview *v, json_t *out)
+json_t *al_image_packages_text(const char *os, const char *status, const char *apkdb)
 {
-	const char *os = json_string_value(json_object_get(v->files, "etc/os-release"));
 	char id[64], ver[64], eco[96] = "", distro[128];
-	const char *k;
-	json_t *val;
-	if (!os)
-		os = json_string_value(json_object_get(v->files, "usr/lib/os-release"));
+	json_t *out = json_array();
 	osrel(os ? os : "", "ID", id, sizeof(id));
 	osrel(os ? os : "", "VERSION_ID", ver, sizeof(ver));
 	snprintf(distro, sizeof(distro), "%s-%s", id, ver);
@@ -222,12 +217,24 @@ static void packages(const struct fsview *v, json_t *out)
 		snprintf(eco, sizeof(eco), "Alpine:v%.*s", (int)(strchr(ver, '.') && strchr(strchr(ver, '.') + 1, '.')
 								  ? (size_t)(strchr(strchr(ver, '.') + 1, '.') - ver)
 								  : strlen(ver)), ver);
-	if (json_object_get(v->files, "var/lib/dpkg/status"))
-		dpkg(json_string_value(json_object_get(v->files, "var/lib/dpkg/status")), *eco ? eco : "Debian",
-		     *id ? id : "debian", *id && *ver ? distro : NULL, out);
-	if (json_object_get(v->files, "lib/apk/db/installed"))
-		apk(json_string_value(json_object_get(v->files, "lib/apk/db/installed")), *eco ? eco : "Alpine",
-		    *id ? id : "alpine", *id && *ver ? distro : NULL, out);
+	if (out && status)
+		dpkg(status, *eco ? eco : "Debian", *id ? id : "debian", *id && *ver ? distro : NULL, out);
+	if (out && apkdb)
+		apk(apkdb, *eco ? eco : "Alpine", *id ? id : "alpine", *id && *ver ? distro : NULL, out);
+	return out;
+}
+
+/* The packages the files left by the layers describe. */
+static void packages(const struct fsview *v, json_t *out)
+{
+	const char *os = json_string_value(json_object_get(v->files, "etc/os-release"));
+	json_t *sys = al_image_packages_text(os ? os : json_string_value(json_object_get(v->files, "usr/lib/os-release")),
+					     json_string_value(json_object_get(v->files, "var/lib/dpkg/status")),
+					     json_string_value(json_object_get(v->files, "lib/apk/db/installed")));
+	const char *k;
+	json_t *val;
+	json_array_extend(out, sys);
+	json_decref(sys);
 	json_object_foreach(v->files, k, val) {
 		const char *t = json_string_value(val);
 		char name[256], version[256];

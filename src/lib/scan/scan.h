@@ -75,6 +75,9 @@ enum al_code al_scan_wheel_code(const char *path, const char *artifact, const ch
  * version, source?, purl}; an index's platforms each once.
  */
 enum al_code al_image_packages(const char *dir, const struct al_artifact *a, json_t **out, struct al_err *err);
+/* The packages that these texts of an image describe (each may be NULL): os-release, dpkg's
+ * status, apk's installed database. A new array (NULL only when out of memory). */
+json_t *al_image_packages_text(const char *os_release, const char *dpkg_status, const char *apk_installed);
 
 /* The same for one text file of a model (code, a config): FILE names it in the findings. */
 enum al_code al_scan_text_file(const char *path, const char *artifact, const char *file, const char *telemetry,
