@@ -31,6 +31,10 @@ static const char schema[] =
 static const char q_find[] = "SELECT a.vuln, a.ecosystem, a.entry FROM affected a WHERE a.name = ?2 AND "
 			     "(a.ecosystem = ?1 OR a.ecosystem LIKE ?1 || ':%') ORDER BY a.vuln";
 static const char q_record[] = "SELECT record FROM vuln WHERE id = ?1";
+static const char q_held[] = "SELECT modified FROM vuln WHERE id = ?1";
+static const char q_del[] = "DELETE FROM affected WHERE vuln = ?1";
+static const char q_put[] = "INSERT OR REPLACE INTO vuln(id, modified, record) VALUES (?1, ?2, ?3)";
+static const char q_aff[] = "INSERT INTO affected(vuln, ecosystem, name, entry) VALUES (?1, ?2, ?3, ?4)";
 
 enum al_code al_osv_open(const char *path, struct al_osv *o, struct al_err *err)
 {
@@ -47,7 +51,11 @@ enum al_code al_osv_open(const char *path, struct al_osv *o, struct al_err *err)
 	}
 	if (sqlite3_exec(o->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_prepare_v2(o->db, q_find, -1, &o->find, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(o->db, q_record, -1, &o->record, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(o->db, q_record, -1, &o->record, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(o->db, q_held, -1, &o->held, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(o->db, q_del, -1, &o->del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(o->db, q_put, -1, &o->put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(o->db, q_aff, -1, &o->aff, NULL) != SQLITE_OK) {
 		al_fail(err, AL_EIO, "advisory database '%s': %s", o->path, msg ? msg : sqlite3_errmsg(o->db));
 		sqlite3_free(msg);
 		al_osv_close(o);
@@ -96,6 +104,10 @@ void al_osv_close(struct al_osv *o)
 {
 	sqlite3_finalize(o->find);
 	sqlite3_finalize(o->record);
+	sqlite3_finalize(o->held);
+	sqlite3_finalize(o->del);
+	sqlite3_finalize(o->put);
+	sqlite3_finalize(o->aff);
 	sqlite3_close(o->db);
 	free(o->path);
 	memset(o, 0, sizeof(*o));
@@ -187,37 +199,27 @@ static char *index_name(const char *eco, const char *name)
 static enum al_code newer_held(struct al_osv *o, const char *id, const char *modified, int *held,
 			       struct al_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	enum al_code rc;
 	int row = 0;
 	*held = 0;
-	if (sqlite3_prepare_v2(o->db, "SELECT modified FROM vuln WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return al_db_fail(o->db, "advisory lookup", err);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = al_db_step(st, "advisory lookup", &row, err);
+	sqlite3_bind_text(o->held, 1, id, -1, SQLITE_STATIC);
+	rc = al_db_step(o->held, "advisory lookup", &row, err);
 	if (!rc && row)
-		*held = strcmp((const char *)sqlite3_column_text(st, 0), modified) >= 0;
-	sqlite3_finalize(st);
+		*held = strcmp((const char *)sqlite3_column_text(o->held, 0), modified) >= 0;
+	sqlite3_reset(o->held);
+	sqlite3_clear_bindings(o->held);
 	return rc;
 }
 
-static enum al_code run_sql(struct al_osv *o, const char *sql, const char *a, const char *b, const char *c,
-			    const char *d, struct al_err *err)
+/* Runs the prepared ST with up to four text parameters (NULL: not bound). */
+static enum al_code run_sql(sqlite3_stmt *st, const char *a, const char *b, const char *c, const char *d,
+			    struct al_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	enum al_code rc;
-	if (sqlite3_prepare_v2(o->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return al_db_fail(o->db, "advisory store", err);
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	if (c)
-		sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
-	if (d)
-		sqlite3_bind_text(st, 4, d, -1, SQLITE_STATIC);
-	rc = al_db_run(st, "advisory store", err);
-	sqlite3_finalize(st);
-	return rc;
+	const char *v[] = { a, b, c, d };
+	for (int i = 0; i < 4; i++)
+		if (v[i])
+			sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+	return al_db_run(st, "advisory store", err);
 }
 
 /* Replaces what the database holds of record R (checked) with R. */
@@ -230,9 +232,8 @@ static enum al_code store_record(struct al_osv *o, const json_t *r, struct al_er
 	json_t *a;
 	al_buf_init(&b, 4 * (size_t)OSV_MAX_RECORD);
 	if ((rc = al_json_dump(r, 0, &b, err)) ||
-	    (rc = run_sql(o, "DELETE FROM affected WHERE vuln = ?1", id, NULL, NULL, NULL, err)) ||
-	    (rc = run_sql(o, "INSERT OR REPLACE INTO vuln(id, modified, record) VALUES (?1, ?2, ?3)", id,
-			  al_json_str(r, "modified"), b.data, NULL, err)))
+	    (rc = run_sql(o->del, id, NULL, NULL, NULL, err)) ||
+	    (rc = run_sql(o->put, id, al_json_str(r, "modified"), b.data, NULL, err)))
 		goto out;
 	json_array_foreach(json_object_get(r, "affected"), i, a) {
 		const json_t *pkg = json_object_get(a, "package");
@@ -245,8 +246,7 @@ static enum al_code store_record(struct al_osv *o, const json_t *r, struct al_er
 			goto out;
 		}
 		if (!(rc = al_json_dump(a, 0, &b, err)))
-			rc = run_sql(o, "INSERT INTO affected(vuln, ecosystem, name, entry) VALUES (?1, ?2, ?3, ?4)",
-				     id, al_json_str(pkg, "ecosystem"), name, b.data, err);
+			rc = run_sql(o->aff, id, al_json_str(pkg, "ecosystem"), name, b.data, err);
 		free(name);
 		if (rc)
 			goto out;

@@ -35,6 +35,7 @@ struct al_osv {
 	sqlite3 *db;
 	char *path;       /* for messages */
 	sqlite3_stmt *find, *record;
+	sqlite3_stmt *held, *del, *put, *aff; /* the import's statements (NULL when opened read-only) */
 };
 
 struct al_osv_stats {
