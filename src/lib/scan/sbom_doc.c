@@ -93,12 +93,12 @@ static enum al_code facts(const char *dir, const struct al_bundle_info *info, js
 	*out = json_array();
 	for (size_t i = 0; !rc && *out && i < info->nartifacts; i++) {
 		const struct al_artifact *a = &info->artifacts[i];
-		json_t *f = json_pack("{s:[], s:[]}", "licenses", "requires"), *lic = json_array(), *mf = json_array(), *l;
+		json_t *f = json_pack("{s:[], s:[]}", "licenses", "requires"), *lic = json_array(), *l;
 		size_t k;
-		if (!f || !lic || !mf)
+		if (!f || !lic)
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
 		else if (a->kind == AL_KIND_MODEL)
-			rc = al_scan_model(dir, a, &p, mf, lic, NULL, err);
+			rc = al_scan_model(dir, a, &p, NULL, lic, NULL, err); /* (the licences only) */
 		else if (a->kind == AL_KIND_WHEEL)
 			rc = requires(dir, a, json_object_get(f, "requires"), err);
 		else if (a->kind == AL_KIND_IMAGE) {
@@ -115,7 +115,6 @@ static enum al_code facts(const char *dir, const struct al_bundle_info *info, js
 				json_object_set(f, "datasets", json_object_get(l, "datasets"));
 		}
 		json_decref(lic);
-		json_decref(mf);
 		if (!rc && json_array_append_new(*out, f))
 			rc = al_fail(err, AL_ENOMEM, "out of memory");
 		else if (rc)

@@ -61,7 +61,8 @@ enum al_code al_scan_bundle(const char *dir, const struct al_bundle_info *info, 
 /* ---- the parts (scan_model.c), each appending its findings to the arrays given */
 
 /* The files of model artifact A, read from DIR's blobs (PHONE_HOME, when given, gets what its code
- * and config files would reach: the text files' telemetry imports and outside hosts). */
+ * and config files would reach: the text files' telemetry imports and outside hosts). Without
+ * MODEL_FILES only the licences are read (the card, GGUF headers), as the SBOM needs them. */
 enum al_code al_scan_model(const char *dir, const struct al_artifact *a, const struct al_scan_policy *p,
 			   json_t *model_files, json_t *licenses, json_t *phone_home, struct al_err *err);
 /* Telemetry SDK imports (disposed of as TELEMETRY says) and hard-coded outside hosts (reported)

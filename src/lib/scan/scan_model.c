@@ -114,7 +114,7 @@ static enum al_code scan_tensors(const char *path, const char *file, const char 
 	rc = gguf ? al_gguf_check(fd, (uint64_t)sb.st_size, &t, err)
 		  : al_safetensors_check(fd, (uint64_t)sb.st_size, &t, err);
 	close(fd);
-	if (!rc && !t.ok)
+	if (!rc && !t.ok && out)
 		rc = finding(out, a, file, digest, gguf ? "malformed-gguf" : "malformed-safetensors", "HIGH", "fail", t.why,
 			     err);
 	if (!rc && gguf && al_json_str(t.meta, "general.license"))
@@ -235,21 +235,22 @@ static enum al_code scan_file(const char *dir, const json_t *l, const struct al_
 		rc = al_fail_errno(err, AL_EIO, "cannot read '%s' of %s", file, a->name);
 	if (fd >= 0)
 		close(fd);
-	if (!rc && ends_with(file, ".py"))
+	/* (without OUT only what the licences need is read: the card, a GGUF header) */
+	if (!rc && out && ends_with(file, ".py"))
 		rc = finding(out, a, file, digest, "remote-code", "HIGH", p->remote_code,
 			     "a Python file in the model: trust_remote_code would run it", err);
-	if (!rc && ends_with(file, ".safetensors"))
-		rc = scan_tensors(path, file, digest, 0, a, p, out, licenses, err);
-	else if (!rc && (ends_with(file, ".gguf") || !memcmp(head, "GGUF", 4)))
+	if (!rc && ends_with(file, ".safetensors")) {
+		if (out)
+			rc = scan_tensors(path, file, digest, 0, a, p, out, licenses, err);
+	} else if (!rc && (ends_with(file, ".gguf") || !memcmp(head, "GGUF", 4))) {
 		rc = scan_tensors(path, file, digest, 1, a, p, out, licenses, err);
-	else if (!rc)
+	} else if (!rc && out) {
 		rc = scan_pickles(path, file, digest, a, out, err);
-	if (!rc && ends_with(bn, "config.json"))
+	}
+	if (!rc && out && (ends_with(bn, "config.json") || ends_with(bn, "model_index.json")))
 		rc = scan_config(path, file, digest, a, p, out, err);
 	if (!rc && !strcmp(file, bn) && !strcasecmp(bn, "README.md"))
 		rc = scan_card(path, file, a, p, licenses, stated, err);
-	if (!rc && ends_with(bn, "model_index.json"))
-		rc = scan_config(path, file, digest, a, p, out, err);
 	if (!rc && phone_home && text_file(bn))
 		rc = al_scan_text_file(path, a->name, file, p->telemetry, phone_home, err);
 	free(path);
