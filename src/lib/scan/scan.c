@@ -79,14 +79,13 @@ static json_t *groups_of(const json_t *hits)
 		json_t *ids = json_array();
 		json_array_append_new(ids, json_string(al_json_str(h, "id")));
 		json_array_extend(ids, json_object_get(h, "aliases"));
-		g = json_pack("{s:o, s:[s], s:f}", "ids", ids, "hit_ids", al_json_str(h, "id"), "score",
-			      json_real_value(json_object_get(json_object_get(h, "severity"), "score")));
+		const json_t *score = json_object_get(json_object_get(h, "severity"), "score");
+		g = json_pack("{s:o, s:f}", "ids", ids, "score", score ? json_real_value(score) : -1.0);
 		for (j = 0; g && j < json_array_size(groups); j++) {
 			json_t *o = json_array_get(groups, j);
 			if (!related(o, g))
 				continue;
 			json_array_extend(json_object_get(o, "ids"), json_object_get(g, "ids"));
-			json_array_extend(json_object_get(o, "hit_ids"), json_object_get(g, "hit_ids"));
 			if (json_real_value(json_object_get(g, "score")) > json_real_value(json_object_get(o, "score")))
 				json_object_set(o, "score", json_object_get(g, "score"));
 			json_decref(g);
