@@ -103,6 +103,15 @@ static enum al_code verified(struct scan_run *r, const char **dir, int quiet, st
 	return rc;
 }
 
+/* A bundle that failed verification: its problems on stderr, then that nothing WHAT; exit 1. */
+static int refused(const struct scan_run *r, const char *cmd, const char *what)
+{
+	for (size_t i = 0; i < r->rep.n; i++)
+		fprintf(stderr, "airlock: %s: %s\n", cmd, r->rep.msg[i]);
+	fprintf(stderr, "airlock: bundle '%s' FAILED verification: %s\n", r->bundle, what);
+	return EXIT_VERIFY;
+}
+
 /* The advisory data: one database made by `vulndb import` (given, or the store's own), or
  * every --vulndb directory or zip read into one database in memory. */
 static enum al_code load_vulndb(struct scan_run *r, struct al_err *err)
@@ -374,12 +383,8 @@ static int run(struct scan_run *r, int json, int quiet)
 		rc = r->bundle ? verified(r, &dir, quiet || json, &err) : store_items(r, &err);
 	if (rc)
 		return cli_fail(&err);
-	if (al_report_count(&r->rep)) {
-		for (size_t i = 0; i < r->rep.n; i++)
-			fprintf(stderr, "airlock: scan: %s\n", r->rep.msg[i]);
-		fprintf(stderr, "airlock: bundle '%s' FAILED verification: nothing was scanned\n", r->bundle);
-		return EXIT_VERIFY;
-	}
+	if (al_report_count(&r->rep))
+		return refused(r, "scan", "nothing was scanned");
 	o.osv = r->nvulndb ? &r->osv : NULL;
 	if ((rc = al_scan_bundle(dir, &r->info, &o, &r->doc, &err)))
 		return cli_fail(&err);
@@ -553,10 +558,7 @@ int cmd_sbom(int argc, char **argv)
 	if (verified(&r, &dir, quiet || !r.out_file, &err)) {
 		code = cli_fail(&err);
 	} else if (al_report_count(&r.rep)) {
-		for (size_t i = 0; i < r.rep.n; i++)
-			fprintf(stderr, "airlock: sbom: %s\n", r.rep.msg[i]);
-		fprintf(stderr, "airlock: bundle '%s' FAILED verification: no bill of materials\n", r.bundle);
-		code = EXIT_VERIFY;
+		code = refused(&r, "sbom", "no bill of materials");
 	} else if (al_sbom_document(dir, &r.info, format, (int64_t)time(NULL), &doc, &err) ||
 		   al_json_dump(doc, AL_JSON_PRETTY, &b, &err) ||
 		   (r.out_file ? al_write_atomic(r.out_file, b.data, b.len, &err)
@@ -642,10 +644,7 @@ int cmd_report(int argc, char **argv)
 		rc = verified(&r, &dir, quiet, &err);
 	o.osv = r.nvulndb ? &r.osv : NULL;
 	if (!rc && al_report_count(&r.rep)) {
-		for (size_t i = 0; i < r.rep.n; i++)
-			fprintf(stderr, "airlock: report: %s\n", r.rep.msg[i]);
-		fprintf(stderr, "airlock: bundle '%s' FAILED verification: no report\n", r.bundle);
-		code = EXIT_VERIFY;
+		code = refused(&r, "report", "no report");
 	} else if (rc || (rc = al_scan_bundle(dir, &r.info, &o, &r.doc, &err)) ||
 		   (run_info(&r), AL_OK) || (rc = evidence(dir, &r.info, &sigs, &records, &crep, &err)) ||
 		   (rc = al_report_page(r.doc, &r.info, r.bundle, r.signers, sigs, records, &crep, o.now, &b, &err)) ||

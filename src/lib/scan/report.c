@@ -116,7 +116,7 @@ static void summary(struct page *p, const json_t *scan, const struct al_bundle_i
 	raw(p, "<table>\n<tr><th>Bundle</th>");
 	td_code(p, bundle);
 	raw(p, "</tr>\n<tr><th>Name and version</th>");
-	al_buf_addf(p->b, NULL, "<td>%s", "");
+	raw(p, "<td>");
 	h(p, info->name);
 	al_buf_addf(p->b, NULL, " version %lld</td></tr>\n<tr><th>Created / expires</th><td>%s / %s</td></tr>\n",
 		    (long long)info->version, created, expires);
