@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "cvss.h"
 #include "vercmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,8 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(a);
 		return 0; /* (versions are C strings) */
 	}
-	if (!al_cvss3_base(a, &s, &err) && (s < 0 || s > 10 || fabs(s * 10 - round(s * 10)) > 1e-9))
-		AL_BUG("a CVSS score out of range or with more than one decimal");
+	for (int v = 0; v < 3; v++)
+		if (!al_cvss_score((const char *[]){ "CVSS_V2", "CVSS_V3", "CVSS_V4" }[v], a, &s, &err) &&
+		    (s < 0 || s > 10 || fabs(s * 10 - round(s * 10)) > 1e-9))
+			AL_BUG("a CVSS score out of range or with more than one decimal");
 	b = strchr(a, '\n');
 	if (b)
 		*b++ = 0;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "unit.h"
+#include "cvss.h"
 #include "vercmp.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -44,6 +45,32 @@ static void test_cvss(void **state)
 		if (s != t[i].score || strcmp(al_cvss_rating(s), t[i].rating))
 			fail_msg("'%s': %.1f %s, want %.1f %s", t[i].v, s, al_cvss_rating(s), t[i].score, t[i].rating);
 	}
+}
+
+/* v2 and v4 beside known scores; t1509 compares every base vector with an independent calculator */
+static void test_cvss_v2_v4(void **state)
+{
+	static const struct { const char *type, *v; double score; } t[] = {
+		{ "CVSS_V2", "AV:N/AC:L/Au:N/C:P/I:P/A:P", 7.5 },
+		{ "CVSS_V2", "AV:N/AC:L/Au:N/C:C/I:C/A:C", 10.0 },
+		{ "CVSS_V2", "AV:N/AC:M/Au:N/C:N/I:P/A:N/E:F/RL:OF/RC:C", 4.3 },
+		{ "CVSS_V2", "AV:L/AC:H/Au:M/C:N/I:N/A:N", 0.0 },
+		{ "CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3 },
+		{ "CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H", 10.0 },
+		{ "CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", 0.0 },
+		{ "CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U", 8.1 },
+	};
+	(void)state;
+	for (size_t i = 0; i < N(t); i++) {
+		double s = -1;
+		struct al_err err = { 0 };
+		if (al_cvss_score(t[i].type, t[i].v, &s, &err))
+			fail_msg("'%s' should parse: %s", t[i].v, err.msg);
+		if (s != t[i].score)
+			fail_msg("'%s': %.1f, want %.1f", t[i].v, s, t[i].score);
+	}
+	if (al_cvss_score("Ubuntu", "high", &(double){ 0 }, &(struct al_err){ 0 }) != AL_ENOENT)
+		fail_msg("a severity that is not CVSS should be AL_ENOENT");
 }
 
 static void test_cvss_bad(void **state)
@@ -173,7 +200,7 @@ static void test_orders(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cvss),   cmocka_unit_test(test_cvss_bad), cmocka_unit_test(test_semver),
+		cmocka_unit_test(test_cvss),   cmocka_unit_test(test_cvss_bad), cmocka_unit_test(test_cvss_v2_v4), cmocka_unit_test(test_semver),
 		cmocka_unit_test(test_dpkg),   cmocka_unit_test(test_apk),     cmocka_unit_test(test_orders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,11 +70,11 @@ enum al_code al_osv_match(struct al_osv *o, const char *ecosystem, const char *n
 			  json_t **hits, struct al_err *err);
 
 /*
- * The severity of one record: the highest CVSS v3 base score of its `severity` (and its
- * affected entries' `severity`), computed from the vector; else the rating the record
- * itself gives (database_specific.severity, e.g. GitHub's "HIGH"); else "UNKNOWN". New
- * object {"rating", "score"?, "vector"?, "source"}. A CVSS v3 vector that does not parse is
- * an error.
+ * The severity of one record: the highest CVSS score (v2, v3 or v4, cvss.h) of its
+ * `severity` (and its affected entries' `severity`), computed from the vector; else the
+ * rating the record itself gives (database_specific.severity, e.g. GitHub's "HIGH"), else
+ * an Ubuntu priority; else "UNKNOWN". New object {"rating", "score"?, "vector"?, "source"}.
+ * A CVSS vector that does not parse is an error.
  */
 enum al_code al_osv_severity(const json_t *record, json_t **out, struct al_err *err);
 

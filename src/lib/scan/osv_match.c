@@ -2,8 +2,10 @@
 /* osv_match.c: does an OSV record affect a version? Its ranges and versions, and its severity (osv.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "catalog.h"
+#include "cvss.h"
 #include "fsx.h"
 #include "json.h"
 #include "osv.h"
@@ -258,8 +260,10 @@ enum al_code al_osv_match(struct al_osv *o, const char *eco, const char *name, c
 	return rc;
 }
 
-/* The highest CVSS v3 score among SEV (a `severity` array) into *best / *vector. */
-static enum al_code best_cvss(const json_t *sev, double *best, const char **vector, struct al_err *err)
+/* The highest CVSS score among SEV (a `severity` array) into *best, with its vector and type;
+ * an Ubuntu priority into *word. */
+static enum al_code best_cvss(const json_t *sev, double *best, const char **vector, const char **type_out,
+			      const char **word, struct al_err *err)
 {
 	size_t i;
 	json_t *s;
@@ -267,37 +271,55 @@ static enum al_code best_cvss(const json_t *sev, double *best, const char **vect
 		const char *type = al_json_str(s, "type"), *score = al_json_str(s, "score");
 		double v;
 		enum al_code rc;
-		if (!type || !score || strcmp(type, "CVSS_V3"))
+		if (!type || !score)
 			continue;
-		if ((rc = al_cvss3_base(score, &v, err)))
+		if (!strcmp(type, "Ubuntu"))
+			*word = score;
+		if ((rc = al_cvss_score(type, score, &v, err)) == AL_ENOENT)
+			continue;
+		if (rc)
 			return rc;
 		if (v > *best) {
 			*best = v;
 			*vector = score;
+			*type_out = type;
 		}
 	}
 	return AL_OK;
 }
 
+/* The rating a record or its database gives in words, upper case, or NULL for none known. */
+static const char *own_rating(const char *w)
+{
+	static const char *const words[][2] = { { "CRITICAL", "CRITICAL" }, { "HIGH", "HIGH" }, { "MODERATE", "MEDIUM" },
+						{ "MEDIUM", "MEDIUM" },	    { "LOW", "LOW" },	{ "NEGLIGIBLE", "LOW" } };
+	for (size_t i = 0; w && i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcasecmp(w, words[i][0]))
+			return words[i][1];
+	return NULL;
+}
+
 enum al_code al_osv_severity(const json_t *r, json_t **out, struct al_err *err)
 {
-	const char *vector = NULL, *own = al_json_str(json_object_get(r, "database_specific"), "severity");
+	const char *vector = NULL, *type = NULL, *word = NULL;
+	const char *own = own_rating(al_json_str(json_object_get(r, "database_specific"), "severity"));
+	const char *own_source = "database_specific";
 	double best = -1;
-	enum al_code rc = best_cvss(json_object_get(r, "severity"), &best, &vector, err);
+	enum al_code rc = best_cvss(json_object_get(r, "severity"), &best, &vector, &type, &word, err);
 	size_t i;
 	json_t *a;
 	json_array_foreach(json_object_get(r, "affected"), i, a)
 		if (!rc)
-			rc = best_cvss(json_object_get(a, "severity"), &best, &vector, err);
+			rc = best_cvss(json_object_get(a, "severity"), &best, &vector, &type, &word, err);
 	if (rc)
 		return al_err_prefix(err, "advisory %s", al_json_str(r, "id"));
+	if (!own && (own = own_rating(word)))
+		own_source = "Ubuntu";
 	if (vector)
 		*out = json_pack("{s:s, s:f, s:s, s:s}", "rating", al_cvss_rating(best), "score", best, "vector", vector,
-				 "source", "CVSS_V3");
-	else if (own && (!strcmp(own, "CRITICAL") || !strcmp(own, "HIGH") || !strcmp(own, "MODERATE") ||
-			 !strcmp(own, "MEDIUM") || !strcmp(own, "LOW")))
-		*out = json_pack("{s:s, s:s}", "rating", !strcmp(own, "MODERATE") ? "MEDIUM" : own, "source",
-				 "database_specific");
+				 "source", type);
+	else if (own)
+		*out = json_pack("{s:s, s:s}", "rating", own, "source", own_source);
 	else
 		*out = json_pack("{s:s, s:s}", "rating", "UNKNOWN", "source", "none");
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");

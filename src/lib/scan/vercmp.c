@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vercmp.c: version orders of the vulnerability data, and the CVSS v3 base score (vercmp.h). */
+/* vercmp.c: the version orders of the vulnerability data (vercmp.h). */
 #include "vercmp.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,99 +399,4 @@ enum al_code al_vercmp(enum al_vorder order, const char *a, const char *b, int *
 	default:
 		return al_fail(err, AL_EINVAL, "no version order to compare '%s' and '%s'", a, b);
 	}
-}
-
-/* ---------------------------------------------------------------- CVSS v3 */
-
-/* CVSS 3.1's Roundup: the smallest number with one decimal that is >= x, free of float error. */
-static double roundup(double x)
-{
-	long long i = llround(x * 100000.0);
-	return i % 10000 == 0 ? (double)i / 100000.0 : (double)(i / 10000 + 1) / 10.0;
-}
-
-struct cvss_metric {
-	const char *key, *values;   /* the metric and its letters, in the order of weights */
-	double w[4];
-};
-
-/* The base metrics; PR's weights change when the scope is changed (pr_changed). */
-static const struct cvss_metric base[] = {
-	{ "AV", "NALP", { 0.85, 0.62, 0.55, 0.2 } }, { "AC", "LH", { 0.77, 0.44 } },
-	{ "PR", "NLH", { 0.85, 0.62, 0.27 } },        { "UI", "NR", { 0.85, 0.62 } },
-	{ "S", "UC", { 0, 1 } },                       { "C", "HLN", { 0.56, 0.22, 0 } },
-	{ "I", "HLN", { 0.56, 0.22, 0 } },             { "A", "HLN", { 0.56, 0.22, 0 } },
-};
-enum { NBASE = sizeof(base) / sizeof(base[0]) };
-static const double pr_changed[] = { 0.85, 0.68, 0.5 };
-
-/* The metrics that may follow the base ones, with their letters. */
-static const char *const other_metrics[] = { "E:XUPFH", "RL:XOTWU", "RC:XURC", "CR:XLMH", "IR:XLMH",
-					     "AR:XLMH", "MAV:XNALP", "MAC:XLH", "MPR:XNLH", "MUI:XNR",
-					     "MS:XUC", "MC:XNLH", "MI:XNLH", "MA:XNLH" };
-
-/* Reads one "KEY:V" of the vector into idx (base) or checks it (others); -1 when it is not valid. */
-static int cvss_field(const char *f, size_t n, int idx[NBASE])
-{
-	const char *colon = memchr(f, ':', n);
-	size_t kn = colon ? (size_t)(colon - f) : 0;
-	if (!colon || n != kn + 2)
-		return -1;
-	for (size_t m = 0; m < NBASE; m++) {
-		const char *hit;
-		if (strlen(base[m].key) != kn || memcmp(base[m].key, f, kn))
-			continue;
-		if (idx[m] >= 0 || !(hit = strchr(base[m].values, colon[1])) || !colon[1])
-			return -1;
-		idx[m] = (int)(hit - base[m].values);
-		return 0;
-	}
-	for (size_t m = 0; m < sizeof(other_metrics) / sizeof(other_metrics[0]); m++) {
-		const char *o = other_metrics[m], *oc = strchr(o, ':');
-		if ((size_t)(oc - o) == kn && !memcmp(o, f, kn))
-			return colon[1] && strchr(oc + 1, colon[1]) ? 0 : -1;
-	}
-	return -1;
-}
-
-enum al_code al_cvss3_base(const char *vector, double *score, struct al_err *err)
-{
-	int idx[NBASE];
-	const char *p;
-	double iss, impact, expl;
-	int changed;
-	for (size_t m = 0; m < NBASE; m++)
-		idx[m] = -1;
-	if (strncmp(vector, "CVSS:3.0/", 9) && strncmp(vector, "CVSS:3.1/", 9))
-		return al_fail(err, AL_EINVAL, "'%s' is not a CVSS v3 vector (it must start CVSS:3.0/ or CVSS:3.1/)",
-			       vector);
-	for (p = vector + 9; *p;) {
-		size_t n = strcspn(p, "/");
-		if (cvss_field(p, n, idx))
-			return al_fail(err, AL_EINVAL, "CVSS vector '%s': '%.*s' is not a metric it may hold once",
-				       vector, (int)n, p);
-		p += n;
-		if (*p && !*++p)
-			return al_fail(err, AL_EINVAL, "CVSS vector '%s' ends with '/'", vector);
-	}
-	for (size_t m = 0; m < NBASE; m++)
-		if (idx[m] < 0)
-			return al_fail(err, AL_EINVAL, "CVSS vector '%s' lacks the base metric %s", vector, base[m].key);
-	changed = idx[4] == 1;
-	iss = 1 - (1 - base[5].w[idx[5]]) * (1 - base[6].w[idx[6]]) * (1 - base[7].w[idx[7]]);
-	impact = changed ? 7.52 * (iss - 0.029) - 3.25 * pow(iss - 0.02, 15) : 6.42 * iss;
-	expl = 8.22 * base[0].w[idx[0]] * base[1].w[idx[1]] * (changed ? pr_changed : base[2].w)[idx[2]] *
-	       base[3].w[idx[3]];
-	if (impact <= 0)
-		*score = 0;
-	else if (changed)
-		*score = roundup(fmin(1.08 * (impact + expl), 10));
-	else
-		*score = roundup(fmin(impact + expl, 10));
-	return AL_OK;
-}
-
-const char *al_cvss_rating(double s)
-{
-	return s >= 9.0 ? "CRITICAL" : s >= 7.0 ? "HIGH" : s >= 4.0 ? "MEDIUM" : s > 0 ? "LOW" : "NONE";
 }
