@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "media.h"
 #include "store.h"
 #include "store_wait.h"
 
@@ -82,6 +83,9 @@ int cmd_import(int argc, char **argv)
 	struct cli_progress pr;
 	struct al_err err = { 0 };
 	enum al_code rc;
+	struct al_media_join *join = NULL;
+	int volumes = 0;
+	struct al_tar_source media_tar;
 	static int stdin_fd = STDIN_FILENO;
 	static const struct al_tar_source stdin_tar = { "standard input", al_tar_source_fd, &stdin_fd };
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -99,10 +103,17 @@ int cmd_import(int argc, char **argv)
 		default: return cli_usage("import", "bad option");
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("import", "give exactly one bundle (a directory or a tar file)");
+	if (optind >= argc)
+		return cli_usage("import", "give one bundle (a directory or a tar file), or the volumes of one");
 	path = argv[optind];
-	if (!strcmp(path, "-")) {
+	if (optind + 1 < argc || al_media_is_volume(path)) {
+		/* volumes of `airlock media split`: joined as they are read, straight into the importer */
+		for (int i = optind; i < argc; i++)
+			if (!al_media_is_volume(argv[i]))
+				return cli_usage("import", "'%s' is not a volume (a directory with MEDIA.json): give one "
+						 "bundle, or the volumes of one", argv[i]);
+		volumes = 1;
+	} else if (!strcmp(path, "-")) {
 		/* a tar on standard input: a pipe from `bundle create -o -`, from joined media, from ssh */
 		if (isatty(STDIN_FILENO))
 			return cli_usage("import", "'-' reads a tar bundle from standard input, which is a terminal");
@@ -118,8 +129,18 @@ int cmd_import(int argc, char **argv)
 		io.trust = &trust;
 	}
 	io.now = (int64_t)time(NULL);
+	if (volumes && al_media_join_open(argv + optind, (size_t)(argc - optind), &join, &err)) {
+		al_trust_release(&trust);
+		return cli_fail(&err);
+	}
+	if (join) {
+		al_media_join_source(join, &media_tar);
+		io.stream = &media_tar;
+		path = "volumes";
+	}
 	if ((code = cli_store_open(store, AL_STORE_WRITE, wait, &s))) {
 		al_trust_release(&trust);
+		al_media_join_free(join);
 		return code;
 	}
 	cli_progress_start(&pr, "importing", quiet || json);
@@ -127,6 +148,7 @@ int cmd_import(int argc, char **argv)
 	cli_progress_stop(&pr);
 	al_store_free(s);
 	al_trust_release(&trust);
+	al_media_join_free(join);
 	if (rc && res.status != AL_REJECTED) {
 		al_import_result_release(&res);
 		return cli_fail(&err);

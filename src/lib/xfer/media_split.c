@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* media_split.c: a bundle's tar stream into volumes with Reed–Solomon parity (media.h). */
+#include "media_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <isa-l/erasure_code.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsx.h"
+
+enum { BLOCK = 4096 };
+static uint64_t round_block(uint64_t n) { return (n + BLOCK - 1) / BLOCK * BLOCK; }
+
+/* The split in progress: the sink the tar stream is written into. */
+struct splitter {
+	struct media_layout l;
+	char **vol;                 /* the hidden directories being written, one per row */
+	unsigned char *data;        /* the data chunk being filled */
+	unsigned char **parity;     /* m parity chunks, accumulated row by row */
+	unsigned char *tbls;        /* ISA-L's tables for the parity rows */
+	uint64_t fill, stripe, cap; /* bytes in data; the current stripe; stripes digests has room for */
+	unsigned row;               /* the data row being filled */
+	struct al_sha256 tar;       /* the whole stream */
+	struct al_progress *prog;
+};
+
+/* Writes N bytes as chunk STRIPE of row ROW and records their SHA-256. */
+static enum al_code write_chunk(struct splitter *sp, unsigned row, const void *p, uint64_t n, struct al_err *err)
+{
+	char name[32], *path;
+	int fd;
+	enum al_code rc;
+	media_chunk_name(sp->stripe, name);
+	if (sp->stripe >= sp->cap) {
+		uint64_t cap = sp->cap * 2 + 64;
+		unsigned char *d = realloc(sp->l.digests, cap * (sp->l.k + sp->l.m) * AL_DIGEST_LEN);
+		if (!d)
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		sp->l.digests = d;
+		sp->cap = cap;
+	}
+	if ((rc = al_sha256_mem(p, n, media_digest(&sp->l, sp->stripe, row), err)))
+		return rc;
+	if (!(path = al_join(sp->vol[row], name)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		rc = al_fail_errno(err, AL_EIO, "cannot create '%s'", path);
+	else {
+		rc = al_tar_sink_fd(&fd, p, n, err);
+		if (close(fd) && !rc)
+			rc = al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
+	}
+	free(path);
+	return rc;
+}
+
+/* The data chunk is complete (or the stream ended): write it, add it to the parity. */
+static enum al_code finish_data(struct splitter *sp, struct al_err *err)
+{
+	enum al_code rc = write_chunk(sp, sp->row, sp->data, sp->fill, err);
+	if (rc)
+		return rc;
+	memset(sp->data + sp->fill, 0, sp->l.chunk - sp->fill);
+	if (sp->l.m)
+		ec_encode_data_update((int)sp->l.chunk, (int)sp->l.k, (int)sp->l.m, (int)sp->row, sp->tbls, sp->data,
+				      sp->parity);
+	sp->fill = 0;
+	sp->row++;
+	return AL_OK;
+}
+
+/* The stripe is complete: zero digests for the empty data rows, then the parity chunks. */
+static enum al_code finish_stripe(struct splitter *sp, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	for (; sp->row < sp->l.k; sp->row++)
+		memset(media_digest(&sp->l, sp->stripe, sp->row), 0, AL_DIGEST_LEN);
+	for (unsigned p = 0; !rc && p < sp->l.m; p++) {
+		rc = write_chunk(sp, sp->l.k + p, sp->parity[p], sp->l.chunk, err);
+		memset(sp->parity[p], 0, sp->l.chunk);
+	}
+	sp->row = 0;
+	sp->stripe++;
+	return rc;
+}
+
+static enum al_code split_write(void *ctx, const void *buf, size_t n, struct al_err *err)
+{
+	struct splitter *sp = ctx;
+	const unsigned char *p = buf;
+	al_sha256_update(&sp->tar, buf, n);
+	al_progress_add(sp->prog, n);
+	while (n) {
+		size_t take = sp->l.chunk - sp->fill < n ? (size_t)(sp->l.chunk - sp->fill) : n;
+		enum al_code rc;
+		memcpy(sp->data + sp->fill, p, take);
+		sp->fill += take, p += take, n -= take;
+		sp->l.tar_bytes += take;
+		if (sp->fill == sp->l.chunk && ((rc = finish_data(sp, err)) ||
+						(sp->row == sp->l.k && (rc = finish_stripe(sp, err)))))
+			return rc;
+	}
+	return AL_OK;
+}
+
+/* The bytes one volume takes when each holds STRIPES chunks: files rounded up to blocks. */
+static uint64_t volume_bytes(uint64_t stripes, unsigned n, uint64_t chunk, uint64_t extra)
+{
+	uint64_t media_json = 1024 + stripes * n * 72;
+	return stripes * round_block(chunk) + round_block(media_json) + extra + 4 * BLOCK;
+}
+
+/*
+ * Chooses the chunk size and K for a tar of at most TAR bytes on volumes of SIZE bytes
+ * with M parity volumes, EXTRA bytes of README and custody log on each: the fewest data
+ * volumes that fit.
+ */
+static enum al_code plan(uint64_t tar, const struct al_media_opts *o, uint64_t extra, struct media_layout *l,
+			 struct al_err *err)
+{
+	uint64_t chunk = o->chunk_size;
+	if (!chunk) { /* about 1/512 of a volume, a power of two, 4 KiB to 4 MiB */
+		for (chunk = MEDIA_MIN_CHUNK; chunk < (4u << 20) && chunk * 2 <= o->volume_size / 512; chunk *= 2)
+			;
+	}
+	if (chunk < MEDIA_MIN_CHUNK || chunk > MEDIA_MAX_CHUNK || chunk % 512)
+		return al_fail(err, AL_EINVAL, "a chunk of %" PRIu64 " bytes: it must be a multiple of 512 from 4 KiB to 1 GiB",
+			       chunk);
+	if (o->parity >= AL_MEDIA_MAX_VOLUMES)
+		return al_fail(err, AL_EINVAL, "%u parity volumes: at most %d volumes in all", o->parity,
+			       AL_MEDIA_MAX_VOLUMES);
+	for (unsigned k = 1; k + o->parity <= AL_MEDIA_MAX_VOLUMES; k++) {
+		uint64_t stripes = (tar + (uint64_t)k * chunk - 1) / ((uint64_t)k * chunk);
+		if (volume_bytes(stripes, k + o->parity, chunk, extra) <= o->volume_size) {
+			l->k = k, l->m = o->parity, l->chunk = chunk;
+			return AL_OK;
+		}
+	}
+	return al_fail(err, AL_ELIMIT,
+		       "a tar of about %" PRIu64 " bytes does not fit %d volumes of %" PRIu64 " bytes with %u for "
+		       "parity: use larger media",
+		       tar, AL_MEDIA_MAX_VOLUMES, o->volume_size, o->parity);
+}
+
+/* An upper bound of the tar a bundle makes: its size, or for a directory its files with
+ * their headers. */
+static uint64_t tar_estimate(const char *bundle, const struct al_bview *v)
+{
+	struct stat st;
+	uint64_t n = 2 * 10240;
+	if (al_bundle_is_tar(bundle) && stat(bundle, &st) == 0)
+		return (uint64_t)st.st_size;
+	for (size_t i = 0; i < v->n; i++)
+		n += (v->files[i].size + 511) / 512 * 512 + 2048 + (2 * strlen(v->files[i].path) + 511) / 512 * 512;
+	return n + 64 * 2048; /* the directories */
+}
+
+/* README.txt of volume VOL, into b. */
+static enum al_code readme(const struct media_layout *l, unsigned vol, struct al_buf *b, struct al_err *err)
+{
+	return al_buf_addf(b, err,
+			   "This is volume %u of %u of the airlock bundle '%s', version %lld.\n\n"
+			   "It is one part of a set of removable media that carries the bundle across an air gap.\n"
+			   "Any %u of the %u volumes rebuild the bundle, so %u may be lost or damaged. Hand it\n"
+			   "to the person named in the transfer's chain of custody; do not open it elsewhere.\n\n"
+			   "Check this volume on its own:   airlock media check vol-%02u\n"
+			   "Join the volumes into the tar:  airlock media join vol-* -o BUNDLE.tar\n"
+			   "Import straight from them:      airlock import vol-* --store STORE\n\n"
+			   "The set: the bundle's tar, %" PRIu64 " bytes, %s\n"
+			   "The bundle's SHA256SUMS: %s\n"
+			   "MEDIA.json lists the SHA-256 of every chunk on every volume of the set.\n",
+			   vol, l->k + l->m, l->name, (long long)l->version, l->k, l->k + l->m, l->m, vol, l->tar_bytes,
+			   l->tar_digest, l->sums_digest);
+}
+
+/* Writes NAME in volume directory DIR from B (atomically), adding its size to *bytes. */
+static enum al_code put_file(const char *dir, const char *name, const struct al_buf *b, uint64_t *bytes,
+			     struct al_err *err)
+{
+	char *p = al_join(dir, name);
+	enum al_code rc = p ? al_write_atomic(p, b->data ? b->data : "", b->len, err)
+			    : al_fail(err, AL_ENOMEM, "out of memory");
+	*bytes += round_block(b->len);
+	free(p);
+	return rc;
+}
+
+/* MEDIA.json, README.txt and custody.log into every volume; then everything to disk. */
+static enum al_code finish_volumes(struct splitter *sp, const struct al_buf *custody, struct al_media_result *res,
+				   struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	for (unsigned r = 0; !rc && r < sp->l.k + sp->l.m; r++) {
+		struct al_buf b;
+		uint64_t bytes = 4 * BLOCK;
+		int fd;
+		for (uint64_t s = 0; s < sp->l.stripes; s++)
+			bytes += round_block(media_chunk_len(&sp->l, s, r));
+		al_buf_init(&b, AL_MAX_SMALL);
+		if (!(rc = media_layout_dump(&sp->l, r + 1, &b, err)) && !(rc = put_file(sp->vol[r], MEDIA_JSON, &b, &bytes, err))) {
+			b.len = 0;
+			if (!(rc = readme(&sp->l, r + 1, &b, err)))
+				rc = put_file(sp->vol[r], "README.txt", &b, &bytes, err);
+		}
+		al_buf_release(&b);
+		if (!rc && custody->len)
+			rc = put_file(sp->vol[r], "custody.log", custody, &bytes, err);
+		if (!rc && (fd = open(sp->vol[r], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			if (syncfs(fd))
+				rc = al_fail_errno(err, AL_EIO, "cannot write '%s' to its disk", sp->vol[r]);
+			close(fd);
+		}
+		if (bytes > res->largest)
+			res->largest = bytes;
+	}
+	return rc;
+}
+
+/* The hidden directories of the volumes, made under OUTDIR, where no volume may be yet. */
+static enum al_code make_volumes(const char *outdir, struct splitter *sp, struct al_err *err)
+{
+	enum al_code rc = al_mkdirs(outdir, err);
+	unsigned n = sp->l.k + sp->l.m;
+	if (!rc && !(sp->vol = calloc(n, sizeof(*sp->vol))))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	for (unsigned r = 0; !rc && r < n; r++) {
+		char name[32], *fin, *chunks;
+		struct stat st;
+		snprintf(name, sizeof(name), "vol-%02u", r + 1);
+		if (!(fin = al_join(outdir, name)) || !(sp->vol[r] = al_strf("%s/.%s.part", outdir, name))) {
+			free(fin);
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		}
+		if (lstat(fin, &st) == 0)
+			rc = al_fail(err, AL_ECONFLICT, "'%s' already exists: split into a directory without volumes", fin);
+		else if (!(rc = al_rmtree(sp->vol[r], err)) && !(chunks = al_join(sp->vol[r], "chunks")))
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+		else if (!rc) {
+			rc = al_mkdirs(chunks, err);
+			free(chunks);
+		}
+		free(fin);
+	}
+	return rc;
+}
+
+/* Feeds the tar file BUNDLE, or the tar of the directory BUNDLE, into the splitter. */
+static enum al_code feed(const char *bundle, int64_t mtime, struct splitter *sp, struct al_err *err)
+{
+	struct al_tar_sink sink = { "volumes", split_write, sp };
+	enum al_code rc = AL_OK;
+	char *buf;
+	ssize_t got;
+	int fd;
+	if (!al_bundle_is_tar(bundle))
+		return al_bundle_write_tar_stream(bundle, &sink, mtime, err);
+	if ((fd = open(bundle, O_RDONLY | O_CLOEXEC)) < 0)
+		return al_fail_errno(err, AL_EIO, "cannot open '%s'", bundle);
+	if (!(buf = malloc(AL_IO_CHUNK)))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	while (!rc && (got = read(fd, buf, AL_IO_CHUNK)) != 0)
+		rc = got < 0 ? (errno == EINTR ? AL_OK : al_fail_errno(err, AL_EIO, "cannot read '%s'", bundle))
+			     : split_write(sp, buf, (size_t)got, err);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* Allocates the buffers and ISA-L's tables, cuts the stream, and closes the last stripe. */
+static enum al_code cut(const char *bundle, int64_t mtime, struct splitter *sp, struct al_err *err)
+{
+	unsigned char *a = media_matrix(sp->l.k, sp->l.m), hex[AL_DIGEST_LEN];
+	char h[AL_HEX_LEN + 1];
+	enum al_code rc = AL_OK;
+	sp->data = malloc(sp->l.chunk);
+	sp->parity = calloc(sp->l.m + 1, sizeof(*sp->parity));
+	sp->tbls = malloc((size_t)32 * sp->l.k * (sp->l.m + 1));
+	for (unsigned p = 0; sp->parity && p < sp->l.m; p++)
+		if (!(sp->parity[p] = calloc(1, sp->l.chunk)))
+			rc = AL_ENOMEM;
+	if (rc || !a || !sp->data || !sp->parity || !sp->tbls) {
+		free(a);
+		return al_fail(err, AL_ENOMEM, "out of memory for %u chunks of %" PRIu64 " bytes", sp->l.m + 1, sp->l.chunk);
+	}
+	ec_init_tables((int)sp->l.k, (int)sp->l.m, a + (size_t)sp->l.k * sp->l.k, sp->tbls);
+	free(a);
+	if ((rc = al_sha256_init(&sp->tar, err)))
+		return rc;
+	rc = feed(bundle, mtime, sp, err);
+	if (!rc && sp->fill)
+		rc = finish_data(sp, err);
+	if (!rc && sp->row)
+		rc = finish_stripe(sp, err);
+	al_sha256_final(&sp->tar, hex);
+	al_sha256_release(&sp->tar);
+	al_hex(hex, h);
+	snprintf(sp->l.tar_digest, sizeof(sp->l.tar_digest), "sha256:%s", h);
+	sp->l.stripes = sp->stripe;
+	if (!rc && sp->l.stripes != (sp->l.tar_bytes + sp->l.k * sp->l.chunk - 1) / (sp->l.k * sp->l.chunk))
+		rc = al_fail(err, AL_EIO, "internal: %" PRIu64 " stripes for %" PRIu64 " bytes", sp->l.stripes,
+			     sp->l.tar_bytes);
+	return rc;
+}
+
+/* Renames the finished volumes into place, in order, and makes that durable. */
+static enum al_code publish(const char *outdir, struct splitter *sp, struct al_err *err)
+{
+	for (unsigned r = 0; r < sp->l.k + sp->l.m; r++) {
+		char name[32], *fin;
+		snprintf(name, sizeof(name), "vol-%02u", r + 1);
+		if (!(fin = al_join(outdir, name)))
+			return al_fail(err, AL_ENOMEM, "out of memory");
+		if (rename(sp->vol[r], fin)) {
+			enum al_code rc = al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", sp->vol[r], fin);
+			free(fin);
+			return rc;
+		}
+		free(fin);
+		free(sp->vol[r]);
+		sp->vol[r] = NULL;
+	}
+	return al_fsync_dir(outdir, err);
+}
+
+static void splitter_release(struct splitter *sp)
+{
+	for (unsigned r = 0; sp->vol && r < sp->l.k + sp->l.m; r++) {
+		struct al_err ignored = { 0 };
+		if (sp->vol[r])
+			al_rmtree(sp->vol[r], &ignored); /* a volume never finished */
+		free(sp->vol[r]);
+	}
+	for (unsigned p = 0; sp->parity && p < sp->l.m; p++)
+		free(sp->parity[p]);
+	free(sp->vol);
+	free(sp->parity);
+	free(sp->data);
+	free(sp->tbls);
+	media_layout_release(&sp->l);
+}
+
+enum al_code al_media_split(const char *bundle, const char *outdir, const struct al_media_opts *o,
+			    struct al_media_result *res, struct al_report *rep, struct al_progress *prog,
+			    struct al_err *err)
+{
+	struct al_bview v = { 0 };
+	struct al_bundle_info info = { 0 };
+	struct splitter sp = { .prog = prog };
+	struct al_buf custody;
+	int checked = 0;
+	uint64_t estimate;
+	enum al_code rc = al_bundle_scan_check(bundle, &v, rep, &info, &checked, prog, err);
+	memset(res, 0, sizeof(*res));
+	al_buf_init(&custody, AL_MAX_SMALL);
+	if (!rc && !checked)
+		rc = al_fail(err, AL_EVERIFY, "bundle '%s' does not verify, so it is not split", bundle);
+	estimate = tar_estimate(bundle, &v);
+	al_bview_release(&v);
+	if (!rc && (rc = al_bundle_read_raw(bundle, "custody.log", &custody, err)) == AL_ENOENT) {
+		al_err_clear(err);
+		custody.len = 0;
+		rc = AL_OK;
+	}
+	if (!rc)
+		rc = plan(estimate, o, round_block(custody.len) + 2 * BLOCK, &sp.l, err);
+	if (!rc) {
+		sp.l.version = info.version;
+		snprintf(sp.l.sums_digest, sizeof(sp.l.sums_digest), "%s", info.sums_digest);
+		if (!(sp.l.name = strdup(info.name)))
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+	}
+	if (!rc && !(rc = make_volumes(outdir, &sp, err)) && !(rc = cut(bundle, info.created, &sp, err)) &&
+	    !(rc = finish_volumes(&sp, &custody, res, err)))
+		rc = publish(outdir, &sp, err);
+	if (!rc) {
+		res->k = sp.l.k, res->m = sp.l.m, res->chunk_size = sp.l.chunk, res->stripes = sp.l.stripes;
+		res->tar_bytes = sp.l.tar_bytes;
+		snprintf(res->tar_digest, sizeof(res->tar_digest), "%s", sp.l.tar_digest);
+	}
+	splitter_release(&sp);
+	al_buf_release(&custody);
+	al_bundle_info_release(&info);
+	return rc;
+}
