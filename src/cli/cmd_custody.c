@@ -15,6 +15,7 @@
 #include "custody.h"
 #include "fsx.h"
 #include "json.h"
+#include "media.h"
 #include "store.h"
 #include "trust.h"
 
@@ -23,22 +24,29 @@ static const char *or_q(const char *s)
 	return s ? s : "?";
 }
 
-/* Reads custody.log (empty when absent) and the digest of SHA256SUMS of a directory bundle. */
+/* Reads custody.log (empty when absent) and the digest of SHA256SUMS of a directory bundle,
+ * or of the bundle a media volume carries (its copy of the log, the digest MEDIA.json records). */
 static int load(const char *bundle, struct al_buf *log, char sums[AL_DIGEST_STR], struct al_err *err)
 {
 	struct al_buf b;
 	unsigned char d[AL_DIGEST_LEN];
 	char hex[AL_HEX_LEN + 1];
 	enum al_code rc;
-	al_buf_init(&b, AL_MAX_SUMS);
-	rc = al_bundle_read_raw(bundle, "SHA256SUMS", &b, err);
-	if (!rc)
-		rc = al_sha256_mem(b.data, b.len, d, err);
-	al_buf_release(&b);
+	if (al_media_is_volume(bundle)) {
+		rc = al_media_volume_sums(bundle, sums, err);
+	} else {
+		al_buf_init(&b, AL_MAX_SUMS);
+		rc = al_bundle_read_raw(bundle, "SHA256SUMS", &b, err);
+		if (!rc)
+			rc = al_sha256_mem(b.data, b.len, d, err);
+		al_buf_release(&b);
+		if (!rc) {
+			al_hex(d, hex);
+			snprintf(sums, AL_DIGEST_STR, "sha256:%s", hex);
+		}
+	}
 	if (rc)
 		return rc;
-	al_hex(d, hex);
-	snprintf(sums, AL_DIGEST_STR, "sha256:%s", hex);
 	rc = al_bundle_read_raw(bundle, "custody.log", log, err);
 	if (rc == AL_ENOENT) {
 		al_err_clear(err);

@@ -202,6 +202,16 @@ int media_layout_same(const struct media_layout *a, const struct media_layout *b
 	       !memcmp(a->digests, b->digests, a->stripes * (a->k + a->m) * AL_DIGEST_LEN);
 }
 
+enum al_code al_media_volume_sums(const char *volume, char sums[AL_DIGEST_STR], struct al_err *err)
+{
+	struct media_layout l;
+	enum al_code rc = media_layout_load(volume, &l, err);
+	if (!rc)
+		snprintf(sums, AL_DIGEST_STR, "%s", l.sums_digest);
+	media_layout_release(&l);
+	return rc;
+}
+
 int al_media_is_volume(const char *path)
 {
 	char *p = al_join(path, MEDIA_JSON);

@@ -67,6 +67,9 @@ enum al_code al_media_split(const char *bundle, const char *outdir, const struct
 
 /* Does PATH look like a volume (a directory holding MEDIA.json)? */
 int al_media_is_volume(const char *path);
+/* The digest of the bundle's SHA256SUMS that VOLUME's MEDIA.json records ("sha256:…"): what
+ * the custody records on the volume's copy of custody.log chain to. */
+enum al_code al_media_volume_sums(const char *volume, char sums[AL_DIGEST_STR], struct al_err *err);
 
 /*
  * Checks one volume on its own: its MEDIA.json, and every chunk it should hold against
