@@ -31,6 +31,7 @@ static const struct cli_cmd commands[] = {
 	{ "sbom", cmd_sbom, al_doc_sbom, "write a bundle's bill of materials (CycloneDX or SPDX)", CLI_CRYPTO },
 	{ "vulndb", cmd_vulndb, al_doc_vulndb, "import advisory data into the store's advisory database", CLI_CRYPTO },
 	{ "media", cmd_media, al_doc_media, "split a bundle into volumes with parity, check one, join them", CLI_CRYPTO },
+	{ "diode", cmd_diode, al_doc_diode, "send a bundle through a one-way link, or receive one", CLI_CRYPTO },
 	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly", CLI_CRYPTO },
 	{ "import", cmd_import, al_doc_import, "verify and install a bundle", CLI_CRYPTO },
 	{ "store", cmd_store, al_doc_store, "list, check and clean the store", CLI_CRYPTO },

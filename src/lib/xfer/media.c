@@ -46,6 +46,28 @@ enum al_code al_media_size_parse(const char *t, uint64_t *bytes, struct al_err *
 		       "TB (of 1000), or a medium: cd, dvd, dvd-dl, bd25, bd50, bd100", t);
 }
 
+/* Writes the tar of BUNDLE into SINK: a tar file's bytes, or the tar of a directory bundle
+ * (the bytes `bundle create --tar` writes, with MTIME). */
+enum al_code xfer_feed(const char *bundle, int64_t mtime, const struct al_tar_sink *sink, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	char *buf;
+	ssize_t got;
+	int fd;
+	if (!al_bundle_is_tar(bundle))
+		return al_bundle_write_tar_stream(bundle, sink, mtime, err);
+	if ((fd = open(bundle, O_RDONLY | O_CLOEXEC)) < 0)
+		return al_fail_errno(err, AL_EIO, "cannot open '%s'", bundle);
+	if (!(buf = malloc(AL_IO_CHUNK)))
+		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	while (!rc && (got = read(fd, buf, AL_IO_CHUNK)) != 0)
+		rc = got < 0 ? (errno == EINTR ? AL_OK : al_fail_errno(err, AL_EIO, "cannot read '%s'", bundle))
+			     : sink->write(sink->ctx, buf, (size_t)got, err);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
 void media_layout_release(struct media_layout *l)
 {
 	free(l->name);

@@ -39,6 +39,10 @@ enum al_code media_layout_load(const char *volume, struct media_layout *l, struc
 /* Do A and B describe the same set (everything but the volume number)? */
 int media_layout_same(const struct media_layout *a, const struct media_layout *b);
 
+/* Writes the tar of BUNDLE into SINK: a tar file's bytes, or the tar of a directory bundle
+ * (the bytes `bundle create --tar` writes, with MTIME). */
+enum al_code xfer_feed(const char *bundle, int64_t mtime, const struct al_tar_sink *sink, struct al_err *err);
+
 /* The (k + m) x k Cauchy encoding matrix of ISA-L, into a (caller frees); NULL on ENOMEM. */
 unsigned char *media_matrix(unsigned k, unsigned m);
 

@@ -251,28 +251,6 @@ static enum al_code make_volumes(const char *outdir, struct splitter *sp, struct
 	return rc;
 }
 
-/* Feeds the tar file BUNDLE, or the tar of the directory BUNDLE, into the splitter. */
-static enum al_code feed(const char *bundle, int64_t mtime, struct splitter *sp, struct al_err *err)
-{
-	struct al_tar_sink sink = { "volumes", split_write, sp };
-	enum al_code rc = AL_OK;
-	char *buf;
-	ssize_t got;
-	int fd;
-	if (!al_bundle_is_tar(bundle))
-		return al_bundle_write_tar_stream(bundle, &sink, mtime, err);
-	if ((fd = open(bundle, O_RDONLY | O_CLOEXEC)) < 0)
-		return al_fail_errno(err, AL_EIO, "cannot open '%s'", bundle);
-	if (!(buf = malloc(AL_IO_CHUNK)))
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
-	while (!rc && (got = read(fd, buf, AL_IO_CHUNK)) != 0)
-		rc = got < 0 ? (errno == EINTR ? AL_OK : al_fail_errno(err, AL_EIO, "cannot read '%s'", bundle))
-			     : split_write(sp, buf, (size_t)got, err);
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 /* Allocates the buffers and ISA-L's tables, cuts the stream, and closes the last stripe. */
 static enum al_code cut(const char *bundle, int64_t mtime, struct splitter *sp, struct al_err *err)
 {
@@ -293,7 +271,7 @@ static enum al_code cut(const char *bundle, int64_t mtime, struct splitter *sp, 
 	free(a);
 	if ((rc = al_sha256_init(&sp->tar, err)))
 		return rc;
-	rc = feed(bundle, mtime, sp, err);
+	rc = xfer_feed(bundle, mtime, &(struct al_tar_sink){ "volumes", split_write, sp }, err);
 	if (!rc && sp->fill)
 		rc = finish_data(sp, err);
 	if (!rc && sp->row)

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# `airlock diode send|receive` (src/lib/xfer/diode_*.c, docs/cmd/diode.md) across two
+# network namespaces made here, joined by a veth pair, with addresses that exist only
+# inside them. The link is one-way below IP too: the receiving side answers no ARP (the
+# sender has a static neighbour entry) and has IPv6 off, so nothing it could send would
+# even reach the wire.
+#   - 0 %, 1 % and 5 % loss (iptables' statistic match on the receiver's INPUT): the tar
+#     arrives byte-exact in one pass within the repair budget, blocks rebuilt at 5 %;
+#   - 10 % loss with 5 % repair and one pass: the receiver says what is missing, exits 2
+#     and leaves nothing behind; with three passes it completes;
+#   - a receiver started after the sender's first pass completes from later passes;
+#   - junk and datagrams with a bad CRC32C are counted and ignored;
+#   - the receiver sends nothing: strace shows it making no connect and no send of any
+#     kind, and its interface's transmit counter stays 0 through every session (the
+#     kernel's own ICMP port-unreachable for a closed port is dropped, as a diode would);
+#   - `receive --import` installs the bundle.
+. "$(dirname "$0")/lib.sh"
+need ip iptables strace jq cmp python3
+[ "$(id -u)" -eq 0 ] || skip "network namespaces need root"
+NS_S=als$$ NS_R=alr$$
+trap 'rc=$?; ip netns del "$NS_S" 2>/dev/null; ip netns del "$NS_R" 2>/dev/null; (exit $rc); _cleanup' EXIT
+ip netns add "$NS_S" || fail "cannot make a network namespace"
+ip netns add "$NS_R"
+ip link add "vs$$" type veth peer name "vr$$"
+ip link set "vs$$" netns "$NS_S"
+ip link set "vr$$" netns "$NS_R"
+for ns in "$NS_S" "$NS_R"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+done
+ip -n "$NS_S" addr add 10.231.7.1/24 dev "vs$$"
+ip -n "$NS_R" addr add 10.231.7.2/24 dev "vr$$"
+ip -n "$NS_R" link set "vr$$" arp off
+# The kernel answers a datagram to a closed port (the late sender's last passes, after its
+# receiver is done) with ICMP port-unreachable; a real diode's hardware drops that. It is
+# not airlock's: drop it here, so that the transmit counter below counts what remains.
+ip netns exec "$NS_R" iptables -A OUTPUT -p icmp -j DROP
+ip -n "$NS_S" link set "vs$$" up
+ip -n "$NS_R" link set "vr$$" up
+MAC=$(ip -n "$NS_R" -j link show "vr$$" | jq -r '.[0].address')
+ip -n "$NS_S" neigh replace 10.231.7.2 lladdr "$MAC" dev "vs$$" nud permanent
+tx() { ip -n "$NS_R" -s -j link show "vr$$" | jq '.[0].stats64.tx.packets'; }
+TX0=$(tx)
+
+# a bundle of about 4 MiB: 15 blocks of 200 symbols of 1400 bytes
+rnd() { head -c "$1" /dev/urandom | base64 -w0; }
+file_spec "$(rnd 1000000)" "$(rnd 1000000)" "$(rnd 1000000)"
+expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b.tar" --tar --quiet
+PORT=9000
+
+loss() { # PERCENT: drop that share of the datagrams to the receiver's port, at random
+    ip netns exec "$NS_R" iptables -F INPUT
+    [ "$1" = 0 ] || ip netns exec "$NS_R" iptables -A INPUT -p udp --dport $PORT \
+        -m statistic --mode random --probability "0.$(printf '%02d' "$1")" -j DROP
+}
+# receive_bg DIR [ARGS…]: a receiver in the background (its output in DIR.out, DIR.err,
+# its exit status in DIR.rc); under strace, which logs every network call it makes, unless
+# NOTRACE=1 (LeakSanitizer cannot run under ptrace, so some sessions run without it)
+receive_bg() {
+    local dir=$1 trace=(strace -f -qq -e trace=%network -o "$1.strace") asan=${ASAN_OPTIONS:-}
+    shift
+    if [ "${NOTRACE:-}" = 1 ]; then
+        trace=()
+    else
+        asan="$asan:detect_leaks=0"
+    fi
+    ( set +e; ASAN_OPTIONS=$asan ip netns exec "$NS_R" "${trace[@]}" \
+        "$AIRLOCK" diode receive --listen 10.231.7.2:$PORT -o "$dir" --idle 20 --json "$@" \
+        >"$dir.out" 2>"$dir.err"; echo $? >"$dir.rc" ) &
+    BG_PIDS+=("$!")
+    if [ "${NOTRACE:-}" = 1 ]; then
+        wait_until 60 bound || fail "the receiver never bound its socket"
+    else
+        wait_until 60 grep -q 'bind(' "$dir.strace" 2>/dev/null || fail "the receiver never bound its socket"
+    fi
+}
+bound() { ip netns exec "$NS_R" ss -Hlun "sport = :$PORT" | grep -q .; }
+# send ARGS…: the sender, in its namespace
+send() { expect_exit 0 ip netns exec "$NS_S" "$AIRLOCK" diode send "$T/b.tar" --to 10.231.7.2:$PORT --rate 200M "$@"; }
+# received DIR WANT-RC: waits for the receiver and checks its exit status
+received() {
+    wait_until 120 test -s "$1.rc" || fail "the receiver of $1 never finished"
+    [ "$(cat "$1.rc")" = "$2" ] || { cat "$1.err" "$1.out" >&2; fail "the receiver of $1 exited $(cat "$1.rc"), not $2"; }
+}
+no_sends() { # DIR: the receiver made no call that sends or connects
+    if grep -E '(^|[^a-z])(connect|sendto|sendmsg|sendmmsg|send)\(' "$1.strace"; then
+        fail "the receiver of $1 made a network call that sends (above)"
+    fi
+    grep -q 'recvmmsg(' "$1.strace" || fail "strace did not see the receiver of $1 receive: the check would prove nothing"
+}
+
+for pct in 0 1 5; do
+    loss "$pct"
+    receive_bg "$T/in$pct"
+    fec=8%
+    [ "$pct" -lt 5 ] || fec=15%
+    send --fec $fec --repeat 1
+    received "$T/in$pct" 0
+    cmp "$T/b.tar" "$T/in$pct/tiny-1.tar" || fail "at $pct % loss the tar is not the one sent"
+    no_sends "$T/in$pct"
+    note "$pct % loss: $(jq -c '{datagrams, rebuilt, bad_crc}' "$T/in$pct.out")"
+done
+[ "$(jq .rebuilt "$T/in5.out")" -gt 0 ] || fail "at 5 % loss no block was rebuilt from repair symbols"
+
+# ---------------------------------------------------------------- beyond the budget, then more passes
+loss 10
+receive_bg "$T/short"
+send --fec 5% --repeat 1
+received "$T/short" 2
+grep -q 'incomplete: ' "$T/short.err" || fail "the receiver did not say the session is incomplete"
+grep -q 'missing blocks ' "$T/short.err" || jq -e '.missing > 0 and (.missing_blocks | length) > 0' "$T/short.out" >/dev/null ||
+    fail "the receiver did not list the missing blocks"
+[ -z "$(ls -A "$T/short")" ] || fail "an incomplete session left files: $(ls -A "$T/short")"
+NOTRACE=1 receive_bg "$T/again"
+send --fec 5% --repeat 3
+received "$T/again" 0
+cmp "$T/b.tar" "$T/again/tiny-1.tar" || fail "three passes at 10 % loss did not deliver the tar"
+loss 0
+
+# ---------------------------------------------------------------- a receiver that starts late
+( set +e; ip netns exec "$NS_S" "$AIRLOCK" diode send "$T/b.tar" --to 10.231.7.2:$PORT --rate 20M --repeat 4 \
+    >"$T/late.send.out" 2>"$T/late.send.err"; echo $? >"$T/late.send.rc" ) &
+BG_PIDS+=("$!")
+wait_until 120 grep -q 'pass 1 of 4 sent' "$T/late.send.err" || fail "the sender never finished its first pass"
+NOTRACE=1 receive_bg "$T/late"
+received "$T/late" 0
+cmp "$T/b.tar" "$T/late/tiny-1.tar" || fail "the late receiver's tar is not the one sent"
+wait_until 120 test -s "$T/late.send.rc"
+
+# ---------------------------------------------------------------- junk on the port
+NOTRACE=1 receive_bg "$T/junk"
+ip netns exec "$NS_S" python3 - <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+junk = [b"hello", b"ALD1" + bytes(60)]
+hdr = bytearray(b"ALD1\x03\x01\x00\x04" + bytes(28) + b"abcd" + b"\x00\x00\x00\x00")  # a data datagram, CRC 0
+for _ in range(50):
+    for j in junk + [bytes(hdr)]:
+        s.sendto(j, ("10.231.7.2", 9000))
+PY
+send --repeat 1
+received "$T/junk" 0
+[ "$(jq .bad_crc "$T/junk.out")" -ge 50 ] || fail "datagrams with a bad CRC were not counted"
+cmp "$T/b.tar" "$T/junk/tiny-1.tar" || fail "junk on the port spoiled the tar"
+
+# ---------------------------------------------------------------- --import
+expect_exit 0 airlock init --store "$T/store"
+NOTRACE=1 receive_bg "$T/imp" --import --store "$T/store" --allow-unsigned
+send --repeat 1
+received "$T/imp" 0
+grep -q '"status": "imported"' "$T/imp.out" || { cat "$T/imp.out" >&2; fail "receive --import did not import"; }
+
+[ "$(tx)" = "$TX0" ] || fail "the receiving side transmitted $(($(tx) - TX0)) packets"
+note "the receiving interface sent $(($(tx) - TX0)) packets through every session"
