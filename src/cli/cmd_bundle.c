@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "base.h"
 #include "cli.h"
 #include "fetch.h"
 #include "fsx.h"
@@ -166,6 +167,9 @@ static void create_report(FILE *out_f, const char *out, int tar, int json, const
 		json_t *m = json_deep_copy(info->meta);
 		json_object_set_new(m, "path", al_json_text(out)); /* a non-UTF-8 path escaped, not dropped */
 		json_object_set_new(m, "format", json_string(tar ? "tar" : "directory"));
+		if (info->nbase)
+			json_object_set_new(m, "base", json_pack("{s:I, s:I}", "blobs", (json_int_t)info->nbase, "bytes",
+								 (json_int_t)info->base_bytes));
 		cli_json_to(out_f, m);
 		return;
 	}
@@ -181,6 +185,54 @@ static void create_report(FILE *out_f, const char *out, int tar, int json, const
 		fprintf(out_f, "  %-7s %-40s %10s  %.19s…\n", al_kind_name(info->artifacts[i].kind),
 			info->artifacts[i].name, sz, info->artifacts[i].digest);
 	}
+	if (info->nbase) {
+		cli_bytes(info->base_bytes, b);
+		fprintf(out_f, "differential: %zu blobs (%s) are not carried: the base holds them (base.json lists them)\n",
+			info->nbase, b);
+	}
+}
+
+/* Loads the spec and makes the bundle at OUT with CO, reporting to REPORT; 0 or the exit code. */
+static int gather(const char *spec_path, const char *out, struct al_create_opts *co, struct al_fetch_opts *fo,
+		  FILE *report, int json, int quiet, double t0)
+{
+	struct al_spec spec;
+	struct al_bundle_info info;
+	struct cli_progress pr;
+	struct al_err err = { 0 };
+	enum al_code rc;
+	if (al_spec_load(spec_path, co->now, &spec, &err))
+		return cli_fail(&err);
+	cli_progress_start(&pr, "gathering", quiet || json);
+	co->prog = &pr.p;
+	fo->prog = &pr.p;
+	rc = al_bundle_create(&spec, out, co, &info, &err);
+	cli_progress_stop(&pr);
+	al_spec_release(&spec);
+	if (rc)
+		return cli_fail(&err);
+	create_report(report, out, co->tar, json, &info, t0);
+	al_bundle_info_release(&info);
+	return 0;
+}
+
+/* The options of `bundle create` that exclude each other; 0, or the usage error's code. */
+static int create_args(const char *spec_path, const char *out, const char *extra, int scan_opts, int scan, int tar,
+		       const char *base_path)
+{
+	if (!spec_path || !out || !*spec_path || !*out)
+		return cli_usage("bundle create", "both -f SPEC and -o OUT are required");
+	if (extra)
+		return cli_usage("bundle create", "unexpected argument '%s'", extra);
+	if (scan_opts && !scan)
+		return cli_usage("bundle create", "--vulndb and --scan-policy go with --scan");
+	if (scan && (tar || !strcmp(out, "-")))
+		return cli_usage("bundle create", "--scan attaches the scan to a bundle directory: not with --tar "
+				 "(scan, sign, then write the tar)");
+	if (scan && base_path)
+		return cli_usage("bundle create", "--scan reads every blob, so not with --base: scan the full bundle (or "
+				 "rescan inside with `scan --store`)");
+	return 0;
 }
 
 static int create(int argc, char **argv)
@@ -201,22 +253,20 @@ static int create(int argc, char **argv)
 					      { "scan", no_argument, NULL, 'S' },
 					      { "vulndb", required_argument, NULL, 'V' },
 					      { "scan-policy", required_argument, NULL, 'Y' },
+					      { "base", required_argument, NULL, 'B' },
 					      { NULL, 0, NULL, 0 } };
 	static int stdout_fd = STDOUT_FILENO;
 	const char *vulndb[16], *scan_policy = NULL;
 	size_t nvulndb = 0;
 	int scan = 0;
 	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
-	const char *spec_path = NULL, *out = NULL;
+	const char *spec_path = NULL, *out = NULL, *base_path = NULL;
+	struct al_base base = { 0 };
 	struct fetch_args fa = { 0 };
 	struct al_fetch_opts fo = { 0 };
 	int tar = 0, json = 0, quiet = 0, c, ret = 0;
-	struct al_spec spec;
-	struct al_bundle_info info;
 	struct al_create_opts co = { 0 };
-	struct cli_progress pr;
 	struct al_err err = { 0 };
-	enum al_code rc;
 	FILE *report = stdout;
 	double t0 = cli_now();
 	while ((c = getopt_long(argc, argv, "f:o:qh", opts, NULL)) != -1) {
@@ -235,6 +285,7 @@ static int create(int argc, char **argv)
 		case 'R': fa.registry_auth = optarg; break;
 		case 'S': scan = 1; break;
 		case 'Y': scan_policy = optarg; break;
+		case 'B': base_path = optarg; break;
 		case 'V':
 			if (nvulndb == sizeof(vulndb) / sizeof(vulndb[0]))
 				return cli_usage("bundle create", "at most 16 --vulndb");
@@ -248,15 +299,9 @@ static int create(int argc, char **argv)
 		default: return cli_usage("bundle create", "bad option");
 		}
 	}
-	if (!spec_path || !out || !*spec_path || !*out)
-		return cli_usage("bundle create", "both -f SPEC and -o OUT are required");
-	if (optind != argc)
-		return cli_usage("bundle create", "unexpected argument '%s'", argv[optind]);
-	if ((nvulndb || scan_policy) && !scan)
-		return cli_usage("bundle create", "--vulndb and --scan-policy go with --scan");
-	if (scan && (tar || !strcmp(out, "-")))
-		return cli_usage("bundle create", "--scan attaches the scan to a bundle directory: not with --tar "
-				 "(scan, sign, then write the tar)");
+	if ((ret = create_args(spec_path, out, optind != argc ? argv[optind] : NULL, nvulndb || scan_policy, scan,
+			       tar, base_path)))
+		return ret;
 	if (!strcmp(out, "-")) {
 		/* a tar on standard output, for a pipe (import -, ssh, a media writer); the report goes to stderr */
 		if (isatty(STDOUT_FILENO))
@@ -267,29 +312,20 @@ static int create(int argc, char **argv)
 	}
 	if ((ret = fetch_setup(&fa, &fo)))
 		goto done;
-	co.now = (int64_t)time(NULL);
-	co.tar = tar;
-	co.fetch = &fo;
-	if (al_spec_load(spec_path, co.now, &spec, &err)) {
+	if (base_path && al_base_load(base_path, &base, &err)) {
 		ret = cli_fail(&err);
 		goto done;
 	}
-	cli_progress_start(&pr, "gathering", quiet || json);
-	co.prog = &pr.p;
-	fo.prog = &pr.p;
-	rc = al_bundle_create(&spec, out, &co, &info, &err);
-	cli_progress_stop(&pr);
-	al_spec_release(&spec);
-	if (rc) {
-		ret = cli_fail(&err);
-	} else {
-		create_report(report, out, tar, json, &info, t0);
-		al_bundle_info_release(&info);
-		if (scan)
-			ret = cli_scan_attach(out, vulndb, nvulndb, scan_policy, quiet || json);
-	}
+	co.base = base_path ? &base : NULL;
+	co.now = (int64_t)time(NULL);
+	co.tar = tar;
+	co.fetch = &fo;
+	ret = gather(spec_path, out, &co, &fo, report, json, quiet, t0);
+	if (!ret && scan)
+		ret = cli_scan_attach(out, vulndb, nvulndb, scan_policy, quiet || json);
 done:
 	fetch_args_release(&fa);
+	al_base_release(&base);
 	return ret;
 }
 

@@ -185,8 +185,9 @@ static int receive_cmd(int argc, char **argv)
 	if ((store || trust || unsigned_ok) && !import)
 		return cli_usage("diode receive", "--store, --trust and --allow-unsigned go with --import");
 	rc = al_diode_receive(&o, &res, &err);
-	doc = json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:O?}", "path", res.path, "datagrams",
-			(json_int_t)res.packets, "bad_crc", (json_int_t)res.bad_crc, "foreign", (json_int_t)res.foreign,
+	doc = json_pack("{s:s?, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:O?}", "path", res.path, "datagrams",
+			(json_int_t)res.packets, "loss", res.loss, "bad_crc", (json_int_t)res.bad_crc, "foreign",
+			(json_int_t)res.foreign,
 			"blocks", (json_int_t)res.blocks, "rebuilt", (json_int_t)res.rebuilt, "missing",
 			(json_int_t)res.missing, "missing_blocks", res.missing_blocks);
 	if (json)
@@ -195,8 +196,8 @@ static int receive_cmd(int argc, char **argv)
 		json_decref(doc);
 		if (!rc)
 			cli_line(stdout, "received '%s': %" PRIu64 " blocks (%" PRIu64 " rebuilt from repair), %" PRIu64
-					 " datagrams, %" PRIu64 " with a bad CRC",
-				 res.path, res.blocks, res.rebuilt, res.packets, res.bad_crc);
+					 " datagrams (about %.1f %% lost), %" PRIu64 " with a bad CRC",
+				 res.path, res.blocks, res.rebuilt, res.packets, res.loss * 100, res.bad_crc);
 		else if (res.missing_blocks) {
 			size_t i;
 			json_t *r;

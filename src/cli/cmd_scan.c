@@ -96,6 +96,12 @@ static enum al_code verified(struct scan_run *r, const char **dir, int quiet, st
 	}
 	if (!rc && !al_report_count(&r->rep) && r->trust_file)
 		rc = al_trust_check(&v, &r->info, &r->trust, (int64_t)time(NULL), &r->rep, &r->signers, err);
+	if (!rc && !al_report_count(&r->rep) && r->info.nbase)
+		rc = al_fail(err, AL_EINVAL,
+			     "bundle '%s' is differential: %zu of the blobs it references are taken from its base, not "
+			     "carried, and a scan reads them all; scan the full bundle, or scan inside after the import "
+			     "(`airlock scan --store`)",
+			     r->bundle, r->info.nbase);
 	al_bview_release(&v);
 	cli_progress_stop(&pr);
 	if (r->stage)

@@ -3,8 +3,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "fsx.h"
 #include "json.h"
 #include "store.h"
 #include "store_wait.h"
@@ -135,6 +137,25 @@ static int gc(struct al_store *s, int json, int quarantine)
 	return 0;
 }
 
+/* `store inventory -o FILE`: what the store holds, for `bundle create --base` outside. */
+static int inventory(struct al_store *s, const char *output)
+{
+	struct al_err err = { 0 };
+	struct al_buf b;
+	json_t *inv = NULL;
+	int code = 0;
+	al_buf_init(&b, AL_MAX_SUMS * 4);
+	if (al_store_inventory(s, (int64_t)time(NULL), &inv, &err) || al_json_dump(inv, AL_JSON_PRETTY, &b, &err) ||
+	    al_write_atomic(output, b.data, b.len, &err))
+		code = cli_fail(&err);
+	else
+		printf("wrote the inventory '%s': %zu blobs, digests and sizes only\n", output,
+		       json_array_size(json_object_get(inv, "blobs")));
+	json_decref(inv);
+	al_buf_release(&b);
+	return code;
+}
+
 int cmd_store(int argc, char **argv)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
@@ -142,9 +163,10 @@ int cmd_store(int argc, char **argv)
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "wait", required_argument, NULL, 'w' },
 					      { "quarantine", no_argument, NULL, 'Q' },
+					      { "output", required_argument, NULL, 'o' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *store = NULL, *sub;
+	const char *store = NULL, *sub, *output = NULL;
 	int json = 0, quiet = 0, c, code, writer, quarantine = 0;
 	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
@@ -153,13 +175,15 @@ int cmd_store(int argc, char **argv)
 	sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
 		return cli_help(al_doc_store);
-	if (strcmp(sub, "ls") && strcmp(sub, "fsck") && strcmp(sub, "gc") && strcmp(sub, "trust"))
-		return cli_usage("store", "unknown subcommand '%s' (ls, fsck, gc or trust)", sub);
+	if (strcmp(sub, "ls") && strcmp(sub, "fsck") && strcmp(sub, "gc") && strcmp(sub, "trust") &&
+	    strcmp(sub, "inventory"))
+		return cli_usage("store", "unknown subcommand '%s' (ls, fsck, gc, trust or inventory)", sub);
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
+		case 'o': output = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'Q': quarantine = 1; break;
@@ -173,6 +197,8 @@ int cmd_store(int argc, char **argv)
 	}
 	if (quarantine && strcmp(sub, "gc"))
 		return cli_usage("store", "--quarantine goes with 'store gc'");
+	if (!output != !!strcmp(sub, "inventory"))
+		return cli_usage("store", "'store inventory' needs -o FILE, and -o goes only with it");
 	if (!strcmp(sub, "trust")) {
 		const char *verb = optind < argc ? argv[optind] : "";
 		if (!((!strcmp(verb, "set") && optind + 2 == argc) || (!strcmp(verb, "show") && optind + 1 == argc)))
@@ -190,6 +216,8 @@ int cmd_store(int argc, char **argv)
 		code = ls(s, json);
 	else if (!strcmp(sub, "fsck"))
 		code = fsck(s, store, json, quiet);
+	else if (!strcmp(sub, "inventory"))
+		code = inventory(s, output);
 	else
 		code = gc(s, json, quarantine);
 	al_store_free(s);

@@ -60,6 +60,9 @@ static int print_json(const struct verdict *r, int code)
 			       "problemsNotListed", (json_int_t)r->rep.dropped, "name", r->info.name, "version",
 			       (json_int_t)r->info.version, "signatures", r->trust_file ? "checked" : "not checked",
 			       "roles", r->signers, "scan", r->info.scan_verdict[0] ? r->info.scan_verdict : NULL);
+	if (out && r->info.nbase)
+		json_object_set_new(out, "base", json_pack("{s:I, s:I}", "blobs", (json_int_t)r->info.nbase, "bytes",
+							   (json_int_t)r->info.base_bytes));
 	if (lost)
 		json_decref(probs);
 	if (!out) {
@@ -90,6 +93,12 @@ static void print_text(const struct verdict *r)
 	       r->info.name ? r->info.name : "?", (long long)r->info.version, r->info.nartifacts, b);
 	if (r->info.scan_verdict[0])
 		printf("scan attached (scan.json): verdict %s\n", r->info.scan_verdict);
+	if (r->info.nbase) {
+		cli_bytes(r->info.base_bytes, b);
+		printf("differential: %zu blobs (%s) are taken on trust from its base (base.json lists them); import "
+		       "checks each against the store\n",
+		       r->info.nbase, b);
+	}
 	if (r->signers) {
 		cli_print_roles(r->signers);
 		printf("signatures satisfy the trust policy '%s'\n", r->trust_file);

@@ -6,7 +6,8 @@
 # sender has a static neighbour entry) and has IPv6 off, so nothing it could send would
 # even reach the wire.
 #   - 0 %, 1 % and 5 % loss (iptables' statistic match on the receiver's INPUT): the tar
-#     arrives byte-exact in one pass within the repair budget, blocks rebuilt at 5 %;
+#     arrives byte-exact in one pass within the repair budget, blocks rebuilt at 5 %, and
+#     the loss the receiver reports is about what was dropped;
 #   - 10 % loss with 5 % repair and one pass: the receiver says what is missing, exits 2
 #     and leaves nothing behind; with three passes it completes;
 #   - a receiver started after the sender's first pass completes from later passes;
@@ -99,9 +100,12 @@ for pct in 0 1 5; do
     received "$T/in$pct" 0
     cmp "$T/b.tar" "$T/in$pct/tiny-1.tar" || fail "at $pct % loss the tar is not the one sent"
     no_sends "$T/in$pct"
-    note "$pct % loss: $(jq -c '{datagrams, rebuilt, bad_crc}' "$T/in$pct.out")"
+    note "$pct % loss: $(jq -c '{datagrams, loss, rebuilt, bad_crc}' "$T/in$pct.out")"
 done
 [ "$(jq .rebuilt "$T/in5.out")" -gt 0 ] || fail "at 5 % loss no block was rebuilt from repair symbols"
+# the loss it reports is about what iptables dropped
+jq -e '.loss >= 0.02 and .loss <= 0.10' "$T/in5.out" >/dev/null || fail "at 5 % loss the receiver reported $(jq .loss "$T/in5.out")"
+jq -e '.loss < 0.01' "$T/in0.out" >/dev/null || fail "at 0 % loss the receiver reported $(jq .loss "$T/in0.out")"
 
 # ---------------------------------------------------------------- beyond the budget, then more passes
 loss 10

@@ -6,6 +6,7 @@
  * largest file first.
  */
 #include "bundle.h"
+#include "base.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -335,6 +336,8 @@ static enum al_code create_describe(struct al_layout *l, const struct al_spec *s
 		rc = write_meta(l, spec, opts->now, info->artifacts, info->nartifacts, &info->meta, err);
 	if (!rc)
 		rc = al_layout_write_index(l, err);
+	if (!rc && opts->base)
+		rc = al_layout_apply_base(l, opts->base, &info->nbase, &info->base_bytes, err);
 	if (!rc)
 		rc = al_layout_write_sums(l, err);
 	if (!rc && !(info->name = strdup(spec->name)))

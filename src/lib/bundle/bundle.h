@@ -117,6 +117,7 @@ struct al_blobref {
 	uint64_t size;
 	char *media_type;
 	size_t artifact;   /* index into artifacts */
+	int from_base;     /* not in the bundle: base.json lists it (differential bundles) */
 };
 
 /* What a successful check learned; owned, released with al_bundle_info_release (which
@@ -132,6 +133,8 @@ struct al_bundle_info {
 	struct al_blobref *blobs;          /* every referenced blob, once per artifact */
 	size_t nblobs, capblobs;
 	json_t *meta;                      /* airlock.json, owned */
+	size_t nbase;                      /* blobs referenced but taken from the base (base.json), not carried */
+	uint64_t base_bytes;               /* their bytes */
 };
 void al_bundle_info_release(struct al_bundle_info *info);
 
@@ -193,6 +196,7 @@ struct al_create_opts {
 	 * layout is made in a temporary directory of $TMPDIR, streamed, and removed */
 	const struct al_tar_sink *sink;
 	const struct al_fetch_opts *fetch; /* for `from:` sources (fetch.h); NULL refuses them */
+	const struct al_base *base;        /* a differential bundle: what the inside holds (base.h), or NULL */
 };
 /* Gathers every source of spec into a new bundle at out (which must not exist). *info is
  * zeroed first; on success the caller releases it with al_bundle_info_release. On error

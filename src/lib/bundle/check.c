@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "base.h"
 #include "fsx.h"
 #include "json.h"
 
@@ -147,6 +148,8 @@ struct checker {
 	size_t nlisted;
 	struct al_err *err;
 	struct seen seen;
+	struct al_base base;  /* base.json: the blobs a differential bundle takes from the inside */
+	unsigned char *base_used;
 	enum al_code fatal;   /* an operational failure met on the way (the first); the check's result */
 };
 
@@ -228,6 +231,7 @@ static enum al_code add_blob(struct al_bundle_info *info, const char *digest, ui
 	memcpy(b->digest, digest, AL_DIGEST_STR); /* valid: "sha256:" and 64 hex digits */
 	b->size = size;
 	b->artifact = artifact;
+	b->from_base = 0;
 	b->media_type = strdup(mt ? mt : "");
 	if (!b->media_type)
 		return al_fail(err, AL_ENOMEM, "out of memory");
@@ -298,6 +302,40 @@ out:
 	return rc;
 }
 
+static int cmp_base(const void *a, const void *b)
+{
+	return strcmp(((const struct al_base_blob *)a)->digest, ((const struct al_base_blob *)b)->digest);
+}
+
+/*
+ * A blob base.json lists, of that size: taken on trust from what the inside holds (the
+ * importer checks it there). Never a manifest or an index, whose content the check needs.
+ */
+static enum al_code from_base(struct checker *c, const char *digest, uint64_t size, const char *mt, const char *from,
+			      size_t artifact)
+{
+	struct al_base_blob key, *hit;
+	memcpy(key.digest, digest, AL_DIGEST_STR);
+	hit = bsearch(&key, c->base.v, c->base.n, sizeof(key), cmp_base);
+	if (al_mt_is_manifest(mt) || al_mt_is_index(mt)) {
+		al_report_add(c->rep, "%s: the %s '%s' cannot be taken from the base (%s): manifests travel", from, mt,
+			      digest, AL_BASE_FILE);
+		return AL_OK;
+	}
+	for (size_t i = 0; i < c->info->nblobs; i++)
+		if (c->info->blobs[i].artifact == artifact && !strcmp(c->info->blobs[i].digest, digest))
+			return AL_OK; /* this artifact has it already */
+	if (!c->base_used[hit - c->base.v]) {
+		c->base_used[hit - c->base.v] = 1;
+		c->info->nbase++;
+		c->info->base_bytes += size;
+	}
+	if (add_blob(c->info, digest, size, mt, artifact, c->err))
+		return c->err->code;
+	c->info->blobs[c->info->nblobs - 1].from_base = 1;
+	return AL_OK;
+}
+
 /* Checks one descriptor and, for manifests and indexes, what they reference. */
 static enum al_code check_desc(struct checker *c, const json_t *d, const char *from, size_t artifact,
 			       int depth)
@@ -315,6 +353,8 @@ static enum al_code check_desc(struct checker *c, const json_t *d, const char *f
 	memcpy(path, "blobs/sha256/", 13);
 	memcpy(path + 13, digest + 7, AL_HEX_LEN + 1);
 	f = al_bview_find(c->v, path);
+	if (!f && al_base_has(&c->base, digest, (uint64_t)json_integer_value(jsize)))
+		return from_base(c, digest, (uint64_t)json_integer_value(jsize), mt, from, artifact);
 	if (!f) {
 		al_report_add(c->rep, "missing blob '%s' (referenced by %s)", path, from);
 		return AL_OK;
@@ -779,6 +819,30 @@ static void check_scan(struct checker *c)
  * descriptor it leads to, airlock.json against index.json, then the SBOM against the
  * artifacts. out is the caller's info (NULL if it wants none).
  */
+/* base.json, when the bundle has one: the blobs it takes from the base, checked in shape. */
+static enum al_code load_base(struct checker *c)
+{
+	json_t *doc;
+	const char *why = NULL;
+	int64_t fmt;
+	if (!al_bview_find(c->v, AL_BASE_FILE) || !(doc = load_json(c, AL_BASE_FILE, AL_MAX_SUMS)))
+		return AL_OK;
+	if (al_json_int(doc, "airlock_base", &fmt) || fmt != 1 || !al_json_str(doc, "base"))
+		why = "it is not format 1 (\"airlock_base\": 1, \"base\", \"blobs\")";
+	else
+		why = al_base_parse_blobs(json_object_get(doc, "blobs"), &c->base);
+	json_decref(doc);
+	if (why && !strcmp(why, "out of memory"))
+		return al_fail(c->err, AL_ENOMEM, "out of memory");
+	if (why) {
+		al_report_add(c->rep, "'%s': %s", AL_BASE_FILE, why);
+		al_base_release(&c->base);
+	} else if (!(c->base_used = calloc(c->base.n + 1, 1))) {
+		return al_fail(c->err, AL_ENOMEM, "out of memory");
+	}
+	return AL_OK;
+}
+
 static enum al_code check_structure(struct checker *c, size_t before, const struct al_bundle_info *out)
 {
 	json_t *layout = load_json(c, "oci-layout", 4096), *index, *arr, *d;
@@ -786,6 +850,8 @@ static enum al_code check_structure(struct checker *c, size_t before, const stru
 	size_t i;
 	if (layout && strcmp(al_json_str(layout, "imageLayoutVersion") ? al_json_str(layout, "imageLayoutVersion") : "", "1.0.0"))
 		al_report_add(c->rep, "'oci-layout': imageLayoutVersion is not 1.0.0");
+	if ((rc = load_base(c)))
+		return rc;
 	index = load_json(c, "index.json", AL_MAX_SMALL);
 	arr = json_object_get(index, "manifests");
 	if (index && !json_is_array(arr))
@@ -798,6 +864,10 @@ static enum al_code check_structure(struct checker *c, size_t before, const stru
 	}
 	if (index)
 		rc = check_meta(c, index);
+	for (i = 0; !rc && i < c->base.n; i++)
+		if (!c->base_used[i])
+			al_report_add(c->rep, "'%s' lists %s, which nothing in the bundle references", AL_BASE_FILE,
+				      c->base.v[i].digest);
 	/* the SBOM is held to the artifacts once they are known to be whole */
 	if (!rc && c->info->meta && al_report_count(c->rep) == before)
 		rc = check_sbom(c, json_object_get(c->info->meta, "artifacts"));
@@ -832,6 +902,8 @@ enum al_code al_bundle_check(struct al_bview *v, struct al_report *rep,
 	free(c.listed);
 	al_buf_release(&c.sums);
 	free(c.seen.slot);
+	al_base_release(&c.base);
+	free(c.base_used);
 	if (!info)
 		al_bundle_info_release(&scratch);
 	if (rc) {

@@ -188,6 +188,7 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 		"FROM artifact_blobs ab LEFT JOIN blobs b ON b.digest = ab.digest ORDER BY ab.artifact_id, ab.rowid",
 	[AL_SQL_LIST_EVENTS] = "SELECT time, action, subject, result, detail FROM events ORDER BY id DESC LIMIT 20",
 	[AL_SQL_LIST_TOTALS] = "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs",
+	[AL_SQL_INVENTORY] = "SELECT digest, size FROM blobs ORDER BY digest",
 	[AL_SQL_LIST_CUSTODY] = "SELECT b.name AS bundle, b.version AS bundleVersion, c.seq, c.time, c.event, c.actor, c.key "
 		"FROM custody c JOIN bundles b ON b.id = c.bundle_id ORDER BY b.name, b.version, c.seq",
 	[AL_SQL_WHEELS] = "SELECT json_extract(a.info, '$.project'), json_extract(a.info, '$.version'), "

@@ -117,6 +117,7 @@ enum al_sql {
 	AL_SQL_LIST_ARTIFACTS,
 	AL_SQL_LIST_EVENTS,
 	AL_SQL_LIST_TOTALS,
+	AL_SQL_INVENTORY,
 	AL_SQL_LIST_CUSTODY,
 	AL_SQL_WHEELS,
 	AL_SQL_CONTENTS,        /* each distinct artifact (kind, name, digest) with what `push` needs */

@@ -336,6 +336,44 @@ static enum al_code install_blobs(struct al_store *s, const struct al_bview *v, 
 }
 
 /*
+ * A differential bundle takes some blobs from what the store holds (base.json): each must
+ * be here and hash to its name, or nothing is installed; the error names every one missing.
+ */
+static enum al_code check_base_blobs(struct al_store *s, const struct al_bundle_info *info, struct al_err *err)
+{
+	struct al_buf missing;
+	size_t n = 0;
+	enum al_code rc = AL_OK;
+	if (!info->nbase)
+		return AL_OK;
+	al_buf_init(&missing, 1u << 16);
+	for (size_t i = 0; i < info->nblobs && !rc; i++) {
+		const struct al_blobref *b = &info->blobs[i];
+		char *path;
+		int dup = 0;
+		if (!b->from_base)
+			continue;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = info->blobs[k].from_base && !strcmp(info->blobs[k].digest, b->digest);
+		if (dup)
+			continue;
+		if (!(path = al_strf("%s/blobs/sha256/%s", s->root, b->digest + 7)))
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+		else if (!blob_intact(path, b->digest + 7) && ++n <= 20)
+			rc = al_buf_addf(&missing, err, "%s%s", n > 1 ? ", " : "", b->digest);
+		free(path);
+	}
+	if (!rc && n)
+		rc = al_fail(err, AL_ENOENT,
+			     "bundle '%s' version %lld is differential: the store lacks %zu of the %zu blobs it takes "
+			     "from its base (%s%s); import the bundle it was made against first",
+			     info->name, (long long)info->version, n, info->nbase, missing.data ? missing.data : "",
+			     n > 20 ? ", …" : "");
+	al_buf_release(&missing);
+	return rc;
+}
+
+/*
  * A bundle inside the store (tmp/, quarantine/, blobs/, reached through any
  * symlink) is refused before anything is cleaned: tmp/ is emptied by every
  * writer and a bundle there would be deleted, and nothing else in the store is
@@ -675,7 +713,7 @@ enum al_code al_store_import(struct al_store *s, const char *bundle, const struc
 		rc = reject(s, bundle, stage, res, err);
 		goto out;
 	}
-	if ((rc = check_version(s, bundle, res, &again, err)))
+	if ((rc = check_version(s, bundle, res, &again, err)) || (rc = check_base_blobs(s, &res->info, err)))
 		goto out;
 	rc = again ? import_again(s, bundle, &v, res, err) : import_new(s, bundle, &v, opts, res, err);
 out:

@@ -121,6 +121,18 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
 }
 
+enum al_code al_store_inventory(struct al_store *s, int64_t now, json_t **out, struct al_err *err)
+{
+	json_t *blobs;
+	char when[32];
+	*out = NULL;
+	if (!(blobs = rows(s->db, al_sql(AL_SQL_INVENTORY), err)))
+		return err->code ? err->code : AL_ESTORE;
+	al_time_fmt(now, when);
+	*out = json_pack("{s:i, s:s, s:o}", "airlock_inventory", 1, "created", when, "blobs", blobs);
+	return *out ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+}
+
 static int cmp_id(const void *key, const void *elem)
 {
 	json_int_t k = *(const json_int_t *)key;

@@ -123,6 +123,9 @@ enum al_code al_store_trust_get(struct al_store *s, struct al_trust *t, struct a
 /* What the store holds, as JSON: {"bundles":[…], "artifacts":[…], "events":[…]}. On success
  * *out is a new reference (the caller's); on error it is NULL. */
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err);
+/* What the store holds, digests and sizes only, for a differential bundle's --base (base.h):
+ * {"airlock_inventory": 1, "created", "blobs": [{"digest", "size"}…]}. New reference. */
+enum al_code al_store_inventory(struct al_store *s, int64_t now, json_t **out, struct al_err *err);
 
 /*
  * Every distinct artifact of the store (one per kind, name and digest, the first imported),

@@ -69,6 +69,7 @@ struct al_diode_recv_result {
 	char *path;              /* the tar written (caller frees), or NULL */
 	uint64_t session, packets, bad_crc, foreign, blocks, rebuilt, missing;
 	uint64_t tar_bytes;
+	double loss;             /* datagrams lost, as a share, as of the last trailer seen (0 when none) */
 	json_t *missing_blocks;  /* ranges of blocks still missing, when it gave up (new reference) */
 };
 void al_diode_recv_result_release(struct al_diode_recv_result *r);

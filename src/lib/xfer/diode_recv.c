@@ -24,6 +24,7 @@ enum { COLLECTING, COMPLETE, VERIFIED };
 
 struct blockst {
 	uint16_t m, nd, nr;
+	uint16_t rx, top;            /* of the estimating pass: symbols that came, and the highest row */
 	uint8_t state, m_known;
 };
 
@@ -46,6 +47,7 @@ struct receiver {
 	unsigned char *buf;          /* 2 * 255 symbols, for rebuilding */
 	double last_packet, deadline;
 	unsigned trailer_pass;
+	unsigned est_pass;           /* the pass whose datagrams the loss is estimated from: the first seen */
 	unsigned char pkts[BATCH][PKT_MAX]; /* a batch of datagrams */
 };
 
@@ -201,6 +203,12 @@ static enum al_code on_symbol(struct receiver *r, const struct di_hdr *h, const 
 		return AL_OK;
 	}
 	st = &r->b[b];
+	if (!r->est_pass)
+		r->est_pass = h->pass;
+	if (h->pass == r->est_pass) {
+		st->rx++;
+		st->top = h->symbol > st->top ? h->symbol : st->top;
+	}
 	if (st->state != COLLECTING || bit(r, b, h->symbol))
 		return AL_OK; /* already in */
 	if (st->m_known && st->m != h->m) {
@@ -309,6 +317,19 @@ static enum al_code on_index(struct receiver *r, const struct di_hdr *h, const u
 	return rc;
 }
 
+/* The share of the symbols sent in the first pass this receiver saw that never came: per
+ * block, every row up to the highest that arrived was sent. */
+static double loss_estimate(const struct receiver *r)
+{
+	uint64_t sent = 0, got = 0;
+	for (uint64_t b = 0; r->have_mf && b < r->mf.blocks; b++)
+		if (r->b[b].rx) {
+			sent += (uint64_t)r->b[b].top + 1;
+			got += r->b[b].rx;
+		}
+	return sent ? (double)(sent - got) / (double)sent : 0;
+}
+
 /* One datagram. */
 static enum al_code on_datagram(struct receiver *r, const unsigned char *pkt, size_t n, struct al_err *err)
 {
@@ -334,13 +355,14 @@ static enum al_code on_datagram(struct receiver *r, const unsigned char *pkt, si
 		return on_symbol(r, &h, p, err);
 	if (h.type == DI_INDEX)
 		return on_index(r, &h, p, err);
-	if (h.type == DI_TRAILER && h.pass >= r->mf.passes && !r->deadline) {
-		r->deadline = now() + 3; /* the last pass ended: stragglers, then the end */
-		event(r, "the last pass (%u) ended: %" PRIu64 " of %" PRIu64 " blocks in", h.pass, r->verified, r->mf.blocks);
-	} else if (h.type == DI_TRAILER && h.pass < r->mf.passes && h.pass != r->trailer_pass) {
+	if (h.type == DI_TRAILER && h.pass != r->trailer_pass) {
 		r->trailer_pass = h.pass;
-		event(r, "pass %u of %u ended: %" PRIu64 " of %" PRIu64 " blocks in", h.pass, r->mf.passes, r->verified,
-		      r->mf.blocks);
+		if (h.pass >= r->mf.passes)
+			r->deadline = now() + 3; /* the last pass ended: stragglers, then the end */
+		r->res->loss = loss_estimate(r);
+		event(r, "pass %u of %u ended: %" PRIu64 " of %" PRIu64 " blocks in, %" PRIu64 " rebuilt from repair; about "
+			 "%.1f %% of the datagrams of pass %u lost", h.pass, r->mf.passes, r->verified, r->mf.blocks,
+		      r->res->rebuilt, r->res->loss * 100, r->est_pass);
 	}
 	return AL_OK;
 }
@@ -479,6 +501,7 @@ enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diod
 		rc = bind_socket(r, err);
 	if (!rc)
 		rc = receive_loop(r, err);
+	res->loss = loss_estimate(r);
 	if (!rc && r->have_mf && r->verified == r->mf.blocks)
 		rc = finish(r, err);
 	else if (!rc) {

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench/media.sh [--quick] [--runs N] [DIR]
+#
+# The ways across, against stock peers in the same run (warm cache, medians), on the
+# bundle of make-data as one tar (2 GiB, or 256 MiB with --quick):
+#   split: airlock media split TAR --size (a quarter of the tar and some) --parity 2
+#     peer: split -b (the same data volumes' share) of the tar, then sha256sum of the pieces
+#           (cutting and hashing, without parity)
+#   join:  airlock media join of every volume           peer: cat of the pieces
+#   join, rebuilt: the same with 2 of its volumes gone (their data rebuilt from parity)
+#   diode: airlock diode receive + send over loopback, 8 % repair, one pass, no rate limit
+#     peer: cp of the tar (a local copy: the floor for moving and writing the bytes)
+# Peak RSS of split, join (with the rebuild) and the receiver. Memory must not grow with
+# the size of the bundle. Benchmark only: never part of the test suite.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_init "$@"
+
+bench/make-data "$DIR" "$TOTAL_MIB"
+SPEC=$DIR/spec/airlock.yaml
+TAR=$DIR/media-bundle.tar
+M=$DIR/media-vols
+P=$DIR/media-pieces
+J=$DIR/media-joined.tar
+IN=$DIR/media-in
+cleanup() { rm -rf "$M" "$P" "$J" "$IN" "$DIR/media-copy.tar"; }
+trap cleanup EXIT
+[[ -f $TAR ]] || "$AIRLOCK_BIN" bundle create -f "$SPEC" -o "$TAR" --tar --quiet >/dev/null
+BYTES=$(stat -c %s "$TAR")
+VOL=$(( BYTES / 4 + (BYTES / 64) ))          # 4 data volumes with room to spare
+PIECE=$(( (BYTES + 3) / 4 ))
+
+bench_header
+printf '# tar: %s MiB; volumes of %s MiB, parity 2\n' $(( BYTES / 1048576 )) $(( VOL / 1048576 ))
+A=$(q "$AIRLOCK_BIN")
+SPLIT_CMD="$A media split $(q "$TAR") --size $VOL --parity 2 -o $(q "$M") --quiet"
+PEER_SPLIT="mkdir -p $(q "$P") && split -b $PIECE $(q "$TAR") $(q "$P")/piece- && sha256sum $(q "$P")/piece-* >/dev/null"
+timeit "media split" "rm -rf $(q "$M")" "$SPLIT_CMD"
+timeit "peer: split + sha256sum" "rm -rf $(q "$P")" "$PEER_SPLIT"
+SRSS=$(peak_rss "rm -rf $(q "$M")" "$SPLIT_CMD")
+bash -c "rm -rf $(q "$P") && $PEER_SPLIT"
+JOIN_CMD="$A media join $(q "$M")/vol-* -o $(q "$J") --quiet"
+timeit "media join" "rm -f $(q "$J")" "$JOIN_CMD"
+timeit "peer: cat" "rm -f $(q "$J")" "cat $(q "$P")/piece-* > $(q "$J")"
+cmp "$TAR" "$J" || { echo "media.sh: the peer's join is not the tar" >&2; exit 1; }
+REBUILD_CMD="$A media join $(q "$M")/vol-0[3-9] -o $(q "$J") --quiet"
+timeit "media join, 2 volumes lost" "rm -f $(q "$J")" "$REBUILD_CMD"
+JRSS=$(peak_rss "rm -f $(q "$J")" "$REBUILD_CMD")
+cmp "$TAR" "$J" || { echo "media.sh: the rebuilt join is not the tar" >&2; exit 1; }
+
+PORT=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DIODE_CMD="( /usr/bin/time -f %M -o $(q "$LISTS/rss-recv") $A diode receive --listen 127.0.0.1:$PORT -o $(q "$IN") --idle 10 --quiet >/dev/null & r=\$!; sleep 0.3; $A diode send $(q "$TAR") --to 127.0.0.1:$PORT --fec 8% --repeat 1 >/dev/null 2>&1; wait \$r )"
+timeit "diode, loopback" "rm -rf $(q "$IN")" "$DIODE_CMD"
+RRSS=$(tail -n1 "$LISTS/rss-recv")
+cmp "$TAR" "$IN"/*.tar || { echo "media.sh: the diode's tar is not the tar" >&2; exit 1; }
+timeit "peer: cp" "rm -f $(q "$DIR/media-copy.tar")" "cp $(q "$TAR") $(q "$DIR/media-copy.tar")"
+
+printf '\n%-28s %9s  %-15s %s\n' "" "median s" "min-max" "GiB/s"
+for n in "media split" "peer: split + sha256sum" "media join" "peer: cat" "media join, 2 volumes lost" "diode, loopback" "peer: cp"; do
+    printf '%-28s %9.3f  %-15s %s\n' "$n" "${MED[$n]}" "${SPREAD[$n]}" "$(gibs "$BYTES" "${MED[$n]}")"
+done
+printf '\nsplit / peer: %s   join / cat: %s   rebuilt join / cat: %s   diode / cp: %s\n' \
+    "$(ratio "${MED[media split]}" "${MED[peer: split + sha256sum]}")" "$(ratio "${MED[media join]}" "${MED[peer: cat]}")" \
+    "$(ratio "${MED[media join, 2 volumes lost]}" "${MED[peer: cat]}")" "$(ratio "${MED[diode, loopback]}" "${MED[peer: cp]}")"
+printf 'peak RSS: split %s MiB, rebuilding join %s MiB, diode receiver %s MiB\n' "$(mib "$SRSS")" "$(mib "$JRSS")" "$(mib "$RRSS")"
