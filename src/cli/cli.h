@@ -66,6 +66,14 @@ int cli_registry_auth(const char *cmd, const char *file, struct al_fetch_opts *f
  */
 int cli_scan_attach(const char *bundle, const char *const *vulndb, size_t nvulndb, const char *policy, int quiet);
 
+/*
+ * `airlock custody add BUNDLE --event EVENT --actor ACTOR --key KEY [--medium M]
+ * [--passphrase-file F]`, for the commands that record their own step of the custody chain
+ * (media split, diode send). 0 or the exit code (reported).
+ */
+int cli_custody_record(const char *bundle, const char *event, const char *actor, const char *key, const char *medium,
+		       const char *pfile);
+
 /* Reads a passphrase from file, else from the terminal (echo off; twice asks again). 0 or -1 (reported). */
 int cli_passphrase(const char *file, const char *prompt, int twice, char *out, size_t n);
 void cli_secret_wipe(char *p, size_t n);

@@ -200,7 +200,7 @@ out:
 	return code;
 }
 
-static int add(int argc, char **argv)
+static int add(int argc, char **argv, FILE *report)
 {
 	static const struct option opts[] = { { "event", required_argument, NULL, 'e' },
 					      { "actor", required_argument, NULL, 'a' },
@@ -270,13 +270,27 @@ static int add(int argc, char **argv)
 		    al_write_atomic(path, log.data, log.len, &err))
 			code = cli_fail(&err);
 		else
-			printf("custody record added to '%s': %s by %s (key %s)\n", bundle, ev.event, ev.actor, pk.id);
+			fprintf(report, "custody record added to '%s': %s by %s (key %s)\n", bundle, ev.event, ev.actor, pk.id);
 		al_seckey_wipe(&sk);
 	}
 	cli_secret_wipe(pass, sizeof(pass));
 	al_buf_release(&log);
 	free(path);
 	return code;
+}
+
+int cli_custody_record(const char *bundle, const char *event, const char *actor, const char *key, const char *medium,
+		       const char *pfile)
+{
+	char *args[12] = { "add", "--event", (char *)event, "--actor", (char *)actor, "--key", (char *)key };
+	int n = 7;
+	if (medium)
+		args[n++] = "--medium", args[n++] = (char *)medium;
+	if (pfile)
+		args[n++] = "--passphrase-file", args[n++] = (char *)pfile;
+	args[n++] = (char *)bundle;
+	optind = 0; /* getopt starts again */
+	return add(n, args, stderr); /* standard output carries the command's own result */
 }
 
 int cmd_custody(int argc, char **argv)
@@ -294,7 +308,7 @@ int cmd_custody(int argc, char **argv)
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
 		return cli_help(al_doc_custody);
 	if (!strcmp(sub, "add"))
-		return add(argc - 1, argv + 1);
+		return add(argc - 1, argv + 1, stdout);
 	if (strcmp(sub, "show") && strcmp(sub, "verify"))
 		return cli_usage("custody", "unknown subcommand '%s' (add, show or verify)", sub);
 	argc--;

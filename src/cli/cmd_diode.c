@@ -66,8 +66,12 @@ static int send_cmd(int argc, char **argv)
 					      { "block", required_argument, NULL, 'b' },
 					      { "interleave", required_argument, NULL, 'i' },
 					      { "json", no_argument, NULL, 'j' },
+					      { "custody-key", required_argument, NULL, 'K' },
+					      { "actor", required_argument, NULL, 'a' },
+					      { "passphrase-file", required_argument, NULL, 'P' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
+	const char *ckey = NULL, *actor = NULL, *pfile = NULL, *bundle;
 	struct al_diode_send_opts o = { .fec = 0.08, .repeat = 2, .symbol_bytes = 1400, .block_symbols = 200,
 					.interleave = 8, .on_pass = on_pass };
 	struct al_diode_send_result res;
@@ -92,13 +96,28 @@ static int send_cmd(int argc, char **argv)
 		case 'b': o.block_symbols = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': o.interleave = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'j': json = 1; break;
+		case 'K': ckey = optarg; break;
+		case 'a': actor = optarg; break;
+		case 'P': pfile = optarg; break;
 		case 'h': return cli_help(al_doc_diode);
 		default: return cli_usage("diode send", "bad option");
 		}
 	}
 	if (optind + 1 != argc || !o.to)
 		return cli_usage("diode send", "give one bundle and --to HOST:PORT");
-	if (al_diode_send(argv[optind], &o, &res, &rep, &err)) {
+	bundle = argv[optind]; /* (recording custody runs getopt again) */
+	if (!ckey != !actor)
+		return cli_usage("diode send", "--custody-key and --actor go together");
+	if (ckey && al_bundle_is_tar(bundle))
+		return cli_usage("diode send", "--custody-key records in a bundle directory's custody.log: not a tar");
+	if (ckey) { /* the hand-over is recorded first, so that the record crosses with the bundle */
+		char medium[300];
+		int code;
+		snprintf(medium, sizeof(medium), "one-way link to %.200s", o.to);
+		if ((code = cli_custody_record(bundle, "handed-over", actor, ckey, medium, pfile)))
+			return code;
+	}
+	if (al_diode_send(bundle, &o, &res, &rep, &err)) {
 		for (size_t i = 0; i < rep.n; i++)
 			cli_line(stderr, "airlock: diode send: %s", rep.msg[i]);
 		al_report_release(&rep);
@@ -116,7 +135,7 @@ static int send_cmd(int argc, char **argv)
 	}
 	cli_bytes(res.tar_bytes, b);
 	printf("sent '%s' (%s tar, %s) to %s: session %016" PRIx64 ", %u passes, %" PRIu64 " datagrams in %.1f s\n",
-	       argv[optind], b, res.tar_digest, o.to, res.session, o.repeat, res.packets, res.seconds);
+	       bundle, b, res.tar_digest, o.to, res.session, o.repeat, res.packets, res.seconds);
 	return 0;
 }
 

@@ -30,9 +30,13 @@ static int split(int argc, char **argv)
 					      { "output", required_argument, NULL, 'o' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "custody-key", required_argument, NULL, 'K' },
+					      { "actor", required_argument, NULL, 'a' },
+					      { "passphrase-file", required_argument, NULL, 'P' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct al_media_opts o = { .parity = 1 };
+	const char *ckey = NULL, *actor = NULL, *pfile = NULL, *bundle;
 	struct al_media_result res;
 	struct al_report rep = { 0 };
 	struct al_err err = { 0 };
@@ -57,6 +61,9 @@ static int split(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'K': ckey = optarg; break;
+		case 'a': actor = optarg; break;
+		case 'P': pfile = optarg; break;
 		case 'h': return cli_help(al_doc_media);
 		default: return cli_usage("media split", "bad option");
 		}
@@ -65,8 +72,19 @@ static int split(int argc, char **argv)
 		return cli_usage("media split", "give one bundle, --size and -o DIR");
 	if (al_media_size_parse(size, &o.volume_size, &err))
 		return cli_usage("media split", "--size: %s", err.msg);
+	bundle = argv[optind]; /* (recording custody runs getopt again) */
+	if (!ckey != !actor)
+		return cli_usage("media split", "--custody-key and --actor go together");
+	if (ckey && al_bundle_is_tar(bundle))
+		return cli_usage("media split", "--custody-key records in a bundle directory's custody.log: not a tar");
+	if (ckey) { /* the packing is recorded first, so that every volume carries the record */
+		char medium[128];
+		snprintf(medium, sizeof(medium), "removable media: volumes of %s, %u for parity", size, o.parity);
+		if ((code = cli_custody_record(bundle, "packed", actor, ckey, medium, pfile)))
+			return code;
+	}
 	cli_progress_start(&pr, "splitting", quiet || json);
-	rc = al_media_split(argv[optind], out, &o, &res, &rep, &pr.p, &err);
+	rc = al_media_split(bundle, out, &o, &res, &rep, &pr.p, &err);
 	cli_progress_stop(&pr);
 	if (rc) {
 		print_problems("split", &rep);
@@ -75,7 +93,7 @@ static int split(int argc, char **argv)
 	}
 	al_report_release(&rep);
 	if (json)
-		cli_json(json_pack("{s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:s, s:I}", "bundle", argv[optind], "output", out,
+		cli_json(json_pack("{s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:s, s:I}", "bundle", bundle, "output", out,
 				   "volumes", (int)(res.k + res.m), "data_volumes", (int)res.k, "parity_volumes",
 				   (int)res.m, "chunk_bytes", (json_int_t)res.chunk_size, "stripes", (json_int_t)res.stripes,
 				   "tar_bytes", (json_int_t)res.tar_bytes, "tar_digest", res.tar_digest, "largest_volume",
@@ -83,7 +101,7 @@ static int split(int argc, char **argv)
 	else {
 		cli_bytes(res.tar_bytes, b);
 		cli_bytes(res.chunk_size, cb);
-		cli_line(stdout, "split '%s' (%s tar, %s) into %u volumes in '%s': vol-01 … vol-%02u", argv[optind], b,
+		cli_line(stdout, "split '%s' (%s tar, %s) into %u volumes in '%s': vol-01 … vol-%02u", bundle, b,
 			 res.tar_digest, res.k + res.m, out, res.k + res.m);
 		cli_bytes(res.largest, b);
 		printf("%u data and %u parity: any %u of the %u volumes rebuild the bundle; chunks of %s; the fullest "

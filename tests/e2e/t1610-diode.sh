@@ -15,7 +15,8 @@
 #   - the receiver sends nothing: strace shows it making no connect and no send of any
 #     kind, and its interface's transmit counter stays 0 through every session (the
 #     kernel's own ICMP port-unreachable for a closed port is dropped, as a diode would);
-#   - `receive --import` installs the bundle.
+#   - `receive --import` installs the bundle, with the hand-over that `send --custody-key`
+#     recorded in it before sending.
 . "$(dirname "$0")/lib.sh"
 need ip iptables strace jq cmp python3
 [ "$(id -u)" -eq 0 ] || skip "network namespaces need root"
@@ -149,11 +150,22 @@ received "$T/junk" 0
 cmp "$T/b.tar" "$T/junk/tiny-1.tar" || fail "junk on the port spoiled the tar"
 
 # ---------------------------------------------------------------- --import
+# (sent from the directory form with --custody-key: the hand-over is recorded in the bundle
+# before it goes, so the record crosses with it)
 expect_exit 0 airlock init --store "$T/store"
+expect_exit 0 airlock key generate -o "$T/courier" -W
+mkdir "$T/bdir" && tar -xf "$T/b.tar" -C "$T/bdir"
 NOTRACE=1 receive_bg "$T/imp" --import --store "$T/store" --allow-unsigned
-send --repeat 1
+expect_exit 0 ip netns exec "$NS_S" "$AIRLOCK" diode send "$T/bdir" --to 10.231.7.2:$PORT --rate 200M --repeat 1 \
+    --custody-key "$T/courier.key" --actor "diode operator"
 received "$T/imp" 0
 grep -q '"status": "imported"' "$T/imp.out" || { cat "$T/imp.out" >&2; fail "receive --import did not import"; }
+expect_exit 0 airlock custody show --store "$T/store" tiny@1 --json
+jq -e '.chain[-1].event == "handed-over" and .chain[-1].actor == "diode operator"' "$OUT" >/dev/null ||
+    fail "the hand-over to the diode did not cross with the bundle: $(cat "$OUT")"
+jq -e '[.store_records[].event] | index("received")' "$OUT" >/dev/null || fail "the import did not record the receipt"
+tar -xOf "$T/imp/tiny-1.tar" custody.log | grep -q "one-way link to 10.231.7.2:$PORT" ||
+    fail "the hand-over record does not name the link"
 
 [ "$(tx)" = "$TX0" ] || fail "the receiving side transmitted $(($(tx) - TX0)) packets"
 note "the receiving interface sent $(($(tx) - TX0)) packets through every session"
