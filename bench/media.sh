@@ -4,8 +4,8 @@
 # The ways across, against stock peers in the same run (warm cache, medians), on the
 # bundle of make-data as one tar (2 GiB, or 256 MiB with --quick):
 #   split: airlock media split TAR --size (a quarter of the tar and some) --parity 2
-#     peer: split -b (the same data volumes' share) of the tar, then sha256sum of the pieces
-#           (cutting and hashing, without parity)
+#     peer: split -b (the same data volumes' share) of the tar, sha256sum of the pieces, and
+#           sync (cutting, hashing and writing to disk, as split does, without parity)
 #   join:  airlock media join of every volume (every chunk hashed and checked)
 #     peer: sha256sum of the pieces, then cat of them (checking, then joining)
 #   join, rebuilt: the same with 2 of its volumes gone (their data rebuilt from parity)
@@ -36,9 +36,9 @@ bench_header
 printf '# tar: %s MiB; volumes of %s MiB, parity 2\n' $(( BYTES / 1048576 )) $(( VOL / 1048576 ))
 A=$(q "$AIRLOCK_BIN")
 SPLIT_CMD="$A media split $(q "$TAR") --size $VOL --parity 2 -o $(q "$M") --quiet"
-PEER_SPLIT="mkdir -p $(q "$P") && split -b $PIECE $(q "$TAR") $(q "$P")/piece- && sha256sum $(q "$P")/piece-* >/dev/null"
+PEER_SPLIT="mkdir -p $(q "$P") && split -b $PIECE $(q "$TAR") $(q "$P")/piece- && sha256sum $(q "$P")/piece-* >/dev/null && sync"
 timeit "media split" "rm -rf $(q "$M")" "$SPLIT_CMD"
-timeit "peer: split + sha256sum" "rm -rf $(q "$P")" "$PEER_SPLIT"
+timeit "peer: split+sha256sum+sync" "rm -rf $(q "$P")" "$PEER_SPLIT"
 SRSS=$(peak_rss "rm -rf $(q "$M")" "$SPLIT_CMD")
 bash -c "rm -rf $(q "$P") && $PEER_SPLIT"
 JOIN_CMD="$A media join $(q "$M")/vol-* -o $(q "$J") --quiet"
@@ -58,10 +58,10 @@ cmp "$TAR" "$IN"/*.tar || { echo "media.sh: the diode's tar is not the tar" >&2;
 timeit "peer: cp" "rm -f $(q "$DIR/media-copy.tar")" "cp $(q "$TAR") $(q "$DIR/media-copy.tar")"
 
 printf '\n%-28s %9s  %-15s %s\n' "" "median s" "min-max" "GiB/s"
-for n in "media split" "peer: split + sha256sum" "media join" "peer: sha256sum + cat" "media join, 2 volumes lost" "diode, loopback" "peer: cp"; do
+for n in "media split" "peer: split+sha256sum+sync" "media join" "peer: sha256sum + cat" "media join, 2 volumes lost" "diode, loopback" "peer: cp"; do
     printf '%-28s %9.3f  %-15s %s\n' "$n" "${MED[$n]}" "${SPREAD[$n]}" "$(gibs "$BYTES" "${MED[$n]}")"
 done
 printf '\nsplit / peer: %s   join / peer: %s   rebuilt join / peer: %s   diode / cp: %s\n' \
-    "$(ratio "${MED[media split]}" "${MED[peer: split + sha256sum]}")" "$(ratio "${MED[media join]}" "${MED[peer: sha256sum + cat]}")" \
+    "$(ratio "${MED[media split]}" "${MED[peer: split+sha256sum+sync]}")" "$(ratio "${MED[media join]}" "${MED[peer: sha256sum + cat]}")" \
     "$(ratio "${MED[media join, 2 volumes lost]}" "${MED[peer: sha256sum + cat]}")" "$(ratio "${MED[diode, loopback]}" "${MED[peer: cp]}")"
 printf 'peak RSS: split %s MiB, rebuilding join %s MiB, diode receiver %s MiB\n' "$(mib "$SRSS")" "$(mib "$JRSS")" "$(mib "$RRSS")"

@@ -46,23 +46,35 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Waits for the token bucket to hold BITS: o->rate bits a second, bursts of 32 datagrams. */
+/*
+ * Waits for the token bucket to hold BITS: o->rate bits a second, in bursts of 4 ms of the
+ * rate (at least 32 datagrams). A sleep is never shorter than 1 ms: the timer's own latency
+ * (tens of microseconds) would otherwise slow every datagram at high rates.
+ */
 static void pace(struct sender *s, double bits)
 {
 	double burst = 32.0 * (DI_HDR + s->mf.sbytes + DI_CRC + 28) * 8, t = now();
 	if (!s->o->rate)
 		return;
+	if (burst < (double)s->o->rate * 0.004)
+		burst = (double)s->o->rate * 0.004;
 	s->tokens = s->tokens + (t - s->last) * (double)s->o->rate;
 	if (s->tokens > burst)
 		s->tokens = burst;
 	s->last = t;
-	if (s->tokens < bits) {
+	while (s->tokens < bits) {
 		double wait = (bits - s->tokens) / (double)s->o->rate;
-		struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+		struct timespec ts;
+		if (wait < 0.001)
+			wait = 0.001;
+		ts = (struct timespec){ (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
-		s->tokens = bits;
-		s->last = now();
+		t = now();
+		s->tokens += (t - s->last) * (double)s->o->rate;
+		if (s->tokens > burst)
+			s->tokens = burst;
+		s->last = t;
 	}
 	s->tokens -= bits;
 }
