@@ -14,6 +14,7 @@
 
 #include "bundle.h"
 #include "base.h"
+#include "minisign.h"
 #include "cli.h"
 #include "fetch.h"
 #include "fsx.h"
@@ -216,6 +217,54 @@ static int gather(const char *spec_path, const char *out, struct al_create_opts 
 	return 0;
 }
 
+/*
+ * The --base of `bundle create`: a previous bundle or an inventory; with --base-key, an
+ * inventory whose PATH.minisig one of KEYS made over the very bytes that are then read.
+ * 0 or the exit code (reported).
+ */
+static int load_base(const char *path, const char *const *keys, size_t nkeys, struct al_base *b)
+{
+	struct al_buf text, sigtext;
+	struct al_err err = { 0 };
+	struct al_sig sig;
+	unsigned char hash[64];
+	char *sigpath, signer[80] = "";
+	int code = 0;
+	if (!nkeys)
+		return al_base_load(path, b, &err) ? cli_fail(&err) : 0;
+	if (!al_base_is_inventory(path))
+		return cli_usage("bundle create", "--base-key checks the signature of an inventory; '%s' is a bundle",
+				 path);
+	sigpath = al_strf("%s.minisig", path);
+	al_buf_init(&text, AL_MAX_SUMS);
+	al_buf_init(&sigtext, 16384);
+	if (!sigpath || al_read_file(path, AL_NOFOLLOW, &text, &err) || al_read_file(sigpath, AL_NOFOLLOW, &sigtext, &err) ||
+	    al_sig_parse(sigtext.data, sigtext.len, &sig, &err))
+		code = cli_fail(&err);
+	for (size_t i = 0; !code && !*signer && i < nkeys; i++) {
+		struct al_pubkey pk;
+		if (al_pubkey_load(keys[i], &pk, &err)) {
+			code = cli_fail(&err);
+			break;
+		}
+		al_prehash_mem(text.data, text.len, hash);
+		if (!memcmp(pk.keynum, sig.keynum, sizeof(pk.keynum)) && !al_sig_verify(&pk, &sig, hash, NULL, 0, 0, &err))
+			snprintf(signer, sizeof(signer), "signed by key %s", pk.id);
+		al_err_clear(&err);
+	}
+	if (!code && !*signer) {
+		fprintf(stderr, "airlock: the inventory '%s' is not signed by any --base-key (its signature is by key %s, or "
+			"does not hold)\n", path, sig.id);
+		code = EXIT_VERIFY;
+	}
+	if (!code && al_base_from_inventory(text.data, text.len, path, signer, b, &err))
+		code = cli_fail(&err);
+	al_buf_release(&text);
+	al_buf_release(&sigtext);
+	free(sigpath);
+	return code;
+}
+
 /* The options of `bundle create` that exclude each other; 0, or the usage error's code. */
 static int create_args(const char *spec_path, const char *out, const char *extra, int scan_opts, int scan, int tar,
 		       const char *base_path)
@@ -254,19 +303,20 @@ static int create(int argc, char **argv)
 					      { "vulndb", required_argument, NULL, 'V' },
 					      { "scan-policy", required_argument, NULL, 'Y' },
 					      { "base", required_argument, NULL, 'B' },
+					      { "base-key", required_argument, NULL, 'G' },
 					      { NULL, 0, NULL, 0 } };
 	static int stdout_fd = STDOUT_FILENO;
 	const char *vulndb[16], *scan_policy = NULL;
 	size_t nvulndb = 0;
 	int scan = 0;
 	static const struct al_tar_sink stdout_tar = { "standard output", al_tar_sink_fd, &stdout_fd };
-	const char *spec_path = NULL, *out = NULL, *base_path = NULL;
+	const char *spec_path = NULL, *out = NULL, *base_path = NULL, *base_keys[8];
+	size_t nbase_keys = 0;
 	struct al_base base = { 0 };
 	struct fetch_args fa = { 0 };
 	struct al_fetch_opts fo = { 0 };
 	int tar = 0, json = 0, quiet = 0, c, ret = 0;
 	struct al_create_opts co = { 0 };
-	struct al_err err = { 0 };
 	FILE *report = stdout;
 	double t0 = cli_now();
 	while ((c = getopt_long(argc, argv, "f:o:qh", opts, NULL)) != -1) {
@@ -286,6 +336,11 @@ static int create(int argc, char **argv)
 		case 'S': scan = 1; break;
 		case 'Y': scan_policy = optarg; break;
 		case 'B': base_path = optarg; break;
+		case 'G':
+			if (nbase_keys == sizeof(base_keys) / sizeof(base_keys[0]))
+				return cli_usage("bundle create", "at most 8 --base-key");
+			base_keys[nbase_keys++] = optarg;
+			break;
 		case 'V':
 			if (nvulndb == sizeof(vulndb) / sizeof(vulndb[0]))
 				return cli_usage("bundle create", "at most 16 --vulndb");
@@ -312,10 +367,10 @@ static int create(int argc, char **argv)
 	}
 	if ((ret = fetch_setup(&fa, &fo)))
 		goto done;
-	if (base_path && al_base_load(base_path, &base, &err)) {
-		ret = cli_fail(&err);
+	if (nbase_keys && !base_path)
+		return cli_usage("bundle create", "--base-key goes with --base");
+	if (base_path && (ret = load_base(base_path, base_keys, nbase_keys, &base)))
 		goto done;
-	}
 	co.base = base_path ? &base : NULL;
 	co.now = (int64_t)time(NULL);
 	co.tar = tar;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "fsx.h"
 #include "json.h"
+#include "minisign.h"
 #include "store.h"
 #include "store_wait.h"
 #include "trust.h"
@@ -137,8 +138,41 @@ static int gc(struct al_store *s, int json, int quarantine)
 	return 0;
 }
 
-/* `store inventory -o FILE`: what the store holds, for `bundle create --base` outside. */
-static int inventory(struct al_store *s, const char *output)
+/* Signs the inventory's bytes B with KEY into OUTPUT.minisig; 0 or the exit code (reported). */
+static int sign_inventory(const struct al_buf *b, const char *output, const char *created, const char *key,
+			  const char *pfile)
+{
+	char pass[1024] = "", tc[128], *path = al_strf("%s.minisig", output);
+	unsigned char hash[64];
+	struct al_seckey sk;
+	struct al_pubkey pk;
+	struct al_buf sig;
+	struct al_err err = { 0 };
+	int code = 0;
+	al_buf_init(&sig, 16384);
+	if (!path)
+		code = EXIT_ERROR;
+	else if (al_seckey_encrypted(key) && cli_passphrase(pfile, "passphrase: ", 0, pass, sizeof(pass)))
+		code = EXIT_ERROR;
+	else if (al_seckey_load(key, *pass ? pass : NULL, &sk, &pk, &err))
+		code = cli_fail(&err);
+	else {
+		snprintf(tc, sizeof(tc), "airlock inventory of %s", created);
+		al_prehash_mem(b->data, b->len, hash);
+		if (al_sign_prehashed(&sk, hash, tc, NULL, &sig, &err) || al_write_atomic(path, sig.data, sig.len, &err))
+			code = cli_fail(&err);
+		else
+			printf("signed it with key %s: %s\n", pk.id, path);
+		al_seckey_wipe(&sk);
+	}
+	cli_secret_wipe(pass, sizeof(pass));
+	al_buf_release(&sig);
+	free(path);
+	return code;
+}
+
+/* `store inventory -o FILE [--key KEY]`: what the store holds, for `bundle create --base` outside. */
+static int inventory(struct al_store *s, const char *output, const char *key, const char *pfile)
 {
 	struct al_err err = { 0 };
 	struct al_buf b;
@@ -151,6 +185,8 @@ static int inventory(struct al_store *s, const char *output)
 	else
 		printf("wrote the inventory '%s': %zu blobs, digests and sizes only\n", output,
 		       json_array_size(json_object_get(inv, "blobs")));
+	if (!code && key)
+		code = sign_inventory(&b, output, al_json_str(inv, "created"), key, pfile);
 	json_decref(inv);
 	al_buf_release(&b);
 	return code;
@@ -164,9 +200,11 @@ int cmd_store(int argc, char **argv)
 					      { "wait", required_argument, NULL, 'w' },
 					      { "quarantine", no_argument, NULL, 'Q' },
 					      { "output", required_argument, NULL, 'o' },
+					      { "key", required_argument, NULL, 'k' },
+					      { "passphrase-file", required_argument, NULL, 'p' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *store = NULL, *sub, *output = NULL;
+	const char *store = NULL, *sub, *output = NULL, *key = NULL, *pfile = NULL;
 	int json = 0, quiet = 0, c, code, writer, quarantine = 0;
 	unsigned wait = CLI_WAIT_DEFAULT;
 	struct al_store *s = NULL;
@@ -184,6 +222,8 @@ int cmd_store(int argc, char **argv)
 		switch (c) {
 		case 's': store = optarg; break;
 		case 'o': output = optarg; break;
+		case 'k': key = optarg; break;
+		case 'p': pfile = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'Q': quarantine = 1; break;
@@ -197,8 +237,8 @@ int cmd_store(int argc, char **argv)
 	}
 	if (quarantine && strcmp(sub, "gc"))
 		return cli_usage("store", "--quarantine goes with 'store gc'");
-	if (!output != !!strcmp(sub, "inventory"))
-		return cli_usage("store", "'store inventory' needs -o FILE, and -o goes only with it");
+	if (!output != !!strcmp(sub, "inventory") || ((key || pfile) && !output))
+		return cli_usage("store", "'store inventory' needs -o FILE, and -o, --key go only with it");
 	if (!strcmp(sub, "trust")) {
 		const char *verb = optind < argc ? argv[optind] : "";
 		if (!((!strcmp(verb, "set") && optind + 2 == argc) || (!strcmp(verb, "show") && optind + 1 == argc)))
@@ -217,7 +257,7 @@ int cmd_store(int argc, char **argv)
 	else if (!strcmp(sub, "fsck"))
 		code = fsck(s, store, json, quiet);
 	else if (!strcmp(sub, "inventory"))
-		code = inventory(s, output);
+		code = inventory(s, output, key, pfile);
 	else
 		code = gc(s, json, quarantine);
 	al_store_free(s);

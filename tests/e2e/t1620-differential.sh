@@ -8,7 +8,8 @@
 #   - import into a store without the base refuses, naming the missing digests, and
 #     installs nothing; after the base, it imports and fsck passes; a base blob that rotted
 #     in the store is refused the same way (the blobs are re-hashed, not trusted);
-#   - `store inventory` makes a base from inside; a bundle made against it imports;
+#   - `store inventory` makes a base from inside; a bundle made against it imports; signed
+#     (--key), stock minisign checks it, and --base-key refuses another key or an edit;
 #   - twins: base.json edited (SHA256SUMS no longer matches), base.json listing a blob
 #     nothing references, a manifest left out as if from the base: each fails verify;
 #   - scan refuses a differential bundle with the reason (it would need every blob).
@@ -66,6 +67,24 @@ jq -e '.airlock_inventory == 1 and (.blobs | length) > 10 and (.blobs[0] | keys 
 expect_exit 0 airlock bundle create -f "$S/v3.yaml" -o "$T/b3" --base "$T/inside.inv" --json
 [ "$(jq .base.blobs "$OUT")" -gt "$N" ] || fail "a base from the inventory left out no more than the base bundle did"
 expect_exit 0 airlock import "$T/b3" --store "$STORE" --allow-unsigned --quiet
+
+# a signed inventory: stock minisign checks its signature; --base-key requires it
+need minisign
+expect_exit 0 airlock key generate -o "$T/inside" -W
+expect_exit 0 airlock key generate -o "$T/other" -W
+expect_exit 0 airlock store inventory --store "$STORE" -o "$T/signed.inv" --key "$T/inside.key"
+minisign -Vm "$T/signed.inv" -p "$T/inside.pub" >/dev/null || fail "minisign does not accept the inventory's signature"
+expect_exit 0 airlock bundle create -f "$S/v3.yaml" -o "$T/b3s" --base "$T/signed.inv" --base-key "$T/inside.pub" --quiet
+grep -q "signed by key $(keyid "$T/inside.pub")" "$T/b3s/base.json" || fail "base.json does not say who signed the inventory"
+expect_exit 1 airlock bundle create -f "$S/v3.yaml" -o "$T/x1" --base "$T/signed.inv" --base-key "$T/other.pub"
+expect_stderr_contains "is not signed by any --base-key"
+assert_absent "$T/x1"
+sed -i '0,/"size": /s/"size": \([0-9]*\)/"size": 1\1/' "$T/signed.inv"   # one size changed
+minisign -Vm "$T/signed.inv" -p "$T/inside.pub" >/dev/null 2>&1 && fail "minisign accepts an edited inventory"
+expect_exit 1 airlock bundle create -f "$S/v3.yaml" -o "$T/x2" --base "$T/signed.inv" --base-key "$T/inside.pub"
+expect_stderr_contains "is not signed by any --base-key"
+expect_exit 64 airlock bundle create -f "$S/v3.yaml" -o "$T/x3" --base "$B1" --base-key "$T/inside.pub"
+expect_stderr_contains "is a bundle"
 
 # ---------------------------------------------------------------- a base blob that rotted inside
 expect_exit 0 airlock bundle create -f "$S/v4.yaml" -o "$T/b4" --base "$B1" --quiet

@@ -61,19 +61,14 @@ const char *al_base_parse_blobs(const json_t *blobs, struct al_base *b)
 	return NULL;
 }
 
-/* An inventory file of `airlock store inventory`. */
-static enum al_code load_inventory(const char *path, struct al_base *b, struct al_err *err)
+enum al_code al_base_from_inventory(const char *text, size_t n, const char *path, const char *signer,
+				    struct al_base *b, struct al_err *err)
 {
-	struct al_buf buf;
 	json_t *doc = NULL;
 	const char *why = NULL, *created;
 	int64_t fmt;
-	enum al_code rc;
-	al_buf_init(&buf, AL_MAX_SUMS);
-	rc = al_read_file(path, AL_NOFOLLOW, &buf, err);
-	if (!rc)
-		rc = al_json_parse(buf.data, buf.len, path, &doc, err);
-	al_buf_release(&buf);
+	enum al_code rc = al_json_parse(text, n, path, &doc, err);
+	memset(b, 0, sizeof(*b));
 	if (rc)
 		return rc == AL_EVERIFY ? al_fail(err, AL_EINVAL, "'%s' is neither a bundle nor an inventory: %s", path,
 						  err->msg)
@@ -83,7 +78,8 @@ static enum al_code load_inventory(const char *path, struct al_base *b, struct a
 		why = "it is not an inventory of `airlock store inventory` (\"airlock_inventory\": 1, \"created\")";
 	else
 		why = al_base_parse_blobs(json_object_get(doc, "blobs"), b);
-	if (!why && !(b->about = al_strf("the inventory '%s' of %s", path, created)))
+	if (!why && !(b->about = al_strf("the inventory '%s' of %s (%s)", path, created,
+					 signer ? signer : "unsigned")))
 		why = "out of memory";
 	json_decref(doc);
 	if (why) {
@@ -93,8 +89,20 @@ static enum al_code load_inventory(const char *path, struct al_base *b, struct a
 	return AL_OK;
 }
 
-/* Is PATH a regular file whose first byte that is not white space is '{' (a tar never is)? */
-static int is_json(const char *path)
+/* An inventory file of `airlock store inventory`, taken without a signature. */
+static enum al_code load_inventory(const char *path, struct al_base *b, struct al_err *err)
+{
+	struct al_buf buf;
+	enum al_code rc;
+	al_buf_init(&buf, AL_MAX_SUMS);
+	rc = al_read_file(path, AL_NOFOLLOW, &buf, err);
+	if (!rc)
+		rc = al_base_from_inventory(buf.data, buf.len, path, NULL, b, err);
+	al_buf_release(&buf);
+	return rc;
+}
+
+int al_base_is_inventory(const char *path)
 {
 	char head[64];
 	ssize_t n;
@@ -118,7 +126,7 @@ enum al_code al_base_load(const char *path, struct al_base *b, struct al_err *er
 	struct al_report rep = { 0 };
 	enum al_code rc;
 	memset(b, 0, sizeof(*b));
-	if (is_json(path))
+	if (al_base_is_inventory(path))
 		return load_inventory(path, b, err);
 	rc = al_bundle_verify(path, &rep, &info, NULL, err);
 	if (rc == AL_EVERIFY)

@@ -32,8 +32,15 @@ struct al_base {
 void al_base_release(struct al_base *b);
 
 /* The blobs of a previous bundle (verified first: AL_EVERIFY naming it when it does not) or
- * of an inventory file. */
+ * of an inventory file (taken as it is: see al_base_from_inventory for a signed one). */
 enum al_code al_base_load(const char *path, struct al_base *b, struct al_err *err);
+/* Is PATH an inventory (a regular file whose first byte that is not white space is '{';
+ * a tar never is) rather than a bundle? */
+int al_base_is_inventory(const char *path);
+/* The blobs of an inventory from its bytes TEXT (read once by the caller, who may have
+ * checked their signature: SIGNER names who signed them, or NULL). PATH names it. */
+enum al_code al_base_from_inventory(const char *text, size_t n, const char *path, const char *signer,
+				    struct al_base *b, struct al_err *err);
 /*
  * The "blobs" list of an inventory or of base.json, WHAT naming it in messages: every
  * entry a valid digest and a size, no digest twice. NULL, or what is wrong.
