@@ -184,12 +184,28 @@ static const char *load_fields(const json_t *doc, struct media_layout *l)
 	return load_chunks(json_object_get(doc, "chunks"), l);
 }
 
+enum al_code media_layout_parse(const char *text, size_t n, const char *what, struct media_layout *l,
+				struct al_err *err)
+{
+	json_t *doc = NULL;
+	const char *why;
+	enum al_code rc = al_json_parse(text, n, what, &doc, err);
+	memset(l, 0, sizeof(*l));
+	if (rc)
+		return rc;
+	why = load_fields(doc, l);
+	json_decref(doc);
+	if (why) {
+		rc = al_fail(err, !strcmp(why, "out of memory") ? AL_ENOMEM : AL_EVERIFY, "%s: %s", what, why);
+		media_layout_release(l);
+	}
+	return rc;
+}
+
 enum al_code media_layout_load(const char *volume, struct media_layout *l, struct al_err *err)
 {
 	char *path = al_join(volume, MEDIA_JSON);
 	struct al_buf b;
-	json_t *doc = NULL;
-	const char *why;
 	enum al_code rc;
 	memset(l, 0, sizeof(*l));
 	if (!path)
@@ -197,22 +213,13 @@ enum al_code media_layout_load(const char *volume, struct media_layout *l, struc
 	al_buf_init(&b, AL_MAX_SMALL);
 	rc = al_read_file(path, AL_NOFOLLOW, &b, err);
 	if (!rc)
-		rc = al_json_parse(b.data, b.len, path, &doc, err);
+		rc = media_layout_parse(b.data, b.len, path, l, err);
 	al_buf_release(&b);
-	if (rc) {
-		free(path);
-		if (rc == AL_ENOMEM)
-			return rc;
+	free(path);
+	if (rc && rc != AL_ENOMEM) {
 		al_err_prefix(err, "volume '%s'", volume);
 		return AL_EVERIFY; /* a volume without a readable MEDIA.json is a bad volume */
 	}
-	why = load_fields(doc, l);
-	json_decref(doc);
-	if (why) {
-		rc = al_fail(err, AL_EVERIFY, "volume '%s': %s: %s", volume, path, why);
-		media_layout_release(l);
-	}
-	free(path);
 	return rc;
 }
 

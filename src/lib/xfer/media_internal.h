@@ -33,6 +33,9 @@ void media_chunk_name(uint64_t s, char out[32]);
 
 /* MEDIA.json of volume VOL (1-based) of the set, into b. */
 enum al_code media_layout_dump(const struct media_layout *l, unsigned vol, struct al_buf *b, struct al_err *err);
+/* Checks the text of a MEDIA.json (WHAT names it): as media_layout_load, from memory. */
+enum al_code media_layout_parse(const char *text, size_t n, const char *what, struct media_layout *l,
+				struct al_err *err);
 /* Reads and checks VOLUME/MEDIA.json: every field there, of its type, consistent with the
  * others. AL_EVERIFY naming the volume and what is wrong. */
 enum al_code media_layout_load(const char *volume, struct media_layout *l, struct al_err *err);
