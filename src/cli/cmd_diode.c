@@ -204,9 +204,9 @@ static int receive_cmd(int argc, char **argv)
 	if ((store || trust || unsigned_ok) && !import)
 		return cli_usage("diode receive", "--store, --trust and --allow-unsigned go with --import");
 	rc = al_diode_receive(&o, &res, &err);
-	doc = json_pack("{s:s?, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:O?}", "path", res.path, "datagrams",
-			(json_int_t)res.packets, "loss", res.loss, "bad_crc", (json_int_t)res.bad_crc, "foreign",
-			(json_int_t)res.foreign,
+	doc = json_pack("{s:s?, s:s?, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:O?}", "path", res.path, "kept",
+			res.kept, "resumed", (json_int_t)res.resumed, "datagrams", (json_int_t)res.packets, "loss",
+			res.loss, "bad_crc", (json_int_t)res.bad_crc, "foreign", (json_int_t)res.foreign,
 			"blocks", (json_int_t)res.blocks, "rebuilt", (json_int_t)res.rebuilt, "missing",
 			(json_int_t)res.missing, "missing_blocks", res.missing_blocks);
 	if (json)

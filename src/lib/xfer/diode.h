@@ -68,6 +68,8 @@ struct al_diode_recv_opts {
 struct al_diode_recv_result {
 	char *path;              /* the tar written (caller frees), or NULL */
 	uint64_t session, packets, bad_crc, foreign, blocks, rebuilt, missing;
+	uint64_t resumed;        /* blocks taken from the part file an earlier session left */
+	char *kept;              /* incomplete: the part file kept for a resend to resume (caller frees), or NULL */
 	uint64_t tar_bytes;
 	double loss;             /* datagrams lost, as a share, as of the last trailer seen (0 when none) */
 	json_t *missing_blocks;  /* ranges of blocks still missing, when it gave up (new reference) */
@@ -77,7 +79,9 @@ void al_diode_recv_result_release(struct al_diode_recv_result *r);
 /*
  * Receives one session into o->outdir. AL_OK when the tar is complete, checked and renamed
  * into place; AL_ENOENT ("incomplete") when the session stopped with blocks missing (the
- * result lists them and nothing is left but the report); AL_EIO on a socket or file error.
+ * result lists them, and the part file of the blocks that came is kept: a later session of
+ * the same tar, a resend, takes each block from it that the index vouches for); AL_EIO on
+ * a socket or file error.
  */
 enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diode_recv_result *res,
 			      struct al_err *err);

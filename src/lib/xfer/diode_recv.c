@@ -34,7 +34,7 @@ struct receiver {
 	int fd, tarfd, repfd, locked;
 	uint64_t session;
 	struct di_manifest mf;
-	int have_mf;
+	int have_mf, resume;
 	char pieces[MAX_PIECES][DI_MAX_SYMBOL];
 	size_t piece_len[MAX_PIECES];
 	unsigned npieces, got_pieces;
@@ -111,7 +111,9 @@ static enum al_code pread_all(int fd, void *p, size_t n, uint64_t off, const cha
 		ssize_t g = pread(fd, p, n, (off_t)off);
 		if (g < 0 && errno == EINTR)
 			continue;
-		if (g <= 0)
+		if (g == 0)
+			return al_fail(err, AL_EIO, "'%s' ends early (cut short while it was being received?)", path);
+		if (g < 0)
 			return al_fail_errno(err, AL_EIO, "cannot read '%s'", path);
 		p = (char *)p + g, n -= (size_t)g, off += (uint64_t)g;
 	}
@@ -125,10 +127,16 @@ static enum al_code verify_block(struct receiver *r, uint64_t b, struct al_err *
 	unsigned char d[AL_DIGEST_LEN];
 	struct al_sha256 h;
 	enum al_code rc;
-	if (r->b[b].state != COMPLETE || !(r->index_have[b / 8] >> (b % 8) & 1))
+	int resumed = r->resume && r->b[b].state == COLLECTING;
+	if ((r->b[b].state != COMPLETE && !resumed) || !(r->index_have[b / 8] >> (b % 8) & 1))
 		return AL_OK;
 	if (len > (uint64_t)r->mf.kfull * r->mf.sbytes)
 		len = (uint64_t)r->mf.kfull * r->mf.sbytes;
+	if (resumed) { /* an earlier session's part file may end before this block does */
+		struct stat st;
+		if (fstat(r->tarfd, &st) || (uint64_t)st.st_size < off + len)
+			return AL_OK;
+	}
 	if ((rc = al_sha256_init(&h, err)))
 		return rc;
 	for (uint64_t done = 0; !rc && done < len;) {
@@ -144,8 +152,11 @@ static enum al_code verify_block(struct receiver *r, uint64_t b, struct al_err *
 	if (!memcmp(d, r->index + b * AL_DIGEST_LEN, AL_DIGEST_LEN)) {
 		r->b[b].state = VERIFIED;
 		r->verified++;
+		r->res->resumed += resumed;
 		return AL_OK;
 	}
+	if (resumed)
+		return AL_OK; /* not in the part file yet: it comes from this session */
 	/* a datagram whose CRC matched by chance, or a sender that changed: take it again */
 	event(r, "block %" PRIu64 " does not match the index: it is taken again on the next pass", b);
 	memset(r->bits + b * r->bpb, 0, r->bpb);
@@ -238,20 +249,26 @@ static enum al_code on_symbol(struct receiver *r, const struct di_hdr *h, const 
 /* The part files and the state of every block, once the manifest is known. */
 static enum al_code start_session(struct receiver *r, struct al_err *err)
 {
+	struct stat st;
 	r->bpb = (r->mf.kfull + AL_RS_MAX + 7) / 8;
 	r->b = calloc(r->mf.blocks, sizeof(*r->b));
 	r->bits = calloc(r->mf.blocks, r->bpb);
 	r->index = calloc(r->mf.blocks, AL_DIGEST_LEN);
 	r->index_have = calloc((r->mf.blocks + 7) / 8, 1);
 	r->buf = malloc((size_t)2 * AL_RS_MAX * r->mf.sbytes);
-	r->tarpath = al_strf("%s/.diode-%016" PRIx64 ".tar.part", r->o->outdir, r->mf.session);
-	r->reppath = al_strf("%s/.diode-%016" PRIx64 ".repair.part", r->o->outdir, r->mf.session);
+	/* named by the tar, not the session: a resend of the same bundle resumes from what came */
+	r->tarpath = al_strf("%s/.diode-%.16s.tar.part", r->o->outdir, r->mf.tar_digest + 7);
+	r->reppath = al_strf("%s/.diode-%.16s.repair.part", r->o->outdir, r->mf.tar_digest + 7);
 	if (!r->b || !r->bits || !r->index || !r->index_have || !r->buf || !r->tarpath || !r->reppath)
 		return al_fail(err, AL_ENOMEM, "out of memory for a session of %" PRIu64 " blocks", r->mf.blocks);
-	r->tarfd = open(r->tarpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	r->tarfd = open(r->tarpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	r->repfd = open(r->reppath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (r->tarfd < 0 || r->repfd < 0)
 		return al_fail_errno(err, AL_EIO, "cannot create the part files in '%s'", r->o->outdir);
+	if (fstat(r->tarfd, &st) == 0 && st.st_size > 0) {
+		r->resume = 1; /* an earlier session of this tar left blocks: each is taken once the index vouches for it */
+		event(r, "resuming from '%s' (%lld bytes from an earlier session)", r->tarpath, (long long)st.st_size);
+	}
 	r->have_mf = 1;
 	r->last_packet = now(); /* the idle clock starts with the session */
 	r->res->session = r->mf.session;
@@ -484,6 +501,7 @@ static enum al_code receive_loop(struct receiver *r, struct al_err *err)
 void al_diode_recv_result_release(struct al_diode_recv_result *r)
 {
 	free(r->path);
+	free(r->kept);
 	json_decref(r->missing_blocks);
 	memset(r, 0, sizeof(*r));
 }
@@ -509,8 +527,9 @@ enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diod
 		res->missing_blocks = missing(r);
 		rc = r->have_mf ? al_fail(err, AL_ENOENT,
 					  "incomplete: %" PRIu64 " of %" PRIu64 " blocks are missing; send again (more "
-					  "passes, more repair) and receive again",
-					  res->missing, r->mf.blocks)
+					  "passes, more repair) and receive again: the %" PRIu64 " blocks that came "
+					  "are kept, and resume",
+					  res->missing, r->mf.blocks, r->verified)
 				: al_fail(err, AL_ENOENT, "incomplete: the session's manifest never came");
 	}
 	if (r->fd >= 0)
@@ -519,10 +538,12 @@ enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diod
 		close(r->tarfd);
 	if (r->repfd >= 0)
 		close(r->repfd);
-	if (r->tarpath)
-		unlink(r->tarpath); /* nothing half-received stays behind */
 	if (r->reppath)
 		unlink(r->reppath);
+	if (r->tarpath && r->verified) /* kept, so that a resend of the same bundle resumes */
+		res->kept = strdup(r->tarpath);
+	else if (r->tarpath)
+		unlink(r->tarpath);
 	free(r->tarpath);
 	free(r->reppath);
 	free(r->b);
