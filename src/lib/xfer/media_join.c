@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <isa-l/erasure_code.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "fsx.h"
+#include "rs.h"
 #include "json.h"
 
 enum { MAX_COPIES = 8, SLICE = 1u << 20 };
@@ -144,7 +144,7 @@ struct rebuild {
 	const char *src[AL_MEDIA_MAX_VOLUMES];
 	int fd[AL_MEDIA_MAX_VOLUMES];
 	char (*why)[256];
-	unsigned char *dec, *tbls, *slices, *in[AL_MEDIA_MAX_VOLUMES], *out[AL_MEDIA_MAX_VOLUMES];
+	unsigned char *slices, *in[AL_MEDIA_MAX_VOLUMES], *out[AL_MEDIA_MAX_VOLUMES];
 };
 
 /* The rows of stripe S that are good (the first k become survivors) and the data rows from R0
@@ -175,26 +175,14 @@ static enum al_code sort_rows(struct al_media_join *j, uint64_t s, unsigned r0, 
 	return AL_OK;
 }
 
-/* Computes the lost rows from the survivors, a slice at a time, into j->rebuilt. */
+/* Computes the lost rows from the survivors, a slice at a time, into j->rebuilt (rs.h). */
 static enum al_code decode(struct al_media_join *j, uint64_t s, struct rebuild *b, struct al_err *err)
 {
 	unsigned k = j->l.k;
-	unsigned char *a = media_matrix(k, j->l.m), *sq = malloc((size_t)k * k), *inv = malloc((size_t)k * k);
 	uint64_t slice = j->l.chunk < SLICE ? j->l.chunk : SLICE;
 	enum al_code rc = AL_OK;
-	b->dec = malloc((size_t)b->nl * k);
-	b->tbls = malloc((size_t)32 * k * b->nl);
-	b->slices = malloc((size_t)k * slice);
-	if (!a || !sq || !inv || !b->dec || !b->tbls || !b->slices)
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
-	for (unsigned i = 0; !rc && i < k; i++)
-		memcpy(sq + (size_t)i * k, a + (size_t)b->surv[i] * k, k);
-	if (!rc && gf_invert_matrix(sq, inv, (int)k))
-		rc = al_fail(err, AL_EIO, "internal: the survivors' matrix of stripe %06" PRIu64 " is singular", s);
-	for (unsigned x = 0; !rc && x < b->nl; x++)
-		memcpy(b->dec + (size_t)x * k, inv + (size_t)b->lost[x] * k, k);
-	if (!rc)
-		ec_init_tables((int)k, (int)b->nl, b->dec, b->tbls);
+	if (!(b->slices = malloc((size_t)k * slice)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
 	for (unsigned i = 0; !rc && i < k; i++) {
 		b->in[i] = b->slices + (size_t)i * slice;
 		b->fd[i] = b->src[i] ? open_chunk(b->src[i], s, b->why[b->surv[i]], sizeof(b->why[0])) : -1;
@@ -213,11 +201,8 @@ static enum al_code decode(struct al_media_join *j, uint64_t s, struct rebuild *
 		for (unsigned x = 0; x < b->nl; x++)
 			b->out[x] = j->rebuilt[x] + off;
 		if (!rc)
-			ec_encode_data((int)len, (int)k, (int)b->nl, b->tbls, b->in, b->out);
+			rc = al_rs_decode(k, j->l.m, b->surv, b->in, b->lost, b->nl, b->out, len, err);
 	}
-	free(a);
-	free(sq);
-	free(inv);
 	return rc;
 }
 
@@ -261,8 +246,6 @@ static enum al_code rebuild(struct al_media_join *j, uint64_t s, unsigned r0, st
 		if (b.fd[i] >= 0)
 			close(b.fd[i]);
 	free(b.why);
-	free(b.dec);
-	free(b.tbls);
 	free(b.slices);
 	return rc;
 }
