@@ -99,24 +99,26 @@ next:
 /*
  * The (artifact, blob) pairs already walked: each is checked once, whatever the fan-out. A
  * blob is its file in the view: a valid digest names exactly one path, blobs/sha256/<hex>,
- * so the file found for it stands for the digest (no copy of it, no string compare).
+ * so the file found for it stands for the digest (no copy of it, no string compare). A blob
+ * a differential bundle takes from its base stands as its entry of base.json, likewise one
+ * per digest.
  */
 struct seen {
 	struct seen_slot {
 		size_t artifact;
-		const struct al_bfile *blob; /* NULL when free */
+		const void *blob; /* an al_bfile or an al_base_blob; NULL when free */
 	} *slot;
 	size_t n, cap; /* cap is a power of two */
 };
 
-static uint64_t seen_hash(size_t artifact, const struct al_bfile *blob)
+static uint64_t seen_hash(size_t artifact, const void *blob)
 {
 	uint64_t h = ((uint64_t)(uintptr_t)blob ^ ((uint64_t)artifact << 40)) * 0x9e3779b97f4a7c15ull;
 	return h ^ (h >> 29);
 }
 
 /* Returns 1 if the pair was already there, 0 if it was added, -1 on ENOMEM. */
-static int seen_add(struct seen *s, size_t artifact, const struct al_bfile *blob)
+static int seen_add(struct seen *s, size_t artifact, const void *blob)
 {
 	size_t i;
 	if (2 * (s->n + 1) > s->cap) {
@@ -322,9 +324,12 @@ static enum al_code from_base(struct checker *c, const char *digest, uint64_t si
 			      digest, AL_BASE_FILE);
 		return AL_OK;
 	}
-	for (size_t i = 0; i < c->info->nblobs; i++)
-		if (c->info->blobs[i].artifact == artifact && !strcmp(c->info->blobs[i].digest, digest))
-			return AL_OK; /* this artifact has it already */
+	switch (seen_add(&c->seen, artifact, hit)) {
+	case 1:
+		return AL_OK; /* this artifact has it already */
+	case -1:
+		return al_fail(c->err, AL_ENOMEM, "out of memory");
+	}
 	if (!c->base_used[hit - c->base.v]) {
 		c->base_used[hit - c->base.v] = 1;
 		c->info->nbase++;
