@@ -204,7 +204,7 @@ start_airlock() {
     SERVER_PIDS+=("$AIR_PID")
     AIR_URL=
     for (( i = 0; i < 300; i++ )); do
-        AIR_URL=$(sed -n 's|^listening on \(http://[^ ]*\)/$|\1|p' "$out" | head -n 1)
+        AIR_URL=$(sed -n 's|^listening on \(http://[^ ]*\)/$|\1|p;T;q' "$out")
         [[ -n $AIR_URL ]] && break
         kill -0 "$AIR_PID" 2>/dev/null || break
         sleep 0.05
@@ -325,7 +325,10 @@ check_manifest() {
 check_simple() {
     local want w=("$WHEELS"/pip-*.whl)
     want=${w[0]##*/}
-    curl -fsS "$1" | grep -qF "$want" || { echo "serve: airlock $1 does not list $want" >&2; exit 1; }
+    case "$(curl -fsS "$1")" in
+        *"$want"*) ;;
+        *) echo "serve: airlock $1 does not list $want" >&2; exit 1 ;;
+    esac
 }
 check_small() {
     [[ $(curl -fsS "$1" | wc -c) == 2048 ]] || { echo "serve: nginx $1 is not 2048 bytes" >&2; exit 1; }

@@ -137,6 +137,15 @@ expect_stdout_not_contains() {
     ! grep -qF -- "$1" "$OUT" || fail "stdout of '$LAST_CMD' should not contain: $1"
 }
 
+# ... | stdin_has [GREP-OPTIONS] PATTERN: grep -q, but only after the whole of stdin is read.
+# Under pipefail, "producer | grep -q" fails at random: grep exits at the first match and a
+# producer still writing dies of SIGPIPE. t0001 refuses that form in every script.
+stdin_has() {
+    local all
+    all=$(cat) || return 2
+    grep -q "$@" <<<"$all"
+}
+
 # assert_eq ACTUAL EXPECTED WHAT
 assert_eq() {
     [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"

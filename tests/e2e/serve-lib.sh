@@ -39,7 +39,7 @@ serve_wait_url() {
     export URL HOSTPORT
 }
 _serve_url_in() {
-    URL=$(sed -n 's|^listening on \(https\{0,1\}://[^ ]*\)/$|\1|p' "$1" | head -n 1)
+    URL=$(sed -n 's|^listening on \(https\{0,1\}://[^ ]*\)/$|\1|p;T;q' "$1")
     [ -n "$URL" ] && return 0
     kill -0 "$3" 2>/dev/null || { cat "$2" >&2; fail "$4 exited before listening"; }
     return 1

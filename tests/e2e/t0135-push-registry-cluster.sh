@@ -113,7 +113,7 @@ while IFS=$'\t' read -r ref tag digest kind name; do
         assert_eq "sha256:$got" "$d" "blob $d of $kind $name from $R2"
     done
 done <"$T/map.tsv"
-img=$(jq -r '.artifacts[] | select(.kind == "image") | .reference' "$T/push1.json" | head -1)
+img=$(jq -r 'first(.artifacts[] | select(.kind == "image") | .reference)' "$T/push1.json")
 expect_exit 0 skopeo copy --src-creds "alice:$PW" --src-tls-verify=false "docker://$R2/${img#"$LB/"}" "oci:$T/copy:x"
 
 # --- a second push uploads nothing, and says so

@@ -27,11 +27,11 @@ expect_exit 0 airlock custody show "$B"
 assert_eq "$(wc -l <"$OUT")" 4 "lines printed by custody show"
 line() { sed -n "${1}p" "$OUT"; }
 re_time='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
-line 1 | grep -Eq "^ +1  $re_time  packed +Bob Builder +key $KB  \"built in CI\"$" ||
+line 1 | stdin_has -E "^ +1  $re_time  packed +Bob Builder +key $KB  \"built in CI\"$" ||
     fail "custody show line 1: $(line 1)"
-line 2 | grep -Eq "^ +2  $re_time  handed-over courier +key $KC  medium USB-0042  seal S-7$" ||
+line 2 | stdin_has -E "^ +2  $re_time  handed-over courier +key $KC  medium USB-0042  seal S-7$" ||
     fail "custody show line 2: $(line 2)"
-line 3 | grep -Eq "^ +3  $re_time  received +Rita Receiver +key $KR  \"seal S-7 unbroken\"$" ||
+line 3 | stdin_has -E "^ +3  $re_time  received +Rita Receiver +key $KR  \"seal S-7 unbroken\"$" ||
     fail "custody show line 3: $(line 3)"
 assert_eq "$(line 4)" "custody chain of '$B': 3 records, intact (keys not checked against a policy: give --trust FILE)" \
     "custody show summary"
@@ -57,7 +57,7 @@ assert_eq "$(json "$T/show.json" '[.records[] | [.v, .seq, .event, .actor, .key]
 assert_eq "$(json "$T/show.json" '[.records[] | [.medium, .seal, .note] | map(. // "-") | join("/")] | join(",")')" \
     "-/-/built in CI,USB-0042/S-7/-,-/-/seal S-7 unbroken" "records' medium, seal and note"
 assert_eq "$(json "$T/show.json" '[.records[].bundle] | unique | join(",")')" "$sums" "records' bundle digest"
-json "$T/show.json" '.records[].time' | grep -Evq "^$re_time\$" && fail "a record's time is not RFC 3339 UTC"
+json "$T/show.json" '.records[].time' | stdin_has -Ev "^$re_time\$" && fail "a record's time is not RFC 3339 UTC"
 
 # the log itself, read independently: four tab-separated fields a line; the JSON as
 # listed; prev is the sha256 of the line before (without its newline); the key id is the

@@ -151,7 +151,8 @@ get "$URL/local/tiny-model/resolve/main/model.safetensors" --cacert "$T/cert.pem
 assert_eq "$CODE" 206 "a range over https"
 assert_eq "$(tr -d '\r' <"$T/h" | sed -n 's/^content-range: *//Ip')" \
     "bytes 0-0/$(stat -c %s "$S/models/tiny-model/model.safetensors")" "Content-Range over https"
-whl=$(ls /usr/share/python-wheels/pip-*.whl | head -n 1)
+whls=(/usr/share/python-wheels/pip-*.whl)
+whl=${whls[0]}
 get "$URL/packages/$(basename "$whl")" --cacert "$T/cert.pem"
 assert_eq "$CODE" 200 "GET a wheel over https"
 cmp -s "$whl" "$T/b" || fail "the pip wheel ($(stat -c %s "$whl") bytes) over https differs"

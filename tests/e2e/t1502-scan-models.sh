@@ -103,14 +103,14 @@ shady/risky	wrong-size.safetensors	malformed-safetensors	fail
 EOF
 diff "$T/want" "$T/got" >&2 || fail "the model-file findings differ from the expected ones (< expected, > found)"
 detail() { jq -r --arg f "$1" '.model_files[] | select(.file == $f) | .detail' "$T/scan.json"; }
-detail pytorch_model.bin | grep -q "imports posix.system" || fail "the pickle finding does not name posix.system: $(detail pytorch_model.bin)"
-detail overlap.safetensors | grep -q "they overlap" || fail "overlap: $(detail overlap.safetensors)"
-detail past-end.safetensors | grep -q "runs past the end of the file" || fail "past end: $(detail past-end.safetensors)"
-detail huge-header.safetensors | grep -q "a header of 1099511627776 bytes" || fail "huge header: $(detail huge-header.safetensors)"
-detail wrong-size.safetensors | grep -q "holds 18 bytes but data_offsets give 16" || fail "size: $(detail wrong-size.safetensors)"
-detail cut.gguf | grep -q "past the end of the file" || fail "cut gguf: $(detail cut.gguf)"
-detail v9.gguf | grep -q "GGUF version 9" || fail "gguf version: $(detail v9.gguf)"
-detail config.json | grep -q "another repository" || fail "the cross-repository auto_map is not named: $(detail config.json)"
+detail pytorch_model.bin | stdin_has "imports posix.system" || fail "the pickle finding does not name posix.system: $(detail pytorch_model.bin)"
+detail overlap.safetensors | stdin_has "they overlap" || fail "overlap: $(detail overlap.safetensors)"
+detail past-end.safetensors | stdin_has "runs past the end of the file" || fail "past end: $(detail past-end.safetensors)"
+detail huge-header.safetensors | stdin_has "a header of 1099511627776 bytes" || fail "huge header: $(detail huge-header.safetensors)"
+detail wrong-size.safetensors | stdin_has "holds 18 bytes but data_offsets give 16" || fail "size: $(detail wrong-size.safetensors)"
+detail cut.gguf | stdin_has "past the end of the file" || fail "cut gguf: $(detail cut.gguf)"
+detail v9.gguf | stdin_has "GGUF version 9" || fail "gguf version: $(detail v9.gguf)"
+detail config.json | stdin_has "another repository" || fail "the cross-repository auto_map is not named: $(detail config.json)"
 jq -e '.verdict.result == "fail" and .verdict.failing == 7 and .verdict.to_review == 4' "$T/scan.json" >/dev/null ||
     fail "the verdict is not fail with 7 failing and 4 to review: $(jq -c .verdict "$T/scan.json")"
 # what the model's code and config would reach, by file and line (a comment's URL and localhost are not)

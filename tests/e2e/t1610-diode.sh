@@ -81,7 +81,7 @@ receive_bg() {
         wait_until 60 grep -q 'bind(' "$dir.strace" 2>/dev/null || fail "the receiver never bound its socket"
     fi
 }
-bound() { ip netns exec "$NS_R" ss -Hlun "sport = :$PORT" | grep -q .; }
+bound() { ip netns exec "$NS_R" ss -Hlun "sport = :${1:-$PORT}" | stdin_has .; }
 # send ARGS…: the sender, in its namespace
 send() { expect_exit 0 ip netns exec "$NS_S" "$AIRLOCK" diode send "$T/b.tar" --to 10.231.7.2:$PORT --rate 200M "$@"; }
 # received DIR WANT-RC: waits for the receiver and checks its exit status
@@ -177,7 +177,7 @@ out.close()
 PY
 cpid=$!
 BG_PIDS+=("$cpid")
-wait_until 60 bash -c "ip netns exec $NS_R ss -Hlun 'sport = :9001' | grep -q ." || fail "the capture never bound"
+wait_until 60 bound 9001 || fail "the capture never bound"
 expect_exit 0 ip netns exec "$NS_S" "$AIRLOCK" diode send "$T/b.tar" --to 10.231.7.2:9001 --rate 200M --repeat 1
 wait "$cpid"
 NOTRACE=1 receive_bg "$T/shuffled"
@@ -232,7 +232,7 @@ expect_exit 0 airlock custody show --store "$T/store" tiny@1 --json
 jq -e '.chain[-1].event == "handed-over" and .chain[-1].actor == "diode operator"' "$OUT" >/dev/null ||
     fail "the hand-over to the diode did not cross with the bundle: $(cat "$OUT")"
 jq -e '[.store_records[].event] | index("received")' "$OUT" >/dev/null || fail "the import did not record the receipt"
-tar -xOf "$T/imp/tiny-1.tar" custody.log | grep -q "one-way link to 10.231.7.2:$PORT" ||
+tar -xOf "$T/imp/tiny-1.tar" custody.log | stdin_has "one-way link to 10.231.7.2:$PORT" ||
     fail "the hand-over record does not name the link"
 
 [ "$(tx)" = "$TX0" ] || fail "the receiving side transmitted $(($(tx) - TX0)) packets"

@@ -40,7 +40,7 @@ expect_exit 0 airlock verify "$T/b2"
 expect_stdout_contains "differential: $N blobs"
 expect_stdout_contains "taken on trust from its base"
 expect_exit 0 airlock bundle create -f "$S/v2.yaml" -o "$T/b2.tar" --tar --base "$B1" --quiet
-tar -tf "$T/b2.tar" | grep -q '^base.json$' || fail "GNU tar does not list base.json in the tar form"
+tar -tf "$T/b2.tar" | stdin_has '^base.json$' || fail "GNU tar does not list base.json in the tar form"
 expect_exit 0 airlock verify "$T/b2.tar" --json
 [ "$(jq .base.blobs "$OUT")" -eq "$N" ] || fail "verify --json does not count the base blobs"
 
