@@ -4,10 +4,14 @@
 # The ways across, against stock peers in the same run (warm cache, medians), on the
 # bundle of make-data as one tar (2 GiB, or 256 MiB with --quick):
 #   split: airlock media split TAR --size (a quarter of the tar and some) --parity 2
-#     peer: split -b (the same data volumes' share) of the tar, sha256sum of the pieces, and
-#           sync (cutting, hashing and writing to disk, as split does, without parity)
+#     peers: cp of the tar (moving the bytes, nothing else); split -b of the tar into the
+#           same data volumes' share; and split, sha256sum of the pieces and sync (cutting,
+#           hashing and writing to disk, as media split does, without parity)
 #   join:  airlock media join of every volume (every chunk hashed and checked)
-#     peer: sha256sum of the pieces, then cat of them (checking, then joining)
+#     peers: cp of the tar; cat of the pieces; sha256sum of the pieces, then cat of them
+#           (checking, then joining)
+#   the erasure code alone (bench/ec-rate: ISA-L, 4 + 2 rows of the chunk split uses, in
+#     memory, nothing read, hashed or written)
 #   join, rebuilt: the same with 2 of its volumes gone (their data rebuilt from parity)
 #   diode: airlock diode receive + send over loopback, 8 % repair, one pass, at 1 Gbit/s
 #     peer: cp of the tar (a local copy: the floor for moving and writing the bytes)
@@ -38,11 +42,15 @@ A=$(q "$AIRLOCK_BIN")
 SPLIT_CMD="$A media split $(q "$TAR") --size $VOL --parity 2 -o $(q "$M") --quiet"
 PEER_SPLIT="mkdir -p $(q "$P") && split -b $PIECE $(q "$TAR") $(q "$P")/piece- && sha256sum $(q "$P")/piece-* >/dev/null && sync"
 timeit "media split" "rm -rf $(q "$M")" "$SPLIT_CMD"
+timeit "peer: cp" "rm -f $(q "$DIR/media-copy.tar")" "cp $(q "$TAR") $(q "$DIR/media-copy.tar")"
+rm -f "$DIR/media-copy.tar"
+timeit "peer: split" "rm -rf $(q "$P")" "mkdir -p $(q "$P") && split -b $PIECE $(q "$TAR") $(q "$P")/piece-"
 timeit "peer: split+sha256sum+sync" "rm -rf $(q "$P")" "$PEER_SPLIT"
 SRSS=$(peak_rss "rm -rf $(q "$M")" "$SPLIT_CMD")
 bash -c "rm -rf $(q "$P") && $PEER_SPLIT"
 JOIN_CMD="$A media join $(q "$M")/vol-* -o $(q "$J") --quiet"
 timeit "media join" "rm -f $(q "$J")" "$JOIN_CMD"
+timeit "peer: cat" "rm -f $(q "$J")" "cat $(q "$P")/piece-* > $(q "$J")"
 timeit "peer: sha256sum + cat" "rm -f $(q "$J")" "sha256sum $(q "$P")/piece-* >/dev/null && cat $(q "$P")/piece-* > $(q "$J")"
 cmp "$TAR" "$J" || { echo "media.sh: the peer's join is not the tar" >&2; exit 1; }
 REBUILD_CMD="$A media join $(q "$M")/vol-0[3-9] -o $(q "$J") --quiet"
@@ -55,13 +63,20 @@ DIODE_CMD="( /usr/bin/time -f %M -o $(q "$LISTS/rss-recv") $A diode receive --li
 timeit "diode, loopback" "rm -rf $(q "$IN")" "$DIODE_CMD"
 RRSS=$(tail -n1 "$LISTS/rss-recv")
 cmp "$TAR" "$IN"/*.tar || { echo "media.sh: the diode's tar is not the tar" >&2; exit 1; }
-timeit "peer: cp" "rm -f $(q "$DIR/media-copy.tar")" "cp $(q "$TAR") $(q "$DIR/media-copy.tar")"
+
+CHUNK=$(jq -r .code.chunk_bytes "$M/vol-01/MEDIA.json")
+EC=$("$BENCH_ROOT/build/bench/ec-rate" 4 2 "$CHUNK" $(( BYTES >> 20 )))
 
 printf '\n%-28s %9s  %-15s %s\n' "" "median s" "min-max" "GiB/s"
-for n in "media split" "peer: split+sha256sum+sync" "media join" "peer: sha256sum + cat" "media join, 2 volumes lost" "diode, loopback" "peer: cp"; do
+for n in "media split" "peer: cp" "peer: split" "peer: split+sha256sum+sync" "media join" "peer: cat" "peer: sha256sum + cat" "media join, 2 volumes lost" "diode, loopback"; do
     printf '%-28s %9.3f  %-15s %s\n' "$n" "${MED[$n]}" "${SPREAD[$n]}" "$(gibs "$BYTES" "${MED[$n]}")"
 done
-printf '\nsplit / peer: %s   join / peer: %s   rebuilt join / peer: %s   diode / cp: %s\n' \
-    "$(ratio "${MED[media split]}" "${MED[peer: split+sha256sum+sync]}")" "$(ratio "${MED[media join]}" "${MED[peer: sha256sum + cat]}")" \
-    "$(ratio "${MED[media join, 2 volumes lost]}" "${MED[peer: sha256sum + cat]}")" "$(ratio "${MED[diode, loopback]}" "${MED[peer: cp]}")"
+printf '\nsplit / cp: %s   split / split -b: %s   split / (split+sha256sum+sync): %s\n' \
+    "$(ratio "${MED[media split]}" "${MED[peer: cp]}")" "$(ratio "${MED[media split]}" "${MED[peer: split]}")" \
+    "$(ratio "${MED[media split]}" "${MED[peer: split+sha256sum+sync]}")"
+printf 'join / cp: %s   join / cat: %s   join / (sha256sum+cat): %s   rebuilt join / (sha256sum+cat): %s\n' \
+    "$(ratio "${MED[media join]}" "${MED[peer: cp]}")" "$(ratio "${MED[media join]}" "${MED[peer: cat]}")" \
+    "$(ratio "${MED[media join]}" "${MED[peer: sha256sum + cat]}")" "$(ratio "${MED[media join, 2 volumes lost]}" "${MED[peer: sha256sum + cat]}")"
+printf 'diode / cp: %s\n' "$(ratio "${MED[diode, loopback]}" "${MED[peer: cp]}")"
+printf 'the erasure code alone (4 + 2, chunks of %s bytes): %s\n' "$CHUNK" "$(echo $EC)"
 printf 'peak RSS: split %s MiB, rebuilding join %s MiB, diode receiver %s MiB\n' "$(mib "$SRSS")" "$(mib "$JRSS")" "$(mib "$RRSS")"
