@@ -35,6 +35,7 @@ static const struct cli_cmd commands[] = {
 	{ "verify", cmd_verify, al_doc_verify, "check a bundle strictly", CLI_CRYPTO },
 	{ "import", cmd_import, al_doc_import, "verify and install a bundle", CLI_CRYPTO },
 	{ "store", cmd_store, al_doc_store, "list, check and clean the store", CLI_CRYPTO },
+	{ "release", cmd_release, al_doc_release, "name what runs, promote it through gates, roll it back", CLI_CRYPTO },
 	{ "push", cmd_push, al_doc_push, "copy the store's artifacts into an OCI registry", CLI_CRYPTO },
 	{ "serve", cmd_serve, al_doc_serve, "serve the store as OCI, PyPI and Hugging Face endpoints", CLI_CRYPTO },
 	{ "version", cmd_version, al_doc_airlock, "print the version", 0 },

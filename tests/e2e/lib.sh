@@ -146,6 +146,19 @@ stdin_has() {
     grep -q "$@" <<<"$all"
 }
 
+# sql DB STATEMENT…: runs each statement on the SQLite file DB with Python's sqlite3 (not
+# airlock), printing the rows with '|' between columns: to read a catalog, or to age it.
+sql() {
+    python3 - "$@" <<'PY' || fail "python3 sqlite3 failed on $1"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+for s in sys.argv[2:]:
+    for row in c.execute(s):
+        print("|".join(str(x) for x in row))
+c.close()
+PY
+}
+
 # assert_eq ACTUAL EXPECTED WHAT
 assert_eq() {
     [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"

@@ -104,10 +104,10 @@ enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out
 	return AL_OK;
 }
 
-_Static_assert(AL_CATALOG_VERSION == 2, "AL_SQL_SET_VERSION writes version 2");
+_Static_assert(AL_CATALOG_VERSION == 3, "AL_SQL_SET_VERSION writes version 3");
 
 static const char *const sql_texts[AL_SQL_COUNT] = {
-	[AL_SQL_SET_VERSION] = "PRAGMA user_version = 2",
+	[AL_SQL_SET_VERSION] = "PRAGMA user_version = 3",
 	/* version 1 of the catalog (docs/FORMAT.md §6): pypi_pages is rewritten by every import
 	 * (pypi.c); pushed and pushed_tags hold what serve --push-token-file received */
 	[AL_SQL_SCHEMA_1] = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);INSERT OR IGNORE "
@@ -164,6 +164,48 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 	[AL_SQL_MIGRATE_TRUST_COLUMNS] = "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';ALTER TABLE bundles ADD COLUMN "
 		"unsigned INTEGER NOT NULL DEFAULT 0;",
 	[AL_SQL_MIGRATE_2] = "ALTER TABLE bundles ADD COLUMN policy_override TEXT NOT NULL DEFAULT ''",
+	/* version 3 (docs/FORMAT.md §6): releases pin installed artifacts by their rows (which
+	 * are never deleted); a channel is the history of its events, the newest is current */
+	[AL_SQL_MIGRATE_3] = "CREATE TABLE releases(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created TEXT NOT "
+		"NULL, actor TEXT NOT NULL, sources TEXT NOT NULL, digest TEXT NOT NULL);CREATE TABLE "
+		"release_artifacts(release_id INTEGER NOT NULL REFERENCES releases(id), artifact_id INTEGER NOT "
+		"NULL REFERENCES artifacts(id), PRIMARY KEY(release_id, artifact_id));CREATE TABLE "
+		"channel_events(id INTEGER PRIMARY KEY, channel TEXT NOT NULL, release_id INTEGER NOT NULL "
+		"REFERENCES releases(id), action TEXT NOT NULL, time TEXT NOT NULL, actor TEXT NOT NULL, reason "
+		"TEXT NOT NULL, gates TEXT NOT NULL);CREATE INDEX channel_events_by_channel ON "
+		"channel_events(channel, id);",
+	[AL_SQL_RELEASE_ID] = "SELECT id FROM releases WHERE name = ?1",
+	[AL_SQL_ADD_RELEASE] = "INSERT INTO releases(name, created, actor, sources, digest) VALUES(?1, ?2, ?3, ?4, '')",
+	[AL_SQL_RELEASE_DIGEST] = "SELECT a.kind || ' ' || a.name || ' ' || a.digest FROM release_artifacts r JOIN "
+		"artifacts a ON a.id = r.artifact_id WHERE r.release_id = ?1 ORDER BY a.kind, a.name, a.digest",
+	[AL_SQL_SET_RELEASE_DIGEST] = "UPDATE releases SET digest = ?2 WHERE id = ?1",
+	[AL_SQL_BUNDLE_ID] = "SELECT id FROM bundles WHERE name = ?1 AND version = ?2",
+	[AL_SQL_RELEASE_PICK] = "SELECT a.id, a.kind, a.name FROM artifacts a JOIN bundles b ON b.id = a.bundle_id "
+		"WHERE b.name = ?1 AND b.version = ?2 ORDER BY a.id",
+	[AL_SQL_RELEASE_PIN] = "INSERT OR IGNORE INTO release_artifacts(release_id, artifact_id) VALUES(?1, ?2)",
+	[AL_SQL_RELEASE_DUPES] = "SELECT a.kind, a.name, count(DISTINCT a.digest) FROM release_artifacts r JOIN artifacts a "
+		"ON a.id = r.artifact_id WHERE r.release_id = ?1 GROUP BY a.kind, a.name HAVING count(DISTINCT "
+		"a.digest) > 1 LIMIT 1",
+	[AL_SQL_LIST_RELEASES] = "SELECT r.name, r.created, r.actor, json(r.sources) AS sources, r.digest, (SELECT "
+		"count(*) FROM release_artifacts x WHERE x.release_id = r.id) AS artifacts, (SELECT "
+		"json_group_array(c.channel) FROM (SELECT e.channel, e.release_id FROM channel_events e WHERE "
+		"e.id IN (SELECT max(id) FROM channel_events GROUP BY channel) ORDER BY e.channel) c WHERE "
+		"c.release_id = r.id) AS channels FROM releases r ORDER BY r.id",
+	[AL_SQL_RELEASE_ROW] = "SELECT id, name, created, actor, json(sources) AS sources, digest FROM releases WHERE name = ?1",
+	[AL_SQL_RELEASE_ARTIFACTS] = "SELECT a.kind, a.name, a.upstream, a.digest, a.content_size AS contentSize, "
+		"json_extract(a.info, '$.revision') AS revision, json_extract(a.info, '$.filename') AS filename, "
+		"b.name AS bundle, b.version AS bundleVersion FROM release_artifacts r JOIN artifacts a ON a.id = "
+		"r.artifact_id JOIN bundles b ON b.id = a.bundle_id WHERE r.release_id = ?1 ORDER BY a.kind, a.name",
+	[AL_SQL_RELEASE_BUNDLES] = "SELECT DISTINCT b.id, b.name, b.version, b.expires, b.unsigned, b.signers, (SELECT "
+		"digest FROM refs WHERE bundle_id = b.id AND path = 'scan.json') AS scan FROM release_artifacts r "
+		"JOIN artifacts a ON a.id = r.artifact_id JOIN bundles b ON b.id = a.bundle_id WHERE r.release_id "
+		"= ?1 ORDER BY b.name, b.version",
+	[AL_SQL_CHANNEL_HISTORY] = "SELECT e.id, r.name AS release, e.action, e.time, e.actor, e.reason, json(e.gates) AS "
+		"gates FROM channel_events e JOIN releases r ON r.id = e.release_id WHERE e.channel = ?1 ORDER BY e.id DESC",
+	[AL_SQL_CHANNELS] = "SELECT e.channel, r.name AS release, e.time, e.action FROM channel_events e JOIN releases r "
+		"ON r.id = e.release_id WHERE e.id IN (SELECT max(id) FROM channel_events GROUP BY channel) ORDER BY e.channel",
+	[AL_SQL_ADD_CHANNEL_EVENT] = "INSERT INTO channel_events(channel, release_id, action, time, actor, reason, gates) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[AL_SQL_READER_PRAGMAS] = "PRAGMA foreign_keys=ON",
 	[AL_SQL_WRITER_PRAGMAS] = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
 	[AL_SQL_WAL] = "PRAGMA journal_mode=WAL",

@@ -37,7 +37,7 @@ enum al_code al_db_fail(sqlite3 *db, const char *what, struct al_err *err);
  * catalog up a ladder of steps, one transaction; a catalog without a version
  * (made before versions existed) is version 0. Nothing opens a newer one.
  */
-enum { AL_CATALOG_VERSION = 2 };
+enum { AL_CATALOG_VERSION = 3 };
 
 /*
  * The catalog's read API for `airlock serve`: the SQL of every query it runs
@@ -122,6 +122,22 @@ enum al_sql {
 	AL_SQL_WHEELS,
 	AL_SQL_CONTENTS,        /* each distinct artifact (kind, name, digest) with what `push` needs */
 	AL_SQL_CONTENTS_BLOBS,  /* every artifact's blobs, in the order they were recorded */
+	AL_SQL_MIGRATE_3,       /* the release tables */
+	AL_SQL_RELEASE_ID,      /* ?1 release name -> id */
+	AL_SQL_ADD_RELEASE,     /* name, created, actor, sources, digest */
+	AL_SQL_RELEASE_PICK,    /* ?1 bundle name, ?2 bundle version: that bundle's artifacts (id, kind, name) */
+	AL_SQL_RELEASE_DIGEST,  /* ?1 release id: what its digest covers, one "kind name digest" per row */
+	AL_SQL_SET_RELEASE_DIGEST, /* ?1 release id, ?2 digest */
+	AL_SQL_BUNDLE_ID,       /* ?1 bundle name, ?2 version -> id */
+	AL_SQL_RELEASE_DUPES,   /* ?1 release id: a kind and name pinned twice (at most one row) */
+	AL_SQL_RELEASE_PIN,  /* ?1 release id, ?2 artifact id */
+	AL_SQL_LIST_RELEASES,   /* every release with its artifact count and the channels it is on */
+	AL_SQL_RELEASE_ROW,     /* ?1 release name: the release */
+	AL_SQL_RELEASE_ARTIFACTS, /* ?1 release id: its artifacts, pinned */
+	AL_SQL_RELEASE_BUNDLES, /* ?1 release id: the bundles it draws from, with what the gates read */
+	AL_SQL_CHANNEL_HISTORY, /* ?1 channel: its events, newest first */
+	AL_SQL_CHANNELS,        /* each channel and its current release */
+	AL_SQL_ADD_CHANNEL_EVENT, /* channel, release id, action, time, actor, reason, gates */
 	AL_SQL_SET_VERSION, /* PRAGMA user_version = AL_CATALOG_VERSION */
 	AL_SQL_COUNT
 };

@@ -15,9 +15,18 @@
 
 /*
  * Column I of the current row as JSON; NULL with err set when it cannot be
- * read. The columns "info" and "signers" hold JSON as text: an empty text is
+ * read. The columns "info", "signers", "sources", "channels" and "gates" hold JSON as text: an empty text is
  * no value, and a text that does not parse is an error, never a quiet null.
  */
+static int json_column(const char *name)
+{
+	static const char *const names[] = { "info", "signers", "sources", "channels", "gates" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
 static json_t *column(sqlite3_stmt *st, int i, struct al_err *err)
 {
 	const char *name = sqlite3_column_name(st, i), *text;
@@ -34,7 +43,7 @@ static json_t *column(sqlite3_stmt *st, int i, struct al_err *err)
 		text = (const char *)sqlite3_column_text(st, i);
 		if (!text)
 			j = NULL;
-		else if (strcmp(name, "info") && strcmp(name, "signers"))
+		else if (!json_column(name))
 			j = al_json_text(text);
 		else if (!*text)
 			j = json_null();
@@ -49,20 +58,14 @@ static json_t *column(sqlite3_stmt *st, int i, struct al_err *err)
 	return j;
 }
 
-/* Every row of SQL as a JSON array of objects; NULL with err set when the query fails at any row. */
-static json_t *rows(sqlite3 *db, const char *sql, struct al_err *err)
+json_t *al_store_rows_of(sqlite3_stmt *st, struct al_err *err)
 {
-	sqlite3_stmt *st;
 	json_t *arr = json_array();
-	enum al_code rc;
+	enum al_code rc = AL_OK;
 	int row = 0;
 	if (!arr) {
+		sqlite3_finalize(st);
 		al_fail(err, AL_ENOMEM, "out of memory");
-		return NULL;
-	}
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		al_db_fail(db, "prepare", err);
-		json_decref(arr);
 		return NULL;
 	}
 	while (!(rc = al_db_step(st, "listing the store", &row, err)) && row) {
@@ -87,6 +90,16 @@ static json_t *rows(sqlite3 *db, const char *sql, struct al_err *err)
 	return arr;
 }
 
+json_t *al_store_rows(sqlite3 *db, const char *sql, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		al_db_fail(db, "prepare", err);
+		return NULL;
+	}
+	return al_store_rows_of(st, err);
+}
+
 enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 {
 	json_t *b = NULL, *a = NULL, *e = NULL, *tot = NULL, *c = NULL;
@@ -95,13 +108,13 @@ enum al_code al_store_list(struct al_store *s, json_t **out, struct al_err *err)
 	/* one read transaction: the lists agree with each other */
 	if ((rc = al_store_exec_q(s, AL_SQL_BEGIN_READ, err)))
 		return rc;
-	if ((b = rows(s->db, al_sql(AL_SQL_LIST_BUNDLES), err)) &&
-	    (a = rows(s->db, al_sql(AL_SQL_LIST_ARTIFACTS),
+	if ((b = al_store_rows(s->db, al_sql(AL_SQL_LIST_BUNDLES), err)) &&
+	    (a = al_store_rows(s->db, al_sql(AL_SQL_LIST_ARTIFACTS),
 		      err)) &&
-	    (e = rows(s->db, al_sql(AL_SQL_LIST_EVENTS),
+	    (e = al_store_rows(s->db, al_sql(AL_SQL_LIST_EVENTS),
 		      err)) &&
-	    (tot = rows(s->db, al_sql(AL_SQL_LIST_TOTALS), err)))
-		c = rows(s->db, al_sql(AL_SQL_LIST_CUSTODY), err);
+	    (tot = al_store_rows(s->db, al_sql(AL_SQL_LIST_TOTALS), err)))
+		c = al_store_rows(s->db, al_sql(AL_SQL_LIST_CUSTODY), err);
 	if (!c || json_array_size(tot) != 1)
 		rc = al_fail(err, AL_ESTORE, "catalog '%s/catalog.db': cannot list the store", s->root);
 	else
@@ -126,7 +139,7 @@ enum al_code al_store_inventory(struct al_store *s, int64_t now, json_t **out, s
 	json_t *blobs;
 	char when[32];
 	*out = NULL;
-	if (!(blobs = rows(s->db, al_sql(AL_SQL_INVENTORY), err)))
+	if (!(blobs = al_store_rows(s->db, al_sql(AL_SQL_INVENTORY), err)))
 		return err->code ? err->code : AL_ESTORE;
 	al_time_fmt(now, when);
 	*out = json_pack("{s:i, s:s, s:o}", "airlock_inventory", 1, "created", when, "blobs", blobs);
@@ -171,8 +184,8 @@ enum al_code al_store_contents(struct al_store *s, json_t **out, struct al_err *
 	*out = NULL;
 	if ((rc = al_store_exec_q(s, AL_SQL_BEGIN_READ, err)))
 		return rc;
-	if ((a = rows(s->db, al_sql(AL_SQL_CONTENTS), err)))
-		b = rows(s->db, al_sql(AL_SQL_CONTENTS_BLOBS), err);
+	if ((a = al_store_rows(s->db, al_sql(AL_SQL_CONTENTS), err)))
+		b = al_store_rows(s->db, al_sql(AL_SQL_CONTENTS_BLOBS), err);
 	rc = b ? al_store_exec_q(s, AL_SQL_COMMIT, err) : err->code;
 	if (!rc)
 		rc = attach_blobs(a, b, err);

@@ -160,4 +160,47 @@ enum al_code al_store_gc(struct al_store *s, size_t *removed, uint64_t *bytes, s
 /* Removes every rejected bundle kept in ROOT/quarantine/ (writer lock held); *removed counts them. */
 enum al_code al_store_quarantine_clear(struct al_store *s, size_t *removed, struct al_err *err);
 
+/*
+ * Releases and channels (release.c, docs/cmd/release.md). A release is a named set of
+ * installed artifacts, pinned by their catalog rows (and so by digest), taken from imported
+ * bundles; it never changes. A channel ("candidate", "production", any name) is a history of
+ * promotions and rollbacks: promotions push a release, a rollback pops back to the one
+ * below, and the top is the channel's release. Writers hold the writer lock.
+ */
+struct al_release_opts {
+	const char *name;          /* the release's name */
+	const char *const *from;   /* NFROM bundles as "NAME@VERSION" */
+	size_t nfrom;
+	char *const *patterns;     /* NULL-terminated fnmatch(3) patterns on NAME or KIND/NAME; NULL: all */
+	const char *actor;         /* who (recorded) */
+	int64_t now;
+};
+/* Creates the release: *out {release, digest, artifacts}. A name already used is AL_ECONFLICT,
+ * as is one kind and name with two digests; a bundle not imported is AL_ENOENT. */
+enum al_code al_release_create(struct al_store *s, const struct al_release_opts *o, json_t **out, struct al_err *err);
+/* Every release ({name, created, actor, sources, digest, artifacts, channels}) and every channel's
+ * current release: *out {store, releases, channels}. */
+enum al_code al_release_list(struct al_store *s, json_t **out, struct al_err *err);
+/* One release with its artifacts and the bundles it draws from; unknown: AL_ENOENT. */
+enum al_code al_release_show(struct al_store *s, const char *name, json_t **out, struct al_err *err);
+struct al_promote_opts {
+	const char *release;       /* promote: the release */
+	const char *channel;
+	const char *actor, *reason; /* recorded */
+	int64_t now;
+};
+/*
+ * Promotes o->release to o->channel when every gate passes: for each bundle it draws from,
+ * approvals (signed, not imported with --allow-unsigned), expiry (not expired at o->now) and
+ * its attached scan (a verdict other than fail, and what the store's policy requires).
+ * *out {channel, release, previous, gates}; a failed gate is AL_EVERIFY naming each, with
+ * *out still set so the gates can be shown.
+ */
+enum al_code al_release_promote(struct al_store *s, const struct al_promote_opts *o, json_t **out, struct al_err *err);
+/* Returns o->channel to the release below its current one, recorded: *out {channel, release, from}.
+ * A channel with no earlier release is AL_ENOENT. */
+enum al_code al_release_rollback(struct al_store *s, const struct al_promote_opts *o, json_t **out, struct al_err *err);
+/* A channel: *out {channel, release (or null), stack (oldest first), history (newest first)}. */
+enum al_code al_release_channel(struct al_store *s, const char *channel, json_t **out, struct al_err *err);
+
 #endif

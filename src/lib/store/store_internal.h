@@ -40,6 +40,15 @@ enum al_code al_store_log_event(struct al_store *s, const char *action, const ch
 				const char *detail, struct al_err *err);
 
 /*
+ * Every row of SQL as a JSON array of objects, named by the columns; the columns that hold
+ * JSON as text (info, signers, sources, channels, gates) parsed. NULL with err set when the
+ * query fails at any row or a JSON column does not parse.
+ */
+json_t *al_store_rows(sqlite3 *db, const char *sql, struct al_err *err);
+/* As al_store_rows, for a statement prepared (and bound) by the caller; it is finalized. */
+json_t *al_store_rows_of(sqlite3_stmt *st, struct al_err *err);
+
+/*
  * Opens ROOT/NAME for listing: *path (the caller frees it) and *d (closedir) on success,
  * both NULL on error. A directory that cannot be opened is an error naming it, except
  * that with MISSING_OK a directory that does not exist is AL_ENOENT with no error set.

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_release.c: `airlock release create|ls|show|promote|rollback|channel` (docs/cmd/release.md). */
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+#include "store.h"
+#include "store_wait.h"
+
+enum { MAX_LIST = 64 };
+
+struct rel_args {
+	const char *store, *to, *actor, *reason;
+	const char *from[MAX_LIST];
+	char *patterns[MAX_LIST + 1];
+	size_t nfrom, npat;
+	int json;
+	unsigned wait;
+};
+
+/* Who is acting, when not said: the login name of the user running the command. */
+static const char *default_actor(void)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	return pw && pw->pw_name ? pw->pw_name : "unknown";
+}
+
+static int create(struct al_store *s, const char *name, const struct rel_args *a)
+{
+	struct al_err err = { 0 };
+	json_t *out = NULL;
+	struct al_release_opts o = { name, a->from, a->nfrom, a->npat ? a->patterns : NULL, a->actor, (int64_t)time(NULL) };
+	if (al_release_create(s, &o, &out, &err))
+		return cli_fail(&err);
+	if (a->json)
+		cli_json(out);
+	else {
+		cli_line(stdout, "created release '%s': %lld artifacts, %s", name,
+			 (long long)json_integer_value(json_object_get(out, "artifacts")), al_json_str(out, "digest"));
+		json_decref(out);
+	}
+	return 0;
+}
+
+static void print_channels(const json_t *chs)
+{
+	size_t i;
+	const json_t *c;
+	printf("channels:\n");
+	if (!json_array_size(chs))
+		printf("  (none: 'airlock release promote NAME --to CHANNEL')\n");
+	json_array_foreach(chs, i, c)
+		cli_line(stdout, "  %-14s %-20s since %s (%s)", al_json_str(c, "channel"), al_json_str(c, "release"),
+			 al_json_str(c, "time"), al_json_str(c, "action"));
+}
+
+static int ls(struct al_store *s, int json)
+{
+	struct al_err err = { 0 };
+	json_t *out, *r;
+	size_t i;
+	if (al_release_list(s, &out, &err))
+		return cli_fail(&err);
+	if (json) {
+		cli_json(out);
+		return 0;
+	}
+	printf("releases:\n");
+	if (!json_array_size(json_object_get(out, "releases")))
+		printf("  (none: 'airlock release create NAME --from BUNDLE@VERSION')\n");
+	json_array_foreach(json_object_get(out, "releases"), i, r) {
+		char *ch = json_dumps(json_object_get(r, "channels"), JSON_COMPACT);
+		cli_line(stdout, "  %-20s %4lld artifacts  created %s by %s  %.19s…  on %s", al_json_str(r, "name"),
+			 (long long)json_integer_value(json_object_get(r, "artifacts")), al_json_str(r, "created"),
+			 al_json_str(r, "actor"), al_json_str(r, "digest"), ch ? ch : "?");
+		free(ch);
+	}
+	print_channels(json_object_get(out, "channels"));
+	json_decref(out);
+	return 0;
+}
+
+static int show(struct al_store *s, const char *name, int json)
+{
+	struct al_err err = { 0 };
+	json_t *out, *x;
+	size_t i;
+	if (al_release_show(s, name, &out, &err))
+		return cli_fail(&err);
+	if (json) {
+		cli_json(out);
+		return 0;
+	}
+	cli_line(stdout, "release %s  %s\ncreated %s by %s", al_json_str(out, "name"), al_json_str(out, "digest"),
+		 al_json_str(out, "created"), al_json_str(out, "actor"));
+	printf("artifacts:\n");
+	json_array_foreach(json_object_get(out, "artifacts"), i, x)
+		cli_line(stdout, "  %-7s %-40s %s  (%s v%lld)", al_json_str(x, "kind"), al_json_str(x, "name"),
+			 al_json_str(x, "digest"), al_json_str(x, "bundle"),
+			 (long long)json_integer_value(json_object_get(x, "bundleVersion")));
+	printf("from bundles:\n");
+	json_array_foreach(json_object_get(out, "bundles"), i, x)
+		cli_line(stdout, "  %s v%lld  expires %s%s%s", al_json_str(x, "name"),
+			 (long long)json_integer_value(json_object_get(x, "version")), al_json_str(x, "expires"),
+			 json_integer_value(json_object_get(x, "unsigned")) ? "  UNSIGNED" : "",
+			 al_json_str(x, "scan") ? "  scan attached" : "  no scan");
+	json_decref(out);
+	return 0;
+}
+
+static void print_gates(const json_t *gates)
+{
+	size_t i;
+	const json_t *g;
+	json_array_foreach(gates, i, g)
+		cli_line(stdout, "  %-4s %-10s %s", json_is_true(json_object_get(g, "ok")) ? "ok" : "FAIL",
+			 al_json_str(g, "gate"), al_json_str(g, "detail"));
+}
+
+static int move(struct al_store *s, const char *sub, const char *arg, const struct rel_args *a)
+{
+	struct al_err err = { 0 };
+	json_t *out = NULL;
+	int promote = !strcmp(sub, "promote"), code = 0;
+	struct al_promote_opts o = { promote ? arg : NULL, promote ? a->to : arg, a->actor, a->reason, (int64_t)time(NULL) };
+	enum al_code rc = promote ? al_release_promote(s, &o, &out, &err) : al_release_rollback(s, &o, &out, &err);
+	if (a->json && out) {
+		cli_json_to(stdout, out); /* (it takes the reference) */
+		out = NULL;
+	} else if (out && promote) {
+		printf("gates:\n");
+		print_gates(json_object_get(out, "gates"));
+	}
+	if (rc)
+		code = cli_fail(&err);
+	else if (!a->json && promote)
+		cli_line(stdout, "promoted '%s' to '%s'%s%s", o.release, o.channel,
+			 al_json_str(out, "previous") ? "; it was " : " (its first release)",
+			 al_json_str(out, "previous") ? al_json_str(out, "previous") : "");
+	else if (!a->json)
+		cli_line(stdout, "rolled '%s' back from '%s' to '%s'", o.channel, al_json_str(out, "from"),
+			 al_json_str(out, "release"));
+	json_decref(out);
+	return code;
+}
+
+static int channel(struct al_store *s, const char *name, int json)
+{
+	struct al_err err = { 0 };
+	json_t *out, *e;
+	size_t i;
+	if (al_release_channel(s, name, &out, &err))
+		return cli_fail(&err);
+	if (json) {
+		cli_json(out);
+		return 0;
+	}
+	cli_line(stdout, "channel %s: %s", name, al_json_str(out, "release") ? al_json_str(out, "release") : "(no release)");
+	json_array_foreach(json_object_get(out, "history"), i, e)
+		cli_line(stdout, "  %s  %-8s %-20s by %s%s%s", al_json_str(e, "time"), al_json_str(e, "action"),
+			 al_json_str(e, "release"), al_json_str(e, "actor"), *al_json_str(e, "reason") ? "  " : "",
+			 al_json_str(e, "reason"));
+	json_decref(out);
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct rel_args *a)
+{
+	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
+					      { "from", required_argument, NULL, 'f' },
+					      { "artifacts", required_argument, NULL, 'a' },
+					      { "to", required_argument, NULL, 't' },
+					      { "actor", required_argument, NULL, 'A' },
+					      { "reason", required_argument, NULL, 'r' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "wait", required_argument, NULL, 'w' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	int c, code;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->store = optarg; break;
+		case 't': a->to = optarg; break;
+		case 'A': a->actor = optarg; break;
+		case 'r': a->reason = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'f':
+			if (a->nfrom == MAX_LIST)
+				return cli_usage("release", "at most %d --from", MAX_LIST);
+			a->from[a->nfrom++] = optarg;
+			break;
+		case 'a':
+			if (a->npat == MAX_LIST)
+				return cli_usage("release", "at most %d --artifacts", MAX_LIST);
+			a->patterns[a->npat++] = optarg;
+			break;
+		case 'w':
+			if ((code = cli_wait_option("release", optarg, &a->wait)))
+				return code;
+			break;
+		case 'h': return cli_help(al_doc_release);
+		default: return cli_usage("release", "bad option");
+		}
+	}
+	return 0;
+}
+
+/* Which options and how many arguments each subcommand takes. */
+static int check(const char *sub, int nargs, const struct rel_args *a)
+{
+	int create = !strcmp(sub, "create"), promote = !strcmp(sub, "promote");
+	int want = !strcmp(sub, "ls") ? 0 : 1;
+	if (nargs != want)
+		return cli_usage("release", "'release %s' takes %s", sub, want ? "one name" : "no argument");
+	if (!create && (a->nfrom || a->npat))
+		return cli_usage("release", "--from and --artifacts go with 'release create'");
+	if (create && !a->nfrom)
+		return cli_usage("release", "'release create NAME' needs --from BUNDLE@VERSION");
+	if (promote != !!a->to)
+		return cli_usage("release", promote ? "'release promote NAME' needs --to CHANNEL" : "--to goes with 'release promote'");
+	if ((a->actor || a->reason) && !create && !promote && strcmp(sub, "rollback"))
+		return cli_usage("release", "--actor and --reason go with create, promote and rollback");
+	return 0;
+}
+
+int cmd_release(int argc, char **argv)
+{
+	static const char *const subs[] = { "create", "ls", "show", "promote", "rollback", "channel" };
+	struct rel_args a = { .wait = CLI_WAIT_DEFAULT };
+	struct al_store *s = NULL;
+	const char *sub;
+	int code, known = 0, writer;
+	if (argc < 2)
+		return cli_usage("release", "give a subcommand: create, ls, show, promote, rollback or channel");
+	sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
+		return cli_help(al_doc_release);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		known |= !strcmp(sub, subs[i]);
+	if (!known)
+		return cli_usage("release", "unknown subcommand '%s' (create, ls, show, promote, rollback or channel)", sub);
+	argc--, argv++;
+	if ((code = parse(argc, argv, &a)) || (code = check(sub, argc - optind, &a)))
+		return code;
+	if (!a.actor)
+		a.actor = default_actor();
+	writer = !strcmp(sub, "create") || !strcmp(sub, "promote") || !strcmp(sub, "rollback");
+	if ((code = cli_store_open(a.store, writer ? AL_STORE_WRITE : 0, a.wait, &s)))
+		return code;
+	if (!strcmp(sub, "create"))
+		code = create(s, argv[optind], &a);
+	else if (!strcmp(sub, "ls"))
+		code = ls(s, a.json);
+	else if (!strcmp(sub, "show"))
+		code = show(s, argv[optind], a.json);
+	else if (!strcmp(sub, "channel"))
+		code = channel(s, argv[optind], a.json);
+	else
+		code = move(s, sub, argv[optind], &a);
+	al_store_free(s);
+	return code;
+}
