@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "fsx.h"
 #include "json.h"
 #include "store.h"
 #include "store_wait.h"
@@ -17,6 +19,8 @@ enum { MAX_LIST = 64 };
 
 struct rel_args {
 	const char *store, *to, *actor, *reason;
+	const char *every, *review, *freeze, *drill, *output; /* schedule */
+	unsigned cycles;
 	const char *from[MAX_LIST];
 	char *patterns[MAX_LIST + 1];
 	size_t nfrom, npat;
@@ -65,8 +69,17 @@ static int ls(struct al_store *s, int json)
 	struct al_err err = { 0 };
 	json_t *out, *r;
 	size_t i;
-	if (al_release_list(s, &out, &err))
+	struct al_cadence cad;
+	int found = 0;
+	char where[256];
+	if (al_release_list(s, &out, &err) || al_store_cadence_get(s, &cad, &found, &err)) {
+		json_decref(out);
 		return cli_fail(&err);
+	}
+	if (found) {
+		al_cadence_where(&cad, (int64_t)time(NULL), where, sizeof(where));
+		json_object_set_new(out, "today", json_string(where));
+	}
 	if (json) {
 		cli_json(out);
 		return 0;
@@ -82,6 +95,8 @@ static int ls(struct al_store *s, int json)
 		free(ch);
 	}
 	print_channels(json_object_get(out, "channels"));
+	if (json_is_string(json_object_get(out, "today")))
+		cli_line(stdout, "cadence: today: %s", al_json_str(out, "today"));
 	json_decref(out);
 	return 0;
 }
@@ -170,6 +185,45 @@ static int channel(struct al_store *s, const char *name, int json)
 	return 0;
 }
 
+/* The cadence's cycles, one line each. */
+static void print_cycles(const struct al_cadence *c)
+{
+	for (unsigned i = 0; i < c->cycles; i++) {
+		struct al_cycle y;
+		char cut[11], frz[11], dr[11], rel[11];
+		al_cadence_cycle(c, i, &y);
+		al_cadence_day(y.cutoff, cut);
+		al_cadence_day(y.freeze, frz);
+		al_cadence_day(y.drill, dr);
+		al_cadence_day(y.release, rel);
+		printf("  %-10s cut-off %s  review %s..%s  freeze %s..%s  drill %s  release %s\n", y.name, cut, cut, frz, frz,
+		       rel, dr, rel);
+	}
+}
+
+static int schedule(struct al_store *s, const struct rel_args *a)
+{
+	struct al_err err = { 0 };
+	struct al_cadence c;
+	struct al_buf b;
+	char where[256];
+	int code = 0;
+	al_buf_init(&b, 1u << 20);
+	if (al_cadence_parse(a->every, a->from[0], a->review, a->freeze, a->drill, a->cycles ? a->cycles : 4, &c, &err) ||
+	    al_cadence_ics(&c, &b, &err) || al_write_atomic(a->output, b.data, b.len, &err) ||
+	    al_store_cadence_set(s, &c, &err))
+		code = cli_fail(&err);
+	al_buf_release(&b);
+	if (code)
+		return code;
+	al_cadence_where(&c, (int64_t)time(NULL), where, sizeof(where));
+	printf("release cadence: every %s from %s; review %ud, freeze %ud, drill %ud before each release\n", c.every,
+	       a->from[0], c.review_days, c.freeze_days, c.drill_days);
+	print_cycles(&c);
+	cli_line(stdout, "wrote '%s' (iCalendar, %u cycles); today: %s", a->output, c.cycles, where);
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct rel_args *a)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
@@ -180,11 +234,27 @@ static int parse(int argc, char **argv, struct rel_args *a)
 					      { "reason", required_argument, NULL, 'r' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "wait", required_argument, NULL, 'w' },
+					      { "every", required_argument, NULL, 'e' },
+					      { "review", required_argument, NULL, 'R' },
+					      { "freeze", required_argument, NULL, 'F' },
+					      { "drill", required_argument, NULL, 'D' },
+					      { "cycles", required_argument, NULL, 'c' },
+					      { "output", required_argument, NULL, 'o' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	int c, code;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'e': a->every = optarg; break;
+		case 'R': a->review = optarg; break;
+		case 'F': a->freeze = optarg; break;
+		case 'D': a->drill = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'c':
+			a->cycles = (unsigned)strtoul(optarg, NULL, 10);
+			if (strspn(optarg, "0123456789") != strlen(optarg) || !a->cycles || a->cycles > 100)
+				return cli_usage("release", "--cycles wants a number from 1 to 100, not '%s'", optarg);
+			break;
 		case 's': a->store = optarg; break;
 		case 't': a->to = optarg; break;
 		case 'A': a->actor = optarg; break;
@@ -214,11 +284,15 @@ static int parse(int argc, char **argv, struct rel_args *a)
 /* Which options and how many arguments each subcommand takes. */
 static int check(const char *sub, int nargs, const struct rel_args *a)
 {
-	int create = !strcmp(sub, "create"), promote = !strcmp(sub, "promote");
-	int want = !strcmp(sub, "ls") ? 0 : 1;
+	int create = !strcmp(sub, "create"), promote = !strcmp(sub, "promote"), sched = !strcmp(sub, "schedule");
+	int want = !strcmp(sub, "ls") || sched ? 0 : 1;
 	if (nargs != want)
 		return cli_usage("release", "'release %s' takes %s", sub, want ? "one name" : "no argument");
-	if (!create && (a->nfrom || a->npat))
+	if (sched != !!a->every || (sched && (a->nfrom != 1 || !a->output || a->npat)))
+		return cli_usage("release", "use 'release schedule --every PERIOD --from YYYY-MM-DD -o FILE.ics'");
+	if (!sched && (a->review || a->freeze || a->drill || a->cycles || a->output))
+		return cli_usage("release", "--review, --freeze, --drill, --cycles and -o go with 'release schedule'");
+	if (!create && !sched && (a->nfrom || a->npat))
 		return cli_usage("release", "--from and --artifacts go with 'release create'");
 	if (create && !a->nfrom)
 		return cli_usage("release", "'release create NAME' needs --from BUNDLE@VERSION");
@@ -231,26 +305,27 @@ static int check(const char *sub, int nargs, const struct rel_args *a)
 
 int cmd_release(int argc, char **argv)
 {
-	static const char *const subs[] = { "create", "ls", "show", "promote", "rollback", "channel" };
+	static const char *const subs[] = { "create", "ls", "show", "promote", "rollback", "channel", "schedule" };
 	struct rel_args a = { .wait = CLI_WAIT_DEFAULT };
 	struct al_store *s = NULL;
 	const char *sub;
 	int code, known = 0, writer;
 	if (argc < 2)
-		return cli_usage("release", "give a subcommand: create, ls, show, promote, rollback or channel");
+		return cli_usage("release", "give a subcommand: create, ls, show, promote, rollback, channel or schedule");
 	sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
 		return cli_help(al_doc_release);
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		known |= !strcmp(sub, subs[i]);
 	if (!known)
-		return cli_usage("release", "unknown subcommand '%s' (create, ls, show, promote, rollback or channel)", sub);
+		return cli_usage("release", "unknown subcommand '%s' (create, ls, show, promote, rollback, channel or schedule)",
+				 sub);
 	argc--, argv++;
 	if ((code = parse(argc, argv, &a)) || (code = check(sub, argc - optind, &a)))
 		return code;
 	if (!a.actor)
 		a.actor = default_actor();
-	writer = !strcmp(sub, "create") || !strcmp(sub, "promote") || !strcmp(sub, "rollback");
+	writer = !strcmp(sub, "create") || !strcmp(sub, "promote") || !strcmp(sub, "rollback") || !strcmp(sub, "schedule");
 	if ((code = cli_store_open(a.store, writer ? AL_STORE_WRITE : 0, a.wait, &s)))
 		return code;
 	if (!strcmp(sub, "create"))
@@ -261,6 +336,8 @@ int cmd_release(int argc, char **argv)
 		code = show(s, argv[optind], a.json);
 	else if (!strcmp(sub, "channel"))
 		code = channel(s, argv[optind], a.json);
+	else if (!strcmp(sub, "schedule"))
+		code = schedule(s, &a);
 	else
 		code = move(s, sub, argv[optind], &a);
 	al_store_free(s);

@@ -161,6 +161,8 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 	[AL_SQL_PUSH_TAG] = "INSERT OR REPLACE INTO pushed_tags(repo, tag, digest, time) VALUES(?1, ?2, ?3, ?4)",
 	[AL_SQL_SET_TRUST] = "INSERT OR REPLACE INTO meta(key, value) VALUES('trust', ?)",
 	[AL_SQL_GET_TRUST] = "SELECT value FROM meta WHERE key = 'trust'",
+	[AL_SQL_SET_CADENCE] = "INSERT OR REPLACE INTO meta(key, value) VALUES('cadence', ?1)",
+	[AL_SQL_GET_CADENCE] = "SELECT value FROM meta WHERE key = 'cadence'",
 	[AL_SQL_MIGRATE_TRUST_COLUMNS] = "ALTER TABLE bundles ADD COLUMN signers TEXT NOT NULL DEFAULT '';ALTER TABLE bundles ADD COLUMN "
 		"unsigned INTEGER NOT NULL DEFAULT 0;",
 	[AL_SQL_MIGRATE_2] = "ALTER TABLE bundles ADD COLUMN policy_override TEXT NOT NULL DEFAULT ''",

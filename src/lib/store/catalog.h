@@ -138,6 +138,8 @@ enum al_sql {
 	AL_SQL_CHANNEL_HISTORY, /* ?1 channel: its events, newest first */
 	AL_SQL_CHANNELS,        /* each channel and its current release */
 	AL_SQL_ADD_CHANNEL_EVENT, /* channel, release id, action, time, actor, reason, gates */
+	AL_SQL_SET_CADENCE,     /* ?1 the cadence as JSON (meta 'cadence') */
+	AL_SQL_GET_CADENCE,     /* the cadence as JSON (at most one row) */
 	AL_SQL_SET_VERSION, /* PRAGMA user_version = AL_CATALOG_VERSION */
 	AL_SQL_COUNT
 };

@@ -203,4 +203,35 @@ enum al_code al_release_rollback(struct al_store *s, const struct al_promote_opt
 /* A channel: *out {channel, release (or null), stack (oldest first), history (newest first)}. */
 enum al_code al_release_channel(struct al_store *s, const char *channel, json_t **out, struct al_err *err);
 
+/*
+ * The published release cycle (cadence.c): every EVERY ("quarter", "month", or "Nd"/"Nw" of
+ * at least 7 days) from the first release day FROM; each cycle has a candidate cut-off
+ * (REVIEW + FREEZE days before its release), a security review until the freeze, a freeze of
+ * FREEZE days, a drill DRILL days before the release, and the release.
+ */
+struct al_cadence {
+	char every[16];
+	unsigned every_days;  /* for "Nd"/"Nw" */
+	int64_t from;         /* the first release day, midnight UTC */
+	unsigned review_days, freeze_days, drill_days, cycles;
+};
+struct al_cycle {
+	char name[32];        /* YYYY-Qn, YYYY-MM or YYYY-MM-DD of its release */
+	int64_t cutoff, freeze, drill, release; /* days, midnight UTC */
+};
+/* Parses the options of `release schedule` (REVIEW, FREEZE, DRILL may be NULL: 7d, 14d, 3d). */
+enum al_code al_cadence_parse(const char *every, const char *from, const char *review, const char *freeze,
+			      const char *drill, unsigned cycles, struct al_cadence *c, struct al_err *err);
+/* Cycle I (0: the first). */
+void al_cadence_cycle(const struct al_cadence *c, unsigned i, struct al_cycle *out);
+/* T's day as YYYY-MM-DD. */
+void al_cadence_day(int64_t t, char out[11]);
+/* Where NOW falls in the cycle, as a sentence. */
+void al_cadence_where(const struct al_cadence *c, int64_t now, char *out, size_t cap);
+/* The cycles as an iCalendar file (RFC 5545), all-day events, the same bytes for the same cadence. */
+enum al_code al_cadence_ics(const struct al_cadence *c, struct al_buf *b, struct al_err *err);
+/* The store's cadence: set (writer), get (*found 0 when none was set). */
+enum al_code al_store_cadence_set(struct al_store *s, const struct al_cadence *c, struct al_err *err);
+enum al_code al_store_cadence_get(struct al_store *s, struct al_cadence *c, int *found, struct al_err *err);
+
 #endif
