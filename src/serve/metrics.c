@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -96,6 +97,41 @@ static const char *const route_names[SV_R_COUNT] = { "oci",   "pypi",    "packag
 static const char *const method_names[SV_M_COUNT] = { "GET",    "HEAD",    "POST",  "PUT",
 						      "PATCH",  "DELETE",  "OPTIONS", "other" };
 
+/* The release on each channel, and when the channel last changed. */
+static void release_metrics(struct al_buf *b, const struct sv_snap *s)
+{
+	al_buf_adds(b, "# HELP airlock_release_info The release on each channel (always 1; the label names it).\n"
+		       "# TYPE airlock_release_info gauge\n", NULL);
+	for (size_t i = 0; i < s->nchannels; i++) {
+		al_buf_adds(b, "airlock_release_info{channel=\"", NULL);
+		label_value(b, s->channels[i].name);
+		al_buf_adds(b, "\",release=\"", NULL);
+		label_value(b, s->channels[i].release);
+		al_buf_adds(b, "\"} 1\n", NULL);
+	}
+	al_buf_adds(b, "# HELP airlock_release_changed_timestamp_seconds When each channel last changed release.\n"
+		       "# TYPE airlock_release_changed_timestamp_seconds gauge\n", NULL);
+	for (size_t i = 0; i < s->nchannels; i++) {
+		al_buf_adds(b, "airlock_release_changed_timestamp_seconds{channel=\"", NULL);
+		label_value(b, s->channels[i].name);
+		al_buf_addf(b, NULL, "\"} %lld\n", (long long)s->channels[i].since);
+	}
+}
+
+/* The file system the store lives on: its size and what is free for an import (as statvfs says). */
+static void store_fs(struct al_buf *b, const char *root)
+{
+	struct statvfs v;
+	if (statvfs(root, &v))
+		return; /* no figure rather than a wrong one; the gauges are simply absent */
+	al_buf_addf(b, NULL,
+		    "# HELP airlock_store_filesystem_size_bytes Size of the file system that holds the store.\n"
+		    "# TYPE airlock_store_filesystem_size_bytes gauge\nairlock_store_filesystem_size_bytes %llu\n"
+		    "# HELP airlock_store_filesystem_avail_bytes Bytes of it an import may still use.\n"
+		    "# TYPE airlock_store_filesystem_avail_bytes gauge\nairlock_store_filesystem_avail_bytes %llu\n",
+		    (unsigned long long)v.f_blocks * v.f_frsize, (unsigned long long)v.f_bavail * v.f_frsize);
+}
+
 enum MHD_Result sv_metrics(struct sv_req *rq)
 {
 	struct sv_metrics *m = &rq->srv->m;
@@ -165,6 +201,8 @@ enum MHD_Result sv_metrics(struct sv_req *rq)
 		al_buf_addf(&b, NULL, "\",version=\"%lld\"} %lld\n", (long long)s->expiry[i].version,
 			    (long long)s->expiry[i].expires);
 	}
+	release_metrics(&b, s);
+	store_fs(&b, rq->srv->root);
 	al_buf_addf(&b, NULL,
 		    "# HELP airlock_build_info The airlock serving, by version (always 1).\n"
 		    "# TYPE airlock_build_info gauge\nairlock_build_info{version=\"%s\"} 1\n"

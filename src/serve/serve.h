@@ -109,6 +109,11 @@ struct sv_snap {
 		int64_t version, expires;
 	} *expiry;
 	size_t nexpiry;
+	struct sv_channel {       /* each release channel and the release on it (the top of its stack) */
+		const char *name, *release;
+		int64_t since;
+	} *channels;
+	size_t nchannels;
 	char **strings;           /* every string the tables point into, freed with the snapshot */
 	size_t nstrings, cstrings;
 };

@@ -64,6 +64,7 @@ void sv_snap_put(struct sv_snap *s)
 	free(s->models);
 	free(s->pages);
 	free(s->expiry);
+	free(s->channels);
 	free(s->home);
 	free(s);
 }
@@ -667,6 +668,46 @@ static enum al_code load_stats(struct loader *l)
 	return rc;
 }
 
+/* Each channel's release: its events folded oldest first, promotions pushing, rollbacks
+ * popping back to the release they name (as src/lib/store/release.c reads them). */
+static enum al_code load_channels(struct loader *l)
+{
+	struct sv_snap *s = l->s;
+	sqlite3_stmt *st;
+	const char **stack = NULL;
+	size_t cap = 0, depth = 0, scap = 0;
+	enum al_code rc = prepare(l, AL_Q_CHANNELS, &st);
+	while (!rc && more(l, st, "reading the release channels", &rc)) {
+		const char *release = sv_keep(s, col(st, 1));
+		struct sv_channel *c = s->nchannels ? &s->channels[s->nchannels - 1] : NULL;
+		int64_t t = 0;
+		if (!release) {
+			rc = al_fail(l->err, AL_ENOMEM, "out of memory");
+			break;
+		}
+		if (!c || strcmp(c->name, col(st, 0))) { /* the first event of another channel */
+			if ((rc = al_array_grow(&s->channels, &cap, s->nchannels + 1, sizeof(*c), l->err)))
+				break;
+			c = &s->channels[s->nchannels++];
+			if (!(c->name = sv_keep(s, col(st, 0)))) {
+				rc = al_fail(l->err, AL_ENOMEM, "out of memory");
+				break;
+			}
+			depth = 0;
+		}
+		if (!strcmp(col(st, 2), "rollback") && depth)
+			depth--;
+		else if (!(rc = al_array_grow(&stack, &scap, depth + 1, sizeof(*stack), l->err)))
+			stack[depth++] = release;
+		al_time_parse(col(st, 3), &t);
+		c->release = depth ? stack[depth - 1] : "";
+		c->since = t;
+	}
+	sqlite3_finalize(st);
+	free(stack);
+	return rc;
+}
+
 enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err *err)
 {
 	struct loader l = { .err = err };
@@ -704,6 +745,8 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 		rc = load_pages(&l);
 	if (!rc)
 		rc = load_stats(&l);
+	if (!rc)
+		rc = load_channels(&l);
 	if (!rc)
 		rc = sv_home_build(l.db, l.s, err);
 	{

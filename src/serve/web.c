@@ -171,6 +171,17 @@ static void home_head(struct al_buf *b, const struct sv_snap *s)
 		       " <a href=\"/simple/\"><code>/simple/</code></a> (PyPI), <a href=\"/api/models\"><code>/api/models</code></a>"
 		       " (Hugging Face), <a href=\"/metrics\"><code>/metrics</code></a>. In the commands below, HOST:PORT is"
 		       " the address this page was reached at.</p>\n", NULL);
+	al_buf_adds(b, s->nchannels ? "<p>Releases: " : "<p>No release is on a channel yet (<code>airlock release</code>).", NULL);
+	for (size_t i = 0; i < s->nchannels; i++) {
+		char when[32];
+		al_time_fmt(s->channels[i].since, when);
+		al_buf_adds(b, i ? "; <b>" : "<b>", NULL);
+		al_buf_add_html(b, s->channels[i].name, NULL);
+		al_buf_adds(b, "</b>: <code>", NULL);
+		al_buf_add_html(b, *s->channels[i].release ? s->channels[i].release : "(none)", NULL);
+		al_buf_addf(b, NULL, "</code> since %s", when);
+	}
+	al_buf_adds(b, "</p>\n", NULL);
 }
 
 /* One row of the artifacts of KIND, from an AL_Q_HOME_ARTIFACTS row: the name links to
