@@ -196,10 +196,12 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 		"e.id IN (SELECT max(id) FROM channel_events GROUP BY channel) ORDER BY e.channel) c WHERE "
 		"c.release_id = r.id) AS channels FROM releases r ORDER BY r.id",
 	[AL_SQL_RELEASE_ROW] = "SELECT id, name, created, actor, json(sources) AS sources, digest FROM releases WHERE name = ?1",
-	[AL_SQL_RELEASE_ARTIFACTS] = "SELECT a.kind, a.name, a.upstream, a.digest, a.content_size AS contentSize, "
+	[AL_SQL_RELEASE_ARTIFACTS] = "SELECT a.kind, a.name, a.upstream, a.ref, a.digest, a.content_size AS contentSize, "
 		"json_extract(a.info, '$.revision') AS revision, json_extract(a.info, '$.filename') AS filename, "
+		"json_extract(a.info, '$.project') AS project, json_extract(a.info, '$.version') AS version, "
+		"json_extract(a.info, '$.sha256') AS sha256, "
 		"b.name AS bundle, b.version AS bundleVersion FROM release_artifacts r JOIN artifacts a ON a.id = "
-		"r.artifact_id JOIN bundles b ON b.id = a.bundle_id WHERE r.release_id = ?1 ORDER BY a.kind, a.name",
+		"r.artifact_id JOIN bundles b ON b.id = a.bundle_id WHERE r.release_id = ?1 ORDER BY a.kind, a.name, a.digest",
 	[AL_SQL_RELEASE_BUNDLES] = "SELECT DISTINCT b.id, b.name, b.version, b.expires, b.unsigned, b.signers, (SELECT "
 		"digest FROM refs WHERE bundle_id = b.id AND path = 'scan.json') AS scan FROM release_artifacts r "
 		"JOIN artifacts a ON a.id = r.artifact_id JOIN bundles b ON b.id = a.bundle_id WHERE r.release_id "

@@ -234,4 +234,17 @@ enum al_code al_cadence_ics(const struct al_cadence *c, struct al_buf *b, struct
 enum al_code al_store_cadence_set(struct al_store *s, const struct al_cadence *c, struct al_err *err);
 enum al_code al_store_cadence_get(struct al_store *s, struct al_cadence *c, int *found, struct al_err *err);
 
+/* `airlock deploy render` (deploy.c, docs/cmd/deploy.md). */
+enum { AL_RENDER_ENV = 1 << 0, AL_RENDER_PIP = 1 << 1, AL_RENDER_IMAGES = 1 << 2 };
+struct al_render_opts {
+	const char *release;  /* a channel (its release) or a release */
+	const char *endpoint; /* the inside airlock serve: http(s)://HOST:PORT */
+	const char *registry; /* the registry `airlock push` fed (HOST[/NAMESPACE]), or NULL */
+	const char *outdir;
+	unsigned targets;     /* AL_RENDER_* */
+};
+/* Writes the TARGETS' files into OUTDIR (made): airlock.env and models.lock; pip.conf and
+ * requirements.lock; images.json. *out {release, digest, files}. The same bytes each time. */
+enum al_code al_deploy_render(struct al_store *s, const struct al_render_opts *o, json_t **out, struct al_err *err);
+
 #endif
