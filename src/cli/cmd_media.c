@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -181,9 +182,12 @@ static enum al_code join_to(struct al_media_join *j, const char *out, struct al_
 	enum al_code rc = AL_OK;
 	ssize_t n;
 	int fd = -1;
+	struct stat st;
 	al_media_join_source(j, &src);
 	if (!tmp || !buf || !dir)
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	else if (lstat(out, &st) == 0) /* found before the volumes are read; the rename checks again */
+		rc = al_fail(err, AL_ECONFLICT, "'%s' already exists: it is not replaced", out);
 	else if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
 		rc = al_fail_errno(err, AL_EIO, "cannot create '%s'", tmp);
 	while (!rc && (n = src.read(src.ctx, buf, AL_IO_CHUNK, err)) != 0) {
@@ -198,8 +202,9 @@ static enum al_code join_to(struct al_media_join *j, const char *out, struct al_
 		rc = al_fail_errno(err, AL_EIO, "cannot write '%s'", tmp);
 	if (fd >= 0 && close(fd) && !rc)
 		rc = al_fail_errno(err, AL_EIO, "cannot write '%s'", tmp);
-	if (!rc && rename(tmp, out))
-		rc = al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", tmp, out);
+	if (!rc && renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE))
+		rc = errno == EEXIST ? al_fail(err, AL_ECONFLICT, "'%s' already exists: it is not replaced", out)
+				     : al_fail_errno(err, AL_EIO, "cannot rename '%s' to '%s'", tmp, out);
 	if (!rc)
 		rc = al_fsync_dir(dir, err);
 	else if (fd >= 0)

@@ -5,6 +5,7 @@
 #     the tar, GNU tar reads it, `airlock verify` passes) with every set of 1 and of 2
 #     volumes lost, not just one;
 #   - 3 lost: the error names exactly which volumes to add, and nothing is written;
+#   - a join onto a file that is there is refused, and the file is left as it was;
 #   - a corrupt chunk, a truncated chunk, a volume cut short, a lost MEDIA.json: `check`
 #     names each on the volume alone; `join` names and rebuilds each; byte-exact again;
 #   - volumes in any order and given twice (a corrupt copy beside a good one) join;
@@ -48,6 +49,12 @@ join_ok() {
 join_ok "${vols[@]}"
 tar -tf "$T/j.tar" >/dev/null || fail "GNU tar cannot read the joined tar"
 expect_exit 0 airlock verify "$T/j.tar" --quiet
+# a join never replaces a file that is there (and leaves no part file)
+echo "keep me" >"$T/kept.tar"
+expect_exit 1 airlock media join "${vols[@]}" -o "$T/kept.tar"
+expect_stderr_contains "'$T/kept.tar' already exists: it is not replaced"
+assert_eq "$(cat "$T/kept.tar")" "keep me" "the file a join was pointed at"
+assert_absent "$T/kept.tar.part"
 
 # ---------------------------------------------------------------- every set of 1 and 2 lost
 combos=0
