@@ -2,6 +2,7 @@
 /* cmd_deploy.c: `airlock deploy render` (docs/cmd/deploy.md). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,8 +16,14 @@ static unsigned targets(const char *list)
 	static const struct {
 		const char *name;
 		unsigned bits;
-	} names[] = { { "env", AL_RENDER_ENV }, { "pip", AL_RENDER_PIP }, { "images", AL_RENDER_IMAGES },
-		      { "all", AL_RENDER_ENV | AL_RENDER_PIP | AL_RENDER_IMAGES } };
+	} names[] = { { "env", AL_RENDER_ENV },
+		      { "pip", AL_RENDER_PIP },
+		      { "images", AL_RENDER_IMAGES },
+		      { "systemd", AL_RENDER_SYSTEMD },
+		      { "compose", AL_RENDER_COMPOSE },
+		      { "k8s", AL_RENDER_K8S },
+		      { "all", AL_RENDER_ENV | AL_RENDER_PIP | AL_RENDER_IMAGES | AL_RENDER_SYSTEMD | AL_RENDER_COMPOSE |
+				       AL_RENDER_K8S } };
 	unsigned t = 0;
 	for (const char *p = list; *p;) {
 		size_t n = strcspn(p, ","), k;
@@ -40,6 +47,10 @@ int cmd_deploy(int argc, char **argv)
 					      { "registry", required_argument, NULL, 'R' },
 					      { "output", required_argument, NULL, 'o' },
 					      { "json", no_argument, NULL, 'j' },
+					      { "model", required_argument, NULL, 'm' },
+					      { "image", required_argument, NULL, 'i' },
+					      { "server-command", required_argument, NULL, 'c' },
+					      { "port", required_argument, NULL, 'p' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct al_render_opts o = { .targets = AL_RENDER_ENV | AL_RENDER_PIP | AL_RENDER_IMAGES };
@@ -62,9 +73,23 @@ int cmd_deploy(int argc, char **argv)
 		case 'R': o.registry = optarg; break;
 		case 'o': o.outdir = optarg; break;
 		case 'j': json = 1; break;
+		case 'm': o.model = optarg; break;
+		case 'i': o.image = optarg; break;
+		case 'c':
+			if (optarg[0] != '/')
+				return cli_usage("deploy", "--server-command '%s': an absolute path", optarg);
+			o.command = optarg;
+			break;
+		case 'p':
+			o.port = (unsigned)strtoul(optarg, NULL, 10);
+			if (strspn(optarg, "0123456789") != strlen(optarg) || !o.port || o.port > 65535)
+				return cli_usage("deploy", "--port wants 1 to 65535, not '%s'", optarg);
+			break;
 		case 't':
 			if (!(o.targets = targets(optarg)))
-				return cli_usage("deploy", "--target '%s': env, pip, images or all, comma-separated", optarg);
+				return cli_usage("deploy",
+						 "--target '%s': env, pip, images, systemd, compose, k8s or all, comma-separated",
+						 optarg);
 			break;
 		case 'h': return cli_help(al_doc_deploy);
 		default: return cli_usage("deploy", "bad option");

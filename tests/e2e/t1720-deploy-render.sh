@@ -8,12 +8,15 @@
 #   - images.json's inside reference is what skopeo reads from the server, by digest;
 #   - models.lock names the model at the digest `store ls` lists; airlock.env sets the
 #     endpoint and exactly the variables docs/cmd/deploy.md documents;
+#   - the model server's systemd unit passes systemd-analyze verify, its compose file
+#     docker-compose config (a misspelt key fails it), its Kubernetes manifests read back
+#     with the image by digest and the model at its revision;
 #   - the same release gives the same bytes, by release name or through the channel
 #     it is on; refusals: an endpoint that is not http(s), an unknown release or channel.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
 . "$(dirname "$0")/pypi-lib.sh"
-need skopeo jq sha256sum
+need skopeo jq sha256sum systemd-analyze docker-compose
 pip_setup
 serve_store
 expect_exit 0 airlock release create r1 --from demo-stack@1 --store "$STORE"
@@ -93,6 +96,36 @@ for f in airlock.env models.lock pip.conf requirements.lock images.json; do
     cmp -s "$T/out/$f" "$T/again/$f" || fail "$f differs between two renderings"
     cmp -s "$T/out/$f" "$T/prod/$f" || fail "$f differs rendered through the channel"
 done
+
+# --- the model server's manifests, each checked by its own tool
+expect_exit 0 airlock deploy render --release r1 --endpoint "$URL" --target env,systemd,compose,k8s \
+    --server-command /bin/true --port 8001 -o "$T/srv" --store "$STORE"
+expect_exit 0 systemd-analyze verify "$T/srv/airlock-model-server.service"
+assert_eq "$(cat "$ERR")" "" "what systemd-analyze says of the model server's unit"
+grep -qxF "ExecStart=/bin/true serve local/tiny-model --revision main --port 8001" "$T/srv/airlock-model-server.service" ||
+    fail "the unit's ExecStart: $(grep ExecStart "$T/srv/airlock-model-server.service")"
+expect_exit 0 bash -c "cd '$T/srv' && docker-compose config"
+expect_stdout_contains "image: $HP/myorg/app@$idig"
+sed 's/^    restart:/    restrat:/' "$T/srv/docker-compose.yml" >"$T/srv/bad-compose.yml"
+expect_exit 1 bash -c "cd '$T/srv' && docker-compose -f bad-compose.yml config"
+expect_stderr_contains "'restrat'"
+/usr/bin/python3 - "$T/srv/model-server.k8s.yaml" "$HP/myorg/app@$idig" "$URL" <<'PY' || fail "the Kubernetes manifests"
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+assert [d["kind"] for d in docs] == ["ConfigMap", "Deployment", "Service"], [d["kind"] for d in docs]
+assert all(d["apiVersion"] in ("v1", "apps/v1") and d["metadata"]["name"] for d in docs)
+cm, dep, svc = docs
+assert cm["data"]["HF_ENDPOINT"] == sys.argv[3] and cm["data"]["HF_HUB_DISABLE_TELEMETRY"] == "1", cm["data"]
+c = dep["spec"]["template"]["spec"]["containers"][0]
+assert c["image"] == sys.argv[2], c["image"]
+assert c["args"] == ["--model", "local/tiny-model", "--revision", "main", "--port", "8001"], c["args"]
+assert c["envFrom"] == [{"configMapRef": {"name": "airlock-env"}}]
+assert dep["spec"]["selector"]["matchLabels"] == dep["spec"]["template"]["metadata"]["labels"] == svc["spec"]["selector"]
+assert svc["spec"]["ports"] == [{"port": 8001, "targetPort": 8001}]
+PY
+expect_exit 2 airlock deploy render --release r1 --endpoint "$URL" --target k8s --model no/such -o "$T/srv2" --store "$STORE"
+expect_stderr_contains "release 'r1' holds no model named no/such"
+expect_exit 64 airlock deploy render --release r1 --endpoint "$URL" --target systemd --server-command vllm -o "$T/srv2" --store "$STORE"
 
 # --- refusals
 expect_exit 64 airlock deploy render --release r1 --endpoint ftp://x -o "$T/x" --store "$STORE"

@@ -160,6 +160,145 @@ static enum al_code put(const char *dir, const char *name, struct al_buf *b, jso
 	return rc;
 }
 
+/* The artifact of KIND named NAME in the release, or its only one when NAME is NULL. */
+static const json_t *pick(const json_t *rel, const char *kind, const char *name, const char *opt, struct al_err *err)
+{
+	size_t i, n = 0;
+	const json_t *a, *found = NULL;
+	json_array_foreach(json_object_get(rel, "artifacts"), i, a)
+		if (!strcmp(al_json_str(a, "kind"), kind) && (!name || !strcmp(al_json_str(a, "name"), name)))
+			found = a, n++;
+	if (n == 1)
+		return found;
+	if (!n)
+		al_fail(err, AL_ENOENT, "release '%s' holds no %s%s%s", al_json_str(rel, "name"), kind, name ? " named " : "",
+			name ? name : "");
+	else
+		al_fail(err, AL_EUSAGE, "release '%s' holds %zu %ss: name the one to run with %s", al_json_str(rel, "name"), n,
+			kind, opt);
+	return NULL;
+}
+
+/* S as a JSON string, which YAML reads as the same string: into B. */
+static enum al_code yq(struct al_buf *b, const char *s, struct al_err *err)
+{
+	json_t *j = json_string(s ? s : "");
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	enum al_code rc = t ? al_buf_adds(b, t, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	json_decref(j);
+	free(t);
+	return rc;
+}
+
+/* What the server is told: the model, its revision (commit), the port (vLLM's flags). */
+struct server {
+	const char *model, *revision, *image_ref;
+	char *inside;
+	unsigned port;
+};
+
+static enum al_code render_systemd(const struct al_render_opts *o, const json_t *rel, const struct server *sv,
+				   struct al_buf *b, struct al_err *err)
+{
+	return al_buf_addf(b, err,
+			   "# airlock deploy render: release %s (%s)\n"
+			   "# The model server, pinned to the model's revision, fetching it from HF_ENDPOINT (airlock.env).\n"
+			   "[Unit]\nDescription=model server for release %s: %s at %s\nAfter=network-online.target\n"
+			   "Wants=network-online.target\n\n[Service]\nType=exec\nDynamicUser=yes\nStateDirectory=airlock-model-server\n"
+			   "Environment=HF_HOME=/var/lib/airlock-model-server\nEnvironmentFile=/etc/airlock/airlock.env\n"
+			   "ExecStart=%s serve %s --revision %s --port %u\nRestart=on-failure\nRestartSec=10s\n"
+			   "NoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\n\n"
+			   "[Install]\nWantedBy=multi-user.target\n",
+			   al_json_str(rel, "name"), al_json_str(rel, "digest"), al_json_str(rel, "name"), sv->model, sv->revision,
+			   o->command ? o->command : "/usr/local/bin/vllm", sv->model, sv->revision, sv->port);
+}
+
+/* The container's arguments, as a YAML flow list. */
+static enum al_code args(struct al_buf *b, const struct server *sv, struct al_err *err)
+{
+	char port[16];
+	enum al_code rc = al_buf_adds(b, "[\"--model\", ", err);
+	snprintf(port, sizeof(port), "%u", sv->port);
+	if (!rc && !(rc = yq(b, sv->model, err)) && !(rc = al_buf_adds(b, ", \"--revision\", ", err)) &&
+	    !(rc = yq(b, sv->revision, err)) && !(rc = al_buf_adds(b, ", \"--port\", ", err)) && !(rc = yq(b, port, err)))
+		rc = al_buf_adds(b, "]", err);
+	return rc;
+}
+
+static enum al_code render_compose(const json_t *rel, const struct server *sv, struct al_buf *b, struct al_err *err)
+{
+	enum al_code rc = al_buf_addf(b, err,
+				      "# airlock deploy render: release %s (%s)\n# docker-compose up -d, beside airlock.env\n"
+				      "services:\n  model-server:\n    image: ",
+				      al_json_str(rel, "name"), al_json_str(rel, "digest"));
+	if (!rc && !(rc = yq(b, sv->inside, err)) && !(rc = al_buf_adds(b, "\n    command: ", err)) &&
+	    !(rc = args(b, sv, err)))
+		rc = al_buf_addf(b, err,
+				 "\n    env_file: [airlock.env]\n    ports: [\"%u:%u\"]\n    restart: unless-stopped\n"
+				 "    labels:\n      io.airlock.release: \"%s\"\n      io.airlock.release.digest: \"%s\"\n",
+				 sv->port, sv->port, al_json_str(rel, "name"), al_json_str(rel, "digest"));
+	return rc;
+}
+
+static enum al_code render_k8s(const struct al_render_opts *o, const json_t *rel, const struct server *sv,
+			       struct al_buf *b, struct al_err *err)
+{
+	enum al_code rc = al_buf_addf(b, err,
+				      "# airlock deploy render: release %s (%s)\n# kubectl apply -f model-server.k8s.yaml\n"
+				      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: airlock-env\ndata:\n  HF_ENDPOINT: ",
+				      al_json_str(rel, "name"), al_json_str(rel, "digest"));
+	if (!rc && !(rc = yq(b, o->endpoint, err)))
+		rc = al_buf_addf(b, err, "\n  PIP_INDEX_URL: \"%s/simple/\"\n", o->endpoint);
+	for (size_t i = 0; !rc && i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+		if (!(rc = al_buf_addf(b, err, "  %s: ", env_vars[i].name)) && !(rc = yq(b, env_vars[i].value, err)))
+			rc = al_buf_adds(b, "\n", err);
+	if (!rc)
+		rc = al_buf_addf(b, err,
+				 "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: model-server\n"
+				 "  annotations:\n    io.airlock.release: \"%s\"\n    io.airlock.release.digest: \"%s\"\n"
+				 "spec:\n  replicas: 1\n  selector:\n    matchLabels: {app: model-server}\n  template:\n"
+				 "    metadata:\n      labels: {app: model-server}\n    spec:\n      containers:\n"
+				 "        - name: model-server\n          image: ",
+				 al_json_str(rel, "name"), al_json_str(rel, "digest"));
+	if (!rc && !(rc = yq(b, sv->inside, err)) && !(rc = al_buf_adds(b, "\n          args: ", err)) &&
+	    !(rc = args(b, sv, err)))
+		rc = al_buf_addf(b, err,
+				 "\n          envFrom: [{configMapRef: {name: airlock-env}}]\n"
+				 "          ports: [{containerPort: %u}]\n---\napiVersion: v1\nkind: Service\nmetadata:\n"
+				 "  name: model-server\nspec:\n  selector: {app: model-server}\n"
+				 "  ports: [{port: %u, targetPort: %u}]\n",
+				 sv->port, sv->port, sv->port);
+	return rc;
+}
+
+/* The model server's manifests: the model (and, for containers, the image) picked from the release. */
+static enum al_code render_servers(const struct al_render_opts *o, const json_t *rel, json_t *files, struct al_buf *b,
+				   struct al_err *err)
+{
+	struct server sv = { .port = o->port ? o->port : 8000 };
+	const json_t *m = pick(rel, "model", o->model, "--model", err), *img = NULL;
+	char hp[256];
+	enum al_code rc = m ? AL_OK : err->code;
+	if (!rc && (o->targets & (AL_RENDER_COMPOSE | AL_RENDER_K8S)) && !(img = pick(rel, "image", o->image, "--image", err)))
+		rc = err->code;
+	if (rc)
+		return rc;
+	sv.model = al_json_str(m, "name");
+	sv.revision = al_json_str(m, "revision") ? al_json_str(m, "revision") : "main";
+	url_hostport(o->endpoint, hp, sizeof(hp));
+	if (img && !(sv.inside = al_strf("%s/%.*s@%s", hp, (int)strcspn(al_json_str(img, "name"), ":@"),
+					 al_json_str(img, "name"), al_json_str(img, "digest"))))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if ((o->targets & AL_RENDER_SYSTEMD) && !(rc = render_systemd(o, rel, &sv, b, err)))
+		rc = put(o->outdir, "airlock-model-server.service", b, files, err);
+	if (!rc && (o->targets & AL_RENDER_COMPOSE) && !(rc = render_compose(rel, &sv, b, err)))
+		rc = put(o->outdir, "docker-compose.yml", b, files, err);
+	if (!rc && (o->targets & AL_RENDER_K8S) && !(rc = render_k8s(o, rel, &sv, b, err)))
+		rc = put(o->outdir, "model-server.k8s.yaml", b, files, err);
+	free(sv.inside);
+	return rc;
+}
+
 static enum al_code render_all(const struct al_render_opts *o, const json_t *rel, json_t *files, struct al_err *err)
 {
 	struct al_buf b;
@@ -175,6 +314,8 @@ static enum al_code render_all(const struct al_render_opts *o, const json_t *rel
 	if (!rc && (o->targets & AL_RENDER_IMAGES) && !(rc = render_images(o, rel, &img, err)) &&
 	    !(rc = al_json_dump(img, AL_JSON_PRETTY, &b, err)))
 		rc = put(o->outdir, "images.json", &b, files, err);
+	if (!rc && (o->targets & (AL_RENDER_SYSTEMD | AL_RENDER_COMPOSE | AL_RENDER_K8S)))
+		rc = render_servers(o, rel, files, &b, err);
 	json_decref(img);
 	al_buf_release(&b);
 	return rc;

@@ -235,16 +235,25 @@ enum al_code al_store_cadence_set(struct al_store *s, const struct al_cadence *c
 enum al_code al_store_cadence_get(struct al_store *s, struct al_cadence *c, int *found, struct al_err *err);
 
 /* `airlock deploy render` (deploy.c, docs/cmd/deploy.md). */
-enum { AL_RENDER_ENV = 1 << 0, AL_RENDER_PIP = 1 << 1, AL_RENDER_IMAGES = 1 << 2 };
+enum {
+	AL_RENDER_ENV = 1 << 0, AL_RENDER_PIP = 1 << 1, AL_RENDER_IMAGES = 1 << 2, AL_RENDER_SYSTEMD = 1 << 3,
+	AL_RENDER_COMPOSE = 1 << 4, AL_RENDER_K8S = 1 << 5
+};
 struct al_render_opts {
 	const char *release;  /* a channel (its release) or a release */
 	const char *endpoint; /* the inside airlock serve: http(s)://HOST:PORT */
 	const char *registry; /* the registry `airlock push` fed (HOST[/NAMESPACE]), or NULL */
 	const char *outdir;
 	unsigned targets;     /* AL_RENDER_* */
+	/* the model server (systemd, compose, k8s) */
+	const char *model;    /* a model of the release; NULL: its only one */
+	const char *image;    /* an image of the release to run it; NULL: its only one (compose, k8s) */
+	const char *command;  /* the server program for systemd; NULL: /usr/local/bin/vllm */
+	unsigned port;        /* 0: 8000 */
 };
 /* Writes the TARGETS' files into OUTDIR (made): airlock.env and models.lock; pip.conf and
- * requirements.lock; images.json. *out {release, digest, files}. The same bytes each time. */
+ * requirements.lock; images.json; airlock-model-server.service; docker-compose.yml;
+ * model-server.k8s.yaml. *out {release, digest, files}. The same bytes each time. */
 enum al_code al_deploy_render(struct al_store *s, const struct al_render_opts *o, json_t **out, struct al_err *err);
 
 #endif
