@@ -31,12 +31,12 @@ static const struct {
 	{ "PIP_NO_INPUT", "1", "pip: never wait for a prompt" },
 };
 
-/* The host of URL ("http://h:8080/x" -> "h"). */
+/* The host of URL ("http://h:8080/x" -> "h", "http://[::1]:8080/" -> "[::1]", as pip writes it). */
 static void url_host(const char *url, char *out, size_t cap)
 {
 	const char *p = strstr(url, "://"), *e;
 	p = p ? p + 3 : url;
-	e = p + strcspn(p, "/:");
+	e = *p == '[' && strchr(p, ']') ? strchr(p, ']') + 1 : p + strcspn(p, "/:");
 	snprintf(out, cap, "%.*s", (int)(e - p), p);
 }
 
