@@ -31,7 +31,7 @@ struct cli_cmd {
 /* Pages embedded from docs/cmd by scripts/embed-docs.py. */
 extern const char al_doc_airlock[], al_doc_init[], al_doc_bundle_create[], al_doc_bundle_inspect[],
 	al_doc_verify[], al_doc_import[], al_doc_store[], al_doc_key[], al_doc_sign[], al_doc_custody[], al_doc_serve[],
-	al_doc_push[], al_doc_scan[], al_doc_vulndb[], al_doc_sbom[], al_doc_report[], al_doc_media[], al_doc_diode[], al_doc_release[], al_doc_deploy[];
+	al_doc_push[], al_doc_scan[], al_doc_vulndb[], al_doc_sbom[], al_doc_report[], al_doc_media[], al_doc_diode[], al_doc_release[], al_doc_deploy[], al_doc_drill[];
 
 int cmd_init(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
@@ -51,6 +51,7 @@ int cmd_media(int argc, char **argv);
 int cmd_diode(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
+int cmd_drill(int argc, char **argv);
 
 struct al_fetch_opts;
 /*

@@ -256,4 +256,8 @@ struct al_render_opts {
  * model-server.k8s.yaml. *out {release, digest, files}. The same bytes each time. */
 enum al_code al_deploy_render(struct al_store *s, const struct al_render_opts *o, json_t **out, struct al_err *err);
 
+/* A scratch copy of the store S (opened for reading) in DIR (made; it must not hold a store):
+ * the catalog through SQLite's backup, the blobs hard linked or copied. S is only read. */
+enum al_code al_store_scratch(struct al_store *s, const char *dir, struct al_err *err);
+
 #endif

@@ -61,6 +61,11 @@ struct al_media_result {
  * no volume that looks finished. AL_EVERIFY when the bundle does not verify (REP says
  * why), AL_ELIMIT when it cannot fit in 255 volumes of that size.
  */
+/* Whether BUNDLE (a directory or a tar, not read, only listed) fits volumes as O asks: *k data
+ * volumes (then o->parity more); AL_ELIMIT naming the sizes when it does not; *tar_bytes the
+ * tar's size, or an upper bound of it for a directory. */
+enum al_code al_media_fit(const char *bundle, const struct al_media_opts *o, unsigned *k, uint64_t *tar_bytes,
+			  struct al_err *err);
 enum al_code al_media_split(const char *bundle, const char *outdir, const struct al_media_opts *o,
 			    struct al_media_result *res, struct al_report *rep, struct al_progress *prog,
 			    struct al_err *err);

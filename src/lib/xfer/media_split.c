@@ -162,6 +162,23 @@ static uint64_t tar_estimate(const char *bundle, const struct al_bview *v)
 	return n + 64 * 2048; /* the directories */
 }
 
+enum al_code al_media_fit(const char *bundle, const struct al_media_opts *o, unsigned *k, uint64_t *tar_bytes,
+			  struct al_err *err)
+{
+	struct al_bview v = { 0 };
+	struct al_report rep = { 0 };
+	struct media_layout l = { 0 };
+	enum al_code rc = al_bundle_is_tar(bundle) ? AL_OK : al_bview_walk(bundle, &v, &rep, err);
+	*k = 0;
+	*tar_bytes = rc ? 0 : tar_estimate(bundle, &v);
+	if (!rc) /* (the custody log, a few KiB, is left to the margin of a block) */
+		rc = plan(*tar_bytes, o, 2 * BLOCK, &l, err);
+	*k = rc ? 0 : l.k;
+	al_bview_release(&v);
+	al_report_release(&rep);
+	return rc;
+}
+
 /* README.txt of volume VOL, into b. */
 static enum al_code readme(const struct media_layout *l, unsigned vol, struct al_buf *b, struct al_err *err)
 {
