@@ -178,9 +178,8 @@ int cmd_drill(int argc, char **argv)
 	check_policy(&d, s);
 	if (size)
 		check_media(&d, bundle, size, parity);
-	if (!(dir = al_strf("%s/airlock-drill-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp")) || !mkdtemp(dir) ||
-	    al_store_scratch(s, dir, &err)) {
-		code = err.code ? cli_fail(&err) : (perror("airlock: drill: cannot make a scratch directory"), 2);
+	if (al_mkdtemp("airlock-drill", &dir, &err) || al_store_scratch(s, dir, &err)) {
+		code = cli_fail(&err);
 	} else {
 		item(&d, "scratch copy", 1, "the store copied to %s", dir);
 		al_store_free(s);

@@ -72,18 +72,10 @@ static enum al_code verified(struct scan_run *r, const char **dir, int quiet, st
 	struct cli_progress pr;
 	struct al_bview v;
 	enum al_code rc;
-	const char *tmpdir = getenv("TMPDIR");
 	*dir = r->bundle;
 	if (al_bundle_is_tar(r->bundle)) {
-		if (!(r->tmp = al_strf("%s/airlock-scan-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp")))
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		if (!mkdtemp(r->tmp)) {
-			rc = al_fail_errno(err, AL_EIO, "cannot create a directory under '%s' to unpack the bundle",
-					   tmpdir && *tmpdir ? tmpdir : "/tmp");
-			free(r->tmp);
-			r->tmp = NULL;
-			return rc;
-		}
+		if (al_mkdtemp("airlock-scan", &r->tmp, err))
+			return al_err_prefix(err, "unpacking the bundle");
 		if (!(r->stage = al_strf("%s/bundle", r->tmp)))
 			return al_fail(err, AL_ENOMEM, "out of memory");
 	}

@@ -668,43 +668,27 @@ static enum al_code load_stats(struct loader *l)
 	return rc;
 }
 
-/* Each channel's release: its events folded oldest first, promotions pushing, rollbacks
- * popping back to the release they name (as src/lib/store/release.c reads them). */
+/* Each channel's release: the one its newest event names (release.c records a rollback
+ * under the release it returns to, so that is the top of the channel's stack). */
 static enum al_code load_channels(struct loader *l)
 {
 	struct sv_snap *s = l->s;
 	sqlite3_stmt *st;
-	const char **stack = NULL;
-	size_t cap = 0, depth = 0, scap = 0;
+	size_t cap = 0;
 	enum al_code rc = prepare(l, AL_Q_CHANNELS, &st);
 	while (!rc && more(l, st, "reading the release channels", &rc)) {
-		const char *release = sv_keep(s, col(st, 1));
-		struct sv_channel *c = s->nchannels ? &s->channels[s->nchannels - 1] : NULL;
-		int64_t t = 0;
-		if (!release) {
-			rc = al_fail(l->err, AL_ENOMEM, "out of memory");
+		struct sv_channel *c;
+		if ((rc = al_array_grow(&s->channels, &cap, s->nchannels + 1, sizeof(*c), l->err)))
 			break;
-		}
-		if (!c || strcmp(c->name, col(st, 0))) { /* the first event of another channel */
-			if ((rc = al_array_grow(&s->channels, &cap, s->nchannels + 1, sizeof(*c), l->err)))
-				break;
-			c = &s->channels[s->nchannels++];
-			if (!(c->name = sv_keep(s, col(st, 0)))) {
-				rc = al_fail(l->err, AL_ENOMEM, "out of memory");
-				break;
-			}
-			depth = 0;
-		}
-		if (!strcmp(col(st, 2), "rollback") && depth)
-			depth--;
-		else if (!(rc = al_array_grow(&stack, &scap, depth + 1, sizeof(*stack), l->err)))
-			stack[depth++] = release;
-		al_time_parse(col(st, 3), &t);
-		c->release = depth ? stack[depth - 1] : "";
-		c->since = t;
+		c = &s->channels[s->nchannels++];
+		c->name = sv_keep(s, col(st, 0));
+		c->release = sv_keep(s, col(st, 1));
+		c->since = 0;
+		al_time_parse(col(st, 2), &c->since);
+		if (!c->name || !c->release)
+			rc = al_fail(l->err, AL_ENOMEM, "out of memory");
 	}
 	sqlite3_finalize(st);
-	free(stack);
 	return rc;
 }
 

@@ -178,7 +178,7 @@ static void home_head(struct al_buf *b, const struct sv_snap *s)
 		al_buf_adds(b, i ? "; <b>" : "<b>", NULL);
 		al_buf_add_html(b, s->channels[i].name, NULL);
 		al_buf_adds(b, "</b>: <code>", NULL);
-		al_buf_add_html(b, *s->channels[i].release ? s->channels[i].release : "(none)", NULL);
+		al_buf_add_html(b, s->channels[i].release, NULL);
 		al_buf_addf(b, NULL, "</code> since %s", when);
 	}
 	al_buf_adds(b, "</p>\n", NULL);

@@ -389,6 +389,37 @@ int al_time_parse(const char *s, int64_t *t)
 	return 0;
 }
 
+enum al_code al_mkdtemp(const char *prefix, char **out, struct al_err *err)
+{
+	const char *t = getenv("TMPDIR");
+	const char *base = t && *t ? t : "/tmp";
+	enum al_code rc = AL_OK;
+	if (!(*out = al_strf("%s/%s-XXXXXX", base, prefix)))
+		return al_fail(err, AL_ENOMEM, "out of memory");
+	if (!mkdtemp(*out)) {
+		rc = al_fail_errno(err, AL_EIO, "cannot create a directory under '%s'", base);
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+ssize_t al_pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
 struct dirent *al_readdir(DIR *d, const char *dir, enum al_code *rc, struct al_err *err)
 {
 	struct dirent *e;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include <dirent.h>
@@ -67,5 +68,13 @@ int al_time_parse(const char *s, int64_t *t);
  * *rc: a listing that failed part-way is never taken for a short one.
  */
 struct dirent *al_readdir(DIR *d, const char *dir, enum al_code *rc, struct al_err *err);
+
+/* A fresh directory $TMPDIR/PREFIX-XXXXXX (/tmp when TMPDIR is unset or empty) into *out,
+ * which the caller frees (and removes); *out is NULL on error. */
+enum al_code al_mkdtemp(const char *prefix, char **out, struct al_err *err);
+
+/* pread(2) until N bytes are read at OFF or the file ends: the bytes read (fewer than N only
+ * at the end of the file), or -1 with errno set. */
+ssize_t al_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "fsx.h"
 #include "json.h"
 
 enum { DAY = 86400, MAX_DAYS = 3660 };
@@ -32,21 +33,10 @@ static int parse_days(const char *s, unsigned *out)
 	return *out > MAX_DAYS ? -1 : 0;
 }
 
-/* YYYY-MM-DD as midnight UTC. */
+/* YYYY-MM-DD (from 1970) as midnight UTC: al_time_parse, which refuses days a month lacks. */
 static int parse_date(const char *s, int64_t *out)
 {
-	struct tm tm = { 0 };
-	int y, m, d;
-	if (strlen(s) != 10 || strspn(s, "0123456789") != 4 || s[4] != '-' || strspn(s + 5, "0123456789") != 2 ||
-	    s[7] != '-' || strspn(s + 8, "0123456789") != 2)
-		return -1;
-	y = (int)strtol(s, NULL, 10), m = (int)strtol(s + 5, NULL, 10), d = (int)strtol(s + 8, NULL, 10);
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
-		return -1;
-	tm.tm_year = y - 1900, tm.tm_mon = m - 1, tm.tm_mday = d;
-	*out = (int64_t)timegm(&tm);
-	gmtime_r(&(time_t){ (time_t)*out }, &tm);
-	return tm.tm_mday == d ? 0 : -1; /* 2027-02-30 is not a day */
+	return strlen(s) == 10 && !al_time_parse(s, out) && *out >= 0 ? 0 : -1;
 }
 
 enum al_code al_cadence_parse(const char *every, const char *from, const char *review, const char *freeze,
@@ -113,10 +103,9 @@ void al_cadence_cycle(const struct al_cadence *c, unsigned i, struct al_cycle *o
 
 void al_cadence_day(int64_t t, char out[11])
 {
-	struct tm tm;
-	gmtime_r(&(time_t){ (time_t)t }, &tm);
-	if (!strftime(out, 11, "%Y-%m-%d", &tm)) /* a year past 9999: never from the parsed options */
-		snprintf(out, 11, "?");
+	char when[32];
+	al_time_fmt(t, when); /* YYYY-MM-DDTHH:MM:SSZ */
+	snprintf(out, 11, "%.10s", when);
 }
 
 void al_cadence_where(const struct al_cadence *c, int64_t now, char *out, size_t cap)

@@ -87,8 +87,8 @@ static const char *const queries[AL_Q_COUNT] = {
 	[AL_Q_HOME_CUSTODY] = "SELECT seq, time, event, actor, key, record FROM custody WHERE bundle_id = ?1 ORDER BY seq",
 	[AL_Q_DATA_VERSION] = "PRAGMA data_version",
 	[AL_Q_HEALTH] = "SELECT count(*) FROM sqlite_master",
-	[AL_Q_CHANNELS] = "SELECT e.channel, r.name, e.action, e.time FROM channel_events e JOIN releases r ON"
-			  " r.id = e.release_id ORDER BY e.channel, e.id",
+	[AL_Q_CHANNELS] = "SELECT e.channel, r.name, e.time FROM channel_events e JOIN releases r ON r.id = e.release_id"
+			  " WHERE e.id IN (SELECT max(id) FROM channel_events GROUP BY channel) ORDER BY e.channel",
 };
 
 enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out, struct al_err *err)

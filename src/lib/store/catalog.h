@@ -66,7 +66,8 @@ enum al_query {
 	AL_Q_HOME_CUSTODY,    /* ?1 bundle id: seq, time, event, actor, key, record (JSON) */
 	AL_Q_DATA_VERSION,    /* PRAGMA data_version (one row) */
 	AL_Q_HEALTH,          /* the schema's row count (one row): the catalog opens and reads */
-	AL_Q_CHANNELS,        /* channel, release, action, time: every channel event, by channel, oldest first */
+	AL_Q_CHANNELS,        /* channel, its release, since when: each channel's newest event (a promotion
+			       * names the release it put on, a rollback the one it went back to) */
 	AL_Q_COUNT
 };
 /* Prepares query Q on DB into *out: the caller finalizes it on success; on error *out is NULL. */

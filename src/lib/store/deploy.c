@@ -31,21 +31,21 @@ static const struct {
 	{ "PIP_NO_INPUT", "1", "pip: never wait for a prompt" },
 };
 
-/* The host of URL ("http://h:8080/x" -> "h", "http://[::1]:8080/" -> "[::1]", as pip writes it). */
-static void url_host(const char *url, char *out, size_t cap)
-{
-	const char *p = strstr(url, "://"), *e;
-	p = p ? p + 3 : url;
-	e = *p == '[' && strchr(p, ']') ? strchr(p, ']') + 1 : p + strcspn(p, "/:");
-	snprintf(out, cap, "%.*s", (int)(e - p), p);
-}
-
 /* The host and port of URL ("http://h:8080/x" -> "h:8080"). */
 static void url_hostport(const char *url, char *out, size_t cap)
 {
 	const char *p = strstr(url, "://");
 	p = p ? p + 3 : url;
 	snprintf(out, cap, "%.*s", (int)strcspn(p, "/"), p);
+}
+
+/* The host of URL ("http://h:8080/x" -> "h", "http://[::1]:8080/" -> "[::1]", as pip writes it). */
+static void url_host(const char *url, char *out, size_t cap)
+{
+	char *colon;
+	url_hostport(url, out, cap);
+	if ((colon = strrchr(out, ':')) && !strchr(colon, ']'))
+		*colon = 0;
 }
 
 static enum al_code render_env(const struct al_render_opts *o, const json_t *rel, struct al_buf *b, struct al_err *err)

@@ -50,8 +50,8 @@ static enum al_code link_blobs(struct al_store *s, const char *dir, struct al_er
 	int tfd = to ? open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	enum al_code rc = tfd >= 0 ? al_store_open_dir(s, "blobs/sha256", 0, &path, &d, err)
 				   : al_fail_errno(err, AL_EIO, "cannot open '%s'", to ? to : dir);
-	for (struct dirent *e = d ? readdir(d) : NULL; !rc && e; e = readdir(d))
-		if (e->d_name[0] != '.')
+	for (struct dirent *e; !rc && d && (e = al_readdir(d, path, &rc, err));)
+		if (e->d_name[0] != '.') /* (as gc: nothing of the store's is hidden there) */
 			rc = link_blob(dirfd(d), tfd, e->d_name, s->root, err);
 	if (d)
 		closedir(d);

@@ -107,16 +107,11 @@ static enum al_code pwrite_all(int fd, const void *p, size_t n, uint64_t off, co
 
 static enum al_code pread_all(int fd, void *p, size_t n, uint64_t off, const char *path, struct al_err *err)
 {
-	while (n) {
-		ssize_t g = pread(fd, p, n, (off_t)off);
-		if (g < 0 && errno == EINTR)
-			continue;
-		if (g == 0)
-			return al_fail(err, AL_EIO, "'%s' ends early (cut short while it was being received?)", path);
-		if (g < 0)
-			return al_fail_errno(err, AL_EIO, "cannot read '%s'", path);
-		p = (char *)p + g, n -= (size_t)g, off += (uint64_t)g;
-	}
+	ssize_t g = al_pread_full(fd, p, n, off);
+	if (g < 0)
+		return al_fail_errno(err, AL_EIO, "cannot read '%s'", path);
+	if ((size_t)g < n)
+		return al_fail(err, AL_EIO, "'%s' ends early (cut short while it was being received?)", path);
 	return AL_OK;
 }
 

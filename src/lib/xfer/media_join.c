@@ -62,16 +62,10 @@ static int open_chunk(const char *vol, uint64_t s, char *why, size_t wn)
 /* Reads exactly WANT bytes at OFF of FD into BUF; 1 more byte there at the end is "too long". */
 static int read_exact(int fd, unsigned char *buf, uint64_t want, uint64_t off, int check_end)
 {
-	uint64_t got = 0;
 	unsigned char extra;
-	while (got < want) {
-		ssize_t n = pread(fd, buf + got, want - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -1 : -2;
-		got += (uint64_t)n;
-	}
+	ssize_t got = al_pread_full(fd, buf, (size_t)want, off);
+	if (got < 0 || (uint64_t)got < want)
+		return got < 0 ? -1 : -2;
 	return check_end && pread(fd, &extra, 1, (off_t)(off + want)) != 0 ? -3 : 0;
 }
 
