@@ -47,6 +47,8 @@ struct al_fetch_opts {
 	unsigned connections;            /* transfers at once; 0 means 4 */
 	unsigned retries;                /* attempts after the first for transient errors; 0 means 5 */
 	unsigned backoff_ms;             /* first retry delay, doubled each time up to 30 s; 0 means 500 */
+	unsigned timeout_ms;             /* a whole attempt's limit (a timeout is retried); 0: none, only the
+					    connect (30 s) and stall (60 s) limits */
 	struct al_progress *prog;        /* bytes fetched, may be NULL (borrowed) */
 };
 
