@@ -31,7 +31,7 @@ struct cli_cmd {
 /* Pages embedded from docs/cmd by scripts/embed-docs.py. */
 extern const char al_doc_airlock[], al_doc_init[], al_doc_bundle_create[], al_doc_bundle_inspect[],
 	al_doc_verify[], al_doc_import[], al_doc_store[], al_doc_key[], al_doc_sign[], al_doc_custody[], al_doc_serve[],
-	al_doc_push[], al_doc_scan[], al_doc_vulndb[], al_doc_sbom[], al_doc_report[], al_doc_media[], al_doc_diode[], al_doc_release[], al_doc_deploy[], al_doc_drill[];
+	al_doc_push[], al_doc_scan[], al_doc_vulndb[], al_doc_sbom[], al_doc_report[], al_doc_media[], al_doc_diode[], al_doc_release[], al_doc_deploy[], al_doc_drill[], al_doc_eval[];
 
 int cmd_init(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
@@ -52,6 +52,7 @@ int cmd_diode(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_drill(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 struct al_fetch_opts;
 /*
@@ -77,6 +78,38 @@ int cli_scan_attach(const char *bundle, const char *const *vulndb, size_t nvulnd
 int cli_custody_record(const char *bundle, const char *event, const char *actor, const char *key, const char *medium,
 		       const char *pfile);
 
+/*
+ * The eval that `eval run` and `release promote --eval` share (cmd_eval.c): the options
+ * below, the golden set loaded and asked, the run recorded in the store.
+ */
+#include "eval.h"
+enum { CLI_EV_GOLDEN = 1000, CLI_EV_ENDPOINT, CLI_EV_MODEL, CLI_EV_TOKEN, CLI_EV_API, CLI_EV_TOLERANCE,
+       CLI_EV_CONCURRENCY, CLI_EV_TIMEOUT, CLI_EV_RETRIES, CLI_EV_MAX_TOKENS };
+#define CLI_EVAL_OPTIONS                                                                                         \
+	{ "golden", required_argument, NULL, CLI_EV_GOLDEN }, { "endpoint", required_argument, NULL, CLI_EV_ENDPOINT }, \
+	{ "model", required_argument, NULL, CLI_EV_MODEL }, { "token-file", required_argument, NULL, CLI_EV_TOKEN }, \
+	{ "api", required_argument, NULL, CLI_EV_API }, { "tolerance", required_argument, NULL, CLI_EV_TOLERANCE }, \
+	{ "concurrency", required_argument, NULL, CLI_EV_CONCURRENCY },                                          \
+	{ "timeout", required_argument, NULL, CLI_EV_TIMEOUT }, { "retries", required_argument, NULL, CLI_EV_RETRIES }, \
+	{ "max-tokens", required_argument, NULL, CLI_EV_MAX_TOKENS }
+struct cli_eval {
+	const char *golden, *token_file;
+	struct al_eval_opts o;
+	double tolerance;
+	char token[4096];
+	struct al_golden g;
+	struct al_eval_run run;
+	int loaded, ran;
+};
+/* Takes option C (a CLI_EV_*) with ARG for command CMD: 0 or the usage error's exit code. */
+int cli_eval_option(struct cli_eval *e, const char *cmd, int c, const char *arg);
+/* Loads the golden set and asks the endpoint (failed pairs listed unless QUIET): 0 or the exit code. */
+int cli_eval_ask(struct cli_eval *e, const char *cmd, int quiet);
+struct al_store;
+/* Records the run in the store (writer) for RELEASE ("" for none): 0 or the exit code. */
+int cli_eval_record(struct al_store *s, struct cli_eval *e, const char *release, const char *actor);
+void cli_eval_release(struct cli_eval *e);
+
 /* Reads a passphrase from file, else from the terminal (echo off; twice asks again). 0 or -1 (reported). */
 int cli_passphrase(const char *file, const char *prompt, int twice, char *out, size_t n);
 void cli_secret_wipe(char *p, size_t n);
@@ -99,6 +132,8 @@ void cli_json_to(FILE *f, json_t *j);
 void cli_line(FILE *f, const char *fmt, ...) AL_PRINTF(2, 3);
 /* One line per role: how many distinct keys signed, of how many needed, which. */
 void cli_print_roles(const json_t *signers);
+/* Who is acting, when not said (--actor): the login name of the user running the command. */
+const char *cli_login_name(void);
 /* "1.2 GiB" etc. into out. */
 void cli_bytes(uint64_t n, char out[32]);
 

@@ -76,8 +76,20 @@ static void check_media(struct drill *d, const char *bundle, const char *size, u
 		     (unsigned long long)(tar >> 20), k + parity, size, k, parity);
 }
 
-/* Import, release, promote and roll back on the scratch store. */
-static void rehearse(struct drill *d, struct al_store *s, const char *bundle, const char *channel)
+/* The candidate's eval (--eval): asked now, recorded on the scratch copy; 0 when it would block. */
+static int rehearse_eval(struct drill *d, struct al_store *s, struct cli_eval *ev, const char *release)
+{
+	if (cli_eval_ask(ev, "drill", 1) || cli_eval_record(s, ev, release, "airlock drill")) {
+		item(d, "eval", 0, "the eval could not be made (said above)");
+		return 0;
+	}
+	item(d, "eval", !ev->run.errors, "%zu of %zu golden questions passed, score %.4f, %zu without an answer", ev->run.passed,
+	     ev->run.n, ev->run.score, ev->run.errors);
+	return !ev->run.errors;
+}
+
+/* Import, release, (eval,) promote and roll back on the scratch store. */
+static void rehearse(struct drill *d, struct al_store *s, const char *bundle, const char *channel, struct cli_eval *ev)
 {
 	struct al_err err = { 0 };
 	struct al_import_result res;
@@ -103,7 +115,10 @@ static void rehearse(struct drill *d, struct al_store *s, const char *bundle, co
 	}
 	item(d, "release", 1, "%s: %lld artifacts", name, (long long)json_integer_value(json_object_get(out, "artifacts")));
 	json_decref(out);
-	struct al_promote_opts po = { name, channel, "airlock drill", "drill", (int64_t)time(NULL) };
+	if (ev->golden && !rehearse_eval(d, s, ev, name))
+		return;
+	struct al_promote_opts po = { name, channel, "airlock drill", "drill", (int64_t)time(NULL),
+				      ev->golden ? ev->g.digest : NULL, ev->tolerance };
 	if (al_release_promote(s, &po, &out, &err)) {
 		item(d, "promote", 0, "%s", err.msg);
 		json_decref(out);
@@ -145,9 +160,12 @@ int cmd_drill(int argc, char **argv)
 					      { "parity", required_argument, NULL, 'p' },
 					      { "channel", required_argument, NULL, 'c' },
 					      { "json", no_argument, NULL, 'j' },
+					      { "eval", required_argument, NULL, CLI_EV_GOLDEN },
+					      CLI_EVAL_OPTIONS,
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *store = NULL, *bundle = NULL, *size = NULL, *channel = "production";
+	struct cli_eval ev = { 0 };
 	struct drill d = { json_array(), 0, cli_now() };
 	struct al_err err = { 0 };
 	struct al_store *s = NULL;
@@ -167,11 +185,18 @@ int cmd_drill(int argc, char **argv)
 				return json_decref(d.items), cli_usage("drill", "--parity wants 0 to 16, not '%s'", optarg);
 			break;
 		case 'h': return json_decref(d.items), cli_help(al_doc_drill);
-		default: return json_decref(d.items), cli_usage("drill", "bad option");
+		default:
+			if (c < CLI_EV_GOLDEN)
+				return json_decref(d.items), cli_usage("drill", "bad option");
+			if ((code = cli_eval_option(&ev, "drill", c, optarg)))
+				return json_decref(d.items), code;
 		}
 	}
 	if (optind != argc || (size && !bundle))
 		return json_decref(d.items), cli_usage("drill", "use 'drill [--bundle NEXT [--media-size SIZE]]'");
+	if ((ev.golden || ev.o.endpoint || ev.o.model) && (!bundle || !ev.golden || !ev.o.endpoint || !ev.o.model))
+		return json_decref(d.items),
+		       cli_usage("drill", "an eval in the drill needs --bundle, --eval GOLDEN.jsonl, --endpoint URL and --model NAME");
 	store = al_store_default(store);
 	if ((code = cli_store_open(store, 0, 0, &s)))
 		return json_decref(d.items), code;
@@ -187,7 +212,7 @@ int cmd_drill(int argc, char **argv)
 		if (!bundle)
 			item(&d, "import", -1, "no --bundle: only the policy was rehearsed");
 		else if (!(code = cli_store_open(dir, AL_STORE_WRITE, 0, &s)))
-			rehearse(&d, s, bundle, channel);
+			rehearse(&d, s, bundle, channel, &ev);
 	}
 	al_store_free(s);
 	if (dir && al_rmtree(dir, &err) && !code)
@@ -198,5 +223,6 @@ int cmd_drill(int argc, char **argv)
 	else if (!code)
 		print(&d, store);
 	json_decref(d.items);
+	cli_eval_release(&ev);
 	return code ? code : d.failed ? 1 : 0;
 }

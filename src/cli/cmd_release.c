@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_release.c: `airlock release create|ls|show|promote|rollback|channel` (docs/cmd/release.md). */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +25,8 @@ struct rel_args {
 	size_t nfrom, npat;
 	int json;
 	unsigned wait;
+	struct cli_eval ev; /* promote --eval */
 };
-
-/* Who is acting, when not said: the login name of the user running the command. */
-static const char *default_actor(void)
-{
-	const struct passwd *pw = getpwuid(getuid());
-	return pw && pw->pw_name ? pw->pw_name : "unknown";
-}
 
 static int create(struct al_store *s, const char *name, const struct rel_args *a)
 {
@@ -143,8 +136,17 @@ static int move(struct al_store *s, const char *sub, const char *arg, const stru
 	struct al_err err = { 0 };
 	json_t *out = NULL;
 	int promote = !strcmp(sub, "promote"), code = 0;
-	struct al_promote_opts o = { promote ? arg : NULL, promote ? a->to : arg, a->actor, a->reason, (int64_t)time(NULL) };
-	enum al_code rc = promote ? al_release_promote(s, &o, &out, &err) : al_release_rollback(s, &o, &out, &err);
+	struct al_promote_opts o = { promote ? arg : NULL, promote ? a->to : arg, a->actor, a->reason, (int64_t)time(NULL),
+				     a->ev.loaded ? a->ev.g.digest : NULL, a->ev.tolerance };
+	enum al_code rc;
+	if (a->ev.ran && (code = cli_eval_record(s, (struct cli_eval *)&a->ev, arg, a->actor)))
+		return code;
+	if (a->ev.ran && a->ev.run.errors) { /* an older run must not stand in for one that failed */
+		al_fail(&err, AL_EIO, "release '%s' is not promoted: %zu of %zu golden questions got no answer from %s (the run is recorded)",
+			arg, a->ev.run.errors, a->ev.run.n, a->ev.o.endpoint);
+		return cli_fail(&err);
+	}
+	rc = promote ? al_release_promote(s, &o, &out, &err) : al_release_rollback(s, &o, &out, &err);
 	if (a->json && out) {
 		cli_json_to(stdout, out); /* (it takes the reference) */
 		out = NULL;
@@ -227,6 +229,8 @@ static int schedule(struct al_store *s, const struct rel_args *a)
 static int parse(int argc, char **argv, struct rel_args *a)
 {
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' },
+					      { "eval", required_argument, NULL, CLI_EV_GOLDEN },
+					      CLI_EVAL_OPTIONS,
 					      { "from", required_argument, NULL, 'f' },
 					      { "artifacts", required_argument, NULL, 'a' },
 					      { "to", required_argument, NULL, 't' },
@@ -275,9 +279,32 @@ static int parse(int argc, char **argv, struct rel_args *a)
 				return code;
 			break;
 		case 'h': return cli_help(al_doc_release);
-		default: return cli_usage("release", "bad option");
+		default:
+			if (c < CLI_EV_GOLDEN)
+				return cli_usage("release", "bad option");
+			if ((code = cli_eval_option(&a->ev, "release", c, optarg)))
+				return code;
 		}
 	}
+	return 0;
+}
+
+/* promote --eval: with --endpoint the candidate is asked now; without, only the set's digest is needed. */
+static int eval_first(struct rel_args *a)
+{
+	struct al_err err = { 0 };
+	int code;
+	if (a->ev.o.endpoint) {
+		if ((code = cli_eval_ask(&a->ev, "release", a->json)))
+			return code;
+		if (!a->json)
+			cli_line(stdout, "eval of the candidate: %zu of %zu passed, score %.4f, %zu errors", a->ev.run.passed,
+				 a->ev.run.n, a->ev.run.score, a->ev.run.errors);
+		return 0;
+	}
+	if (al_golden_load(a->ev.golden, &a->ev.g, &err))
+		return cli_fail(&err);
+	a->ev.loaded = 1;
 	return 0;
 }
 
@@ -298,6 +325,12 @@ static int check(const char *sub, int nargs, const struct rel_args *a)
 		return cli_usage("release", "'release create NAME' needs --from BUNDLE@VERSION");
 	if (promote != !!a->to)
 		return cli_usage("release", promote ? "'release promote NAME' needs --to CHANNEL" : "--to goes with 'release promote'");
+	if (!promote && (a->ev.golden || a->ev.o.endpoint || a->ev.o.model || a->ev.tolerance > 0))
+		return cli_usage("release", "--eval, --endpoint, --model and --tolerance go with 'release promote'");
+	if (promote && !a->ev.golden && (a->ev.o.endpoint || a->ev.o.model || a->ev.tolerance > 0))
+		return cli_usage("release", "--endpoint, --model and --tolerance go with --eval GOLDEN.jsonl");
+	if (promote && a->ev.o.endpoint && !a->ev.o.model)
+		return cli_usage("release", "--endpoint needs --model NAME");
 	if ((a->actor || a->reason) && !create && !promote && strcmp(sub, "rollback"))
 		return cli_usage("release", "--actor and --reason go with create, promote and rollback");
 	return 0;
@@ -324,10 +357,15 @@ int cmd_release(int argc, char **argv)
 	if ((code = parse(argc, argv, &a)) || (code = check(sub, argc - optind, &a)))
 		return code;
 	if (!a.actor)
-		a.actor = default_actor();
+		a.actor = cli_login_name();
 	writer = !strcmp(sub, "create") || !strcmp(sub, "promote") || !strcmp(sub, "rollback") || !strcmp(sub, "schedule");
-	if ((code = cli_store_open(a.store, writer ? AL_STORE_WRITE : 0, a.wait, &s)))
+	/* the candidate is asked before the store is locked: an eval may take minutes */
+	if (a.ev.golden && (code = eval_first(&a)))
 		return code;
+	if ((code = cli_store_open(a.store, writer ? AL_STORE_WRITE : 0, a.wait, &s))) {
+		cli_eval_release(&a.ev);
+		return code;
+	}
 	if (!strcmp(sub, "create"))
 		code = create(s, argv[optind], &a);
 	else if (!strcmp(sub, "ls"))
@@ -341,5 +379,6 @@ int cmd_release(int argc, char **argv)
 	else
 		code = move(s, sub, argv[optind], &a);
 	al_store_free(s);
+	cli_eval_release(&a.ev);
 	return code;
 }

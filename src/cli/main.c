@@ -37,6 +37,7 @@ static const struct cli_cmd commands[] = {
 	{ "store", cmd_store, al_doc_store, "list, check and clean the store", CLI_CRYPTO },
 	{ "release", cmd_release, al_doc_release, "name what runs, promote it through gates, roll it back", CLI_CRYPTO },
 	{ "deploy", cmd_deploy, al_doc_deploy, "render configs pinned to a release's artifacts inside", CLI_CRYPTO },
+	{ "eval", cmd_eval, al_doc_eval, "ask a model golden questions, score, record, compare", CLI_CRYPTO },
 	{ "drill", cmd_drill, al_doc_drill, "rehearse the next update on a scratch copy of the store", CLI_CRYPTO },
 	{ "push", cmd_push, al_doc_push, "copy the store's artifacts into an OCI registry", CLI_CRYPTO },
 	{ "serve", cmd_serve, al_doc_serve, "serve the store as OCI, PyPI and Hugging Face endpoints", CLI_CRYPTO },

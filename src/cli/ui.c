@@ -3,6 +3,7 @@
  * ui.c: printing for the tool: errors, usage, JSON, sizes and the progress
  * line (bytes, rate, ETA), drawn by a small thread on a terminal only.
  */
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -152,4 +153,10 @@ void cli_line(FILE *f, const char *fmt, ...)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
 	fprintf(f, "%s\n", buf);
+}
+
+const char *cli_login_name(void)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	return pw && pw->pw_name ? pw->pw_name : "unknown";
 }

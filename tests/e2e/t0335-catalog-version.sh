@@ -3,7 +3,7 @@
 # The catalog's schema is versioned (PRAGMA user_version, read here with python's sqlite3,
 # not airlock). A new store is at version 3. A store from a newer airlock (version 99) is
 # refused by every command, readers and writers and serve, with "has catalog version 99;
-# this airlock reads up to 3: upgrade airlock", and its catalog is not changed. A store
+# this airlock reads up to 4: upgrade airlock", and its catalog is not changed. A store
 # made before versions (no user_version, no trust, index-page or override columns) is
 # refused by a reader without being touched, and brought up the ladder by a writer: init
 # migrates it, the bundle it held is still listed, and an import works on it.
@@ -17,13 +17,13 @@ expect_exit 0 airlock bundle create -f "$T/src/airlock.yaml" -o "$T/b2" --quiet
 
 St=$T/store
 expect_exit 0 airlock init --store "$St"
-assert_eq "$(sql "$St/catalog.db" 'PRAGMA user_version')" 3 "the version of a new catalog"
+assert_eq "$(sql "$St/catalog.db" 'PRAGMA user_version')" 4 "the version of a new catalog"
 expect_exit 0 airlock import --allow-unsigned --store "$St" "$T/b1"
 
 # from a newer airlock: refused by everything, unchanged
 sql "$St/catalog.db" 'PRAGMA user_version = 99' 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 sum_before=$(sha256 "$St/catalog.db")
-msg="store '$St' has catalog version 99; this airlock reads up to 3: upgrade airlock"
+msg="store '$St' has catalog version 99; this airlock reads up to 4: upgrade airlock"
 for cmd in "store ls" "store fsck" "store trust show" "store gc" "init" "import --allow-unsigned $T/b2"; do
     # shellcheck disable=SC2086
     expect_exit 2 airlock $cmd --store "$St"
@@ -41,17 +41,18 @@ expect_exit 0 airlock import --allow-unsigned --store "$Old" "$T/b1"
 sql "$Old/catalog.db" 'ALTER TABLE bundles DROP COLUMN policy_override' \
     'ALTER TABLE bundles DROP COLUMN signers' 'ALTER TABLE bundles DROP COLUMN unsigned' \
     'DROP TABLE pypi_pages' 'DROP TABLE channel_events' 'DROP TABLE release_artifacts' 'DROP TABLE releases' \
+    'DROP TABLE eval_results' 'DROP TABLE eval_runs' \
     'PRAGMA user_version = 0' 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 sum_before=$(sha256 "$Old/catalog.db")
 expect_exit 2 airlock store ls --store "$Old"
-expect_stderr_contains "store '$Old' has catalog version 0, older than this airlock's 3: upgrade it with 'airlock init --store $Old'"
+expect_stderr_contains "store '$Old' has catalog version 0, older than this airlock's 4: upgrade it with 'airlock init --store $Old'"
 expect_exit 2 airlock store fsck --store "$Old"
 expect_stderr_contains "has catalog version 0"
 assert_eq "$(sha256 "$Old/catalog.db")" "$sum_before" "an old catalog after read-only commands"
 expect_exit 0 airlock init --store "$Old"
-assert_eq "$(sql "$Old/catalog.db" 'PRAGMA user_version')" 3 "the version after init migrated it"
-assert_eq "$(sql "$Old/catalog.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('releases', 'release_artifacts', 'channel_events')")" 3 \
-    "the release tables the ladder added"
+assert_eq "$(sql "$Old/catalog.db" 'PRAGMA user_version')" 4 "the version after init migrated it"
+assert_eq "$(sql "$Old/catalog.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('releases', 'release_artifacts', 'channel_events', 'eval_runs', 'eval_results')")" 5 \
+    "the release and eval tables the ladder added"
 assert_eq "$(sql "$Old/catalog.db" "SELECT count(*) FROM pragma_table_info('bundles') WHERE name IN ('signers', 'unsigned', 'policy_override')")" 3 \
     "the columns the ladder added"
 expect_exit 0 airlock store ls --store "$Old" --json

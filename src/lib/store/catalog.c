@@ -106,10 +106,10 @@ enum al_code al_catalog_prepare(sqlite3 *db, enum al_query q, sqlite3_stmt **out
 	return AL_OK;
 }
 
-_Static_assert(AL_CATALOG_VERSION == 3, "AL_SQL_SET_VERSION writes version 3");
+_Static_assert(AL_CATALOG_VERSION == 4, "AL_SQL_SET_VERSION writes version 4");
 
 static const char *const sql_texts[AL_SQL_COUNT] = {
-	[AL_SQL_SET_VERSION] = "PRAGMA user_version = 3",
+	[AL_SQL_SET_VERSION] = "PRAGMA user_version = 4",
 	/* version 1 of the catalog (docs/FORMAT.md §6): pypi_pages is rewritten by every import
 	 * (pypi.c); pushed and pushed_tags hold what serve --push-token-file received */
 	[AL_SQL_SCHEMA_1] = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);INSERT OR IGNORE "
@@ -178,6 +178,24 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 		"REFERENCES releases(id), action TEXT NOT NULL, time TEXT NOT NULL, actor TEXT NOT NULL, reason "
 		"TEXT NOT NULL, gates TEXT NOT NULL);CREATE INDEX channel_events_by_channel ON "
 		"channel_events(channel, id);",
+	/* version 4 (docs/FORMAT.md §6): eval runs name a release by its name ('' for none), since
+	 * a run may precede the release it measured; a golden set is named by its SHA-256 */
+	[AL_SQL_MIGRATE_4] = "CREATE TABLE eval_runs(id INTEGER PRIMARY KEY, time TEXT NOT NULL, release TEXT NOT NULL, "
+		"model TEXT NOT NULL, endpoint TEXT NOT NULL, golden TEXT NOT NULL, pairs INTEGER NOT NULL, passed INTEGER NOT "
+		"NULL, errors INTEGER NOT NULL, score REAL NOT NULL, seconds REAL NOT NULL, actor TEXT NOT NULL);CREATE INDEX "
+		"eval_runs_by_release ON eval_runs(release, golden, id);CREATE TABLE eval_results(run_id INTEGER NOT NULL "
+		"REFERENCES eval_runs(id), seq INTEGER NOT NULL, pair TEXT NOT NULL, tags TEXT NOT NULL, score REAL NOT NULL, "
+		"pass INTEGER NOT NULL, latency REAL NOT NULL, error TEXT, answer TEXT, PRIMARY KEY(run_id, seq));",
+	[AL_SQL_ADD_EVAL_RUN] = "INSERT INTO eval_runs(time, release, model, endpoint, golden, pairs, passed, errors, score, "
+		"seconds, actor) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[AL_SQL_ADD_EVAL_RESULT] = "INSERT INTO eval_results(run_id, seq, pair, tags, score, pass, latency, error, answer) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[AL_SQL_EVAL_LATEST] = "SELECT id, score, time FROM eval_runs WHERE release = ?1 AND golden = ?2 AND errors = 0 ORDER "
+		"BY id DESC LIMIT 1",
+	[AL_SQL_LIST_EVAL_RUNS] = "SELECT id, time, release, model, endpoint, golden, pairs, passed, errors, score, seconds, "
+		"actor FROM eval_runs WHERE ?1 IS NULL OR release = ?1 ORDER BY id DESC",
+	[AL_SQL_EVAL_RESULTS] = "SELECT seq, pair, tags, score, pass, latency, error, answer FROM eval_results WHERE run_id "
+		"= ?1 ORDER BY seq",
 	[AL_SQL_RELEASE_ID] = "SELECT id FROM releases WHERE name = ?1",
 	[AL_SQL_ADD_RELEASE] = "INSERT INTO releases(name, created, actor, sources, digest) VALUES(?1, ?2, ?3, ?4, '')",
 	[AL_SQL_RELEASE_DIGEST] = "SELECT a.kind || ' ' || a.name || ' ' || a.digest FROM release_artifacts r JOIN "

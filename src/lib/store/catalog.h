@@ -37,7 +37,7 @@ enum al_code al_db_fail(sqlite3 *db, const char *what, struct al_err *err);
  * catalog up a ladder of steps, one transaction; a catalog without a version
  * (made before versions existed) is version 0. Nothing opens a newer one.
  */
-enum { AL_CATALOG_VERSION = 3 };
+enum { AL_CATALOG_VERSION = 4 };
 
 /*
  * The catalog's read API for `airlock serve`: the SQL of every query it runs
@@ -142,6 +142,12 @@ enum al_sql {
 	AL_SQL_ADD_CHANNEL_EVENT, /* channel, release id, action, time, actor, reason, gates */
 	AL_SQL_SET_CADENCE,     /* ?1 the cadence as JSON (meta 'cadence') */
 	AL_SQL_GET_CADENCE,     /* the cadence as JSON (at most one row) */
+	AL_SQL_MIGRATE_4,       /* the eval tables */
+	AL_SQL_ADD_EVAL_RUN,    /* time, release, model, endpoint, golden, pairs, passed, errors, score, seconds, actor */
+	AL_SQL_ADD_EVAL_RESULT, /* run id, seq, pair, tags, score, pass, latency, error, answer */
+	AL_SQL_EVAL_LATEST,     /* ?1 release, ?2 golden: the newest run without errors (id, score, time) */
+	AL_SQL_LIST_EVAL_RUNS,  /* ?1 release or NULL: runs, newest first */
+	AL_SQL_EVAL_RESULTS,    /* ?1 run id: its pairs in order */
 	AL_SQL_SET_VERSION, /* PRAGMA user_version = AL_CATALOG_VERSION */
 	AL_SQL_COUNT
 };

@@ -15,12 +15,12 @@
 
 /*
  * Column I of the current row as JSON; NULL with err set when it cannot be
- * read. The columns "info", "signers", "sources", "channels" and "gates" hold JSON as text: an empty text is
+ * read. The columns "info", "signers", "sources", "channels", "gates" and "tags" hold JSON as text: an empty text is
  * no value, and a text that does not parse is an error, never a quiet null.
  */
 static int json_column(const char *name)
 {
-	static const char *const names[] = { "info", "signers", "sources", "channels", "gates" };
+	static const char *const names[] = { "info", "signers", "sources", "channels", "gates", "tags" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
 			return 1;

@@ -67,9 +67,16 @@ static enum al_code migrate_3(struct al_store *s, struct al_err *err)
 	return al_store_exec_q(s, AL_SQL_MIGRATE_3, err);
 }
 
+/* Version 3 -> 4: eval runs and their results (docs/cmd/eval.md). */
+static enum al_code migrate_4(struct al_store *s, struct al_err *err)
+{
+	return al_store_exec_q(s, AL_SQL_MIGRATE_4, err);
+}
+
 /* The ladder: step i takes a catalog from version i to i + 1. */
 static enum al_code (*const migrations[AL_CATALOG_VERSION])(struct al_store *, struct al_err *) = { migrate_1,
-												 migrate_2, migrate_3 };
+												 migrate_2, migrate_3,
+												 migrate_4 };
 
 static enum al_code catalog_version(struct al_store *s, int64_t *v, struct al_err *err)
 {

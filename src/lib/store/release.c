@@ -450,6 +450,8 @@ static enum al_code promote_in_tx(struct al_store *s, const struct al_promote_op
 		rc = err->code ? err->code : AL_ESTORE;
 	if (!rc && !(stack = stack_of(events)))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	if (!rc && o->eval_golden)
+		rc = al_eval_gate(s, o, json_string_value(json_array_get(stack, json_array_size(stack) - 1)), gates, &failed, err);
 	if (!rc && failed) {
 		failed_gates(gates, list, sizeof(list));
 		rc = al_fail(err, AL_EVERIFY, "release '%s' is not promoted to '%s': gates failed:%s", o->release, o->channel, list);
@@ -546,5 +548,21 @@ enum al_code al_release_channel(struct al_store *s, const char *channel, json_t 
 				    "stack", stack, "history", events)))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 	json_decref(events);
+	return rc;
+}
+
+enum al_code al_release_resolve(struct al_store *s, const char *name, char *out, size_t cap, struct al_err *err)
+{
+	json_t *ch = NULL;
+	int64_t id;
+	enum al_code rc = al_release_channel(s, name, &ch, err);
+	const char *r = rc ? NULL : json_string_value(json_object_get(ch, "release"));
+	if (!rc && !r && !(rc = release_id(s, name, &id, err)))
+		r = name;
+	if (!rc && strlen(r) >= cap)
+		rc = al_fail(err, AL_ELIMIT, "release name '%.64s…' is too long", r);
+	if (!rc)
+		memcpy(out, r, strlen(r) + 1);
+	json_decref(ch);
 	return rc;
 }

@@ -188,11 +188,16 @@ struct al_promote_opts {
 	const char *channel;
 	const char *actor, *reason; /* recorded */
 	int64_t now;
+	const char *eval_golden;   /* promote: gate on the eval runs of this golden set ("sha256:…"), or NULL */
+	double tolerance;          /* how far below the channel's release's score the candidate may be */
 };
 /*
  * Promotes o->release to o->channel when every gate passes: for each bundle it draws from,
  * approvals (signed, not imported with --allow-unsigned), expiry (not expired at o->now) and
- * its attached scan (a verdict other than fail, and what the store's policy requires).
+ * its attached scan (a verdict other than fail, and what the store's policy requires); with
+ * o->eval_golden, the eval gate: the newest complete run of the release on that golden set
+ * scores at least the channel's current release's newest one minus o->tolerance (either run
+ * missing fails it; a channel with no release yet has nothing to regress from).
  * *out {channel, release, previous, gates}; a failed gate is AL_EVERIFY naming each, with
  * *out still set so the gates can be shown.
  */
@@ -202,6 +207,29 @@ enum al_code al_release_promote(struct al_store *s, const struct al_promote_opts
 enum al_code al_release_rollback(struct al_store *s, const struct al_promote_opts *o, json_t **out, struct al_err *err);
 /* A channel: *out {channel, release (or null), stack (oldest first), history (newest first)}. */
 enum al_code al_release_channel(struct al_store *s, const char *channel, json_t **out, struct al_err *err);
+/* NAME as a channel with a release (that release) or else a release: into out (cap bytes). */
+enum al_code al_release_resolve(struct al_store *s, const char *name, char *out, size_t cap, struct al_err *err);
+
+/*
+ * Eval runs in the catalog (evaldb.c, docs/cmd/eval.md). A run names the release it measured
+ * ('' for none) and its golden set by digest; every pair's score, latency, error and answer
+ * is kept. Writers hold the writer lock.
+ */
+struct al_golden;
+struct al_eval_run;
+struct al_eval_record {
+	const char *release, *model, *endpoint, *actor;
+	const struct al_golden *golden;
+	const struct al_eval_run *run;
+};
+enum al_code al_eval_record(struct al_store *s, const struct al_eval_record *r, int64_t *id, struct al_err *err);
+/* The newest run of RELEASE on the golden set GOLDEN without errors: *found, and then *score and *id. */
+enum al_code al_eval_latest(struct al_store *s, const char *release, const char *golden, double *score, int64_t *id,
+			    int *found, struct al_err *err);
+/* Runs (of RELEASE, or all), newest first, at most LIMIT (0: all), with each run's pairs when
+ * PAIRS: *out {store, runs}. */
+enum al_code al_eval_list(struct al_store *s, const char *release, size_t limit, int pairs, json_t **out,
+			  struct al_err *err);
 
 /*
  * The published release cycle (cadence.c): every EVERY ("quarter", "month", or "Nd"/"Nw" of

@@ -59,4 +59,9 @@ enum al_code al_store_open_dir(struct al_store *s, const char *name, int missing
  * set, is increased by the number of entries removed. A tmp/ that cannot be listed is an error. */
 enum al_code al_store_clean_tmp(struct al_store *s, size_t *count, struct al_err *err);
 
+/* The eval gate of a promotion (evaldb.c): appends {"gate": "eval", …} to GATES, sets *failed
+ * when it fails; CURRENT is the channel's release, or NULL. */
+enum al_code al_eval_gate(struct al_store *s, const struct al_promote_opts *o, const char *current, json_t *gates,
+			  int *failed, struct al_err *err);
+
 #endif
