@@ -16,3 +16,15 @@ expect_stderr_contains "no-such-airlock is not executable"
 sed -e "s|^ExecStart=/usr/local/bin/airlock|ExecStart=$AIRLOCK|" -e 's/^Type=exec/Type=sometimes/' "$U" >"$T/typo.service"
 expect_exit 0 systemd-analyze verify "$T/typo.service"
 expect_stderr_contains "Failed to parse service type"
+
+# the eval job: its service and timer verify together (the timer names the service)
+E=$SRCDIR/deploy/systemd/airlock-eval.service
+grep -q '^ExecStart=/usr/local/bin/airlock eval run ' "$E" || fail "the eval unit does not start airlock eval run"
+mkdir "$T/eval"
+sed "s|^ExecStart=/usr/local/bin/airlock|ExecStart=$AIRLOCK|" "$E" >"$T/eval/airlock-eval.service"
+cp "$SRCDIR/deploy/systemd/airlock-eval.timer" "$T/eval/"
+expect_exit 0 systemd-analyze verify "$T/eval/airlock-eval.service" "$T/eval/airlock-eval.timer"
+assert_eq "$(cat "$ERR")" "" "what systemd-analyze says of the eval units"
+sed 's/^OnCalendar=.*/OnCalendar=every other blue moon/' "$SRCDIR/deploy/systemd/airlock-eval.timer" >"$T/eval/airlock-eval.timer"
+expect_exit 1 systemd-analyze verify "$T/eval/airlock-eval.service" "$T/eval/airlock-eval.timer"
+expect_stderr_contains "Failed to parse calendar specification"
