@@ -43,6 +43,7 @@ int cmd_serve(int argc, char **argv)
 					      { "threads", required_argument, NULL, 't' },
 					      { "timeout", required_argument, NULL, 'T' },
 					      { "max-connections", required_argument, NULL, 'm' },
+					      { "channel", required_argument, NULL, 'C' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct sv_opts o = { .listen = "127.0.0.1:8080", .threads = al_default_threads(), .timeout = 30,
@@ -58,6 +59,7 @@ int cmd_serve(int argc, char **argv)
 		case 'c': o.tls_cert = optarg; break;
 		case 'k': o.tls_key = optarg; break;
 		case 'a': o.access_log = optarg; break;
+		case 'C': o.channel = optarg; break;
 		case 't':
 			if (number("--threads", optarg, 1, 256, &o.threads))
 				return EXIT_USAGE;
@@ -78,6 +80,8 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
 	if (!o.tls_cert != !o.tls_key)
 		return cli_usage("serve", "--tls-cert and --tls-key go together");
+	if (o.channel && o.token_file)
+		return cli_usage("serve", "--channel serves a release, and nothing pushed is in one: drop --push-token-file");
 	o.root = al_store_default(o.root);
 	/* opening the store once brings an older catalog's schema up to date */
 	if (al_store_open(o.root, 0, &s, &err))

@@ -114,12 +114,20 @@ struct sv_snap {
 		int64_t since;
 	} *channels;
 	size_t nchannels;
+	const char *channel;      /* serve --channel: the channel served, or NULL (everything) */
+	const char *channel_release; /* and the release on it now */
+	int64_t release_id;       /* its row, or 0 */
 	char **strings;           /* every string the tables point into, freed with the snapshot */
 	size_t nstrings, cstrings;
 };
 
-/* Loads the whole snapshot from the catalog at ROOT/catalog.db, in one read transaction. */
-enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err *err);
+/*
+ * Loads the whole snapshot from the catalog at ROOT/catalog.db, in one read transaction.
+ * With CHANNEL, only the artifacts of the release on that channel now (images, wheels and
+ * their index pages, files, models), and nothing pushed; a channel with no release is
+ * AL_ENOENT.
+ */
+enum al_code sv_snap_load(const char *root, const char *channel, struct sv_snap **out, struct al_err *err);
 void sv_snap_put(struct sv_snap *s);
 
 const struct sv_blob *sv_snap_blob(const struct sv_snap *s, const char *repo, const char *digest);
@@ -192,6 +200,7 @@ struct sv_conn {
 
 struct sv_server {
 	char *root;
+	char *channel;            /* serve --channel, or NULL */
 	int blobs_fd;             /* ROOT/blobs/sha256 */
 	char *token;              /* push token, or NULL: read-only */
 	int log_fd;
@@ -310,6 +319,7 @@ extern const double sv_buckets[SV_HIST_BUCKETS];
 
 struct sv_opts {
 	const char *root, *listen, *token_file, *tls_cert, *tls_key, *access_log;
+	const char *channel;      /* serve only this channel's release, or NULL */
 	unsigned threads, timeout, max_conn;
 	sv_log_fn *log;           /* borrowed; may be NULL */
 	void *log_ctx;

@@ -72,7 +72,7 @@ static enum al_code reload_after(struct sv_server *srv, int64_t not_before, stru
 		return AL_OK;
 	}
 	version = catalog_version(srv->watch);
-	rc = sv_snap_load(srv->root, &s, err);
+	rc = sv_snap_load(srv->root, srv->channel, &s, err);
 	if (!rc) {
 		pthread_mutex_lock(&srv->lock);
 		old = srv->snap;
@@ -505,7 +505,7 @@ static enum al_code server_open(struct sv_server *srv, const struct sv_opts *o, 
 	char *b;
 	clock_gettime(CLOCK_REALTIME, &now);
 	srv->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-	if (!(srv->root = strdup(o->root)))
+	if (!(srv->root = strdup(o->root)) || (o->channel && !(srv->channel = strdup(o->channel))))
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	if (o->token_file && (rc = read_token(o->token_file, &srv->token, err)))
 		return rc;
@@ -518,7 +518,7 @@ static enum al_code server_open(struct sv_server *srv, const struct sv_opts *o, 
 		return rc;
 	atomic_store(&srv->loaded_ns, sv_mono_ns());
 	atomic_store(&srv->watch_seen, catalog_version(srv->watch));
-	if ((rc = sv_snap_load(o->root, &srv->snap, err)))
+	if ((rc = sv_snap_load(o->root, o->channel, &srv->snap, err)))
 		return rc;
 	b = al_join(o->root, "blobs/sha256");
 	srv->blobs_fd = b ? open(b, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -610,6 +610,7 @@ static void server_close(struct sv_server *srv)
 	if (srv->log_fd != STDERR_FILENO)
 		close(srv->log_fd);
 	free(srv->root);
+	free(srv->channel);
 	free(srv->token);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->conns_lock);

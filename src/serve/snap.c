@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "fsx.h"
 #include "json.h"
+#include "pypi.h"
 #include "serve.h"
 #include "format.h"
 #include "spec.h"
@@ -202,9 +203,13 @@ struct loader {
 	struct al_err *err;
 };
 
+/* Prepares Q, with the channel's release bound to ?9 where the query takes it. */
 static enum al_code prepare(struct loader *l, enum al_query q, sqlite3_stmt **st)
 {
-	return al_catalog_prepare(l->db, q, st, l->err);
+	enum al_code rc = al_catalog_prepare(l->db, q, st, l->err);
+	if (!rc && l->s->release_id && sqlite3_bind_parameter_index(*st, "?9") > 0)
+		sqlite3_bind_int64(*st, 9, l->s->release_id);
+	return rc;
 }
 
 /* One step through the library's one helper: a failed step is an error, never the end of the rows. */
@@ -584,11 +589,32 @@ static enum al_code load_models(struct loader *l)
 	return AL_OK;
 }
 
+/* The sink of al_pypi_build: one page of a channel's release, into the snapshot. */
+static enum al_code add_page(void *ctx, const char *project, const char *html, size_t hlen, const char *json,
+			     struct al_err *err)
+{
+	struct loader *l = ctx;
+	struct sv_snap *s = l->s;
+	struct sv_page *p;
+	if (al_array_grow(&s->pages, &l->cpages, s->npages + 1, sizeof(*s->pages), err))
+		return err->code;
+	p = &s->pages[s->npages++];
+	p->project = sv_keep(s, project);
+	p->html = al_memdup(html, hlen);
+	p->json = strdup(json);
+	return p->project && p->html && p->json ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
+}
+
 static enum al_code load_pages(struct loader *l)
 {
 	sqlite3_stmt *st;
 	enum al_code rc;
 	struct sv_snap *s = l->s;
+	if (s->release_id) { /* the pages of the store hold every wheel: a channel's are built here */
+		if (!(rc = al_pypi_build(l->db, s->release_id, add_page, l, l->err)) && s->npages)
+			qsort(s->pages, s->npages, sizeof(*s->pages), cmp_page);
+		return rc;
+	}
 	if ((rc = prepare(l, AL_Q_PAGES, &st)))
 		return rc;
 	while (!rc && more(l, st, "reading the index pages", &rc)) {
@@ -692,7 +718,31 @@ static enum al_code load_channels(struct loader *l)
 	return rc;
 }
 
-enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err *err)
+/* serve --channel: the release on the channel now. */
+static enum al_code load_channel(struct loader *l, const char *channel, const char *root)
+{
+	sqlite3_stmt *st;
+	int row = 0;
+	enum al_code rc = al_catalog_prepare(l->db, AL_Q_CHANNEL_RELEASE, &st, l->err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+	if (!(rc = al_db_step(st, "reading the channel's release", &row, l->err)) && row) {
+		l->s->release_id = sqlite3_column_int64(st, 0);
+		l->s->channel_release = sv_keep(l->s, col(st, 1));
+		l->s->channel = sv_keep(l->s, channel);
+		if (!l->s->channel_release || !l->s->channel)
+			rc = al_fail(l->err, AL_ENOMEM, "out of memory");
+	}
+	sqlite3_finalize(st);
+	if (!rc && !row)
+		rc = al_fail(l->err, AL_ENOENT,
+			     "channel '%s' of store '%s' has no release: promote one first ('airlock release promote NAME --to %s')",
+			     channel, root, channel);
+	return rc;
+}
+
+enum al_code sv_snap_load(const char *root, const char *channel, struct sv_snap **out, struct al_err *err)
 {
 	struct loader l = { .err = err };
 	char *db = al_join(root, "catalog.db"), *blobs = al_join(root, "blobs/sha256");
@@ -714,8 +764,11 @@ enum al_code sv_snap_load(const char *root, struct sv_snap **out, struct al_err 
 	sqlite3_busy_timeout(l.db, 10000);
 	if ((rc = al_catalog_read_begin(l.db, err)))
 		goto out;
-	/* pushed first: the newest entry of a tag wins, and an imported tag is newer than any push */
-	if (!rc)
+	if (channel)
+		rc = load_channel(&l, channel, root);
+	/* pushed first: the newest entry of a tag wins, and an imported tag is newer than any push;
+	 * a channel serves what was released, and nothing was pushed into a release */
+	if (!rc && !channel)
 		rc = load_pushed(&l);
 	if (!rc)
 		rc = load_images(&l);

@@ -182,6 +182,13 @@ static void home_head(struct al_buf *b, const struct sv_snap *s)
 		al_buf_addf(b, NULL, "</code> since %s", when);
 	}
 	al_buf_adds(b, "</p>\n", NULL);
+	if (s->channel) {
+		al_buf_adds(b, "<p class=\"warn\">This server serves the channel <b>", NULL);
+		al_buf_add_html(b, s->channel, NULL);
+		al_buf_adds(b, "</b> only: the artifacts of release <code>", NULL);
+		al_buf_add_html(b, s->channel_release, NULL);
+		al_buf_adds(b, "</code>, which the lists below show.</p>\n", NULL);
+	}
 }
 
 /* One row of the artifacts of KIND, from an AL_Q_HOME_ARTIFACTS row: the name links to
@@ -213,7 +220,7 @@ static void artifact_row(struct al_buf *b, const char *kind, sqlite3_stmt *st)
 
 /* The section of one kind of artifact (kinds[K]): a title, how to fetch, and a table; nothing
  * when the store has none of that kind. */
-static enum al_code home_kind(sqlite3 *db, struct al_buf *b, size_t k, struct al_err *err)
+static enum al_code home_kind(sqlite3 *db, const struct sv_snap *s, struct al_buf *b, size_t k, struct al_err *err)
 {
 	sqlite3_stmt *st;
 	enum al_code rc;
@@ -221,6 +228,8 @@ static enum al_code home_kind(sqlite3 *db, struct al_buf *b, size_t k, struct al
 	if ((rc = al_catalog_prepare(db, AL_Q_HOME_ARTIFACTS, &st, err)))
 		return rc;
 	sqlite3_bind_text(st, 1, kinds[k], -1, SQLITE_STATIC);
+	if (s->release_id)
+		sqlite3_bind_int64(st, 9, s->release_id);
 	while (!(rc = al_db_step(st, "reading the artifacts for the / page", &row, err)) && row) {
 		if (!rows++) {
 			al_buf_addf(b, NULL, "<h2 id=\"%s\">%s</h2>\n<pre>", kinds[k], kind_titles[k]);
@@ -350,8 +359,8 @@ enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 	al_buf_init(&b, 256u << 20);
 	home_head(&b, s);
 	for (size_t k = 0; !rc && k < sizeof(kinds) / sizeof(kinds[0]); k++)
-		rc = home_kind(db, &b, k, err);
-	if (!rc)
+		rc = home_kind(db, s, &b, k, err);
+	if (!rc && !s->channel)
 		rc = home_pushed(db, &b, err);
 	al_buf_adds(&b, "<h2 id=\"bundles\">Bundles</h2>\n", NULL);
 	if (!rc)

@@ -13,29 +13,10 @@ need curl jq python3
 
 pip_setup
 
-# mkwheel OUTDIR BODY: air_lock_rebuilt-1.0, whose module holds BODY
-cat >"$T/mkwheel.py" <<'PY'
-import base64, hashlib, sys, zipfile
-out, body = sys.argv[1], sys.argv[2]
-info = "air_lock_rebuilt-1.0.dist-info"
-files = {
-    "air_lock_rebuilt_mod/__init__.py": "BUILD = %r\n" % body,
-    info + "/METADATA": "Metadata-Version: 2.1\nName: air-lock-rebuilt\nVersion: 1.0\nRequires-Python: >=3\n",
-    info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: airlock-e2e\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-}
-rec = ""
-for p, t in files.items():
-    h = base64.urlsafe_b64encode(hashlib.sha256(t.encode()).digest()).rstrip(b"=").decode()
-    rec += "%s,sha256=%s,%d\n" % (p, h, len(t.encode()))
-files[info + "/RECORD"] = rec + info + "/RECORD,,\n"
-with zipfile.ZipFile(out + "/air_lock_rebuilt-1.0-py3-none-any.whl", "w", zipfile.ZIP_DEFLATED) as z:
-    for p, t in files.items():
-        z.writestr(zipfile.ZipInfo(p, (2024, 1, 1, 0, 0, 0)), t.encode())
-PY
 F=air_lock_rebuilt-1.0-py3-none-any.whl
 for b in first second; do
     mkdir -p "$T/$b/wheels"
-    python3 "$T/mkwheel.py" "$T/$b/wheels" "$b build" || fail "mkwheel $b"
+    python3 "$SRCDIR/tests/e2e/rebuilt-wheel.py" "$T/$b/wheels" "$b build" || fail "mkwheel $b"
     printf 'name: rebuilt-%s\nversion: 1\nartifacts:\n  - kind: wheel\n    path: wheels\n' "$b" >"$T/$b/airlock.yaml"
     expect_exit 0 airlock bundle create -f "$T/$b/airlock.yaml" -o "$T/bundle-$b" --quiet
 done

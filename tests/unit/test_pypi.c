@@ -33,6 +33,8 @@ static sqlite3 *catalog(const char *requires, size_t n)
 		"CREATE TABLE blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL);"
 		"CREATE TABLE artifact_blobs(artifact_id INTEGER NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL);"
 		"CREATE TABLE pypi_pages(project TEXT PRIMARY KEY, html TEXT NOT NULL, json TEXT NOT NULL);"
+		"CREATE TABLE release_artifacts(release_id INTEGER NOT NULL, artifact_id INTEGER NOT NULL);"
+		"INSERT INTO release_artifacts VALUES(7, 1);"
 		"INSERT INTO bundles VALUES(1, '2026-01-01T00:00:00Z');"
 		"INSERT INTO blobs VALUES('sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 10);";
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK || sqlite3_exec(db, ddl, NULL, NULL, NULL) != SQLITE_OK)
@@ -89,6 +91,35 @@ static void test_page_written(void **state)
 	sqlite3_close(db);
 }
 
+/* Collects the projects al_pypi_build hands over, as "a,b,…" ("" is the root). */
+static enum al_code collect(void *ctx, const char *project, const char *html, size_t hlen, const char *json,
+			    struct al_err *err)
+{
+	char *got = ctx;
+	size_t n = strlen(got);
+	(void)html, (void)hlen, (void)json, (void)err;
+	snprintf(got + n, 256 - n, "[%s]", project);
+	return AL_OK;
+}
+
+/* A release's pages hold its wheels only (serve --channel); without one, every wheel. */
+static void test_pages_of_release(void **state)
+{
+	sqlite3 *db = catalog(">=3.8", 5);
+	struct al_err err = { 0 };
+	char got[256] = "";
+	assert_int_equal(al_pypi_build(db, 7, collect, got, &err), AL_OK);
+	assert_string_equal(got, "[demo][]");
+	got[0] = '\0';
+	assert_int_equal(al_pypi_build(db, 8, collect, got, &err), AL_OK); /* pins no wheel */
+	assert_string_equal(got, "[]");
+	got[0] = '\0';
+	assert_int_equal(al_pypi_build(db, -1, collect, got, &err), AL_OK);
+	assert_string_equal(got, "[demo][]");
+	assert_int_equal(pages(db), 0); /* a build writes nothing itself */
+	sqlite3_close(db);
+}
+
 /* 14 MiB of "'" is 70 MiB as &#39;: past the page's 64 MiB cap */
 static void test_page_too_big(void **state)
 {
@@ -112,6 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_written),
 		cmocka_unit_test(test_page_too_big),
+		cmocka_unit_test(test_pages_of_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

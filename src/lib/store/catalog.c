@@ -62,15 +62,20 @@ static const char *const queries[AL_Q_COUNT] = {
 	[AL_Q_IMAGES] = "SELECT a.id, a.name, a.digest, ab.digest, ab.media_type, b.size, bu.unsigned"
 			" FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
 			" JOIN blobs b ON b.digest = ab.digest JOIN bundles bu ON bu.id = a.bundle_id"
-			" WHERE a.kind = 'image' ORDER BY a.id",
+			" WHERE a.kind = 'image'"
+			" AND (?9 IS NULL OR a.id IN (SELECT artifact_id FROM release_artifacts WHERE release_id = ?9))"
+			" ORDER BY a.id",
 	[AL_Q_PUSHED] = "SELECT repo, digest, media_type, size FROM pushed ORDER BY rowid",
 	[AL_Q_PUSHED_TAGS] = "SELECT repo, tag, digest FROM pushed_tags ORDER BY rowid",
 	[AL_Q_PATHS] = "SELECT a.kind, a.name, json_extract(a.info, '$.filename'), ab.media_type, ab.digest,"
 		       " b.size FROM artifacts a JOIN artifact_blobs ab ON ab.artifact_id = a.id"
-		       " JOIN blobs b ON b.digest = ab.digest WHERE (a.kind = 'wheel' AND ab.media_type IN (?1, ?2))"
-		       " OR (a.kind = 'file' AND ab.media_type = ?3) ORDER BY a.id DESC",
+		       " JOIN blobs b ON b.digest = ab.digest WHERE ((a.kind = 'wheel' AND ab.media_type IN (?1, ?2))"
+		       " OR (a.kind = 'file' AND ab.media_type = ?3))"
+		       " AND (?9 IS NULL OR a.id IN (SELECT artifact_id FROM release_artifacts WHERE release_id = ?9))"
+		       " ORDER BY a.id DESC",
 	[AL_Q_MODELS] = "SELECT a.name, a.digest, a.size, json_extract(a.info, '$.revision'), b.created"
 			" FROM artifacts a JOIN bundles b ON b.id = a.bundle_id WHERE a.kind = 'model'"
+			" AND (?9 IS NULL OR a.id IN (SELECT artifact_id FROM release_artifacts WHERE release_id = ?9))"
 			" ORDER BY a.id DESC",
 	[AL_Q_PAGES] = "SELECT project, html, json FROM pypi_pages ORDER BY project",
 	[AL_Q_BLOB_TOTALS] = "SELECT count(*), coalesce(sum(size), 0) FROM blobs",
@@ -80,13 +85,17 @@ static const char *const queries[AL_Q_COUNT] = {
 	[AL_Q_REJECTED] = "SELECT count(*) FROM events WHERE action = 'import' AND result = 'rejected'",
 	[AL_Q_HOME_ARTIFACTS] = "SELECT a.name, a.upstream, a.digest, a.content_size, b.name, b.version,"
 				" b.imported_at, b.unsigned FROM artifacts a JOIN bundles b ON b.id = a.bundle_id"
-				" WHERE a.kind = ?1 ORDER BY a.name, a.id DESC",
+				" WHERE a.kind = ?1"
+				" AND (?9 IS NULL OR a.id IN (SELECT artifact_id FROM release_artifacts WHERE release_id = ?9))"
+				" ORDER BY a.name, a.id DESC",
 	[AL_Q_HOME_PUSHED_TAGS] = "SELECT repo, tag, digest, time FROM pushed_tags ORDER BY repo, tag",
 	[AL_Q_HOME_BUNDLES] = "SELECT id, name, version, created, expires, imported_at, signers, unsigned,"
 			      " files, bytes, sums_digest, policy_override FROM bundles ORDER BY id DESC",
 	[AL_Q_HOME_CUSTODY] = "SELECT seq, time, event, actor, key, record FROM custody WHERE bundle_id = ?1 ORDER BY seq",
 	[AL_Q_DATA_VERSION] = "PRAGMA data_version",
 	[AL_Q_HEALTH] = "SELECT count(*) FROM sqlite_master",
+	[AL_Q_CHANNEL_RELEASE] = "SELECT e.release_id, r.name FROM channel_events e JOIN releases r ON r.id = e.release_id"
+				 " WHERE e.channel = ?1 ORDER BY e.id DESC LIMIT 1",
 	[AL_Q_CHANNELS] = "SELECT e.channel, r.name, e.time FROM channel_events e JOIN releases r ON r.id = e.release_id"
 			  " WHERE e.id IN (SELECT max(id) FROM channel_events GROUP BY channel) ORDER BY e.channel",
 };
@@ -264,7 +273,8 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 		"wb.media_type = ?1 JOIN blobs bl ON bl.digest = wb.digest LEFT JOIN artifact_blobs m ON "
 		"m.artifact_id = a.id AND m.media_type = ?2 WHERE a.kind = 'wheel' AND a.id = (SELECT "
 		"max(a2.id) FROM artifacts a2 WHERE a2.kind = 'wheel' AND json_extract(a2.info, '$.filename') = "
-		"json_extract(a.info, '$.filename')) ORDER BY 1, 3",
+		"json_extract(a.info, '$.filename') AND (?3 IS NULL OR a2.id IN (SELECT artifact_id FROM "
+		"release_artifacts WHERE release_id = ?3))) ORDER BY 1, 3",
 };
 
 const char *al_sql(enum al_sql q)

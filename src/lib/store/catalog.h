@@ -44,7 +44,9 @@ enum { AL_CATALOG_VERSION = 4 };
  * lives in catalog.c, under a name; the caller prepares by name, steps with
  * al_db_step and reads the columns listed here by index. Parameters the
  * library knows (media types) are bound by al_catalog_prepare; the others are
- * noted and bound by the caller.
+ * noted and bound by the caller. AL_Q_IMAGES, AL_Q_PATHS, AL_Q_MODELS and
+ * AL_Q_HOME_ARTIFACTS take ?9, a release id: bound, only that release's artifacts
+ * come (serve --channel); left NULL, all of them.
  */
 enum al_query {
 	AL_Q_IMAGES,          /* artifact id, name, manifest digest, blob digest, blob media type, blob size,
@@ -66,6 +68,7 @@ enum al_query {
 	AL_Q_HOME_CUSTODY,    /* ?1 bundle id: seq, time, event, actor, key, record (JSON) */
 	AL_Q_DATA_VERSION,    /* PRAGMA data_version (one row) */
 	AL_Q_HEALTH,          /* the schema's row count (one row): the catalog opens and reads */
+	AL_Q_CHANNEL_RELEASE, /* ?1 channel: its release's id and name (at most one row) */
 	AL_Q_CHANNELS,        /* channel, its release, since when: each channel's newest event (a promotion
 			       * names the release it put on, a rollback the one it went back to) */
 	AL_Q_COUNT

@@ -42,8 +42,13 @@ static char *col(sqlite3_stmt *st, int i)
 static const char head[] = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 			   "<meta name=\"pypi:repository-version\" content=\"" API_VERSION "\">";
 
-/* Stores one page; a page whose HTML buffer failed (a cap, memory) or whose JSON is missing is an error. */
-static enum al_code put(sqlite3_stmt *ins, const char *project, struct al_buf *html, json_t *js, struct al_err *err)
+struct sink {
+	al_pypi_sink *fn;
+	void *ctx;
+};
+
+/* Hands one page to the sink; a page whose HTML buffer failed (a cap, memory) or whose JSON is missing is an error. */
+static enum al_code put(const struct sink *k, const char *project, struct al_buf *html, json_t *js, struct al_err *err)
 {
 	char *j = NULL;
 	enum al_code rc = al_buf_check(html, err);
@@ -54,20 +59,14 @@ static enum al_code put(sqlite3_stmt *ins, const char *project, struct al_buf *h
 	j = js ? json_dumps(js, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	if (!j || !html->data)
 		rc = al_fail(err, AL_ENOMEM, "cannot build the JSON index page of '%s' (out of memory, or a name that is not UTF-8)", project);
-	if (!rc) {
-		sqlite3_bind_text(ins, 1, project, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, html->data, (int)html->len, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, j, -1, SQLITE_STATIC);
-		rc = al_db_run(ins, "writing an index page", err);
-		if (rc)
-			al_err_prefix(err, "index page of '%s'", project);
-	}
+	if (!rc && (rc = k->fn(k->ctx, project, html->data, html->len, j, err)))
+		al_err_prefix(err, "index page of '%s'", project);
 	free(j);
 	return rc;
 }
 
 /* One project's page from W[0..n) (all of that project). */
-static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_t n, struct al_err *err)
+static enum al_code project_page(const struct sink *sk, const struct wheel *w, size_t n, struct al_err *err)
 {
 	struct al_buf h;
 	json_t *js = json_pack("{s:{s:s}, s:s, s:[], s:[]}", "meta", "api-version", API_VERSION, "name", w[0].project,
@@ -133,13 +132,13 @@ static enum al_code project_page(sqlite3_stmt *ins, const struct wheel *w, size_
 		}
 	}
 	al_buf_adds(&h, "</body></html>\n", NULL);
-	rc = brc ? brc : put(ins, w[0].project, &h, js, err);
+	rc = brc ? brc : put(sk, w[0].project, &h, js, err);
 	json_decref(js);
 	al_buf_release(&h);
 	return rc;
 }
 
-static enum al_code root_page(sqlite3_stmt *ins, const struct wheel *w, size_t n, struct al_err *err)
+static enum al_code root_page(const struct sink *k, const struct wheel *w, size_t n, struct al_err *err)
 {
 	struct al_buf h;
 	json_t *js = json_pack("{s:{s:s}, s:[]}", "meta", "api-version", API_VERSION, "projects");
@@ -161,28 +160,26 @@ static enum al_code root_page(sqlite3_stmt *ins, const struct wheel *w, size_t n
 			brc = al_fail(err, AL_ENOMEM, "cannot build the JSON root index page (out of memory, or a name that is not UTF-8)");
 	}
 	al_buf_adds(&h, "</body></html>\n", NULL);
-	rc = brc ? brc : put(ins, "", &h, js, err);
+	rc = brc ? brc : put(k, "", &h, js, err);
 	json_decref(js);
 	al_buf_release(&h);
 	return rc;
 }
 
-enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err)
+enum al_code al_pypi_build(sqlite3 *db, int64_t release, al_pypi_sink *fn, void *ctx, struct al_err *err)
 {
-	sqlite3_stmt *st = NULL, *ins = NULL;
+	const struct sink k = { fn, ctx };
+	sqlite3_stmt *st = NULL;
 	struct wheel *w = NULL;
 	size_t n = 0, cap = 0;
 	enum al_code rc = AL_OK;
 	/* every wheel once (the newest import of a file name wins), by project then file: AL_SQL_WHEELS */
-	if (sqlite3_exec(db, al_sql(AL_SQL_DROP_PAGES), NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, al_sql(AL_SQL_WHEELS), -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, al_sql(AL_SQL_ADD_PAGE), -1, &ins,
-			       NULL) != SQLITE_OK) {
-		rc = al_fail(err, AL_ESTORE, "catalog: cannot rebuild the index pages: %s", sqlite3_errmsg(db));
-		goto out;
-	}
+	if (sqlite3_prepare_v2(db, al_sql(AL_SQL_WHEELS), -1, &st, NULL) != SQLITE_OK)
+		return al_fail(err, AL_ESTORE, "catalog: cannot build the index pages: %s", sqlite3_errmsg(db));
 	sqlite3_bind_text(st, 1, AL_MT_WHEEL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, AL_MT_WHEEL_METADATA, -1, SQLITE_STATIC);
+	if (release > 0)
+		sqlite3_bind_int64(st, 3, release);
 	for (int row = 0; !rc && !(rc = al_db_step(st, "reading the wheels", &row, err)) && row;) {
 		struct wheel *x;
 		if ((rc = al_array_grow(&w, &cap, n + 1, sizeof(*w), err)))
@@ -204,16 +201,38 @@ enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err)
 		size_t j = i + 1;
 		while (j < n && !strcmp(w[j].project, w[i].project))
 			j++;
-		rc = project_page(ins, w + i, j - i, err);
+		rc = project_page(&k, w + i, j - i, err);
 		i = j;
 	}
 	if (!rc)
-		rc = root_page(ins, w, n, err);
-out:
+		rc = root_page(&k, w, n, err);
 	for (size_t i = 0; i < n; i++)
 		wheel_free(&w[i]);
 	free(w);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The sink of al_pypi_rebuild: a row of pypi_pages. */
+static enum al_code insert(void *ctx, const char *project, const char *html, size_t hlen, const char *json,
+			   struct al_err *err)
+{
+	sqlite3_stmt *ins = ctx;
+	sqlite3_reset(ins);
+	sqlite3_bind_text(ins, 1, project, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, html, (int)hlen, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, json, -1, SQLITE_STATIC);
+	return al_db_run(ins, "writing an index page", err);
+}
+
+enum al_code al_pypi_rebuild(sqlite3 *db, struct al_err *err)
+{
+	sqlite3_stmt *ins = NULL;
+	enum al_code rc;
+	if (sqlite3_exec(db, al_sql(AL_SQL_DROP_PAGES), NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, al_sql(AL_SQL_ADD_PAGE), -1, &ins, NULL) != SQLITE_OK)
+		return al_fail(err, AL_ESTORE, "catalog: cannot rebuild the index pages: %s", sqlite3_errmsg(db));
+	rc = al_pypi_build(db, -1, insert, ins, err);
 	sqlite3_finalize(ins);
 	return rc;
 }
