@@ -74,7 +74,11 @@ assert_eq "$(json "$T/out/images.json" '.images[0].inside')" "$HP/myorg/app@$idi
 assert_eq "$(json "$T/out/images.json" '.images[0].registry')" "registry.site/prod/myorg/app@$idig" "the site registry's reference"
 expect_exit 0 skopeo inspect --raw --tls-verify=false "docker://$HP/myorg/app@$idig"
 assert_eq "sha256:$(sha256 "$OUT")" "$idig" "the manifest skopeo read by the rendered reference"
-grep -qxF "local/tiny-model main $mdig" "$T/out/models.lock" || fail "models.lock: $(cat "$T/out/models.lock")"
+# a model from local files is pinned to the commit serve gives it, never to a branch that moves
+commit=${mdig:7:40}
+grep -qxF "local/tiny-model $commit $mdig" "$T/out/models.lock" || fail "models.lock: $(cat "$T/out/models.lock")"
+curl -fsS "$URL/api/models/local/tiny-model/revision/$commit" >"$T/rev.json" || fail "serve does not know revision $commit"
+assert_eq "$(json "$T/rev.json" .sha)" "$commit" "the commit the Hub endpoint gives the pinned revision"
 
 # --- the environment: the endpoint, and the documented variables, no more and no fewer
 grep -qxF "HF_ENDPOINT=$URL" "$T/out/airlock.env" || fail "airlock.env: no HF_ENDPOINT"
@@ -102,14 +106,14 @@ expect_exit 0 airlock deploy render --release r1 --endpoint "$URL" --target env,
     --server-command /bin/true --port 8001 -o "$T/srv" --store "$STORE"
 expect_exit 0 systemd-analyze verify "$T/srv/airlock-model-server.service"
 assert_eq "$(cat "$ERR")" "" "what systemd-analyze says of the model server's unit"
-grep -qxF "ExecStart=/bin/true serve local/tiny-model --revision main --port 8001" "$T/srv/airlock-model-server.service" ||
+grep -qxF "ExecStart=/bin/true serve local/tiny-model --revision $commit --port 8001" "$T/srv/airlock-model-server.service" ||
     fail "the unit's ExecStart: $(grep ExecStart "$T/srv/airlock-model-server.service")"
 expect_exit 0 bash -c "cd '$T/srv' && docker-compose config"
 expect_stdout_contains "image: $HP/myorg/app@$idig"
 sed 's/^    restart:/    restrat:/' "$T/srv/docker-compose.yml" >"$T/srv/bad-compose.yml"
 expect_exit 1 bash -c "cd '$T/srv' && docker-compose -f bad-compose.yml config"
 expect_stderr_contains "'restrat'"
-/usr/bin/python3 - "$T/srv/model-server.k8s.yaml" "$HP/myorg/app@$idig" "$URL" <<'PY' || fail "the Kubernetes manifests"
+/usr/bin/python3 - "$T/srv/model-server.k8s.yaml" "$HP/myorg/app@$idig" "$URL" "$commit" <<'PY' || fail "the Kubernetes manifests"
 import sys, yaml
 docs = list(yaml.safe_load_all(open(sys.argv[1])))
 assert [d["kind"] for d in docs] == ["ConfigMap", "Deployment", "Service"], [d["kind"] for d in docs]
@@ -118,7 +122,7 @@ cm, dep, svc = docs
 assert cm["data"]["HF_ENDPOINT"] == sys.argv[3] and cm["data"]["HF_HUB_DISABLE_TELEMETRY"] == "1", cm["data"]
 c = dep["spec"]["template"]["spec"]["containers"][0]
 assert c["image"] == sys.argv[2], c["image"]
-assert c["args"] == ["--model", "local/tiny-model", "--revision", "main", "--port", "8001"], c["args"]
+assert c["args"] == ["--model", "local/tiny-model", "--revision", sys.argv[4], "--port", "8001"], c["args"]
 assert c["envFrom"] == [{"configMapRef": {"name": "airlock-env"}}]
 assert dep["spec"]["selector"]["matchLabels"] == dep["spec"]["template"]["metadata"]["labels"] == svc["spec"]["selector"]
 assert svc["spec"]["ports"] == [{"port": 8001, "targetPort": 8001}]

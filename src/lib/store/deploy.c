@@ -60,16 +60,31 @@ static enum al_code render_env(const struct al_render_opts *o, const json_t *rel
 	return rc;
 }
 
+/*
+ * The commit a model is pinned to: the revision it crossed at when that is a commit, else
+ * the one `airlock serve` gives it (the first 40 hex digits of its manifest digest), never a
+ * branch name that could move under a running server.
+ */
+static const char *model_commit(const json_t *a, char out[41])
+{
+	const char *rev = al_json_str(a, "revision"), *dig = al_json_str(a, "digest");
+	if (rev && strlen(rev) == 40 && strspn(rev, "0123456789abcdef") == 40)
+		return rev;
+	snprintf(out, 41, "%.40s", dig && !strncmp(dig, "sha256:", 7) ? dig + 7 : "");
+	return out;
+}
+
 static enum al_code render_models(const json_t *rel, struct al_buf *b, struct al_err *err)
 {
+	char commit[41];
 	size_t i;
 	const json_t *a;
 	enum al_code rc = al_buf_addf(b, err, "# airlock deploy render: release %s (%s)\n# MODEL REVISION DIGEST: fetch each "
 				      "at its revision from HF_ENDPOINT\n", al_json_str(rel, "name"), al_json_str(rel, "digest"));
 	json_array_foreach(json_object_get(rel, "artifacts"), i, a)
 		if (!rc && !strcmp(al_json_str(a, "kind"), "model"))
-			rc = al_buf_addf(b, err, "%s %s %s\n", al_json_str(a, "name"),
-					 al_json_str(a, "revision") ? al_json_str(a, "revision") : "main", al_json_str(a, "digest"));
+			rc = al_buf_addf(b, err, "%s %s %s\n", al_json_str(a, "name"), model_commit(a, commit),
+					 al_json_str(a, "digest"));
 	return rc;
 }
 
@@ -277,14 +292,14 @@ static enum al_code render_servers(const struct al_render_opts *o, const json_t 
 {
 	struct server sv = { .port = o->port ? o->port : 8000 };
 	const json_t *m = pick(rel, "model", o->model, "--model", err), *img = NULL;
-	char hp[256];
+	char hp[256], commit[41];
 	enum al_code rc = m ? AL_OK : err->code;
 	if (!rc && (o->targets & (AL_RENDER_COMPOSE | AL_RENDER_K8S)) && !(img = pick(rel, "image", o->image, "--image", err)))
 		rc = err->code;
 	if (rc)
 		return rc;
 	sv.model = al_json_str(m, "name");
-	sv.revision = al_json_str(m, "revision") ? al_json_str(m, "revision") : "main";
+	sv.revision = model_commit(m, commit);
 	url_hostport(o->endpoint, hp, sizeof(hp));
 	if (img && !(sv.inside = al_strf("%s/%.*s@%s", hp, (int)strcspn(al_json_str(img, "name"), ":@"),
 					 al_json_str(img, "name"), al_json_str(img, "digest"))))
