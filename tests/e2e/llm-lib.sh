@@ -24,6 +24,9 @@
 #                                  ($T/llm-N.jsonl: n, path, status, prompt, text, ...)
 #                     The EXIT trap kills it. Each call starts another server (N counts up);
 #                     the variables name the latest: save them to keep two running.
+#   llm_launch CMD... as llm_start, for any command that ends in llm-server.mjs (its
+#                     "listening PORT" line on standard output): e.g. a model server
+#                     started as `deploy render`'s unit says (tests/node/hub-model-server)
 #   llm_stop [PID]    SIGTERM to PID ($LLM_PID), and fails the test unless it exits 0 within 60 s
 #   llm_alive         fails the test if the server $LLM_PID has died
 #   llm_post PATH JSON [OUT]
@@ -57,31 +60,35 @@ llm_model() {
 }
 
 llm_start() {
-    local model=$1 fifo line fd rc=0
+    local model=$1
     shift
+    [ -f "$model" ] || fail "llm_start: no model '$model'"
+    llm_launch env "$@" node "$NODE_DIR/llm-server.mjs" "$model" 0
+}
+
+llm_launch() {
+    local fifo line fd rc=0
     need curl python3 mkfifo
     need_node_package node-llama-cpp
-    [ -f "$model" ] || fail "llm_start: no model '$model'"
     LLM_N=$((LLM_N + 1))
     fifo=$T/.llm-$LLM_N.fifo
     LLM_ERR=$T/llm-$LLM_N.err
     LLM_LOG=$T/llm-$LLM_N.jsonl
     mkfifo "$fifo" || fail "mkfifo $fifo failed"
-    env LLM_LOG="$LLM_LOG" "$@" node "$NODE_DIR/llm-server.mjs" "$model" 0 \
-        >"$fifo" 2>"$LLM_ERR" </dev/null &
+    LLM_LOG="$LLM_LOG" "$@" >"$fifo" 2>"$LLM_ERR" </dev/null &
     LLM_PID=$!
     BG_PIDS+=("$LLM_PID")
-    # opening the FIFO waits for the server's end of it, which the shell opened before node ran
+    # opening the FIFO waits for the server's end of it, which the shell opened before it ran
     exec {fd}<"$fifo"
     IFS= read -r -t 120 -u "$fd" line || rc=$?
     exec {fd}<&-
     rm -f "$fifo"
     if [ "$rc" -gt 128 ]; then
         cat "$LLM_ERR" >&2
-        fail "llm-server.mjs did not listen within 120 s"
+        fail "the model server ($*) did not listen within 120 s"
     fi
     [[ $rc -eq 0 && $line =~ ^listening\ ([0-9]+)$ ]] ||
-        { cat "$LLM_ERR" >&2; fail "llm-server.mjs exited before listening (it printed '$line')"; }
+        { cat "$LLM_ERR" >&2; fail "the model server ($*) exited before listening (it printed '$line')"; }
     LLM_PORT=${BASH_REMATCH[1]}
     LLM_URL=http://127.0.0.1:$LLM_PORT
     export LLM_URL LLM_PORT LLM_PID LLM_ERR LLM_LOG

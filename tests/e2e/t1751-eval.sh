@@ -124,13 +124,13 @@ assert_eq "$(sql "$S/catalog.db" "SELECT group_concat(pair || '=' || answer, ','
 # the candidate, asked by the promotion itself: refused with its figures; production stays
 expect_exit 1 airlock release promote 2027-Q2 --to production --store "$S" --eval "$G" --endpoint "$CAND/v1" --model test
 expect_stdout_contains "eval of the candidate: 4 of 5 passed, score 0.7600, 0 errors"
-expect_stdout_contains "FAIL eval       score 0.7600 < 0.9600 of 'production' (release '2027-Q1') minus the tolerance 0.0000"
+expect_stdout_contains "FAIL eval       score 0.7600 < 0.9600 of 'production' (release '2027-Q1') minus the tolerance 0.0000; regressed: planet"
 expect_exit 0 airlock release channel production --store "$S" --json
 assert_eq "$(json "$OUT" .release)" 2027-Q1 "production after the refused promotion"
 # twin: a tolerance that covers the drop, on the runs already recorded (no endpoint)
 expect_exit 0 airlock release promote 2027-Q2 --to production --store "$S" --eval "$G" --tolerance 25% --json
 assert_eq "$(json "$OUT" '.gates[] | select(.gate == "eval") | [.ok, .detail] | map(tostring) | join(" ")')" \
-    "true score 0.7600 >= 0.9600 of 'production' (release '2027-Q1') minus the tolerance 0.2500" "the eval gate"
+    "true score 0.7600 >= 0.9600 of 'production' (release '2027-Q1') minus the tolerance 0.2500; regressed: planet" "the eval gate"
 expect_exit 0 airlock release rollback production --store "$S"
 
 # --baseline: the candidate regresses against production (exit 1); production against itself does not

@@ -205,6 +205,8 @@ static const char *const sql_texts[AL_SQL_COUNT] = {
 		"actor FROM eval_runs WHERE ?1 IS NULL OR release = ?1 ORDER BY id DESC",
 	[AL_SQL_EVAL_RESULTS] = "SELECT seq, pair, tags, score, pass, latency, error, answer FROM eval_results WHERE run_id "
 		"= ?1 ORDER BY seq",
+	[AL_SQL_EVAL_REGRESSED] = "SELECT c.pair FROM eval_results c JOIN eval_results b ON b.run_id = ?2 AND b.pair = "
+		"c.pair WHERE c.run_id = ?1 AND c.pass = 0 AND b.pass = 1 ORDER BY c.seq",
 	[AL_SQL_RELEASE_ID] = "SELECT id FROM releases WHERE name = ?1",
 	[AL_SQL_ADD_RELEASE] = "INSERT INTO releases(name, created, actor, sources, digest) VALUES(?1, ?2, ?3, ?4, '')",
 	[AL_SQL_RELEASE_DIGEST] = "SELECT a.kind || ' ' || a.name || ' ' || a.digest FROM release_artifacts r JOIN "

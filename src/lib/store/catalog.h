@@ -151,6 +151,7 @@ enum al_sql {
 	AL_SQL_EVAL_LATEST,     /* ?1 release, ?2 golden: the newest run without errors (id, score, time) */
 	AL_SQL_LIST_EVAL_RUNS,  /* ?1 release or NULL: runs, newest first */
 	AL_SQL_EVAL_RESULTS,    /* ?1 run id: its pairs in order */
+	AL_SQL_EVAL_REGRESSED,  /* ?1 run id, ?2 baseline run id: the pairs that passed there and fail here */
 	AL_SQL_SET_VERSION, /* PRAGMA user_version = AL_CATALOG_VERSION */
 	AL_SQL_COUNT
 };

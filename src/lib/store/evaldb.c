@@ -134,13 +134,34 @@ enum al_code al_eval_list(struct al_store *s, const char *release, size_t limit,
 	return rc;
 }
 
+/* The pairs that passed in run BASE and fail in run RUN, appended to OUT as "; regressed: a, b". */
+static enum al_code regressed(struct al_store *s, int64_t run, int64_t base, char *out, size_t cap, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	size_t n = strlen(out), count = 0;
+	int row = 0;
+	enum al_code rc = al_store_prepare(s, AL_SQL_EVAL_REGRESSED, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, base);
+	while (!(rc = al_db_step(st, "reading the eval results", &row, err)) && row) {
+		if (n + 80 < cap)
+			n += (size_t)snprintf(out + n, cap - n, "%s%.64s", count ? ", " : "; regressed: ", sqlite3_column_text(st, 0));
+		else if (n + 8 < cap && !strstr(out, ", …"))
+			n += (size_t)snprintf(out + n, cap - n, ", …");
+		count++;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* One side of the comparison, or the gate's failure when it has no complete run. */
 static enum al_code side(struct al_store *s, const char *release, const char *golden, const char *role, double *score,
-			 char *why, size_t cap, struct al_err *err)
+			 int64_t *id, char *why, size_t cap, struct al_err *err)
 {
-	int64_t id;
 	int found;
-	enum al_code rc = al_eval_latest(s, release, golden, score, &id, &found, err);
+	enum al_code rc = al_eval_latest(s, release, golden, score, id, &found, err);
 	if (!rc && !found)
 		snprintf(why, cap,
 			 "%s release '%s' has no eval run on golden set %.19s… without errors: run 'airlock eval run --release %s --golden …' first",
@@ -152,11 +173,12 @@ enum al_code al_eval_gate(struct al_store *s, const struct al_promote_opts *o, c
 			  int *failed, struct al_err *err)
 {
 	double cand = 0, base = 0;
-	char why[512] = "", detail[640];
+	int64_t cand_id = 0, base_id = 0;
+	char why[512] = "", detail[900];
 	int ok;
-	enum al_code rc = side(s, o->release, o->eval_golden, "the candidate", &cand, why, sizeof(why), err);
+	enum al_code rc = side(s, o->release, o->eval_golden, "the candidate", &cand, &cand_id, why, sizeof(why), err);
 	if (!rc && !why[0] && current && strcmp(current, o->release))
-		rc = side(s, current, o->eval_golden, "the channel's", &base, why, sizeof(why), err);
+		rc = side(s, current, o->eval_golden, "the channel's", &base, &base_id, why, sizeof(why), err);
 	if (rc)
 		return rc;
 	if (why[0]) {
@@ -169,6 +191,8 @@ enum al_code al_eval_gate(struct al_store *s, const struct al_promote_opts *o, c
 		ok = cand >= base - o->tolerance - 1e-9;
 		snprintf(detail, sizeof(detail), "score %.4f %s %.4f of '%s' (release '%s') minus the tolerance %.4f", cand,
 			 ok ? ">=" : "<", base, o->channel, current, o->tolerance);
+		if ((rc = regressed(s, cand_id, base_id, detail, sizeof(detail), err)))
+			return rc;
 	}
 	*failed |= !ok;
 	if (json_array_append_new(gates, json_pack("{s:s, s:b, s:s}", "gate", "eval", "ok", ok, "detail", detail)))
