@@ -37,12 +37,35 @@ static void item(struct drill *d, const char *step, int ok, const char *fmt, ...
 	d->t0 = now;
 }
 
-/* The trust policy: every role's threshold within its keys, every required role defined. */
+enum { SOON = 30 * 86400 }; /* a key expiring within this is named, before it blocks */
+
+/* One role: its threshold against its keys unexpired at NOW, into OUT; 0 when it cannot be met. */
+static int role_reach(const struct al_trust_role *r, int64_t now, char *out, size_t cap)
+{
+	size_t live = 0, n = 0;
+	char when[32];
+	for (size_t k = 0; k < r->nkeys; k++)
+		live += !al_trust_key_expired(r, k, now);
+	n += (size_t)snprintf(out + n, cap - n, "%s %u of %zu keys%s", r->name, r->threshold, live,
+			      live < r->nkeys ? " unexpired" : "");
+	for (size_t k = 0; k < r->nkeys && n < cap; k++) {
+		if (!r->expires[k] || r->expires[k] - now > SOON)
+			continue;
+		al_time_fmt(r->expires[k], when);
+		n += (size_t)snprintf(out + n, cap - n, " (%s %s %s)", r->keys[k].id,
+				      al_trust_key_expired(r, k, now) ? "EXPIRED at" : "expires at", when);
+	}
+	if (live < r->threshold && n < cap)
+		snprintf(out + n, cap - n, " (UNREACHABLE)");
+	return live >= r->threshold;
+}
+
+/* The trust policy: every role's threshold within its unexpired keys. */
 static void check_policy(struct drill *d, struct al_store *s)
 {
 	struct al_err err = { 0 };
 	struct al_trust t;
-	char roles[800] = "";
+	char roles[1000] = "";
 	size_t n = 0;
 	int ok = 1;
 	enum al_code rc = al_store_trust_get(s, &t, NULL, &err);
@@ -52,14 +75,14 @@ static void check_policy(struct drill *d, struct al_store *s)
 		al_trust_release(&t);
 		return;
 	}
-	for (size_t i = 0; i < t.nroles && n < sizeof(roles); i++) {
-		int reach = t.roles[i].nkeys >= t.roles[i].threshold;
-		ok &= reach;
-		n += (size_t)snprintf(roles + n, sizeof(roles) - n, "%s%s %u of %zu keys%s", i ? "; " : "", t.roles[i].name,
-				      t.roles[i].threshold, t.roles[i].nkeys, reach ? "" : " (UNREACHABLE)");
+	for (size_t i = 0; i < t.nroles && n + 2 < sizeof(roles); i++) {
+		if (i)
+			n += (size_t)snprintf(roles + n, sizeof(roles) - n, "; ");
+		ok &= role_reach(&t.roles[i], (int64_t)time(NULL), roles + n, sizeof(roles) - n);
+		n += strlen(roles + n);
 	}
-	item(d, "trust policy", ok, "%s; minisign keys carry no expiry date%s", roles,
-	     ok ? "" : ": a role's threshold needs more keys than the policy lists");
+	item(d, "trust policy", ok, "%s%s", roles,
+	     ok ? "" : ": a role's threshold needs more unexpired keys than the policy lists (renew or add keys: airlock key, airlock store trust set)");
 	al_trust_release(&t);
 }
 
@@ -99,7 +122,11 @@ static void rehearse(struct drill *d, struct al_store *s, const char *bundle, co
 	json_t *out = NULL;
 	enum al_code rc = al_store_import(s, bundle, &io, NULL, &res, &err);
 	if (rc || res.status == AL_REJECTED) {
-		item(d, "import", 0, "%s", rc ? err.msg : "rejected");
+		char why[1000] = "";
+		size_t n = 0;
+		for (size_t i = 0; i < res.report.n && n + 4 < sizeof(why); i++) /* what the operator must fix */
+			n += (size_t)snprintf(why + n, sizeof(why) - n, "; %s", res.report.msg[i]);
+		item(d, "import", 0, "%s%s", rc ? err.msg : "rejected", why);
 		al_import_result_release(&res);
 		return;
 	}

@@ -63,6 +63,7 @@ llm_start() {
     local model=$1
     shift
     [ -f "$model" ] || fail "llm_start: no model '$model'"
+    need_node_package node-llama-cpp   # (sets $NODE_DIR)
     llm_launch env "$@" node "$NODE_DIR/llm-server.mjs" "$model" 0
 }
 

@@ -69,3 +69,27 @@ expect_exit 64 airlock drill --store "$ST" --media-size 1M
 assert_eq "$(find "$T/tmp2" -mindepth 1 | wc -l)" 0 "what the drills left in TMPDIR"
 fingerprint >"$T/after2"
 cmp -s "$T/before" "$T/after2" || fail "the drills changed the live store"
+
+# a role whose keys have expired: the policy step blocks, naming the key and when; the
+# import step too, since the expired key's signature no longer counts. A key that expires
+# within 30 days is named before it blocks (twin: the same store, the key renewed, passes).
+ymd() { date -u -d "@$(($(date +%s) + $1 * 86400))" +%Y-%m-%d; }
+EXP=$T/expiring
+policy_of "$T/trust-exp.yaml" keys/builder.pub "keys/security1.pub, {key: keys/security2.pub, expires: $(ymd -2)}" \
+    "builder, security"
+expect_exit 0 airlock init --store "$EXP" --trust "$T/trust-exp.yaml"
+expect_exit 1 airlock drill --store "$EXP" --bundle "$T/v2" --json
+assert_eq "$(json "$OUT" '[.steps[] | .step + ":" + (.ok | tostring)] | join(",")')" \
+    "trust policy:false,scratch copy:true,import:false" "the steps with an expired key"
+json "$OUT" '.steps[0].detail' | stdin_has -E "security 2 of 1 keys unexpired \\($S2 EXPIRED at $(ymd -1)T00:00:00Z\\) \\(UNREACHABLE\\)" ||
+    fail "the policy step: $(json "$OUT" '.steps[0].detail')"
+json "$OUT" '.steps[2].detail' | stdin_has -F "key $S2 of role 'security' expired at $(ymd -1)T00:00:00Z (trust policy): its signatures no longer count" ||
+    fail "the import step: $(json "$OUT" '.steps[2].detail')"
+expect_exit 1 airlock import "$T/v2" --store "$EXP" --quiet
+expect_stderr_contains "key $S2 of role 'security' expired"
+policy_of "$T/trust-exp.yaml" keys/builder.pub "keys/security1.pub, {key: keys/security2.pub, expires: $(ymd 10)}" \
+    "builder, security"
+expect_exit 0 airlock store trust set "$T/trust-exp.yaml" --store "$EXP"
+expect_exit 0 airlock drill --store "$EXP" --bundle "$T/v2" --json
+json "$OUT" '.steps[0].detail' | stdin_has -F "security 2 of 2 keys ($S2 expires at $(ymd 11)T00:00:00Z)" ||
+    fail "the policy step with a key expiring soon: $(json "$OUT" '.steps[0].detail')"

@@ -303,9 +303,16 @@ static const struct {
 	{ "roles:\n  r:\n    keys: @A\nrequire: [r]\n", "'keys' must list at least one public key" },
 	{ "roles:\n  r:\nrequire: [r]\n", "'keys' must list at least one public key" },
 	{ "roles:\n  r: @A\nrequire: [r]\n", "'keys' must list at least one public key" },
-	{ "roles:\n  r:\n    keys: [@A, [x]]\nrequire: [r]\n", "keys[1] must be a string" },
-	{ "roles:\n  r:\n    keys: [@A, {k: v}]\nrequire: [r]\n", "keys[1] must be a string" },
-	{ "roles:\n  r:\n    keys: [@A, ~]\nrequire: [r]\n", "keys[1] must be a string" },
+	{ "roles:\n  r:\n    keys: [@A, [x]]\nrequire: [r]\n", "keys[1] must be a key, or {key: KEY, expires: YYYY-MM-DD}" },
+	{ "roles:\n  r:\n    keys: [@A, {k: v}]\nrequire: [r]\n", "keys[1]: unknown key 'k'" },
+	{ "roles:\n  r:\n    keys: [@A, ~]\nrequire: [r]\n", "keys[1] must be a key, or" },
+	/* key expiry */
+	{ "roles:\n  r:\n    keys: [{key: @A}]\nrequire: [r]\n", "keys[0] must be a key, or {key: KEY, expires" },
+	{ "roles:\n  r:\n    keys: [{expires: 2027-01-31}]\nrequire: [r]\n", "keys[0] must be a key, or" },
+	{ "roles:\n  r:\n    keys: [{key: @A, expires: 31/01/2027}]\nrequire: [r]\n", "keys[0]: 'expires' must be YYYY-MM-DD" },
+	{ "roles:\n  r:\n    keys: [{key: @A, expires: 2027-02-30}]\nrequire: [r]\n", "keys[0]: 'expires' must be YYYY-MM-DD" },
+	{ "roles:\n  r:\n    keys: [{key: @A, expires: [2027-01-31]}]\nrequire: [r]\n", "keys[0] must be a key, or" },
+	{ "roles:\n  r:\n    keys: [{key: @A, expires: 2027-01-31, until: x}]\nrequire: [r]\n", "keys[0]: unknown key 'until'" },
 	{ "roles:\n  r:\n    keys: [@A, @A]\nrequire: [r]\n", "is listed twice" },
 	{ "roles:\n  r:\n    keys: [@A, @B, @DIR/a.pub]\nrequire: [r]\n", "is listed twice" },
 	{ "roles:\n  r:\n    keys: [@DIR/a.key]\nrequire: [r]\n", "neither a public key nor a readable .pub file" },
@@ -418,6 +425,29 @@ static void test_parse_max_age_date(void **state)
 	}
 }
 
+/* A key counts through the day its date names (UTC), and up to the second a time names. */
+static void test_key_expiry(void **state)
+{
+	struct fix *f = *state;
+	struct al_trust t;
+	struct al_err err = { 0 };
+	const struct al_trust_role *r;
+	if (parse(f, "roles:\n  r:\n    keys: [{key: @A, expires: 2027-01-31}, @B, {key: @C, expires: \"2027-01-31T12:00:00Z\"}]\n"
+		     "require: [r]\n", NULL, &t, &err) != AL_OK)
+		fail_msg("refused: %s", err.msg);
+	r = role(&t, "r");
+	/* 2027-02-01T00:00:00Z is 1801440000; noon of the 31st is 1801396800 */
+	assert_int_equal(r->expires[0], 1801440000);
+	assert_int_equal(r->expires[1], 0);
+	assert_int_equal(r->expires[2], 1801396800);
+	assert_false(al_trust_key_expired(r, 0, 1801439999));
+	assert_true(al_trust_key_expired(r, 0, 1801440000));
+	assert_false(al_trust_key_expired(r, 1, INT64_MAX));
+	assert_false(al_trust_key_expired(r, 2, 1801396799));
+	assert_true(al_trust_key_expired(r, 2, 1801396800));
+	al_trust_release(&t);
+}
+
 static void same_policy(const struct al_trust *a, const struct al_trust *b)
 {
 	assert_int_equal(a->nroles, b->nroles);
@@ -425,8 +455,10 @@ static void same_policy(const struct al_trust *a, const struct al_trust *b)
 		const struct al_trust_role *x = &a->roles[i], *y = role(b, x->name);
 		assert_int_equal(x->threshold, y->threshold);
 		assert_int_equal(x->nkeys, y->nkeys);
-		for (size_t k = 0; k < x->nkeys; k++)
+		for (size_t k = 0; k < x->nkeys; k++) {
 			assert_memory_equal(&x->keys[k], &y->keys[k], sizeof(x->keys[k]));
+			assert_int_equal(x->expires[k], y->expires[k]);
+		}
 	}
 	assert_int_equal(a->nrequire, b->nrequire);
 	for (size_t i = 0; i < a->nrequire; i++)
@@ -452,6 +484,8 @@ static void test_format_roundtrip(void **state)
 		POLICY_2ROLES "custody: {require_last: handed-over}\ndistinct_roles: true\n",
 		"roles:\n  r:\n    keys: [@DIR/a.pub, b.pub, @C, @D]\n    threshold: 3\n  x_1:\n    keys: [@D]\n"
 		"require: [x_1, r]\nmax_age: 120d\n",
+		"roles:\n  r:\n    keys: [{key: @A, expires: 2027-01-31}, @B, {key: @C, expires: \"2027-01-31T12:00:00Z\"}]\n"
+		"require: [r]\n",
 	};
 	struct fix *f = *state;
 	for (size_t i = 0; i < sizeof(tpls) / sizeof(tpls[0]); i++) {
@@ -1134,6 +1168,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_missing_key_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_max_age_date, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format_roundtrip_edges, setup, teardown),

@@ -33,6 +33,7 @@ void al_trust_release(struct al_trust *t)
 	for (size_t i = 0; i < t->nroles; i++) {
 		free(t->roles[i].name);
 		free(t->roles[i].keys);
+		free(t->roles[i].expires);
 	}
 	free(t->roles);
 	for (size_t i = 0; i < t->nrequire; i++)
@@ -60,6 +61,34 @@ static enum al_code parse_key(const char *s, const char *base, const char *where
 		al_err_prefix(err, "%s: '%s' is neither a public key nor a readable .pub file", where, s);
 	free(path);
 	return rc;
+}
+
+int al_trust_key_expired(const struct al_trust_role *r, size_t k, int64_t now)
+{
+	return r->expires && r->expires[k] && now >= r->expires[k];
+}
+
+/*
+ * One entry of a role's keys: a key (see parse_key), or {key: KEY, expires: DATE}, where
+ * DATE is YYYY-MM-DD (the key counts through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ.
+ */
+static enum al_code parse_key_entry(const json_t *k, const char *base, const char *where, size_t i,
+				    struct al_pubkey *pk, int64_t *expires, struct al_err *err)
+{
+	const json_t *key = json_is_object(k) ? json_object_get(k, "key") : k, *x;
+	const char *ex = json_is_object(k) ? al_json_str(k, "expires") : NULL, *kk;
+	*expires = 0;
+	json_object_foreach((json_t *)k, kk, x)
+		if (strcmp(kk, "key") && strcmp(kk, "expires"))
+			return al_fail(err, AL_EINVAL, "%s: keys[%zu]: unknown key '%s' (a key entry has key and expires)", where, i, kk);
+	if (!json_is_string(key) || (json_is_object(k) && !ex))
+		return al_fail(err, AL_EINVAL, "%s: keys[%zu] must be a key, or {key: KEY, expires: YYYY-MM-DD}", where, i);
+	if (ex && al_time_parse(ex, expires))
+		return al_fail(err, AL_EINVAL, "%s: keys[%zu]: 'expires' must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not '%.40s'",
+			       where, i, ex);
+	if (ex && strlen(ex) == 10)
+		*expires += 86400; /* through that day */
+	return parse_key(json_string_value(key), base, where, pk, err);
 }
 
 static const struct al_trust_role *find_role(const struct al_trust *t, const char *name)
@@ -115,12 +144,11 @@ static enum al_code parse_role(const char *name, const json_t *v, const char *wh
 		return al_fail(err, AL_EINVAL, "%s: 'keys' must list at least one public key", where);
 	if (json_object_get(v, "threshold") && (al_json_int(v, "threshold", &th) || th < 1))
 		return al_fail(err, AL_EINVAL, "%s: 'threshold' must be a positive integer", where);
-	if (!(r->keys = calloc(json_array_size(keys), sizeof(*r->keys))))
+	if (!(r->keys = calloc(json_array_size(keys), sizeof(*r->keys))) ||
+	    !(r->expires = calloc(json_array_size(keys), sizeof(*r->expires))))
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	json_array_foreach(keys, i, k) {
-		if (!json_is_string(k))
-			return al_fail(err, AL_EINVAL, "%s: keys[%zu] must be a string", where, i);
-		if ((rc = parse_key(json_string_value(k), base, where, &r->keys[r->nkeys], err)))
+		if ((rc = parse_key_entry(k, base, where, i, &r->keys[r->nkeys], &r->expires[r->nkeys], err)))
 			return rc;
 		/* the same Ed25519 key under another key id is still the same key */
 		for (size_t j = 0; j < r->nkeys; j++)
@@ -311,7 +339,12 @@ enum al_code al_trust_format(const struct al_trust *t, struct al_buf *out, struc
 		for (size_t k = 0; k < r->nkeys && !rc; k++) {
 			char b[64];
 			al_pubkey_b64(&r->keys[k], b);
-			rc = al_buf_addf(out, err, "      - %s   # %s\n", b, r->keys[k].id);
+			if (r->expires[k]) {
+				char when[32];
+				al_time_fmt(r->expires[k], when);
+				rc = al_buf_addf(out, err, "      - {key: %s, expires: \"%s\"}   # %s\n", b, when, r->keys[k].id);
+			} else
+				rc = al_buf_addf(out, err, "      - %s   # %s\n", b, r->keys[k].id);
 		}
 	}
 	if (!rc)
@@ -412,7 +445,7 @@ struct tally {
  * them NULL. SB is a scratch buffer. Fails only on an operational error.
  */
 static enum al_code check_sig(struct al_bview *v, const struct al_bfile *f, const struct al_bundle_info *info,
-			      const struct al_trust *t, const unsigned char hash[64], const struct al_buf *sums,
+			      const struct al_trust *t, int64_t now, const unsigned char hash[64], const struct al_buf *sums,
 			      struct al_buf *sb, struct al_report *rep, const struct al_trust_role **role,
 			      const struct al_pubkey **key, struct al_err *err)
 {
@@ -440,8 +473,17 @@ static enum al_code check_sig(struct al_bview *v, const struct al_bfile *f, cons
 		return AL_OK;
 	}
 	for (size_t k = 0; k < r->nkeys; k++)
-		if (!memcmp(r->keys[k].keynum, sig.keynum, AL_KEYNUM))
+		if (!memcmp(r->keys[k].keynum, sig.keynum, AL_KEYNUM)) {
 			*key = &r->keys[k];
+			if (al_trust_key_expired(r, k, now)) {
+				char when[32];
+				al_time_fmt(r->expires[k], when);
+				al_report_add(rep, "'%s': key %s of role '%s' expired at %s (trust policy): its signatures no longer count",
+					      f->path, sig.id, rname, when);
+				*key = NULL;
+				return AL_OK;
+			}
+		}
 	if (!*key) {
 		al_report_add(rep, "'%s': key %s is not a key of role '%s' in the trust policy (unknown key)",
 			      f->path, sig.id, rname);
@@ -588,7 +630,7 @@ enum al_code al_trust_check(struct al_bview *v, const struct al_bundle_info *inf
 		const struct al_pubkey *key;
 		if (strncmp(v->files[i].path, "signatures/", 11) != 0)
 			continue;
-		rc = check_sig(v, &v->files[i], info, t, hash, &sumsb, &sb, rep, &r, &key, err);
+		rc = check_sig(v, &v->files[i], info, t, now, hash, &sumsb, &sb, rep, &r, &key, err);
 		if (!rc && r)
 			tally_add(&c, (size_t)(r - t->roles), key);
 	}

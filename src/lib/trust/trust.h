@@ -19,6 +19,7 @@ struct al_trust_role {
 	char *name;
 	unsigned threshold;
 	struct al_pubkey *keys;
+	int64_t *expires;        /* per key: from when (Unix time) its signatures no longer count; 0: never */
 	size_t nkeys;
 };
 
@@ -36,6 +37,9 @@ struct al_trust {
 	char *scan_require;      /* scan: {require}: "pass" or "review", the worst verdict an attached
 				    scan.json may have; NULL: no scan required */
 };
+
+/* Whether key K of role R has expired at NOW. */
+int al_trust_key_expired(const struct al_trust_role *r, size_t k, int64_t now);
 
 /* Role names: [a-z0-9][a-z0-9_-]{0,31}. NULL if fine, else what is wrong. */
 const char *al_role_bad(const char *role);
