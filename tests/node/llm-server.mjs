@@ -28,7 +28,7 @@
 //   LLM_CTX=N             the context size (default and maximum: the model's)
 //   LLM_MODEL_ID=NAME     the model's id in /v1/models and answers (default: the file's name)
 //   LLM_LOG=FILE          one JSON line per completion request: n, path, status, prompt,
-//                         text, finish_reason, ms
+//                         text, finish_reason, ms (the time the server spent on it, fractional)
 // Exit codes: 0 stopped by a signal; 1 the model did not load or the port is taken; 64 usage.
 
 import { appendFileSync } from "node:fs";
@@ -195,7 +195,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let requests = 0, ids = 0;
 
 async function complete(req, res, chat) {
-	const n = ++requests, t0 = Date.now();
+	const n = ++requests, t0 = performance.now();
 	const entry = { n, path: req.url };
 	let closed = false;
 	res.on("close", () => { closed = !res.writableFinished; });
@@ -227,7 +227,7 @@ async function complete(req, res, chat) {
 		sendError(res, e);
 	} finally {
 		if (logFile) {
-			entry.ms = Date.now() - t0;
+			entry.ms = performance.now() - t0;   // fractional: bench/eval.sh sums them
 			if (closed) entry.client_closed = true;
 			appendFileSync(logFile, JSON.stringify(entry) + "\n");
 		}

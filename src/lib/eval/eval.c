@@ -5,6 +5,8 @@
  */
 #include <curl/curl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,7 @@ struct job {
 	struct al_fetch_opts fo;
 	char *chat_url, *completions_url;
 	struct al_eval_run *run;
+	atomic_size_t next;      /* the next pair a worker takes */
 };
 
 /* The request's body. */
@@ -95,15 +98,15 @@ static enum al_code answer_text(const struct job *j, const struct al_buf *reply,
 	return rc;
 }
 
-/* Asks one question. */
-static enum al_code ask(const struct job *j, const struct al_golden_pair *p, char **text, struct al_err *err)
+/* Asks one question on the worker's connection C (kept alive between its questions). */
+static enum al_code ask(const struct job *j, struct al_fetch_conn *c, const struct al_golden_pair *p, char **text,
+			struct al_err *err)
 {
-	struct al_fetch_conn *c = NULL;
 	struct al_fetch_answer ans = { 0 };
 	struct al_buf reply;
 	char *body = NULL;
 	json_t *b = request(j, p);
-	enum al_code rc = b && (body = json_dumps(b, JSON_COMPACT)) ? al_fetch_conn_new(&c, err) : al_fail(err, AL_ENOMEM, "out of memory");
+	enum al_code rc = b && (body = json_dumps(b, JSON_COMPACT)) ? AL_OK : al_fail(err, AL_ENOMEM, "out of memory");
 	al_buf_init(&reply, MAX_REPLY);
 	if (!rc) {
 		struct al_fetch_req q = { .method = "POST", .url = j->o->completions ? j->completions_url : j->chat_url,
@@ -113,27 +116,51 @@ static enum al_code ask(const struct job *j, const struct al_golden_pair *p, cha
 		if (!(rc = al_fetch_send(&j->fo, c, &q, &ans, err)) && !(rc = al_buf_check(&reply, err)))
 			rc = answer_text(j, &reply, text, err);
 	}
-	al_fetch_conn_free(c);
 	al_buf_release(&reply);
 	free(body);
 	json_decref(b);
 	return rc;
 }
 
-static void run_one(void *ctx, size_t i, char *buf)
+/*
+ * A worker: takes the next pair until none is left, each asked on its own connection
+ * (a new one when it could not be made: the pair is then the error).
+ */
+static void *worker(void *arg)
 {
-	const struct job *j = ctx;
-	const struct al_golden_pair *p = &j->g->pairs[i];
-	struct al_eval_result *r = &j->run->results[i];
-	struct al_err err = { 0 };
-	double t0 = mono();
-	(void)buf;
-	if (ask(j, p, &r->answer, &err)) {
-		r->error = strdup(err.msg[0] ? err.msg : "the request failed");
-		r->score = 0;
-	} else
-		r->score = al_eval_score(p, r->answer, &r->pass);
-	r->latency = mono() - t0;
+	struct job *j = arg;
+	struct al_fetch_conn *c = NULL;
+	for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->g->n;) {
+		const struct al_golden_pair *p = &j->g->pairs[i];
+		struct al_eval_result *r = &j->run->results[i];
+		struct al_err err = { 0 };
+		double t0 = mono();
+		if ((c || !al_fetch_conn_new(&c, &err)) && !ask(j, c, p, &r->answer, &err))
+			r->score = al_eval_score(p, r->answer, &r->pass);
+		else
+			r->error = strdup(err.msg[0] ? err.msg : "the request failed");
+		r->latency = mono() - t0;
+	}
+	al_fetch_conn_free(c);
+	return NULL;
+}
+
+/* CONCURRENCY workers over the pairs; the caller's thread is one of them. */
+static enum al_code run_workers(struct job *j, unsigned concurrency, struct al_err *err)
+{
+	pthread_t t[64];
+	unsigned n = 0;
+	enum al_code rc = AL_OK;
+	if (concurrency > 64)
+		concurrency = 64;
+	while (n + 1 < concurrency && n + 1 < j->g->n && !pthread_create(&t[n], NULL, worker, j))
+		n++;
+	if (n + 1 < concurrency && n + 1 < j->g->n)
+		rc = al_fail(err, AL_EIO, "cannot start the eval's worker threads (%u of %u)", n + 1, concurrency);
+	worker(j);
+	while (n > 0)
+		pthread_join(t[--n], NULL);
+	return rc;
 }
 
 static enum al_code job_init(struct job *j, const struct al_eval_opts *o, struct al_err *err)
@@ -159,7 +186,6 @@ enum al_code al_eval_run(const struct al_eval_opts *o, const struct al_golden *g
 	struct job j = { .o = o, .g = g, .run = run };
 	char *host = url_host(o->endpoint);
 	const char *plain[2] = { host, NULL };
-	size_t *order = NULL;
 	double t0 = mono();
 	enum al_code rc = AL_OK;
 	memset(run, 0, sizeof(*run));
@@ -167,14 +193,12 @@ enum al_code al_eval_run(const struct al_eval_opts *o, const struct al_golden *g
 	if (!host || (strncmp(o->endpoint, "http://", 7) && strncmp(o->endpoint, "https://", 8)))
 		rc = al_fail(err, AL_EUSAGE, "--endpoint '%s': give the API's base URL, e.g. http://HOST:8000/v1", o->endpoint);
 	j.fo.plain_http = plain; /* the endpoint was named: plain HTTP to it is what was asked for */
-	if (!rc && !(rc = job_init(&j, o, err)) &&
-	    (!(run->results = calloc(g->n, sizeof(*run->results))) || !(order = malloc(g->n * sizeof(*order)))))
+	if (!rc && !(rc = job_init(&j, o, err)) && !(run->results = calloc(g->n, sizeof(*run->results))))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 	if (!rc) {
 		run->n = g->n;
-		for (size_t i = 0; i < g->n; i++)
-			order[i] = i;
-		rc = al_parallel(run_one, &j, order, g->n, o->concurrency ? o->concurrency : 1, err);
+		atomic_init(&j.next, 0);
+		rc = run_workers(&j, o->concurrency ? o->concurrency : 1, err);
 	}
 	for (size_t i = 0; !rc && i < run->n; i++) {
 		run->score += run->results[i].score; /* summed, then divided: 4.8 / 5 is 0.96 */
@@ -184,7 +208,6 @@ enum al_code al_eval_run(const struct al_eval_opts *o, const struct al_golden *g
 	if (!rc && run->n)
 		run->score /= (double)run->n;
 	run->seconds = mono() - t0;
-	free(order);
 	free(j.chat_url);
 	free(j.completions_url);
 	curl_free(host);
