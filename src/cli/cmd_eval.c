@@ -295,8 +295,9 @@ static int run_parse(int argc, char **argv, struct run_args *a)
 	}
 	if (optind != argc)
 		return cli_usage("eval", "'eval run' takes no argument");
+	/* --release and --baseline name what a store holds: the default one unless --store says */
 	if ((a->release || a->baseline) && !a->store)
-		return cli_usage("eval", "--release and --baseline name what the store holds: give --store too");
+		a->store = al_store_default(NULL);
 	return 0;
 }
 

@@ -151,8 +151,10 @@ expect_exit 2 airlock eval run --golden "$T/golden2.jsonl" --endpoint "$CAND/v1"
 expect_stderr_contains "baseline 'production' (release '2027-Q1') has no eval run on golden set sha256:$(sha256 "$T/golden2.jsonl") without errors"
 assert_eq "$(wc -c <"$LLM_LOG")" 0 "requests made when the baseline is missing"
 expect_exit 0 airlock eval ls --store "$S" --json
-assert_eq "$(json "$OUT" '[.runs[] | .release + ":" + (.score | tostring)] | join(",")')" \
-    "2027-Q1:0.96,2027-Q2:0.76,2027-Q2:0.76,2027-Q1:0.96" "the runs, newest first"
+assert_eq "$(json "$OUT" '[.runs[] | .release + ":" + (.score | tostring) + ":" + (.score | type)] | join(",")')" \
+    "2027-Q1:0.96:number,2027-Q2:0.76:number,2027-Q2:0.76:number,2027-Q1:0.96:number" "the runs, newest first"
+expect_exit 0 airlock eval ls --store "$S" --limit 1
+expect_stdout_contains "2027-Q1          test                 0.9600     5/5    0"
 expect_exit 0 airlock eval ls --store "$S" --release 2027-Q2 --limit 1 --pairs --json
 assert_eq "$(json "$OUT" '.runs[0].pairs | map(select(.pass == 0) | .pair + "=" + .answer) | join(",")')" "planet=Saturn" \
     "the failed pair of the candidate's newest run"

@@ -36,6 +36,9 @@ static json_t *column(sqlite3_stmt *st, int i, struct al_err *err)
 	case SQLITE_INTEGER:
 		j = json_integer(sqlite3_column_int64(st, i));
 		break;
+	case SQLITE_FLOAT: /* a number, not the text of one */
+		j = json_real(sqlite3_column_double(st, i));
+		break;
 	case SQLITE_NULL:
 		j = json_null();
 		break;
