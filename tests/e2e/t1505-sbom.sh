@@ -4,7 +4,8 @@
 # schema (bom-1.6, with its SPDX licence list and JSF schemas, as the CycloneDX project
 # ships them in @cyclonedx/cyclonedx-library from npm), checked by ajv; the SPDX 2.3
 # document holds every field SPDX 2.3 requires of a document and of a package (checked
-# field by field below: no SPDX 2.3 JSON schema is packaged by Debian or npm). In both,
+# field by field below, with the closed sets of keys and values SPDX 2.3 defines: no SPDX
+# 2.3 JSON schema is packaged by Debian or npm). In both,
 # every artifact appears with its purl and the SHA-256 sha256sum computes; the model with
 # its card's licence, base model and datasets; the wheel with its declared requirements.
 # Twins: a document with one wrong field fails each check; a damaged bundle gets none.
@@ -107,9 +108,43 @@ if d.get("spdxVersion") != "SPDX-2.3" or d.get("dataLicense") != "CC0-1.0" or d.
 need(d.get("creationInfo", {}), ["created", "creators"], "creationInfo")
 if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d.get("creationInfo", {}).get("created", "")):
     bad.append("created is not YYYY-MM-DDThh:mm:ssZ")
+# the closed sets of SPDX 2.3 (the specification's clauses 6, 7.3, 7.10, 7.21, 7.24 and 11):
+# what a document, its creation information and a package may hold, and the values of the
+# enumerated fields; an unknown key or value is what its JSON schema refuses
+DOC_KEYS = {"$schema", "SPDXID", "annotations", "comment", "creationInfo", "dataLicense", "externalDocumentRefs",
+            "hasExtractedLicensingInfos", "name", "revieweds", "spdxVersion", "documentNamespace",
+            "documentDescribes", "packages", "files", "snippets", "relationships"}
+PKG_KEYS = {"SPDXID", "annotations", "attributionTexts", "builtDate", "checksums", "comment", "copyrightText",
+            "description", "downloadLocation", "externalRefs", "filesAnalyzed", "hasFiles", "homepage",
+            "licenseComments", "licenseConcluded", "licenseDeclared", "licenseInfoFromFiles", "name", "originator",
+            "packageFileName", "packageVerificationCode", "primaryPackagePurpose", "releaseDate", "sourceInfo",
+            "summary", "supplier", "validUntilDate", "versionInfo"}
+PURPOSES = {"OTHER", "INSTALL", "ARCHIVE", "FIRMWARE", "APPLICATION", "FRAMEWORK", "LIBRARY", "CONTAINER", "SOURCE",
+            "DEVICE", "OPERATING-SYSTEM", "FILE"}
+REF_CATEGORIES = {"OTHER", "PERSISTENT-ID", "PERSISTENT_ID", "SECURITY", "PACKAGE-MANAGER", "PACKAGE_MANAGER"}
+RELATIONSHIPS = {"DESCRIBES", "DESCRIBED_BY", "CONTAINS", "CONTAINED_BY", "DEPENDS_ON", "DEPENDENCY_OF",
+                 "DEPENDENCY_MANIFEST_OF", "BUILD_DEPENDENCY_OF", "DEV_DEPENDENCY_OF", "OPTIONAL_DEPENDENCY_OF",
+                 "PROVIDED_DEPENDENCY_OF", "TEST_DEPENDENCY_OF", "RUNTIME_DEPENDENCY_OF", "EXAMPLE_OF", "GENERATES",
+                 "GENERATED_FROM", "ANCESTOR_OF", "DESCENDANT_OF", "VARIANT_OF", "DISTRIBUTION_ARTIFACT", "PATCH_FOR",
+                 "PATCH_APPLIED", "COPY_OF", "FILE_ADDED", "FILE_DELETED", "FILE_MODIFIED", "EXPANDED_FROM_ARCHIVE",
+                 "DYNAMIC_LINK", "STATIC_LINK", "DATA_FILE_OF", "TEST_CASE_OF", "BUILD_TOOL_OF", "DEV_TOOL_OF",
+                 "TEST_OF", "TEST_TOOL_OF", "DOCUMENTATION_OF", "OPTIONAL_COMPONENT_OF", "METAFILE_OF", "PACKAGE_OF",
+                 "AMENDS", "PREREQUISITE_FOR", "HAS_PREREQUISITE", "REQUIREMENT_DESCRIPTION_FOR",
+                 "SPECIFICATION_FOR", "OTHER"}
+for k in set(d) - DOC_KEYS:
+    bad.append("the document holds %r, which SPDX 2.3 does not define" % k)
+for k in set(d.get("creationInfo", {})) - {"comment", "created", "creators", "licenseListVersion"}:
+    bad.append("creationInfo holds %r, which SPDX 2.3 does not define" % k)
 ids = set()
 for p in d.get("packages", []):
     need(p, ["SPDXID", "name", "downloadLocation"], "package %s" % p.get("name"))
+    for k in set(p) - PKG_KEYS:
+        bad.append("package %s holds %r, which SPDX 2.3 does not define" % (p.get("name"), k))
+    if "primaryPackagePurpose" in p and p["primaryPackagePurpose"] not in PURPOSES:
+        bad.append("package %s: primaryPackagePurpose %r is not one of SPDX 2.3's" % (p.get("name"), p["primaryPackagePurpose"]))
+    for e in p.get("externalRefs", []):
+        if e.get("referenceCategory") not in REF_CATEGORIES or set(e) - {"comment", "referenceCategory", "referenceLocator", "referenceType"}:
+            bad.append("package %s: external reference %r" % (p.get("name"), e))
     if not re.fullmatch(r"SPDXRef-[A-Za-z0-9.-]+", p.get("SPDXID", "")):
         bad.append("package %s: SPDXID %r" % (p.get("name"), p.get("SPDXID")))
     ids.add(p.get("SPDXID"))
@@ -121,6 +156,8 @@ for p in d.get("packages", []):
             bad.append("%s is used but not declared" % l)
 for r in d.get("relationships", []):
     need(r, ["spdxElementId", "relationshipType", "relatedSpdxElement"], "a relationship")
+    if r.get("relationshipType") not in RELATIONSHIPS:
+        bad.append("relationship type %r is not one of SPDX 2.3's" % r.get("relationshipType"))
     if r.get("relatedSpdxElement") not in ids or r.get("spdxElementId") not in ids | {"SPDXRef-DOCUMENT"}:
         bad.append("a relationship names an element that is not there: %r" % r)
 described = {r["relatedSpdxElement"] for r in d.get("relationships", []) if r.get("relationshipType") == "DESCRIBES"}
@@ -142,6 +179,11 @@ jq -e '(.packages[] | select(.name == "local/tiny-model") | .licenseDeclared == 
     fail "the SPDX licence or the requirements are not as expected"
 jq 'del(.packages[0].downloadLocation)' "$T/spdx.json" >"$T/spdx-bad.json"
 spdx_check "$T/spdx-bad.json" >/dev/null 2>&1 && fail "the SPDX check passed a package without downloadLocation"
+# twins of the closed sets: a purpose SPDX 2.3 does not have (SPDX 3's DATA), a key it does not define
+jq '.packages[0].primaryPackagePurpose = "DATA"' "$T/spdx.json" >"$T/spdx-bad.json"
+spdx_check "$T/spdx-bad.json" >/dev/null 2>&1 && fail "the SPDX check passed primaryPackagePurpose DATA"
+jq '.packages[0].modelCard = "x"' "$T/spdx.json" >"$T/spdx-bad.json"
+spdx_check "$T/spdx-bad.json" >/dev/null 2>&1 && fail "the SPDX check passed a key SPDX 2.3 does not define"
 
 # ---------------------------------------------------------------- a damaged bundle gets none
 cp -r "$T/x" "$T/y"

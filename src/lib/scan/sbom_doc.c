@@ -295,13 +295,13 @@ static json_t *spdx_license(const json_t *lics, json_t *extracted)
 	return out;
 }
 
+/* SPDX 2.3's primaryPackagePurpose is a closed set: it has no DATA or MODEL (SPDX 3 has). */
 static const char *spdx_purpose(enum al_kind k)
 {
 	switch (k) {
 	case AL_KIND_WHEEL: return "LIBRARY";
 	case AL_KIND_IMAGE: return "CONTAINER";
 	case AL_KIND_FILE: return "FILE";
-	case AL_KIND_VULNDB: return "DATA";
 	default: return "OTHER";
 	}
 }
