@@ -103,7 +103,9 @@ struct cli_eval {
 };
 /* Takes option C (a CLI_EV_*) with ARG for command CMD: 0 or the usage error's exit code. */
 int cli_eval_option(struct cli_eval *e, const char *cmd, int c, const char *arg);
-/* Loads the golden set and asks the endpoint (failed pairs listed unless QUIET): 0 or the exit code. */
+/* Loads the golden set (once: what is asked is what a baseline was found for): 0 or the exit code. */
+int cli_eval_load(struct cli_eval *e);
+/* Loads the golden set unless loaded, and asks the endpoint (failed pairs listed unless QUIET): 0 or the exit code. */
 int cli_eval_ask(struct cli_eval *e, const char *cmd, int quiet);
 struct al_store;
 /* Records the run in the store (writer) for RELEASE ("" for none): 0 or the exit code. */

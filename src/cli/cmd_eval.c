@@ -126,17 +126,26 @@ static void print_failed(const struct al_golden *g, const struct al_eval_run *ru
 		printf("  … and %zu more (see --json or 'airlock eval ls --pairs')\n", failed - shown);
 }
 
+int cli_eval_load(struct cli_eval *e)
+{
+	struct al_err err = { 0 };
+	if (al_golden_load(e->golden, &e->g, &err))
+		return cli_fail(&err);
+	e->loaded = 1;
+	return 0;
+}
+
 int cli_eval_ask(struct cli_eval *e, const char *cmd, int quiet)
 {
 	struct al_err err = { 0 };
+	int code;
 	if (!e->golden || !e->o.endpoint || !e->o.model)
 		return cli_usage(cmd, "an eval needs --golden FILE, --endpoint URL and --model NAME");
 	if (e->token_file && read_token(e->token_file, e->token, sizeof(e->token)))
 		return 2;
 	e->o.token = e->token_file ? e->token : NULL;
-	if (al_golden_load(e->golden, &e->g, &err))
-		return cli_fail(&err);
-	e->loaded = 1;
+	if (!e->loaded && (code = cli_eval_load(e)))
+		return code;
 	if (!quiet)
 		fprintf(stderr, "airlock: asking %s (model %s) %zu golden questions, %u at a time\n", e->o.endpoint, e->o.model,
 			e->g.n, e->o.concurrency ? e->o.concurrency : 1);
@@ -191,7 +200,7 @@ static int resolve(struct run_args *a)
 	if ((a->release && al_release_resolve(s, a->release, a->rel, sizeof(a->rel), &err)) ||
 	    (a->baseline && al_release_resolve(s, a->baseline, a->base_rel, sizeof(a->base_rel), &err)))
 		code = cli_fail(&err);
-	else if (a->baseline && al_golden_load(a->e.golden, &a->e.g, &err) == AL_OK) {
+	else if (a->baseline) { /* the set is loaded once: the run asks what the baseline was found for */
 		if (al_eval_latest(s, a->base_rel, a->e.g.digest, &a->base_score, &id, &found, &err))
 			code = cli_fail(&err);
 		else if (!found)
@@ -199,9 +208,7 @@ static int resolve(struct run_args *a)
 					     "baseline '%s' (release '%s') has no eval run on golden set %s without errors: run 'airlock eval run --release %s' on it first",
 					     a->baseline, a->base_rel, a->e.g.digest, a->base_rel);
 		a->have_base = found;
-		al_golden_release(&a->e.g);
-	} else if (a->baseline)
-		code = cli_fail(&err);
+	}
 	al_store_free(s);
 	return code;
 }
@@ -306,7 +313,8 @@ static int eval_run(int argc, char **argv)
 	struct run_args a = { .wait = CLI_WAIT_DEFAULT, .e.tolerance = 0 };
 	struct al_store *s = NULL;
 	int code;
-	if ((code = run_parse(argc, argv, &a)) || (code = resolve(&a)) || (code = cli_eval_ask(&a.e, "eval", a.json))) {
+	if ((code = run_parse(argc, argv, &a)) || (a.e.golden && (code = cli_eval_load(&a.e))) || (code = resolve(&a)) ||
+	    (code = cli_eval_ask(&a.e, "eval", a.json))) {
 		cli_eval_release(&a.e);
 		return code;
 	}

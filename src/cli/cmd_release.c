@@ -292,7 +292,6 @@ static int parse(int argc, char **argv, struct rel_args *a)
 /* promote --eval: with --endpoint the candidate is asked now; without, only the set's digest is needed. */
 static int eval_first(struct rel_args *a)
 {
-	struct al_err err = { 0 };
 	int code;
 	if (a->ev.o.endpoint) {
 		if ((code = cli_eval_ask(&a->ev, "release", a->json)))
@@ -302,10 +301,7 @@ static int eval_first(struct rel_args *a)
 				 a->ev.run.n, a->ev.run.score, a->ev.run.errors);
 		return 0;
 	}
-	if (al_golden_load(a->ev.golden, &a->ev.g, &err))
-		return cli_fail(&err);
-	a->ev.loaded = 1;
-	return 0;
+	return cli_eval_load(&a->ev);
 }
 
 /* Which options and how many arguments each subcommand takes. */

@@ -241,6 +241,39 @@ llm_stop "$LLM_PID"
 expect_exit 2 airlock eval run --golden "$G" --endpoint "$LLM_URL/v1" --model test --retries 1
 expect_stdout_contains "Couldn't connect to server"
 
+# a hostile endpoint (a few lines of Python, not a model): an answer with a NUL after the
+# golden text is an error (the JSON parser refuses \u0000), never scored on what comes before
+# the NUL; a reply that is not JSON is one too
+cat >"$T/hostile.py" <<'PY'
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        first = self.server.n % 2 == 0
+        self.server.n += 1
+        # json.dumps writes the NUL as the escape \u0000: valid JSON, a string with a NUL in it
+        body = (json.dumps({"choices": [{"message": {"role": "assistant", "content": "Paris\x00 or not"}}]})
+                if first else "not json").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+s.n = 0
+print("listening %d" % s.server_address[1], flush=True)
+s.serve_forever()
+PY
+printf '{"id": "nul", "question": "Capital?", "answer": "Paris"}\n{"id": "junk", "question": "Capital?", "answer": "Paris"}\n' \
+    >"$T/two.jsonl"
+llm_launch python3 "$T/hostile.py"
+expect_exit 2 airlock eval run --golden "$T/two.jsonl" --endpoint "$LLM_URL/v1" --model test --retries 1
+expect_stdout_contains "FAIL 'nul' (exact, line 1): 'the endpoint's answer' is not valid JSON: line 1 column 78: \\u0000 is not allowed"
+expect_stdout_contains "FAIL 'junk' (exact, line 2): 'the endpoint's answer' is not valid JSON"
+expect_stderr_contains "2 of 2 golden questions got no answer"
+
 # --- nothing phones home: every connection goes to the endpoint
 # (LeakSanitizer cannot run under ptrace: in a sanitizer build, leaks are checked elsewhere)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 expect_exit 0 strace -f -qq -e trace=connect -o "$T/strace.log" "$AIRLOCK" eval run --golden "$G" --endpoint "$PROD/v1" \
