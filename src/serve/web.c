@@ -352,12 +352,36 @@ static enum al_code home_bundles(sqlite3 *db, struct al_buf *b, struct al_err *e
 	return rc;
 }
 
+/* Each release's newest eval run (airlock eval run --store --release), one line. */
+static enum al_code home_evals(sqlite3 *db, struct al_buf *b, struct al_err *err)
+{
+	sqlite3_stmt *st;
+	int row = 0, rows = 0;
+	enum al_code rc = al_catalog_prepare(db, AL_Q_HOME_EVALS, &st, err);
+	while (!rc && !(rc = al_db_step(st, "reading the eval runs for the / page", &row, err)) && row) {
+		al_buf_adds(b, rows++ ? "; <b>" : "<p>Newest eval of each release: <b>", NULL);
+		al_buf_add_html(b, text(st, 0), NULL);
+		al_buf_addf(b, NULL, "</b>: score %.4f (%lld of %lld passed, %lld without an answer; model ", sqlite3_column_double(st, 1),
+			    (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+			    (long long)sqlite3_column_int64(st, 4));
+		al_buf_add_html(b, text(st, 6), NULL);
+		al_buf_adds(b, ", ", NULL);
+		al_buf_add_html(b, text(st, 5), NULL);
+		al_buf_adds(b, ")", NULL);
+	}
+	if (rows)
+		al_buf_adds(b, "</p>\n", NULL);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 enum al_code sv_home_build(sqlite3 *db, struct sv_snap *s, struct al_err *err)
 {
 	struct al_buf b;
 	enum al_code rc = AL_OK;
 	al_buf_init(&b, 256u << 20);
 	home_head(&b, s);
+	rc = home_evals(db, &b, err);
 	for (size_t k = 0; !rc && k < sizeof(kinds) / sizeof(kinds[0]); k++)
 		rc = home_kind(db, s, &b, k, err);
 	if (!rc && !s->channel)

@@ -148,3 +148,12 @@ expect_exit 0 airlock release rollback production --store "$ST"
 wait_until 60 _serves_on "$CH" "$(commit_of r1)" || fail "the channel server does not serve r1's model after the rollback"
 from_unit prod1 production "$CH"
 cmp -s "$T/prod1/cache/model.gguf" "$T/m1/llm/model.gguf" || fail "production's server after the rollback runs another model than r1's"
+# the / page names each release's newest eval run (twin: a release never evaluated is not named)
+_page_has() { curl -fsS "$CH/" | stdin_has -F "$1"; }
+wait_until 60 _page_has "Newest eval of each release: <b>r1</b>: score 0.8000 (4 of 5 passed, 0 without an answer; model local/llm, " ||
+    fail "the / page does not name r1's newest eval: $(curl -fsS "$CH/" | grep -o 'Newest eval[^<]*<b>[^<]*</b>[^;]*' || true)"
+_page_has "<b>r2</b>: score 0.4000 (2 of 5 passed" || fail "the / page does not name r2's newest eval"
+_page_has "<b>r3</b>: score 1.0000 (5 of 5 passed" || fail "the / page does not name r3's newest eval"
+expect_exit 0 airlock release create r4 --from llm@3 --artifacts 'model/*' --store "$ST"
+_page_has "<b>r4</b>" && fail "the / page names an eval of r4, which has none"
+true

@@ -96,6 +96,8 @@ static const char *const queries[AL_Q_COUNT] = {
 	[AL_Q_HEALTH] = "SELECT count(*) FROM sqlite_master",
 	[AL_Q_CHANNEL_RELEASE] = "SELECT e.release_id, r.name FROM channel_events e JOIN releases r ON r.id = e.release_id"
 				 " WHERE e.channel = ?1 ORDER BY e.id DESC LIMIT 1",
+	[AL_Q_HOME_EVALS] = "SELECT release, score, passed, pairs, errors, time, model FROM eval_runs WHERE id IN"
+			    " (SELECT max(id) FROM eval_runs WHERE release != '' GROUP BY release) ORDER BY release",
 	[AL_Q_CHANNELS] = "SELECT e.channel, r.name, e.time FROM channel_events e JOIN releases r ON r.id = e.release_id"
 			  " WHERE e.id IN (SELECT max(id) FROM channel_events GROUP BY channel) ORDER BY e.channel",
 };

@@ -69,6 +69,7 @@ enum al_query {
 	AL_Q_DATA_VERSION,    /* PRAGMA data_version (one row) */
 	AL_Q_HEALTH,          /* the schema's row count (one row): the catalog opens and reads */
 	AL_Q_CHANNEL_RELEASE, /* ?1 channel: its release's id and name (at most one row) */
+	AL_Q_HOME_EVALS,      /* each release's newest eval run: release, score, passed, pairs, errors, time, model */
 	AL_Q_CHANNELS,        /* channel, its release, since when: each channel's newest event (a promotion
 			       * names the release it put on, a rollback the one it went back to) */
 	AL_Q_COUNT
