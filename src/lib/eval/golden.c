@@ -228,7 +228,9 @@ enum al_code al_golden_load(const char *path, struct al_golden *g, struct al_err
 	enum al_code rc;
 	memset(g, 0, sizeof(*g));
 	al_buf_init(&b, MAX_GOLDEN);
-	if ((rc = al_read_file(path, 0, &b, err)) == AL_OK && (rc = al_sha256_mem(b.data, b.len, d, err)) == AL_OK) {
+	if ((rc = al_read_file(path, 0, &b, err)))
+		al_err_prefix(err, "the golden set");
+	else if ((rc = al_sha256_mem(b.data, b.len, d, err)) == AL_OK) {
 		al_hex(d, hex);
 		snprintf(g->digest, sizeof(g->digest), "sha256:%s", hex);
 	}
