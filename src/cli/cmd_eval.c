@@ -323,8 +323,10 @@ static int eval_run(int argc, char **argv)
 	if (a.store && !(code = cli_store_open(a.store, AL_STORE_WRITE, a.wait, &s)))
 		code = cli_eval_record(s, &a.e, a.release ? a.rel : "", a.actor ? a.actor : cli_login_name());
 	al_store_free(s);
-	if (!code)
-		code = publish(&a);
+	{ /* published even when the store could not record it: the alerts still hear of the run */
+		int pub = publish(&a);
+		code = code ? code : pub;
+	}
 	if (!code)
 		report(&a);
 	if (!code && a.e.run.errors)
