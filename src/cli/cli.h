@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "eval.h"
 #include "hash.h"
 
 enum { EXIT_VERIFY = 1, EXIT_ERROR = 2, EXIT_USAGE = 64 };
@@ -82,7 +83,6 @@ int cli_custody_record(const char *bundle, const char *event, const char *actor,
  * The eval that `eval run` and `release promote --eval` share (cmd_eval.c): the options
  * below, the golden set loaded and asked, the run recorded in the store.
  */
-#include "eval.h"
 enum { CLI_EV_GOLDEN = 1000, CLI_EV_ENDPOINT, CLI_EV_MODEL, CLI_EV_TOKEN, CLI_EV_API, CLI_EV_TOLERANCE,
        CLI_EV_CONCURRENCY, CLI_EV_TIMEOUT, CLI_EV_RETRIES, CLI_EV_MAX_TOKENS };
 #define CLI_EVAL_OPTIONS                                                                                         \

@@ -2,13 +2,12 @@
 /* tensors.c: safetensors and GGUF headers, checked (tensors.h). */
 #include "tensors.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fsx.h"
 #include "json.h"
 
 void al_tensors_release(struct al_tensors *t)
@@ -30,17 +29,11 @@ static void AL_PRINTF(2, 3) finding(struct al_tensors *t, const char *fmt, ...)
 
 static enum al_code read_at(int fd, void *buf, size_t n, uint64_t off, struct al_err *err)
 {
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return al_fail_errno(err, AL_EIO, "cannot read a model file's header");
-		if (r == 0)
-			return al_fail(err, AL_EIO, "a model file's header ended early (the file shrank?)");
-		got += (size_t)r;
-	}
+	ssize_t got = al_pread_full(fd, buf, n, off);
+	if (got < 0)
+		return al_fail_errno(err, AL_EIO, "cannot read a model file's header");
+	if ((size_t)got < n)
+		return al_fail(err, AL_EIO, "a model file's header ended early (the file shrank?)");
 	return AL_OK;
 }
 
