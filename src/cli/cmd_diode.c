@@ -204,19 +204,22 @@ static int receive_cmd(int argc, char **argv)
 	if ((store || trust || unsigned_ok) && !import)
 		return cli_usage("diode receive", "--store, --trust and --allow-unsigned go with --import");
 	rc = al_diode_receive(&o, &res, &err);
-	doc = json_pack("{s:s?, s:s?, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:O?}", "path", res.path, "kept",
-			res.kept, "resumed", (json_int_t)res.resumed, "datagrams", (json_int_t)res.packets, "loss",
-			res.loss, "bad_crc", (json_int_t)res.bad_crc, "foreign", (json_int_t)res.foreign,
+	doc = json_pack("{s:s?, s:s?, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:O?, s:I, s:f}", "path", res.path,
+			"kept", res.kept, "resumed", (json_int_t)res.resumed, "datagrams", (json_int_t)res.packets,
+			"loss", res.loss, "bad_crc", (json_int_t)res.bad_crc, "foreign", (json_int_t)res.foreign,
 			"blocks", (json_int_t)res.blocks, "rebuilt", (json_int_t)res.rebuilt, "missing",
-			(json_int_t)res.missing, "missing_blocks", res.missing_blocks);
+			(json_int_t)res.missing, "missing_blocks", res.missing_blocks, "tar_bytes",
+			(json_int_t)res.tar_bytes, "seconds", res.seconds);
 	if (json)
 		cli_json_to(import ? stderr : stdout, doc);
 	else {
 		json_decref(doc);
 		if (!rc)
 			cli_line(stdout, "received '%s': %" PRIu64 " blocks (%" PRIu64 " rebuilt from repair), %" PRIu64
-					 " datagrams (about %.1f %% lost), %" PRIu64 " with a bad CRC",
-				 res.path, res.blocks, res.rebuilt, res.packets, res.loss * 100, res.bad_crc);
+					 " datagrams (about %.1f %% lost), %" PRIu64 " with a bad CRC; %.2f s from the "
+					 "first datagram, %.0f Mbit/s of tar",
+				 res.path, res.blocks, res.rebuilt, res.packets, res.loss * 100, res.bad_crc, res.seconds,
+				 res.seconds > 0 ? (double)res.tar_bytes * 8 / res.seconds / 1e6 : 0);
 		else if (res.missing_blocks) {
 			size_t i;
 			json_t *r;

@@ -14,7 +14,12 @@
 #   - a sender killed midway: the receiver reports, keeps the part file of what came, and a
 #     resend completes from it; reordered and duplicated datagrams (a captured session
 #     replayed shuffled, each twice) give the tar;
+#   - a replay whose manifest names another tar SHA-256 (its CRC made to match) exits 1
+#     and puts nothing in place: every block matches the index, only the whole tar's hash,
+#     kept block by block as they come, catches it;
 #   - junk and datagrams with a bad CRC32C are counted and ignored;
+#   - a 9000-byte MTU with 8192-byte symbols at 1 % loss; a send the link refuses (sendto
+#     fails) stops at once and names the address;
 #   - the receiver sends nothing: strace shows it making no connect and no send of any
 #     kind, and its interface's transmit counter stays 0 through every session (the
 #     kernel's own ICMP port-unreachable for a closed port is dropped, as a diode would);
@@ -201,6 +206,41 @@ PY
 received "$T/shuffled" 0
 cmp "$T/b.tar" "$T/shuffled/tiny-1.tar" || fail "reordered, duplicated datagrams did not give the tar"
 
+# the twin: the same session with the manifest's tar SHA-256 changed (and its CRC made to
+# match). Every block matches the index, so only the whole tar's hash, which the receiver
+# keeps block by block as they come, can catch it: exit 1, nothing renamed into place.
+NOTRACE=1 receive_bg "$T/forged"
+ip netns exec "$NS_S" python3 - "$T/captured" "$T/b.tar" <<'PY'
+import hashlib, socket, sys, time
+def crc32c(b):
+    c = 0xffffffff
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xffffffff
+real = b"sha256:" + hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest().encode()
+fake = real[:23] + hashlib.sha256(b"forged").hexdigest().encode()[16:]
+data, pkts, i, forged = open(sys.argv[1], "rb").read(), [], 0, 0
+while i < len(data):
+    n = int.from_bytes(data[i:i + 2], "big")
+    p = data[i + 2:i + 2 + n]
+    if p[4] == 1 and real in p:
+        body = p[:-4].replace(real, fake)
+        p, forged = body + crc32c(body).to_bytes(4, "big"), forged + 1
+    pkts.append(p)
+    i += 2 + n
+assert forged, "no manifest datagram held the tar's digest"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for k, p in enumerate(pkts):
+    s.sendto(p, ("10.231.7.2", 9000))
+    if k % 64 == 0:
+        time.sleep(0.002)
+PY
+received "$T/forged" 1
+grep -q 'is not the manifest' "$T/forged.err" || fail "a tar that is not the manifest's was not named: $(cat "$T/forged.err")"
+[ -z "$(find "$T/forged" -name '*.tar' ! -name '*.part')" ] || fail "a tar that is not the manifest's was put in place"
+
 # ---------------------------------------------------------------- junk on the port
 NOTRACE=1 receive_bg "$T/junk"
 ip netns exec "$NS_S" python3 - <<'PY'
@@ -216,6 +256,29 @@ send --repeat 1
 received "$T/junk" 0
 [ "$(jq .bad_crc "$T/junk.out")" -ge 50 ] || fail "datagrams with a bad CRC were not counted"
 cmp "$T/b.tar" "$T/junk/tiny-1.tar" || fail "junk on the port spoiled the tar"
+
+# ---------------------------------------------------------------- jumbo frames
+# a link with a 9000-byte MTU and symbols of 8192 bytes, at 1 % loss: byte-exact, and the
+# receiver reports the session's time and goodput
+ip -n "$NS_S" link set "vs$$" mtu 9000
+ip -n "$NS_R" link set "vr$$" mtu 9000
+loss 1
+NOTRACE=1 receive_bg "$T/jumbo"
+send --symbol-size 8192 --repeat 1
+received "$T/jumbo" 0
+cmp "$T/b.tar" "$T/jumbo/tiny-1.tar" || fail "with 8192-byte symbols the tar is not the one sent"
+jq -e --argjson n "$(stat -c %s "$T/b.tar")" '.tar_bytes == $n and .seconds > 0' "$T/jumbo.out" >/dev/null ||
+    fail "the receiver did not report the session's bytes and time: $(cat "$T/jumbo.out")"
+loss 0
+ip -n "$NS_S" link set "vs$$" mtu 1500
+ip -n "$NS_R" link set "vr$$" mtu 1500
+
+# ---------------------------------------------------------------- a link that refuses the datagrams
+# (sendto fails: the sender stops at once, its reader thread with it, and says where)
+ip netns exec "$NS_S" iptables -A OUTPUT -p udp -j DROP
+expect_exit 2 ip netns exec "$NS_S" "$AIRLOCK" diode send "$T/b.tar" --to 10.231.7.2:$PORT --rate 200M --repeat 1
+grep -q "cannot send to 10.231.7.2:$PORT" "$ERR" || fail "a refused send was not named: $(cat "$ERR")"
+ip netns exec "$NS_S" iptables -F OUTPUT
 
 # ---------------------------------------------------------------- --import
 # (sent from the directory form with --custody-key: the hand-over is recorded in the bundle

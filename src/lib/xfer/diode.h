@@ -72,6 +72,7 @@ struct al_diode_recv_result {
 	char *kept;              /* incomplete: the part file kept for a resend to resume (caller frees), or NULL */
 	uint64_t tar_bytes;
 	double loss;             /* datagrams lost, as a share, as of the last trailer seen (0 when none) */
+	double seconds;          /* complete: from the first datagram it read to the tar in place */
 	json_t *missing_blocks;  /* ranges of blocks still missing, when it gave up (new reference) */
 };
 void al_diode_recv_result_release(struct al_diode_recv_result *r);

@@ -44,8 +44,10 @@ struct receiver {
 	unsigned char *bits, *index, *index_have;
 	size_t bpb;                  /* bytes of bits per block */
 	uint64_t verified;
+	struct al_sha256 tarh;       /* the tar, block by block in order, as each is verified */
+	uint64_t hashed;             /* the blocks fed into tarh */
 	unsigned char *buf;          /* 2 * 255 symbols, for rebuilding */
-	double last_packet, deadline;
+	double first, last_packet, deadline; /* first: the session's first datagram */
 	unsigned trailer_pass;
 	unsigned est_pass;           /* the pass whose datagrams the loss is estimated from: the first seen */
 	unsigned char pkts[BATCH][PKT_MAX]; /* a batch of datagrams */
@@ -115,6 +117,37 @@ static enum al_code pread_all(int fd, void *p, size_t n, uint64_t off, const cha
 	return AL_OK;
 }
 
+/* LEN bytes of the tar's part file from OFF into H. */
+static enum al_code hash_range(struct receiver *r, uint64_t off, uint64_t len, struct al_sha256 *h, struct al_err *err)
+{
+	enum al_code rc = AL_OK;
+	for (uint64_t done = 0; !rc && done < len;) {
+		size_t n = len - done < 2u * AL_RS_MAX * r->mf.sbytes ? (size_t)(len - done) : 2u * AL_RS_MAX * r->mf.sbytes;
+		if (!(rc = pread_all(r->tarfd, r->buf, n, off + done, r->tarpath, err)))
+			al_sha256_update(h, r->buf, n);
+		done += n;
+	}
+	return rc;
+}
+
+/*
+ * Feeds the verified blocks that now follow on from the last one into the tar's hash, and
+ * starts writing them back to the disk: the end of the session then has neither the whole
+ * tar to read again nor all of it to write.
+ */
+static enum al_code advance(struct receiver *r, struct al_err *err)
+{
+	uint64_t full = (uint64_t)r->mf.kfull * r->mf.sbytes;
+	for (; r->hashed < r->mf.blocks && r->b[r->hashed].state == VERIFIED; r->hashed++) {
+		uint64_t off = r->hashed * full, len = r->mf.tar_bytes - off < full ? r->mf.tar_bytes - off : full;
+		enum al_code rc = hash_range(r, off, len, &r->tarh, err);
+		if (rc)
+			return rc;
+		sync_file_range(r->tarfd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE); /* made durable by finish() */
+	}
+	return AL_OK;
+}
+
 /* Block B is in: checks it against the index (when it has come), else waits for it. */
 static enum al_code verify_block(struct receiver *r, uint64_t b, struct al_err *err)
 {
@@ -134,12 +167,7 @@ static enum al_code verify_block(struct receiver *r, uint64_t b, struct al_err *
 	}
 	if ((rc = al_sha256_init(&h, err)))
 		return rc;
-	for (uint64_t done = 0; !rc && done < len;) {
-		size_t n = len - done < 2u * AL_RS_MAX * r->mf.sbytes ? (size_t)(len - done) : 2u * AL_RS_MAX * r->mf.sbytes;
-		if (!(rc = pread_all(r->tarfd, r->buf, n, off + done, r->tarpath, err)))
-			al_sha256_update(&h, r->buf, n);
-		done += n;
-	}
+	rc = hash_range(r, off, len, &h, err);
 	al_sha256_final(&h, d);
 	al_sha256_release(&h);
 	if (rc)
@@ -148,7 +176,7 @@ static enum al_code verify_block(struct receiver *r, uint64_t b, struct al_err *
 		r->b[b].state = VERIFIED;
 		r->verified++;
 		r->res->resumed += resumed;
-		return AL_OK;
+		return advance(r, err);
 	}
 	if (resumed)
 		return AL_OK; /* not in the part file yet: it comes from this session */
@@ -245,6 +273,7 @@ static enum al_code on_symbol(struct receiver *r, const struct di_hdr *h, const 
 static enum al_code start_session(struct receiver *r, struct al_err *err)
 {
 	struct stat st;
+	enum al_code rc;
 	r->bpb = (r->mf.kfull + AL_RS_MAX + 7) / 8;
 	r->b = calloc(r->mf.blocks, sizeof(*r->b));
 	r->bits = calloc(r->mf.blocks, r->bpb);
@@ -256,6 +285,8 @@ static enum al_code start_session(struct receiver *r, struct al_err *err)
 	r->reppath = al_strf("%s/.diode-%.16s.repair.part", r->o->outdir, r->mf.tar_digest + 7);
 	if (!r->b || !r->bits || !r->index || !r->index_have || !r->buf || !r->tarpath || !r->reppath)
 		return al_fail(err, AL_ENOMEM, "out of memory for a session of %" PRIu64 " blocks", r->mf.blocks);
+	if ((rc = al_sha256_init(&r->tarh, err)))
+		return rc;
 	r->tarfd = open(r->tarpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	r->repfd = open(r->reppath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (r->tarfd < 0 || r->repfd < 0)
@@ -353,6 +384,8 @@ static enum al_code on_datagram(struct receiver *r, const unsigned char *pkt, si
 		r->res->foreign += e == -1;
 		return AL_OK;
 	}
+	if (!r->first)
+		r->first = now();
 	if (h.type == DI_MANIFEST)
 		return on_manifest(r, &h, p, err);
 	if (!r->locked || h.session != r->session) {
@@ -406,24 +439,17 @@ static enum al_code bind_socket(struct receiver *r, struct al_err *err)
 	return AL_OK;
 }
 
-/* Every block is in: the whole tar against the manifest, then renamed into place. */
+/* Every block is in: the whole tar (hashed block by block as they came in order) against
+ * the manifest, then renamed into place. */
 static enum al_code finish(struct receiver *r, struct al_err *err)
 {
 	unsigned char d[AL_DIGEST_LEN];
 	char hex[AL_HEX_LEN + 1], *final;
-	struct al_sha256 h;
-	enum al_code rc = al_sha256_init(&h, err);
-	for (uint64_t off = 0; !rc && off < r->mf.tar_bytes;) {
-		size_t n = r->mf.tar_bytes - off < 2u * AL_RS_MAX * r->mf.sbytes ? (size_t)(r->mf.tar_bytes - off)
-										  : 2u * AL_RS_MAX * r->mf.sbytes;
-		if (!(rc = pread_all(r->tarfd, r->buf, n, off, r->tarpath, err)))
-			al_sha256_update(&h, r->buf, n);
-		off += n;
-	}
-	if (rc)
-		return rc;
-	al_sha256_final(&h, d);
-	al_sha256_release(&h);
+	enum al_code rc;
+	if (r->hashed != r->mf.blocks)
+		return al_fail(err, AL_EIO, "internal: %" PRIu64 " of %" PRIu64 " blocks hashed", r->hashed, r->mf.blocks);
+	al_sha256_final(&r->tarh, d);
+	al_sha256_release(&r->tarh);
 	al_hex(d, hex);
 	if (strcmp(hex, r->mf.tar_digest + 7))
 		return al_fail(err, AL_EVERIFY, "the received tar (sha256:%s) is not the manifest's (%s)", hex,
@@ -441,7 +467,9 @@ static enum al_code finish(struct receiver *r, struct al_err *err)
 	free(r->tarpath);
 	r->tarpath = NULL;
 	r->res->path = final;
-	return al_fsync_dir(r->o->outdir, err);
+	rc = al_fsync_dir(r->o->outdir, err);
+	r->res->seconds = now() - r->first;
+	return rc;
 }
 
 /* The blocks still missing, as ranges [first, last]. */
@@ -539,6 +567,7 @@ enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diod
 		res->kept = strdup(r->tarpath);
 	else if (r->tarpath)
 		unlink(r->tarpath);
+	al_sha256_release(&r->tarh);
 	free(r->tarpath);
 	free(r->reppath);
 	free(r->b);

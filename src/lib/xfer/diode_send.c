@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,14 @@
 #include "media_internal.h"
 #include "rs.h"
 
+/* A group of blocks, interleaved on the wire: read and encoded by the reader thread while
+ * the sender sends the group before it. */
+struct group {
+	unsigned char *data, *repair; /* kfull and mfull symbols a block */
+	uint64_t fill, first;         /* bytes of data; the first block */
+	int full;                     /* ready to send (the reader's to fill when 0) */
+};
+
 struct sender {
 	const struct al_diode_send_opts *o;
 	struct di_manifest mf;
@@ -26,8 +35,16 @@ struct sender {
 	int fd;
 	struct sockaddr_storage to;
 	socklen_t tolen;
-	unsigned char *group, *repair; /* interleave blocks of data; their repair symbols */
-	uint64_t gfill, gblock;
+	struct group g[2];             /* filled by the reader in turn, sent in the same turn */
+	unsigned gr;                   /* the group the reader fills */
+	uint64_t gblock;               /* the next block the reader starts */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int read_done, stop;           /* the reader's pass ended; the sender failed, the reader stops */
+	enum al_code read_rc;
+	struct al_err read_err;
+	const char *bundle;
+	int64_t mtime;
 	unsigned pass;
 	unsigned char pkt[DI_HDR + DI_MAX_SYMBOL + DI_CRC];
 	double tokens, last, next_beat, started;
@@ -168,40 +185,47 @@ static enum al_code send_head(struct sender *s, int copies, struct al_err *err)
 	return rc;
 }
 
-/* The group of blocks gathered: repair symbols for each, then every symbol, interleaved. */
-static enum al_code flush_group(struct sender *s, struct al_err *err)
+/* The blocks of group G: how many, and each one's data and repair symbols. */
+static unsigned group_blocks(const struct sender *s, const struct group *g, unsigned *k, unsigned *m)
 {
-	uint64_t bbytes = (uint64_t)s->mf.kfull * s->mf.sbytes, nb = (s->gfill + bbytes - 1) / bbytes;
-	unsigned k[256], m[256], most = 0;
-	enum al_code rc = AL_OK;
-	memset(s->group + s->gfill, 0, nb * bbytes - s->gfill);
-	for (uint64_t i = 0; !rc && i < nb; i++) {
-		unsigned char *d[AL_RS_MAX], *p[AL_RS_MAX];
-		k[i] = di_block_k(&s->mf, s->gblock + i);
+	uint64_t bbytes = (uint64_t)s->mf.kfull * s->mf.sbytes;
+	unsigned nb = (unsigned)((g->fill + bbytes - 1) / bbytes);
+	for (unsigned i = 0; i < nb; i++) {
+		k[i] = di_block_k(&s->mf, g->first + i);
 		m[i] = di_repair_for(&s->mf, k[i]);
-		for (unsigned r = 0; r < k[i]; r++)
-			d[r] = s->group + i * bbytes + (uint64_t)r * s->mf.sbytes;
-		for (unsigned r = 0; r < m[i]; r++)
-			p[r] = s->repair + (i * AL_RS_MAX + r) * s->mf.sbytes;
-		rc = al_rs_encode(k[i], m[i], d, p, s->mf.sbytes, err);
-		most = k[i] + m[i] > most ? k[i] + m[i] : most;
 	}
-	for (unsigned sym = 0; !rc && sym < most; sym++)
-		for (uint64_t i = 0; !rc && i < nb; i++) {
-			struct di_hdr h = { .len = (uint16_t)s->mf.sbytes, .block = (uint32_t)(s->gblock + i),
-					    .symbol = (uint16_t)sym, .k = (uint16_t)k[i], .m = (uint16_t)m[i] };
-			if (sym >= k[i] + m[i])
-				continue;
-			h.type = sym < k[i] ? DI_DATA : DI_REPAIR;
-			rc = send_one(s, &h,
-				      sym < k[i] ? s->group + i * bbytes + (uint64_t)sym * s->mf.sbytes
-						 : s->repair + (i * AL_RS_MAX + sym - k[i]) * s->mf.sbytes,
-				      err);
-			if (!rc)
-				rc = beat(s, err);
-		}
+	return nb;
+}
+
+/* The reader's side: the group it has filled gets its repair symbols (zeros past the end of
+ * the tar) and is handed over; it then waits for the other group to be sent. */
+static enum al_code seal_group(struct sender *s, struct al_err *err)
+{
+	struct group *g = &s->g[s->gr];
+	uint64_t bbytes = (uint64_t)s->mf.kfull * s->mf.sbytes;
+	unsigned k[64], m[64], nb = group_blocks(s, g, k, m);
+	enum al_code rc = AL_OK;
+	memset(g->data + g->fill, 0, nb * bbytes - g->fill);
+	for (unsigned i = 0; !rc && i < nb; i++) {
+		unsigned char *d[AL_RS_MAX], *p[AL_RS_MAX];
+		for (unsigned r = 0; r < k[i]; r++)
+			d[r] = g->data + i * bbytes + (uint64_t)r * s->mf.sbytes;
+		for (unsigned r = 0; r < m[i]; r++)
+			p[r] = g->repair + ((uint64_t)i * s->mf.mfull + r) * s->mf.sbytes;
+		rc = al_rs_encode(k[i], m[i], d, p, s->mf.sbytes, err);
+	}
+	pthread_mutex_lock(&s->mu);
+	g->full = 1;
 	s->gblock += nb;
-	s->gfill = 0;
+	s->gr ^= 1;
+	pthread_cond_broadcast(&s->cv);
+	while (!s->stop && s->g[s->gr].full)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (!rc && s->stop)
+		rc = al_fail(err, AL_EIO, "the send stopped");
+	pthread_mutex_unlock(&s->mu);
+	s->g[s->gr].fill = 0;
+	s->g[s->gr].first = s->gblock;
 	return rc;
 }
 
@@ -210,14 +234,94 @@ static enum al_code send_write(void *ctx, const void *buf, size_t n, struct al_e
 	struct sender *s = ctx;
 	uint64_t room = (uint64_t)s->o->interleave * s->mf.kfull * s->mf.sbytes;
 	while (n) {
-		size_t take = room - s->gfill < n ? (size_t)(room - s->gfill) : n;
+		struct group *g = &s->g[s->gr];
+		size_t take = room - g->fill < n ? (size_t)(room - g->fill) : n;
 		enum al_code rc;
-		memcpy(s->group + s->gfill, buf, take);
-		s->gfill += take, buf = (const char *)buf + take, n -= take;
-		if (s->gfill == room && (rc = flush_group(s, err)))
+		memcpy(g->data + g->fill, buf, take);
+		g->fill += take, buf = (const char *)buf + take, n -= take;
+		if (g->fill == room && (rc = seal_group(s, err)))
 			return rc;
 	}
 	return AL_OK;
+}
+
+/* The reader thread: one pass of the tar into groups. */
+static void *reader(void *arg)
+{
+	struct sender *s = arg;
+	enum al_code rc = xfer_feed(s->bundle, s->mtime, &(struct al_tar_sink){ "diode", send_write, s }, &s->read_err);
+	if (!rc && s->g[s->gr].fill)
+		rc = seal_group(s, &s->read_err);
+	pthread_mutex_lock(&s->mu);
+	s->read_rc = rc;
+	s->read_done = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* The sender's side: every symbol of a sealed group, interleaved across its blocks. */
+static enum al_code send_group(struct sender *s, const struct group *g, struct al_err *err)
+{
+	uint64_t bbytes = (uint64_t)s->mf.kfull * s->mf.sbytes;
+	unsigned k[64], m[64], nb = group_blocks(s, g, k, m), most = 0;
+	enum al_code rc = AL_OK;
+	for (unsigned i = 0; i < nb; i++)
+		most = k[i] + m[i] > most ? k[i] + m[i] : most;
+	for (unsigned sym = 0; !rc && sym < most; sym++)
+		for (unsigned i = 0; !rc && i < nb; i++) {
+			struct di_hdr h = { .len = (uint16_t)s->mf.sbytes, .block = (uint32_t)(g->first + i),
+					    .symbol = (uint16_t)sym, .k = (uint16_t)k[i], .m = (uint16_t)m[i] };
+			if (sym >= k[i] + m[i])
+				continue;
+			h.type = sym < k[i] ? DI_DATA : DI_REPAIR;
+			rc = send_one(s, &h,
+				      sym < k[i] ? g->data + i * bbytes + (uint64_t)sym * s->mf.sbytes
+						 : g->repair + ((uint64_t)i * s->mf.mfull + sym - k[i]) * s->mf.sbytes,
+				      err);
+			if (!rc)
+				rc = beat(s, err);
+		}
+	return rc;
+}
+
+/* Every block of one pass: the reader thread reads and encodes a group while this one sends
+ * the group before it, so that the pacing never waits on the disk or the code. */
+static enum al_code send_blocks(const char *bundle, int64_t mtime, struct sender *s, struct al_err *err)
+{
+	pthread_t t;
+	enum al_code rc = AL_OK;
+	unsigned turn = 0;
+	s->bundle = bundle, s->mtime = mtime, s->gr = 0, s->gblock = 0, s->read_done = s->stop = 0;
+	s->read_rc = AL_OK;
+	s->g[0] = (struct group){ s->g[0].data, s->g[0].repair, 0, 0, 0 };
+	s->g[1] = (struct group){ s->g[1].data, s->g[1].repair, 0, 0, 0 };
+	if ((errno = pthread_create(&t, NULL, reader, s)))
+		return al_fail_errno(err, AL_EIO, "cannot start the reader thread");
+	for (;;) {
+		struct group *g = &s->g[turn];
+		pthread_mutex_lock(&s->mu);
+		while (!g->full && !s->read_done)
+			pthread_cond_wait(&s->cv, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		if (!g->full)
+			break; /* the reader is done: its last group was sent */
+		rc = send_group(s, g, err);
+		pthread_mutex_lock(&s->mu);
+		g->full = 0;
+		s->stop = rc != AL_OK;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (rc)
+			break;
+		turn ^= 1;
+	}
+	pthread_join(t, NULL);
+	if (!rc && s->read_rc) {
+		*err = s->read_err;
+		rc = s->read_rc;
+	}
+	return rc;
 }
 
 /* The block being hashed is complete: its digest into the list (s->blk is released). */
@@ -312,11 +416,8 @@ static enum al_code one_pass(const char *bundle, int64_t mtime, struct sender *s
 {
 	char text[160];
 	enum al_code rc = send_head(s, HEAD_COPIES, err);
-	s->gblock = 0;
 	if (!rc)
-		rc = xfer_feed(bundle, mtime, &(struct al_tar_sink){ "diode", send_write, s }, err);
-	if (!rc && s->gfill)
-		rc = flush_group(s, err);
+		rc = send_blocks(bundle, mtime, s, err);
 	if (!rc)
 		rc = send_head(s, HEAD_COPIES, err);
 	for (int i = 0; !rc && i < 3; i++) {
@@ -331,7 +432,7 @@ static enum al_code one_pass(const char *bundle, int64_t mtime, struct sender *s
 enum al_code al_diode_send(const char *bundle, const struct al_diode_send_opts *o, struct al_diode_send_result *res,
 			   struct al_report *rep, struct al_err *err)
 {
-	struct sender s = { .o = o, .fd = -1 };
+	struct sender s = { .o = o, .fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	struct al_bview v = { 0 };
 	struct al_bundle_info info = { 0 };
 	int checked = 0;
@@ -359,9 +460,10 @@ enum al_code al_diode_send(const char *bundle, const struct al_diode_send_opts *
 		rc = al_fail_errno(err, AL_EIO, "cannot draw a session id");
 	if (!rc && !(s.manifest = di_manifest_dump(&s.mf)))
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
-	if (!rc && (!(s.group = malloc((size_t)o->interleave * s.mf.kfull * s.mf.sbytes)) ||
-		    !(s.repair = malloc((size_t)o->interleave * AL_RS_MAX * s.mf.sbytes))))
-		rc = al_fail(err, AL_ENOMEM, "out of memory");
+	for (int i = 0; !rc && i < 2; i++)
+		if (!(s.g[i].data = malloc((size_t)o->interleave * s.mf.kfull * s.mf.sbytes)) ||
+		    !(s.g[i].repair = malloc((size_t)o->interleave * (s.mf.mfull + 1) * s.mf.sbytes)))
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
 	if (!rc)
 		rc = open_socket(&s, err);
 	s.started = s.last = now();
@@ -378,8 +480,12 @@ enum al_code al_diode_send(const char *bundle, const struct al_diode_send_opts *
 	if (s.fd >= 0)
 		close(s.fd);
 	free(s.digests);
-	free(s.group);
-	free(s.repair);
+	for (int i = 0; i < 2; i++) {
+		free(s.g[i].data);
+		free(s.g[i].repair);
+	}
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
 	free(s.manifest);
 	al_bundle_info_release(&info);
 	return rc;
