@@ -13,7 +13,9 @@
 #     one stripe stops the join naming the stripe, leaving no tar behind;
 #   - `import` straight from volumes, two of them missing, installs the bundle; from
 #     volumes damaged beyond repair it installs nothing;
-#   - every volume fits --size, as du counts it; a bundle that does not verify is not split.
+#   - every volume fits --size, as du counts it; a bundle that does not verify is not split;
+#   - (root) a split onto a disk that fills up fails naming the chunk and the cause, and
+#     leaves no volume behind.
 . "$(dirname "$0")/lib.sh"
 need jq tar cmp sha256sum du
 rnd() { head -c "$1" /dev/urandom | base64 -w0; }
@@ -163,3 +165,20 @@ flip_byte "${blobs[0]}"
 expect_exit 1 airlock media split "$T/bad" --size 64K -o "$T/badm"
 expect_stderr_contains "does not verify"
 [ -z "$(ls -A "$T/badm" 2>/dev/null)" ] || fail "a bundle that does not verify left volumes"
+
+# ---------------------------------------------------------------- a disk that fills up
+# (the chunks are written by a thread of their own: its failure stops the split, names the
+# file and the cause, and leaves no volume, finished or not)
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir "$T/small"
+    mount -t tmpfs -o size=96k tmpfs "$T/small" || fail "cannot mount a small tmpfs"
+    expect_exit 2 airlock media split "$TAR" --size $SIZE --parity 2 -o "$T/small/m"
+    umount_rc=0
+    [ -z "$(ls -A "$T/small/m" 2>/dev/null)" ] || { ls -lA "$T/small/m" >&2; umount_rc=1; }
+    umount "$T/small"
+    [ "$umount_rc" = 0 ] || fail "a split that ran out of room left volumes behind"
+    expect_stderr_contains "No space left on device"
+    expect_stderr_contains "/chunks/"
+else
+    note "not root: the full-disk case is left out"
+fi

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,13 @@ struct receiver {
 	uint64_t verified;
 	struct al_sha256 tarh;       /* the tar, block by block in order, as each is verified */
 	uint64_t hashed;             /* the blocks fed into tarh */
+	/* the flusher thread starts the writeback of the hashed bytes, so that this thread never
+	 * waits on the disk's queue while datagrams arrive */
+	pthread_t flusher;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t flush_want, flush_done;
+	int flush_stop, flush_started;
 	unsigned char *buf;          /* 2 * 255 symbols, for rebuilding */
 	double first, last_packet, deadline; /* first: the session's first datagram */
 	unsigned trailer_pass;
@@ -143,9 +151,46 @@ static enum al_code advance(struct receiver *r, struct al_err *err)
 		enum al_code rc = hash_range(r, off, len, &r->tarh, err);
 		if (rc)
 			return rc;
-		sync_file_range(r->tarfd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE); /* made durable by finish() */
+		pthread_mutex_lock(&r->mu);
+		r->flush_want = off + len;
+		pthread_cond_signal(&r->cv);
+		pthread_mutex_unlock(&r->mu);
 	}
 	return AL_OK;
+}
+
+/* The flusher thread: writeback of the tar up to flush_want (made durable by finish()). */
+static void *flusher(void *arg)
+{
+	struct receiver *r = arg;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		uint64_t from = r->flush_done, to;
+		while (!r->flush_stop && r->flush_want == r->flush_done)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->flush_want == r->flush_done)
+			break;
+		to = r->flush_want;
+		pthread_mutex_unlock(&r->mu);
+		sync_file_range(r->tarfd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
+		pthread_mutex_lock(&r->mu);
+		r->flush_done = to;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Stops the flusher thread, once what it was asked to start is started. */
+static void stop_flusher(struct receiver *r)
+{
+	if (!r->flush_started)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->flush_stop = 1;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->flusher, NULL);
+	r->flush_started = 0;
 }
 
 /* Block B is in: checks it against the index (when it has come), else waits for it. */
@@ -287,6 +332,9 @@ static enum al_code start_session(struct receiver *r, struct al_err *err)
 		return al_fail(err, AL_ENOMEM, "out of memory for a session of %" PRIu64 " blocks", r->mf.blocks);
 	if ((rc = al_sha256_init(&r->tarh, err)))
 		return rc;
+	if ((errno = pthread_create(&r->flusher, NULL, flusher, r)))
+		return al_fail_errno(err, AL_EIO, "cannot start the flusher thread");
+	r->flush_started = 1;
 	r->tarfd = open(r->tarpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	r->repfd = open(r->reppath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (r->tarfd < 0 || r->repfd < 0)
@@ -454,6 +502,7 @@ static enum al_code finish(struct receiver *r, struct al_err *err)
 	if (strcmp(hex, r->mf.tar_digest + 7))
 		return al_fail(err, AL_EVERIFY, "the received tar (sha256:%s) is not the manifest's (%s)", hex,
 			       r->mf.tar_digest);
+	stop_flusher(r);
 	if (fdatasync(r->tarfd))
 		return al_fail_errno(err, AL_EIO, "cannot write '%s'", r->tarpath);
 	if (!(final = al_strf("%s/%s-%lld.tar", r->o->outdir, r->mf.name, (long long)r->mf.version)))
@@ -537,6 +586,8 @@ enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diod
 	if (!r)
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	r->o = o, r->res = res, r->fd = r->tarfd = r->repfd = -1;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
 	rc = al_mkdirs(o->outdir, err);
 	if (!rc)
 		rc = bind_socket(r, err);
@@ -555,6 +606,7 @@ enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diod
 					  res->missing, r->mf.blocks, r->verified)
 				: al_fail(err, AL_ENOENT, "incomplete: the session's manifest never came");
 	}
+	stop_flusher(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	if (r->tarfd >= 0)
@@ -575,6 +627,8 @@ enum al_code al_diode_receive(const struct al_diode_recv_opts *o, struct al_diod
 	free(r->index);
 	free(r->index_have);
 	free(r->buf);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
 	free(r);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <isa-l/erasure_code.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,78 +15,192 @@
 
 #include "fsx.h"
 
-enum { BLOCK = 4096 };
+enum { BLOCK = 4096, NDATA = 4, WRITERS = 2 };
 static uint64_t round_block(uint64_t n) { return (n + BLOCK - 1) / BLOCK * BLOCK; }
 
-/* The split in progress: the sink the tar stream is written into. */
+/* A chunk handed to the writer thread, which hashes it and writes it as a file of its own. */
+struct job {
+	const unsigned char *buf;
+	uint64_t n, stripe;
+	unsigned row;
+	unsigned *busy;             /* the count of its buffer's set, less one when it is written */
+};
+
+/*
+ * The split in progress: the sink the tar stream is written into. This thread cuts the
+ * stream, hashes the whole of it and encodes the parity; the writer thread hashes each
+ * chunk and writes it, so the two cores share the work and the disk's time overlaps both.
+ */
 struct splitter {
 	struct media_layout l;
 	char **vol;                 /* the hidden directories being written, one per row */
-	unsigned char *data;        /* the data chunk being filled */
-	unsigned char **parity;     /* m parity chunks, accumulated row by row */
+	unsigned char *data[NDATA]; /* data chunks: one being filled, the others with the writer */
+	unsigned dbusy[NDATA], dcur;
+	unsigned char **parity;     /* two sets of m parity chunks: one accumulating, the other written */
+	unsigned pbusy[2], pcur;
 	unsigned char *tbls;        /* ISA-L's tables for the parity rows */
 	uint64_t fill, stripe, cap; /* bytes in data; the current stripe; stripes digests has room for */
 	unsigned row;               /* the data row being filled */
 	struct al_sha256 tar;       /* the whole stream */
 	struct al_progress *prog;
+	pthread_mutex_t mu;         /* guards what follows, and l.digests */
+	pthread_cond_t cv;
+	struct job *q;              /* the writer's queue, a ring */
+	uint64_t qhead, qtail;
+	unsigned qcap;
+	int qdone;
+	unsigned started;           /* writer threads running */
+	pthread_t writer[WRITERS];
+	enum al_code wrc;           /* the writers' first failure, in werr */
+	struct al_err werr;
 };
 
-/* Writes N bytes as chunk STRIPE of row ROW and records their SHA-256. */
-static enum al_code write_chunk(struct splitter *sp, unsigned row, const void *p, uint64_t n, struct al_err *err)
+/* Writes N bytes of P as PATH, past the page cache when the size allows (the disk's time
+ * is then the writer's, and a split larger than memory does not push everything out of it). */
+static enum al_code put_chunk(const char *path, const unsigned char *p, uint64_t n, struct al_err *err)
 {
-	char name[32], *path;
-	int fd;
+	int direct = n % BLOCK == 0 && (uintptr_t)p % BLOCK == 0, fd;
 	enum al_code rc;
-	media_chunk_name(sp->stripe, name);
-	if (sp->stripe >= sp->cap) {
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | (direct ? O_DIRECT : 0), 0644);
+	if (fd < 0 && direct && errno == EINVAL) /* a file system without direct I/O */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644), direct = 0;
+	if (fd < 0)
+		return al_fail_errno(err, AL_EIO, "cannot create '%s'", path);
+	for (uint64_t done = 0; done < n;) {
+		ssize_t w = pwrite(fd, p + done, (size_t)(n - done), (off_t)done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EINVAL && direct && !fcntl(fd, F_SETFL, 0)) { /* alignment it will not take */
+			direct = 0;
+			continue;
+		}
+		if (w <= 0) {
+			rc = al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
+			close(fd);
+			return rc;
+		}
+		done += (uint64_t)w;
+	}
+	if (close(fd))
+		return al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
+	return AL_OK;
+}
+
+/* A writer thread (there are two, so that one hashes while the other waits on the disk):
+ * each chunk's SHA-256 into the layout, and the chunk into its volume. */
+static void *writer(void *arg)
+{
+	struct splitter *sp = arg;
+	pthread_mutex_lock(&sp->mu);
+	for (;;) {
+		struct job j;
+		unsigned char d[AL_DIGEST_LEN];
+		struct al_err e = { 0 };
+		enum al_code rc;
+		while (sp->qhead == sp->qtail && !sp->qdone)
+			pthread_cond_wait(&sp->cv, &sp->mu);
+		if (sp->qhead == sp->qtail)
+			break;
+		j = sp->q[sp->qhead++ % sp->qcap];
+		rc = sp->wrc; /* after a failure the rest is only handed back */
+		pthread_mutex_unlock(&sp->mu);
+		if (!rc && !(rc = al_sha256_mem(j.buf, j.n, d, &e))) {
+			char name[32], *path;
+			media_chunk_name(j.stripe, name);
+			if (!(path = al_join(sp->vol[j.row], name)))
+				rc = al_fail(&e, AL_ENOMEM, "out of memory");
+			else
+				rc = put_chunk(path, j.buf, j.n, &e);
+			free(path);
+		}
+		pthread_mutex_lock(&sp->mu);
+		if (!rc)
+			memcpy(media_digest(&sp->l, j.stripe, j.row), d, AL_DIGEST_LEN);
+		else if (!sp->wrc)
+			sp->wrc = rc, sp->werr = e;
+		(*j.busy)--;
+		pthread_cond_broadcast(&sp->cv);
+	}
+	pthread_mutex_unlock(&sp->mu);
+	return NULL;
+}
+
+/* The writer's failure, as this thread's (called with sp->mu held). */
+static enum al_code writer_failed(struct splitter *sp, struct al_err *err)
+{
+	if (sp->wrc)
+		*err = sp->werr;
+	return sp->wrc;
+}
+
+/* Hands N bytes of BUF, chunk STRIPE of row ROW, to the writer; BUSY counts it until written. */
+static enum al_code hand_over(struct splitter *sp, const unsigned char *buf, uint64_t n, unsigned row, unsigned *busy,
+			      struct al_err *err)
+{
+	enum al_code rc;
+	pthread_mutex_lock(&sp->mu);
+	if (!(rc = writer_failed(sp, err)) && sp->stripe >= sp->cap) {
 		uint64_t cap = sp->cap * 2 + 64;
 		unsigned char *d = realloc(sp->l.digests, cap * (sp->l.k + sp->l.m) * AL_DIGEST_LEN);
 		if (!d)
-			return al_fail(err, AL_ENOMEM, "out of memory");
-		sp->l.digests = d;
-		sp->cap = cap;
+			rc = al_fail(err, AL_ENOMEM, "out of memory");
+		else
+			sp->l.digests = d, sp->cap = cap;
 	}
-	if ((rc = al_sha256_mem(p, n, media_digest(&sp->l, sp->stripe, row), err)))
-		return rc;
-	if (!(path = al_join(sp->vol[row], name)))
-		return al_fail(err, AL_ENOMEM, "out of memory");
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		rc = al_fail_errno(err, AL_EIO, "cannot create '%s'", path);
-	else {
-		rc = al_tar_sink_fd(&fd, p, n, err);
-		if (close(fd) && !rc)
-			rc = al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
+	if (!rc) {
+		(*busy)++;
+		sp->q[sp->qtail++ % sp->qcap] = (struct job){ buf, n, sp->stripe, row, busy };
+		pthread_cond_broadcast(&sp->cv);
 	}
-	free(path);
+	pthread_mutex_unlock(&sp->mu);
 	return rc;
 }
 
-/* The data chunk is complete (or the stream ended): write it, add it to the parity. */
+/* Waits until the writer has written every chunk counted by BUSY. */
+static enum al_code wait_free(struct splitter *sp, const unsigned *busy, struct al_err *err)
+{
+	enum al_code rc;
+	pthread_mutex_lock(&sp->mu);
+	while (*busy && !sp->wrc)
+		pthread_cond_wait(&sp->cv, &sp->mu);
+	rc = writer_failed(sp, err);
+	pthread_mutex_unlock(&sp->mu);
+	return rc;
+}
+
+/* The data chunk is complete (or the stream ended): add it to the parity, hand it over,
+ * and take the next buffer once the writer is done with it. */
 static enum al_code finish_data(struct splitter *sp, struct al_err *err)
 {
-	enum al_code rc = write_chunk(sp, sp->row, sp->data, sp->fill, err);
-	if (rc)
-		return rc;
-	memset(sp->data + sp->fill, 0, sp->l.chunk - sp->fill);
+	unsigned char *d = sp->data[sp->dcur];
+	enum al_code rc;
+	memset(d + sp->fill, 0, sp->l.chunk - sp->fill);
 	if (sp->l.m)
-		ec_encode_data_update((int)sp->l.chunk, (int)sp->l.k, (int)sp->l.m, (int)sp->row, sp->tbls, sp->data,
-				      sp->parity);
+		ec_encode_data_update((int)sp->l.chunk, (int)sp->l.k, (int)sp->l.m, (int)sp->row, sp->tbls, d,
+				      sp->parity + (size_t)sp->pcur * sp->l.m);
+	if ((rc = hand_over(sp, d, sp->fill, sp->row, &sp->dbusy[sp->dcur], err)))
+		return rc;
+	sp->dcur = (sp->dcur + 1) % NDATA;
 	sp->fill = 0;
 	sp->row++;
-	return AL_OK;
+	return wait_free(sp, &sp->dbusy[sp->dcur], err);
 }
 
 /* The stripe is complete: zero digests for the empty data rows, then the parity chunks. */
 static enum al_code finish_stripe(struct splitter *sp, struct al_err *err)
 {
+	unsigned char **set = sp->parity + (size_t)sp->pcur * sp->l.m;
 	enum al_code rc = AL_OK;
-	for (; sp->row < sp->l.k; sp->row++)
+	pthread_mutex_lock(&sp->mu);
+	for (; sp->row < sp->l.k && sp->stripe < sp->cap; sp->row++)
 		memset(media_digest(&sp->l, sp->stripe, sp->row), 0, AL_DIGEST_LEN);
-	for (unsigned p = 0; !rc && p < sp->l.m; p++) {
-		rc = write_chunk(sp, sp->l.k + p, sp->parity[p], sp->l.chunk, err);
-		memset(sp->parity[p], 0, sp->l.chunk);
-	}
+	pthread_mutex_unlock(&sp->mu);
+	for (unsigned p = 0; !rc && p < sp->l.m; p++)
+		rc = hand_over(sp, set[p], sp->l.chunk, sp->l.k + p, &sp->pbusy[sp->pcur], err);
+	sp->pcur ^= 1;
+	if (!rc && !(rc = wait_free(sp, &sp->pbusy[sp->pcur], err)))
+		for (unsigned p = 0; p < sp->l.m; p++)
+			memset(sp->parity[(size_t)sp->pcur * sp->l.m + p], 0, sp->l.chunk);
 	sp->row = 0;
 	sp->stripe++;
 	return rc;
@@ -100,7 +215,7 @@ static enum al_code split_write(void *ctx, const void *buf, size_t n, struct al_
 	while (n) {
 		size_t take = sp->l.chunk - sp->fill < n ? (size_t)(sp->l.chunk - sp->fill) : n;
 		enum al_code rc;
-		memcpy(sp->data + sp->fill, p, take);
+		memcpy(sp->data[sp->dcur] + sp->fill, p, take);
 		sp->fill += take, p += take, n -= take;
 		sp->l.tar_bytes += take;
 		if (sp->fill == sp->l.chunk && ((rc = finish_data(sp, err)) ||
@@ -268,31 +383,71 @@ static enum al_code make_volumes(const char *outdir, struct splitter *sp, struct
 	return rc;
 }
 
-/* Allocates the buffers and ISA-L's tables, cuts the stream, and closes the last stripe. */
-static enum al_code cut(const char *bundle, int64_t mtime, struct splitter *sp, struct al_err *err)
+/* The chunk buffers (aligned for direct I/O), ISA-L's tables and the writer's queue. */
+static enum al_code allocate(struct splitter *sp, struct al_err *err)
 {
-	unsigned char *a = media_matrix(sp->l.k, sp->l.m), hex[AL_DIGEST_LEN];
-	char h[AL_HEX_LEN + 1];
-	enum al_code rc = AL_OK;
-	sp->data = malloc(sp->l.chunk);
-	sp->parity = calloc(sp->l.m + 1, sizeof(*sp->parity));
+	unsigned char *a = media_matrix(sp->l.k, sp->l.m);
+	int ok = a != NULL;
+	sp->qcap = NDATA + 2 * sp->l.m + 1;
+	sp->q = calloc(sp->qcap, sizeof(*sp->q));
+	sp->parity = calloc((size_t)2 * sp->l.m + 1, sizeof(*sp->parity));
 	sp->tbls = malloc((size_t)32 * sp->l.k * (sp->l.m + 1));
-	for (unsigned p = 0; sp->parity && p < sp->l.m; p++)
-		if (!(sp->parity[p] = calloc(1, sp->l.chunk)))
-			rc = AL_ENOMEM;
-	if (rc || !a || !sp->data || !sp->parity || !sp->tbls) {
+	ok = ok && sp->q && sp->parity && sp->tbls;
+	for (unsigned i = 0; ok && i < NDATA; i++)
+		ok = (sp->data[i] = aligned_alloc(BLOCK, round_block(sp->l.chunk))) != NULL;
+	for (unsigned p = 0; ok && p < 2 * sp->l.m; p++)
+		if ((ok = (sp->parity[p] = aligned_alloc(BLOCK, round_block(sp->l.chunk))) != NULL))
+			memset(sp->parity[p], 0, sp->l.chunk);
+	if (!ok) {
 		free(a);
-		return al_fail(err, AL_ENOMEM, "out of memory for %u chunks of %" PRIu64 " bytes", sp->l.m + 1, sp->l.chunk);
+		return al_fail(err, AL_ENOMEM, "out of memory for %u chunks of %" PRIu64 " bytes", NDATA + 2 * sp->l.m,
+			       sp->l.chunk);
 	}
 	ec_init_tables((int)sp->l.k, (int)sp->l.m, a + (size_t)sp->l.k * sp->l.k, sp->tbls);
 	free(a);
-	if ((rc = al_sha256_init(&sp->tar, err)))
+	return AL_OK;
+}
+
+/* Tells the writers that nothing more comes, and waits for them: the first failure, if any. */
+static enum al_code stop_writer(struct splitter *sp, struct al_err *err)
+{
+	enum al_code rc;
+	if (!sp->started)
+		return AL_OK;
+	pthread_mutex_lock(&sp->mu);
+	sp->qdone = 1;
+	pthread_cond_broadcast(&sp->cv);
+	pthread_mutex_unlock(&sp->mu);
+	for (; sp->started; sp->started--)
+		pthread_join(sp->writer[sp->started - 1], NULL);
+	pthread_mutex_lock(&sp->mu);
+	rc = writer_failed(sp, err);
+	pthread_mutex_unlock(&sp->mu);
+	return rc;
+}
+
+/* Cuts the stream with the writer threads, and closes the last stripe. */
+static enum al_code cut(const char *bundle, int64_t mtime, struct splitter *sp, struct al_err *err)
+{
+	unsigned char hex[AL_DIGEST_LEN];
+	char h[AL_HEX_LEN + 1];
+	enum al_code rc = allocate(sp, err), wrc;
+	if (rc || (rc = al_sha256_init(&sp->tar, err)))
 		return rc;
-	rc = xfer_feed(bundle, mtime, &(struct al_tar_sink){ "volumes", split_write, sp }, err);
+	while (!rc && sp->started < WRITERS) {
+		if ((errno = pthread_create(&sp->writer[sp->started], NULL, writer, sp)))
+			rc = al_fail_errno(err, AL_EIO, "cannot start a writer thread");
+		else
+			sp->started++;
+	}
+	if (!rc)
+		rc = xfer_feed(bundle, mtime, &(struct al_tar_sink){ "volumes", split_write, sp }, err);
 	if (!rc && sp->fill)
 		rc = finish_data(sp, err);
 	if (!rc && sp->row)
 		rc = finish_stripe(sp, err);
+	wrc = stop_writer(sp, rc ? &(struct al_err){ 0 } : err);
+	rc = rc ? rc : wrc;
 	al_sha256_final(&sp->tar, hex);
 	al_sha256_release(&sp->tar);
 	al_hex(hex, h);
@@ -332,12 +487,16 @@ static void splitter_release(struct splitter *sp)
 			al_rmtree(sp->vol[r], &ignored); /* a volume never finished */
 		free(sp->vol[r]);
 	}
-	for (unsigned p = 0; sp->parity && p < sp->l.m; p++)
+	for (unsigned p = 0; sp->parity && p < 2 * sp->l.m; p++)
 		free(sp->parity[p]);
+	for (unsigned i = 0; i < NDATA; i++)
+		free(sp->data[i]);
 	free(sp->vol);
 	free(sp->parity);
-	free(sp->data);
+	free(sp->q);
 	free(sp->tbls);
+	pthread_mutex_destroy(&sp->mu);
+	pthread_cond_destroy(&sp->cv);
 	media_layout_release(&sp->l);
 }
 
@@ -347,7 +506,7 @@ enum al_code al_media_split(const char *bundle, const char *outdir, const struct
 {
 	struct al_bview v = { 0 };
 	struct al_bundle_info info = { 0 };
-	struct splitter sp = { .prog = prog };
+	struct splitter sp = { .prog = prog, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	struct al_buf custody;
 	int checked = 0;
 	uint64_t estimate;
