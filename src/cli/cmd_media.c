@@ -178,23 +178,25 @@ static int check(int argc, char **argv)
 static enum al_code join_to(struct al_media_join *j, const char *out, struct al_progress *prog, struct al_err *err)
 {
 	struct al_tar_source src;
-	char *tmp = al_strf("%s.part", out), *buf = malloc(AL_IO_CHUNK), *dir = al_dirname(out);
+	char *tmp = al_strf("%s.part", out), *buf = aligned_alloc(AL_DIRECT_ALIGN, AL_IO_CHUNK), *dir = al_dirname(out);
 	enum al_code rc = AL_OK;
+	uint64_t off = 0;
 	ssize_t n;
-	int fd = -1;
+	int fd = -1, direct = 0;
 	struct stat st;
 	al_media_join_source(j, &src);
 	if (!tmp || !buf || !dir)
 		rc = al_fail(err, AL_ENOMEM, "out of memory");
 	else if (lstat(out, &st) == 0) /* found before the volumes are read; the rename checks again */
 		rc = al_fail(err, AL_ECONFLICT, "'%s' already exists: it is not replaced", out);
-	else if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+	else if ((fd = al_create_direct(tmp, 0644, &direct)) < 0) /* a tar as large as the bundle: past the cache */
 		rc = al_fail_errno(err, AL_EIO, "cannot create '%s'", tmp);
 	while (!rc && (n = src.read(src.ctx, buf, AL_IO_CHUNK, err)) != 0) {
 		if (n < 0)
 			rc = err->code ? err->code : AL_EIO;
 		else {
-			rc = al_tar_sink_fd(&fd, buf, (size_t)n, err);
+			rc = al_pwrite_direct(fd, &direct, buf, (size_t)n, off, tmp, err);
+			off += (uint64_t)n;
 			al_progress_add(prog, (uint64_t)n);
 		}
 	}

@@ -15,7 +15,7 @@
 #     volumes damaged beyond repair it installs nothing;
 #   - every volume fits --size, as du counts it; a bundle that does not verify is not split;
 #   - (root) a split onto a disk that fills up fails naming the chunk and the cause, and
-#     leaves no volume behind.
+#     leaves no volume behind; a join onto it names its part file and leaves nothing.
 . "$(dirname "$0")/lib.sh"
 need jq tar cmp sha256sum du
 rnd() { head -c "$1" /dev/urandom | base64 -w0; }
@@ -173,12 +173,20 @@ if [ "$(id -u)" -eq 0 ]; then
     mkdir "$T/small"
     mount -t tmpfs -o size=96k tmpfs "$T/small" || fail "cannot mount a small tmpfs"
     expect_exit 2 airlock media split "$TAR" --size $SIZE --parity 2 -o "$T/small/m"
-    umount_rc=0
-    [ -z "$(ls -A "$T/small/m" 2>/dev/null)" ] || { ls -lA "$T/small/m" >&2; umount_rc=1; }
+    left=$(ls -A "$T/small/m" 2>/dev/null)
+    split_err=$(cat "$ERR")
+    # a join written past the page cache onto the same full disk: named, and no part left
+    rmdir "$T/small/m"
+    expect_exit 2 airlock media join "${vols[@]}" -o "$T/small/j.tar"
+    join_left=$(ls -A "$T/small")
     umount "$T/small"
-    [ "$umount_rc" = 0 ] || fail "a split that ran out of room left volumes behind"
+    [ -z "$left" ] || fail "a split that ran out of room left volumes behind: $left"
+    [ -z "$join_left" ] || fail "a join that ran out of room left $join_left behind"
+    expect_stderr_contains "cannot write '$T/small/j.tar.part'"
     expect_stderr_contains "No space left on device"
-    expect_stderr_contains "/chunks/"
+    ERR_SPLIT=$T/split.err; printf '%s\n' "$split_err" >"$ERR_SPLIT"
+    stdin_has "No space left on device" <"$ERR_SPLIT" || fail "the full disk was not named: $split_err"
+    stdin_has "/chunks/" <"$ERR_SPLIT" || fail "the chunk that could not be written was not named: $split_err"
 else
     note "not root: the full-disk case is left out"
 fi

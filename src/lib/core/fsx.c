@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +419,38 @@ ssize_t al_pread_full(int fd, void *buf, size_t n, uint64_t off)
 		got += (size_t)r;
 	}
 	return (ssize_t)got;
+}
+
+int al_create_direct(const char *path, mode_t mode, int *direct)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fd = open(path, flags | O_DIRECT, mode);
+	*direct = fd >= 0;
+	if (fd < 0 && errno == EINVAL) /* a file system without direct I/O */
+		fd = open(path, flags, mode);
+	return fd;
+}
+
+enum al_code al_pwrite_direct(int fd, int *direct, const void *p, size_t n, uint64_t off, const char *path,
+			      struct al_err *err)
+{
+	if (*direct && (n % AL_DIRECT_ALIGN || off % AL_DIRECT_ALIGN || (uintptr_t)p % AL_DIRECT_ALIGN)) {
+		if (fcntl(fd, F_SETFL, 0))
+			return al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
+		*direct = 0;
+	}
+	for (size_t done = 0; done < n;) {
+		ssize_t w = pwrite(fd, (const char *)p + done, n - done, (off_t)(off + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EINVAL && *direct && !fcntl(fd, F_SETFL, 0)) { /* an alignment it will not take */
+			*direct = 0;
+			continue;
+		}
+		if (w <= 0)
+			return al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
+		done += (size_t)w;
+	}
+	return AL_OK;
 }
 
 struct dirent *al_readdir(DIR *d, const char *dir, enum al_code *rc, struct al_err *err)

@@ -77,4 +77,17 @@ enum al_code al_mkdtemp(const char *prefix, char **out, struct al_err *err);
  * at the end of the file), or -1 with errno set. */
 ssize_t al_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
+/*
+ * Large sequential writes past the page cache. al_create_direct creates PATH (O_EXCL, no
+ * symlink followed) for direct I/O where its file system takes it (*direct says whether it
+ * did), -1 with errno set otherwise. al_pwrite_direct writes N bytes of P at OFF: directly
+ * while *direct and P, N and OFF are multiples of AL_DIRECT_ALIGN, else (and from then on)
+ * through the page cache; the caller still syncs the file. Buffers for it come from
+ * aligned_alloc(AL_DIRECT_ALIGN, …).
+ */
+enum { AL_DIRECT_ALIGN = 4096 };
+int al_create_direct(const char *path, mode_t mode, int *direct);
+enum al_code al_pwrite_direct(int fd, int *direct, const void *p, size_t n, uint64_t off, const char *path,
+			      struct al_err *err);
+
 #endif

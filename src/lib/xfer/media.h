@@ -91,8 +91,9 @@ enum al_code al_media_check(const char *volume, json_t **about, struct al_report
  * exactly which are needed. Then al_media_join_source streams the tar in order, each
  * chunk checked against its SHA-256 before it is passed on; a missing or corrupt chunk is
  * rebuilt from the stripe's other chunks and checked in turn; the stream's end checks the
- * tar's size and SHA-256. Memory: (M + 1) chunks and a slice of each survivor, whatever the
- * size of the bundle.
+ * tar's size and SHA-256. A reader thread reads, checks and rebuilds one chunk ahead of
+ * the stream. Memory: (M + 2) chunks and a slice of each survivor, whatever the size of the
+ * bundle. al_media_join_report and al_media_join_free stop the reader first.
  */
 struct al_media_join;
 enum al_code al_media_join_open(char *const *vols, size_t n, struct al_media_join **j, struct al_err *err);
@@ -100,7 +101,7 @@ enum al_code al_media_join_open(char *const *vols, size_t n, struct al_media_joi
 void al_media_join_source(struct al_media_join *j, struct al_tar_source *src);
 /* What the join found and did, so far: {"name", "version", "volumes", "missing": [N…],
  * "rebuilt": ["vol-02 chunk 000003: why", …], "bytes"}. New reference. */
-json_t *al_media_join_report(const struct al_media_join *j);
+json_t *al_media_join_report(struct al_media_join *j);
 void al_media_join_free(struct al_media_join *j);
 
 #endif

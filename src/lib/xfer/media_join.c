@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,33 @@
 #include "rs.h"
 #include "json.h"
 
-enum { MAX_COPIES = 8, SLICE = 1u << 20 };
+enum { MAX_COPIES = 8, SLICE = 1u << 20, SLOTS = 2 };
+enum { EMPTY, READY, END, FAILED };
+
+/* A chunk read ahead by the reader thread, in order. */
+struct slot {
+	unsigned char *buf;
+	uint64_t len;
+	int state;
+};
 
 struct al_media_join {
 	struct media_layout l;
 	char *(*copies)[MAX_COPIES];     /* per row: the volumes given for it */
 	unsigned *ncopies;
-	unsigned char *chunk;            /* the chunk being passed on */
-	const unsigned char *cur;        /* chunk, or a rebuilt one */
+	/* The reader thread reads, checks and rebuilds the chunks in order into the slots; the
+	 * thread that reads the stream hashes the tar and passes it on. */
+	struct slot slot[SLOTS];
+	unsigned take, put;              /* the slot being passed on (held: holding); being filled */
+	int holding, reader_on, stop;
+	pthread_t reader;
+	pthread_mutex_t mu;              /* guards the slots' states and stop */
+	pthread_cond_t cv;
+	struct al_err perr;              /* the reader's failure, when a slot is FAILED */
+	enum al_code prc;
+	const unsigned char *cur;        /* the slot being passed on */
 	uint64_t cur_len, cur_pos;
-	uint64_t s;                      /* the stripe of the next chunk */
+	uint64_t s;                      /* the reader's: the stripe of the next chunk */
 	unsigned r;                      /* its row */
 	unsigned char **rebuilt;         /* up to m rebuilt data chunks of stripe rebuilt_stripe */
 	int *rebuilt_of;                 /* the row each holds, or -1 */
@@ -259,35 +277,114 @@ static enum al_code finish(struct al_media_join *j, struct al_err *err)
 	return AL_OK;
 }
 
-/* Moves to the next chunk of the tar: read and checked, or rebuilt. */
-static enum al_code next_chunk(struct al_media_join *j, struct al_err *err)
+/* The reader's next chunk into SL: read and checked, or rebuilt; *end at the end of the tar. */
+static enum al_code fill_slot(struct al_media_join *j, struct slot *sl, int *end, struct al_err *err)
 {
+	const unsigned char *cur = NULL;
 	char why[512];
 	uint64_t len;
 	enum al_code rc;
 	if (j->r == j->l.k)
 		j->s++, j->r = 0;
 	if (j->s >= j->l.stripes || !(len = media_chunk_len(&j->l, j->s, j->r))) {
-		j->done = 1;
-		return finish(j, err);
+		*end = 1;
+		return AL_OK;
 	}
-	j->cur = NULL;
-	for (int pass = 0; !j->cur && pass < 2; pass++) {
+	for (int pass = 0; !cur && pass < 2; pass++) {
 		for (unsigned x = 0; j->rebuilt_stripe == j->s && x < j->l.m; x++)
 			if (j->rebuilt_of[x] == (int)j->r)
-				j->cur = j->rebuilt[x];
-		if (!j->cur && !load_checked(j, j->s, j->r, j->chunk, why, sizeof(why)))
-			j->cur = j->chunk;
-		if (!j->cur && !pass && (rc = rebuild(j, j->s, j->r, err)))
+				cur = j->rebuilt[x];
+		if (!cur && !load_checked(j, j->s, j->r, sl->buf, why, sizeof(why)))
+			cur = sl->buf;
+		if (!cur && !pass && (rc = rebuild(j, j->s, j->r, err)))
 			return rc;
 	}
-	if (!j->cur)
+	if (!cur)
 		return al_fail(err, AL_EIO, "chunk %06" PRIu64 " of volume %02u: %s", j->s, j->r + 1, why);
-	j->cur_len = len;
-	j->cur_pos = 0;
-	j->out += len;
-	al_sha256_update(&j->tar, j->cur, len);
+	if (cur != sl->buf)
+		memcpy(sl->buf, cur, len);
+	sl->len = len;
 	j->r++;
+	return AL_OK;
+}
+
+/* The reader thread: every chunk in order, each into the next slot once it is free. */
+static void *reader(void *arg)
+{
+	struct al_media_join *j = arg;
+	for (int state = READY; state == READY;) {
+		struct slot *sl = &j->slot[j->put];
+		int end = 0, stop;
+		enum al_code rc;
+		pthread_mutex_lock(&j->mu);
+		while (sl->state != EMPTY && !j->stop)
+			pthread_cond_wait(&j->cv, &j->mu);
+		stop = j->stop;
+		pthread_mutex_unlock(&j->mu);
+		if (stop)
+			break;
+		rc = fill_slot(j, sl, &end, &j->perr);
+		state = rc ? FAILED : end ? END : READY;
+		pthread_mutex_lock(&j->mu);
+		j->prc = rc;
+		sl->state = state;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+		j->put = (j->put + 1) % SLOTS;
+	}
+	return NULL;
+}
+
+/* Stops the reader thread, wherever it is. */
+static void stop_reader(struct al_media_join *j)
+{
+	if (!j->reader_on)
+		return;
+	pthread_mutex_lock(&j->mu);
+	j->stop = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	pthread_join(j->reader, NULL);
+	j->reader_on = 0;
+}
+
+/* Moves to the next chunk of the tar, once the reader has it, and adds it to the tar's hash. */
+static enum al_code next_chunk(struct al_media_join *j, struct al_err *err)
+{
+	struct slot *sl;
+	int state;
+	if (!j->reader_on && !j->stop) {
+		if ((errno = pthread_create(&j->reader, NULL, reader, j)))
+			return al_fail_errno(err, AL_EIO, "cannot start the reader thread");
+		j->reader_on = 1;
+	}
+	pthread_mutex_lock(&j->mu);
+	if (j->holding) {
+		j->slot[j->take].state = EMPTY;
+		j->take = (j->take + 1) % SLOTS;
+		j->holding = 0;
+		pthread_cond_broadcast(&j->cv);
+	}
+	sl = &j->slot[j->take];
+	while (sl->state == EMPTY)
+		pthread_cond_wait(&j->cv, &j->mu);
+	state = sl->state;
+	pthread_mutex_unlock(&j->mu);
+	if (state == FAILED) {
+		*err = j->perr;
+		return j->prc;
+	}
+	if (state == END) {
+		j->done = 1;
+		stop_reader(j);
+		return finish(j, err);
+	}
+	j->holding = 1;
+	j->cur = sl->buf;
+	j->cur_len = sl->len;
+	j->cur_pos = 0;
+	j->out += sl->len;
+	al_sha256_update(&j->tar, j->cur, sl->len);
 	return AL_OK;
 }
 
@@ -323,7 +420,8 @@ static enum al_code add_volume(struct al_media_join *j, const char *vol, struct 
 		j->ncopies = calloc(n, sizeof(*j->ncopies));
 		j->rebuilt = calloc(j->l.m + 1, sizeof(*j->rebuilt));
 		j->rebuilt_of = calloc(j->l.m + 1, sizeof(*j->rebuilt_of));
-		if (!j->copies || !j->ncopies || !j->rebuilt || !j->rebuilt_of || !(j->chunk = malloc(j->l.chunk)))
+		if (!j->copies || !j->ncopies || !j->rebuilt || !j->rebuilt_of || !(j->slot[0].buf = malloc(j->l.chunk)) ||
+		    !(j->slot[1].buf = malloc(j->l.chunk)))
 			return al_fail(err, AL_ENOMEM, "out of memory");
 		r = j->l.volume - 1;
 	} else if (!media_layout_same(&j->l, l)) {
@@ -371,6 +469,8 @@ enum al_code al_media_join_open(char *const *vols, size_t n, struct al_media_joi
 		return al_fail(err, AL_ENOMEM, "out of memory");
 	}
 	j->rebuilt_stripe = UINT64_MAX;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
 	for (size_t i = 0; !rc && i < n; i++) {
 		struct media_layout l;
 		if ((rc = media_layout_load(vols[i], &l, err)) == AL_EVERIFY && n > 1) {
@@ -408,8 +508,9 @@ void al_media_join_source(struct al_media_join *j, struct al_tar_source *src)
 	src->ctx = j;
 }
 
-json_t *al_media_join_report(const struct al_media_join *j)
+json_t *al_media_join_report(struct al_media_join *j)
 {
+	stop_reader(j); /* (what it rebuilt is in j->events) */
 	json_t *missing = json_array();
 	for (unsigned r = 0; r < j->l.k + j->l.m; r++)
 		if (!j->ncopies[r])
@@ -423,6 +524,7 @@ void al_media_join_free(struct al_media_join *j)
 {
 	if (!j)
 		return;
+	stop_reader(j);
 	for (unsigned r = 0; j->copies && r < j->l.k + j->l.m; r++)
 		for (unsigned c = 0; c < j->ncopies[r]; c++)
 			free(j->copies[r][c]);
@@ -434,7 +536,10 @@ void al_media_join_free(struct al_media_join *j)
 	free(j->ncopies);
 	free(j->rebuilt);
 	free(j->rebuilt_of);
-	free(j->chunk);
+	for (unsigned i = 0; i < SLOTS; i++)
+		free(j->slot[i].buf);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
 	json_decref(j->events);
 	media_layout_release(&j->l);
 	free(j);

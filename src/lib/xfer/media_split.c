@@ -15,7 +15,7 @@
 
 #include "fsx.h"
 
-enum { BLOCK = 4096, NDATA = 4, WRITERS = 2 };
+enum { BLOCK = AL_DIRECT_ALIGN, NDATA = 4, WRITERS = 2 };
 static uint64_t round_block(uint64_t n) { return (n + BLOCK - 1) / BLOCK * BLOCK; }
 
 /* A chunk handed to the writer thread, which hashes it and writes it as a file of its own. */
@@ -55,35 +55,18 @@ struct splitter {
 	struct al_err werr;
 };
 
-/* Writes N bytes of P as PATH, past the page cache when the size allows (the disk's time
- * is then the writer's, and a split larger than memory does not push everything out of it). */
+/* Writes N bytes of P as PATH, past the page cache where it can (the disk's time is then the
+ * writer's, and a split larger than memory does not push everything out of the cache). */
 static enum al_code put_chunk(const char *path, const unsigned char *p, uint64_t n, struct al_err *err)
 {
-	int direct = n % BLOCK == 0 && (uintptr_t)p % BLOCK == 0, fd;
+	int direct, fd = al_create_direct(path, 0644, &direct);
 	enum al_code rc;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | (direct ? O_DIRECT : 0), 0644);
-	if (fd < 0 && direct && errno == EINVAL) /* a file system without direct I/O */
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644), direct = 0;
 	if (fd < 0)
 		return al_fail_errno(err, AL_EIO, "cannot create '%s'", path);
-	for (uint64_t done = 0; done < n;) {
-		ssize_t w = pwrite(fd, p + done, (size_t)(n - done), (off_t)done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EINVAL && direct && !fcntl(fd, F_SETFL, 0)) { /* alignment it will not take */
-			direct = 0;
-			continue;
-		}
-		if (w <= 0) {
-			rc = al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
-			close(fd);
-			return rc;
-		}
-		done += (uint64_t)w;
-	}
-	if (close(fd))
-		return al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
-	return AL_OK;
+	rc = al_pwrite_direct(fd, &direct, p, (size_t)n, 0, path, err);
+	if (close(fd) && !rc)
+		rc = al_fail_errno(err, AL_EIO, "cannot write '%s'", path);
+	return rc;
 }
 
 /* A writer thread (there are two, so that one hashes while the other waits on the disk):
