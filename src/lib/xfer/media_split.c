@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <isa-l/erasure_code.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 enum { BLOCK = AL_DIRECT_ALIGN, NDATA = 4, WRITERS = 2 };
 static uint64_t round_block(uint64_t n) { return (n + BLOCK - 1) / BLOCK * BLOCK; }
 
-/* A chunk handed to the writer thread, which hashes it and writes it as a file of its own. */
+/* A chunk handed to the writer threads: one of them hashes it and writes it as a file of its own. */
 struct job {
 	const unsigned char *buf;
 	uint64_t n, stripe;
@@ -28,13 +28,13 @@ struct job {
 
 /*
  * The split in progress: the sink the tar stream is written into. This thread cuts the
- * stream, hashes the whole of it and encodes the parity; the writer thread hashes each
- * chunk and writes it, so the two cores share the work and the disk's time overlaps both.
+ * stream, hashes the whole of it and encodes the parity; the writer threads hash each
+ * chunk and write it, so the two cores share the work and the disk's time overlaps both.
  */
 struct splitter {
 	struct media_layout l;
 	char **vol;                 /* the hidden directories being written, one per row */
-	unsigned char *data[NDATA]; /* data chunks: one being filled, the others with the writer */
+	unsigned char *data[NDATA]; /* data chunks: one being filled, the others with the writers */
 	unsigned dbusy[NDATA], dcur;
 	unsigned char **parity;     /* two sets of m parity chunks: one accumulating, the other written */
 	unsigned pbusy[2], pcur;
@@ -45,7 +45,7 @@ struct splitter {
 	struct al_progress *prog;
 	pthread_mutex_t mu;         /* guards what follows, and l.digests */
 	pthread_cond_t cv;
-	struct job *q;              /* the writer's queue, a ring */
+	struct job *q;              /* the writers' queue, a ring */
 	uint64_t qhead, qtail;
 	unsigned qcap;
 	int qdone;
@@ -108,7 +108,7 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-/* The writer's failure, as this thread's (called with sp->mu held). */
+/* The writers' first failure, as this thread's (called with sp->mu held). */
 static enum al_code writer_failed(struct splitter *sp, struct al_err *err)
 {
 	if (sp->wrc)
@@ -116,7 +116,7 @@ static enum al_code writer_failed(struct splitter *sp, struct al_err *err)
 	return sp->wrc;
 }
 
-/* Hands N bytes of BUF, chunk STRIPE of row ROW, to the writer; BUSY counts it until written. */
+/* Hands N bytes of BUF, row ROW of the current stripe, to the writers; BUSY counts it until written. */
 static enum al_code hand_over(struct splitter *sp, const unsigned char *buf, uint64_t n, unsigned row, unsigned *busy,
 			      struct al_err *err)
 {
@@ -139,7 +139,7 @@ static enum al_code hand_over(struct splitter *sp, const unsigned char *buf, uin
 	return rc;
 }
 
-/* Waits until the writer has written every chunk counted by BUSY. */
+/* Waits until the writers have written every chunk counted by BUSY. */
 static enum al_code wait_free(struct splitter *sp, const unsigned *busy, struct al_err *err)
 {
 	enum al_code rc;
@@ -152,7 +152,7 @@ static enum al_code wait_free(struct splitter *sp, const unsigned *busy, struct 
 }
 
 /* The data chunk is complete (or the stream ended): add it to the parity, hand it over,
- * and take the next buffer once the writer is done with it. */
+ * and take the next buffer once the writers are done with it. */
 static enum al_code finish_data(struct splitter *sp, struct al_err *err)
 {
 	unsigned char *d = sp->data[sp->dcur];
@@ -366,7 +366,7 @@ static enum al_code make_volumes(const char *outdir, struct splitter *sp, struct
 	return rc;
 }
 
-/* The chunk buffers (aligned for direct I/O), ISA-L's tables and the writer's queue. */
+/* The chunk buffers (aligned for direct I/O), ISA-L's tables and the writers' queue. */
 static enum al_code allocate(struct splitter *sp, struct al_err *err)
 {
 	unsigned char *a = media_matrix(sp->l.k, sp->l.m);
